@@ -1,0 +1,106 @@
+"""The model backend protocol: chat messages in, reply text out.
+
+Every backend (embedded, hf:PATH, openai:MODEL[@URL], fake) implements `generate` for a batch
+of conversations, each with `options.n` samples, and `stream` for one conversation. Replies end
+at the end of the tutor's turn: `cut_at_turn_end` removes text where a small model goes on to
+write the student's next line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from socratic.render import Message
+
+
+class GenerationOptions(BaseModel):
+    """Sampling settings; part of every cache key, so keep them explicit."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_new_tokens: int = Field(default=200, ge=1, le=8192)
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
+    top_p: float = Field(default=1.0, gt=0.0, le=1.0)
+    greedy: bool = False
+    n: int = Field(default=1, ge=1, le=64)
+    seed: int | None = 0
+    # A JSON schema the reply must follow; backends with structured output enforce it.
+    json_schema: dict[str, Any] | None = None
+
+
+@runtime_checkable
+class Backend(Protocol):
+    spec: str
+    """Canonical spec string; identifies the model in cache keys and reports."""
+
+    supports_json_schema: bool
+
+    def generate(self, conversations: Sequence[list[Message]],
+                 options: GenerationOptions) -> list[list[str]]:
+        """For each conversation, `options.n` replies."""
+        ...
+
+    def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        """One reply, piece by piece."""
+        ...
+
+
+# A line that opens the next speaker's turn: "Student:", "User:", "Teacher:", "### Student", ...
+_NEXT_TURN = re.compile(
+    r"(?:^|\n)\s*(?:#+\s*)?(?:student|user|human|teacher|tutor|assistant)\s*:", re.IGNORECASE
+)
+_CHAT_MARKERS = ("<|im_end|>", "<|im_start|>", "<|endoftext|>", "<|end|>", "<|user|>", "<|eot_id|>")
+
+
+def cut_at_turn_end(text: str) -> str:
+    """The tutor's reply only: stop at chat-template markers or at the start of another speaker's turn."""
+    for marker in _CHAT_MARKERS:
+        text = text.split(marker, 1)[0]
+    match = _NEXT_TURN.search(text)
+    if match and match.start() > 0:
+        text = text[: match.start()]
+    elif match:  # the reply opens with a speaker tag, e.g. "Teacher: ..."; drop the tag only
+        text = text[match.end():]
+        second = _NEXT_TURN.search(text)
+        text = text[: second.start()] if second else text
+    return text.strip()
+
+
+class FakeBackend:
+    """A backend that returns queued replies: for flow tests with exact expectations.
+
+    `FakeBackend(["a", "b"])` answers "a" then "b" then repeats the last; a callable
+    `responder(messages, options) -> str` may be given instead. Every call is recorded.
+    """
+
+    supports_json_schema = False
+
+    def __init__(self, replies: Sequence[str] | None = None, *, responder=None, spec: str = "fake"):
+        self.spec = spec
+        self._queue = list(replies or [])
+        self._responder = responder
+        self.calls: list[tuple[list[Message], GenerationOptions]] = []
+
+    def _next(self, messages: list[Message], options: GenerationOptions) -> str:
+        self.calls.append((messages, options))
+        if self._responder is not None:
+            return self._responder(messages, options)
+        if not self._queue:
+            raise RuntimeError("FakeBackend has no replies queued")
+        return self._queue.pop(0) if len(self._queue) > 1 else self._queue[0]
+
+    def generate(self, conversations, options):
+        return [[self._next(list(c), options) for _ in range(options.n)] for c in conversations]
+
+    def stream(self, messages, options):
+        yield from _words(self._next(messages, options))
+
+
+def _words(text: str) -> Iterator[str]:
+    parts = text.split(" ")
+    for i, part in enumerate(parts):
+        yield part if i == 0 else " " + part

@@ -1,0 +1,74 @@
+"""A SQLite cache keyed by a content hash, shared by generation, judging and evaluation.
+
+A key is the SHA-256 of the canonical JSON of everything that determines a result (model spec,
+messages, sampling options, seed, prompt version...). Re-running a stage with the same inputs
+costs nothing; a changed input is a different key. Values are JSON.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+from socratic import paths
+
+
+def content_key(*parts: Any) -> str:
+    canonical = json.dumps(parts, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+class Cache:
+    """get/put JSON values by key. Safe to share between threads; WAL lets processes share it too."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path else paths.cache_db()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, kind TEXT, value TEXT NOT NULL)"
+        )
+        self._db.commit()
+
+    def get(self, key: str) -> Any | None:
+        with self._lock:
+            row = self._db.execute("SELECT value FROM cache WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, key: str, value: Any, kind: str = "") -> None:
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO cache (key, kind, value) VALUES (?, ?, ?)",
+                             (key, kind, json.dumps(value, ensure_ascii=False)))
+            self._db.commit()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM cache").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class NoCache(Cache):
+    """The `--no-cache` stand-in: never hits, never stores."""
+
+    def __init__(self) -> None:  # noqa: D107 - deliberately no database
+        pass
+
+    def get(self, key: str) -> Any | None:
+        return None
+
+    def put(self, key: str, value: Any, kind: str = "") -> None:
+        return None
+
+    def __len__(self) -> int:
+        return 0
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,24 @@
+"""Shared fixtures. Every test gets its own SQLite cache; the converted embedded model is shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "cache.sqlite"
+    monkeypatch.setenv("SOCRATIC_CACHE", str(path))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not SHARED_DATA.exists():
+        pytest.fail(f"the shared datasets are expected at {SHARED_DATA}")
+    return SHARED_DATA
