@@ -1,0 +1,131 @@
+"""`socratic data list|show|export`: look at the datasets and write them as normalized JSONL.
+
+    socratic data list
+    socratic data show mathdial --split test --limit 1
+    socratic data show debugging-raw --split test --id debugging-raw-test-24_29_factorial_socratic_dialogue-t1
+    socratic data export debugging --split train -o runs/debugging-train.jsonl --dedupe
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console, Group
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from socratic import data
+from socratic.jsonl import write_jsonl
+from socratic.records import Dialogue
+
+console = Console()
+app = typer.Typer(help="List, show and export the tutoring datasets.", no_args_is_help=True)
+
+SOURCE_HELP = "mathdial, debugging, tutorchat, mathdial-raw, debugging-raw, or a path to a .jsonl of dialogues"
+
+
+@app.command("list")
+def list_command() -> None:
+    """Sources and splits with counts, duplicates and train/test overlap."""
+    table = Table(title="datasets", title_justify="left")
+    table.add_column("source", no_wrap=True)
+    table.add_column("split", no_wrap=True)
+    for name in ("dialogues", "with ref", "dups", "in test", "skipped"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for info in data.list_sources():
+        overlap = "-" if info.overlap_with_test is None else str(info.overlap_with_test)
+        if info.note:
+            table.add_row(info.source, info.split, info.note, "", "", "", "", style="dim")
+            continue
+        table.add_row(info.source, info.split, str(info.count), str(info.with_reference), str(info.duplicates),
+                      overlap, str(info.skipped))
+    console.print(table)
+    console.print("dups: later copies within the split; in test: distinct train items also in test. "
+                  "Use --dedupe (export) or load_dialogues(..., dedupe=True) to drop both.", style="dim")
+
+
+META_SHOWN = ("moves", "human_reply", "human_moves", "human_replies", "qid", "scenario", "file", "student_name",
+              "empty_turns_dropped")
+
+
+def render(dialogue: Dialogue) -> Panel:
+    """A readable view of one dialogue: context, turns with roles, reference, meta highlights."""
+    parts: list = []
+    if dialogue.context:
+        parts.append(Panel(escape(dialogue.context), title="context", title_align="left", border_style="blue"))
+    moves = dialogue.meta.get("moves") or []
+    for index, turn in enumerate(dialogue.turns):
+        tags = moves[index] if index < len(moves) and moves[index] else []
+        label = turn.role + (f" ({', '.join(tags)})" if tags else "")
+        line = Text(f"{label}: ", style="bold green" if turn.role == "student" else "bold magenta")
+        line.append(turn.text)
+        parts.append(line)
+    reference = dialogue.reference if dialogue.reference is not None else "(none)"
+    parts.append(Panel(escape(reference), title="reference (the tutor must not hand it over)",
+                       title_align="left", border_style="red"))
+    shown = {key: dialogue.meta[key] for key in META_SHOWN if key in dialogue.meta and key != "moves"}
+    for key, value in shown.items():
+        if isinstance(value, list):
+            value = "\n".join(f"  - {item}" for item in value)
+            parts.append(Text(f"{key}:\n{value}", style="dim"))
+        else:
+            parts.append(Text(f"{key}: {value}", style="dim"))
+    return Panel(Group(*parts), title=f"[bold]{dialogue.id}[/]", title_align="left")
+
+
+@app.command("show")
+def show_command(
+    source: str = typer.Argument(..., help=SOURCE_HELP),
+    split: str = typer.Option("test", "--split", "-s", help="train or test"),
+    limit: int = typer.Option(3, "--limit", "-n", min=1, help="how many dialogues to show"),
+    id: str | None = typer.Option(None, "--id", help="show this dialogue only"),
+    offset: int = typer.Option(0, "--offset", min=0, help="skip this many first"),
+) -> None:
+    """Print dialogues readably: context, turns with roles, reference, meta highlights."""
+    if id is not None:
+        dialogues = [data.get_dialogue(source, split, id)]
+    else:
+        everything = data.load_dialogues(source, split)
+        dialogues = everything[offset:offset + limit]
+        console.print(f"{source} {split}: showing {len(dialogues)} of {len(everything)}", style="dim")
+    for dialogue in dialogues:
+        console.print(render(dialogue))
+
+
+@app.command("export")
+def export_command(
+    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the JSONL file to write (atomically)")],
+    split: str = typer.Option("test", "--split", "-s", help="train or test"),
+    dedupe: bool = typer.Option(False, "--dedupe", help="drop duplicates and (train) items also in test"),
+    limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="write only the first N"),
+) -> None:
+    """Write normalized Dialogue JSONL (one record per line; readable back as a source)."""
+    dialogues, dropped, skipped = data.load_with_report(source, split, dedupe=dedupe)
+    if limit is not None:
+        dialogues = dialogues[:limit]
+    write_jsonl(output, dialogues)
+    console.print(f"wrote {len(dialogues)} dialogues to {output}")
+    if dropped:
+        reasons = {}
+        for item in dropped:
+            kind = "also in test" if item.reason.startswith("also in test") else "duplicates"
+            reasons[kind] = reasons.get(kind, 0) + 1
+        summary = ", ".join(f"{count} {kind}" for kind, count in reasons.items())
+        console.print(f"dropped {len(dropped)} ({summary})")
+        for item in dropped[:10]:
+            console.print(f"  {item.id}: {item.reason}", style="dim")
+        if len(dropped) > 10:
+            console.print(f"  ... and {len(dropped) - 10} more", style="dim")
+    if skipped:
+        console.print(f"[yellow]{len(skipped)} source items could not be made valid and were skipped:[/]")
+        for item in skipped:
+            console.print(f"  {item.id}: {item.reason}", style="dim")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="data")
