@@ -31,6 +31,9 @@ class Cache:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # In WAL mode NORMAL still survives a killed process (only a power cut can lose the
+        # newest entries, which are then recomputed); FULL would fsync every put.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, kind TEXT, value TEXT NOT NULL)"
         )

@@ -1,0 +1,36 @@
+"""Judges that score a tutor reply on the four Socratic criteria (see socratic.scores).
+
+    from socratic.judge import load_judge
+    judge = load_judge("rubric")                      # offline, deterministic; the default and DPO reward
+    judge = load_judge("llm:openai:gpt-4o")           # the paper's prompted judge, any backend spec
+    judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
+
+Specs: `rubric`, or `llm:<backend spec>` (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
+Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
+`socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
+"""
+
+from __future__ import annotations
+
+from socratic.cache import Cache
+from socratic.errors import SocraticError
+from socratic.judge.base import Judge, Outcome
+
+__all__ = ["JUDGE_SPEC_HELP", "Judge", "Outcome", "load_judge"]
+
+JUDGE_SPEC_HELP = "rubric | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+
+
+def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, concurrency: int = 4) -> Judge:
+    """The judge named by `spec`. `cache=None` uses the default on-disk cache; pass NoCache() to bypass it."""
+    cache = cache if cache is not None else Cache()
+    if spec == "rubric":
+        from socratic.judge.rubric import RubricJudge
+
+        return RubricJudge(cache=cache)
+    kind, _, backend_spec = spec.partition(":")
+    if kind == "llm" and backend_spec:
+        from socratic.judge.llm import LLMJudge
+
+        return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)
+    raise SocraticError(f"unknown judge spec {spec!r}; expected {JUDGE_SPEC_HELP}")

@@ -1,0 +1,116 @@
+"""The Judge base class: cache lookups, ordering, progress and failure records around a scorer.
+
+A concrete judge implements `_score(items, done)` for the items the cache does not already hold and
+returns one `Outcome` per item (scores, or an error). `judge_many` keeps the input order, carries
+each item's provenance into `Judgment.meta`, caches successes as they arrive (so an interrupted run
+resumes where it stopped) and never caches failures (so a re-run retries them).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from socratic.cache import Cache, content_key
+from socratic.progress import progress_bar
+from socratic.records import Dialogue
+from socratic.scores import Judgment, Scores, summary_score
+
+Item = tuple[Dialogue, str]
+
+
+@dataclass
+class Outcome:
+    """What a scorer says about one item; `notes` explain the scores (kept in Judgment.meta)."""
+
+    scores: Scores | None = None
+    error: str | None = None
+    attempts: int = 1
+    notes: dict[str, Any] = field(default_factory=dict)
+
+    def to_cache(self) -> dict[str, Any]:
+        return {"scores": self.scores.model_dump() if self.scores else None, "attempts": self.attempts,
+                "notes": self.notes}
+
+    @classmethod
+    def from_cache(cls, value: dict[str, Any]) -> Outcome:
+        return cls(scores=Scores(**value["scores"]), attempts=value.get("attempts", 1),
+                   notes=value.get("notes") or {})
+
+
+class Judge(ABC):
+    """Scores tutor replies on the four criteria. `spec` names it; `version` changes when its
+    prompt or rubric changes, so cached judgments of an older version are not reused."""
+
+    spec: str
+    version: str
+
+    def __init__(self, cache: Cache):
+        self.cache = cache
+
+    def cache_key(self, dialogue: Dialogue, reply: str) -> str:
+        return content_key("judgment", self.spec, self.version, dialogue.model_dump(mode="json"), reply)
+
+    @abstractmethod
+    def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
+        """One Outcome per item, in order; call `done(i, outcome)` as soon as item i is finished."""
+
+    def judge(self, dialogue: Dialogue, reply: str) -> Judgment:
+        return self.judge_many([(dialogue, reply)], progress=False)[0]
+
+    def judge_many(self, items: Sequence[Item], metas: Sequence[dict] | None = None,
+                   progress: bool = True) -> list[Judgment]:
+        """A Judgment per item, same order; failures are Judgments with `error`, never dropped."""
+        items = list(items)
+        if metas is not None and len(metas) != len(items):
+            raise ValueError(f"{len(metas)} metas for {len(items)} items")
+        keys = [self.cache_key(d, r) for d, r in items]
+        outcomes: list[Outcome | None] = []
+        for key in keys:
+            hit = self.cache.get(key)
+            outcomes.append(Outcome.from_cache(hit) if hit else None)
+        todo = [i for i, o in enumerate(outcomes) if o is None]
+        if todo:
+            with _maybe_progress(progress, f"judging ({self.spec})", len(items), len(items) - len(todo)) as tick:
+                def done(position: int, outcome: Outcome) -> None:
+                    if outcome.scores is not None:
+                        self.cache.put(keys[todo[position]], outcome.to_cache(), kind="judgment")
+                    tick()
+
+                fresh = self._score([items[i] for i in todo], done)
+            for i, outcome in zip(todo, fresh, strict=True):
+                outcomes[i] = outcome
+        return [self._record(item, outcome, dict(metas[i]) if metas else {})
+                for i, (item, outcome) in enumerate(zip(items, outcomes, strict=True))]
+
+    def _record(self, item: Item, outcome: Outcome | None, meta: dict[str, Any]) -> Judgment:
+        assert outcome is not None
+        dialogue, reply = item
+        if outcome.notes:
+            meta["judge_notes"] = outcome.notes
+        summary = summary_score(outcome.scores) if outcome.scores else None
+        return Judgment(dialogue=dialogue, reply=reply, judge=self.spec, scores=outcome.scores, summary=summary,
+                        error=None if outcome.scores else (outcome.error or "no judgment"),
+                        attempts=outcome.attempts, meta=meta)
+
+
+class _maybe_progress:
+    """A rich progress bar (or nothing); yields a thread-safe `tick()`."""
+
+    def __init__(self, show: bool, description: str, total: int, completed: int):
+        self.show, self.description, self.total, self.completed = show, description, total, completed
+        self.bar = None
+
+    def __enter__(self) -> Callable[[], None]:
+        if not self.show:
+            return lambda: None
+        self.bar = progress_bar()
+        self.bar.__enter__()
+        task = self.bar.add_task(self.description, total=self.total, completed=self.completed)
+        return lambda: self.bar.advance(task)  # type: ignore[union-attr]
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(*exc)

