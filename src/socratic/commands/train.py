@@ -1,0 +1,54 @@
+"""`socratic train`: DPO fine-tuning of the tutor on preference pairs (see socratic.train)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from socratic.config import load_config
+
+MODEL_HELP = "embedded | hf:PATH (a local transformers folder)"
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train(
+        pairs: Path = typer.Option(None, "--pairs", help="pairs.jsonl from `socratic pairs` / `preferences`."),
+        model: str = typer.Option(None, "--model", help=f"Base model (default embedded): {MODEL_HELP}."),
+        out: Path = typer.Option(None, "-o", "--out", help="Output folder; `hf:OUT` then loads the tuned model."),
+        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        full: bool = typer.Option(False, "--full", help="Full fine-tune instead of LoRA."),
+        lora_r: int = typer.Option(None, "--lora-r", help="LoRA rank (default 16)."),
+        lora_alpha: int = typer.Option(None, "--lora-alpha", help="LoRA alpha (default 32)."),
+        beta: float = typer.Option(None, "--beta", help="DPO beta (default 0.1)."),
+        lr: float = typer.Option(None, "--lr", help="Learning rate (default 2e-4 LoRA, 5e-6 full)."),
+        epochs: float = typer.Option(None, "--epochs", help="Epochs (default 2)."),
+        max_steps: int = typer.Option(None, "--max-steps", help="Stop after N optimizer steps."),
+        batch_size: int = typer.Option(None, "--batch-size", help="Pairs per forward pass (default 2)."),
+        grad_accum: int = typer.Option(None, "--grad-accum", help="Gradient accumulation steps (default 2)."),
+        loss_type: str = typer.Option(None, "--loss-type", help="TRL loss: sigmoid, ipo, robust, hinge, ..."),
+        max_length: int = typer.Option(None, "--max-length", help="Prompt + reply tokens (default 1024)."),
+        max_prompt_length: int = typer.Option(None, "--max-prompt-length",
+                                              help="Prompt tokens; older turns dropped first (default 768)."),
+        precompute_ref: bool = typer.Option(False, "--precompute-ref",
+                                            help="Compute the reference log-probs once before training."),
+        save_steps: int = typer.Option(None, "--save-steps", help="Checkpoint every N steps (default 10)."),
+        system_prompt: Path = typer.Option(None, "--system-prompt",
+                                           help="Replace the tutor instructions in every pair's prompt."),
+        seed: int = typer.Option(None, "--seed", help="Seed (default 0)."),
+        resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
+    ) -> None:
+        """Train the tutor with DPO (TRL); the output folder holds the merged model, the adapter and metrics."""
+        from socratic import train as stage
+
+        settings = load_config(stage.TrainConfig, config, {
+            "pairs": pairs, "model": model, "out": out, "lora_r": lora_r, "lora_alpha": lora_alpha,
+            "beta": beta, "learning_rate": lr, "epochs": epochs, "max_steps": max_steps, "batch_size": batch_size,
+            "grad_accum": grad_accum, "loss_type": loss_type, "max_length": max_length,
+            "max_prompt_length": max_prompt_length, "save_steps": save_steps, "system_prompt": system_prompt,
+            "seed": seed,
+            # flags only override the YAML when given
+            "lora": False if full else None, "precompute_ref_log_probs": True if precompute_ref else None,
+            "resume": True if resume else None})
+        stage.run(settings)
