@@ -1,0 +1,35 @@
+"""`socratic export`: merged model folder + model card, GGUF files, Ollama Modelfile (see socratic.export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from socratic.config import load_config
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("export")
+    def export(
+        model: str = typer.Option(None, "--model", "-m",
+                                  help="embedded | hf:DIR | DIR: a trained folder (or a PEFT adapter folder)."),
+        out: Path = typer.Option(None, "-o", "--out", help="Output folder."),
+        gguf: str = typer.Option(None, "--gguf",
+                                 help="Comma-separated GGUF types, e.g. q8_0,q4_k_m (needs llama-cpp-python)."),
+        ollama: str = typer.Option(None, "--ollama", help="Write an Ollama Modelfile for this model name."),
+        run: Path = typer.Option(None, "--run",
+                                 help="Run folder whose evaluation/agreement results go into the model card."),
+        name: str = typer.Option(None, "--name", help="File-name stem of the GGUF files (default: OUT's name)."),
+        system_prompt: Path = typer.Option(None, "--system-prompt",
+                                           help="Tutor system prompt for the Modelfile and the check."),
+        no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading each GGUF back in llama.cpp."),
+        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+    ) -> None:
+        """Export the tutor: safetensors folder with a model card, GGUF files and an Ollama Modelfile."""
+        from socratic import export as stage
+
+        settings = load_config(stage.ExportConfig, config, {
+            "model": model, "out": out, "gguf": gguf, "ollama": ollama, "run": run, "name": name,
+            "system_prompt": system_prompt, "verify": False if no_verify else None})
+        stage.run(settings)
