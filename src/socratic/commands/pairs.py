@@ -1,0 +1,32 @@
+"""`socratic pairs`: chosen/rejected pairs and a dataset card from judgments (see socratic.pairs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from socratic.config import load_config
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("pairs")
+    def pairs(
+        judgments: Path = typer.Option(None, "--judgments", help="Judgment JSONL (from socratic judge)."),
+        out: Path = typer.Option(None, "-o", "--out", help="Output pairs JSONL; README.md is written next to it."),
+        strategy: str = typer.Option(None, "--strategy", help="best-worst (default, the paper's) or all-pairs."),
+        min_chosen: float = typer.Option(None, "--min-chosen", help="Minimum chosen summary (default 0.5)."),
+        min_margin: float = typer.Option(None, "--min-margin",
+                                         help="Minimum chosen - rejected summary (default 0.05)."),
+        formula: str = typer.Option(None, "--formula", help="Summary formula: uniform (default) or reference."),
+        system_prompt: Path = typer.Option(None, "--system-prompt",
+                                           help="Tutor system prompt file used at generation."),
+        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+    ) -> None:
+        """Best candidate = chosen, worst = rejected, with guards (judge failures, minimum score and margin)."""
+        from socratic import pairs as stage
+
+        settings = load_config(stage.PairsConfig, config, {
+            "judgments": judgments, "out": out, "strategy": strategy, "min_chosen_score": min_chosen,
+            "min_margin": min_margin, "formula": formula, "system_prompt": system_prompt})
+        stage.run(settings)

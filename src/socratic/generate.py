@@ -1,0 +1,205 @@
+"""Candidate generation: k sampled tutor replies per dialogue, the first stage of preference data.
+
+    socratic generate --dataset mathdial --split train --model embedded -k 5 --limit 32 -o candidates.jsonl
+
+Output is JSON Lines of `Candidate` records, k per dialogue, in dataset order. The run is built to be
+interrupted and re-run:
+- Each batch's seed is derived from the config seed and the batch's own messages, never from a
+  global RNG stream, and batches are fixed slices of the dataset order; so a dialogue's candidates
+  do not depend on where an earlier run stopped.
+- Records are appended one fsynced line at a time; on start the existing file is read (a torn last
+  line is dropped), complete dialogues are skipped and a partly written one is completed, so a
+  resumed run's file equals an uninterrupted run's, line for line.
+- Model calls go through the shared cache (`generate_cached`), so regenerating costs nothing.
+- `<out>.config.json` records the settings; resuming with different settings is an error naming
+  the setting, unless `overwrite=True` (`--overwrite`) starts the file afresh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend, parse_spec
+from socratic.backends.cached import generate_cached
+from socratic.cache import Cache, NoCache, content_key
+from socratic.errors import ConfigError, SocraticError
+from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail, write_json
+from socratic.progress import console, progress_bar
+from socratic.records import Candidate, Dialogue
+from socratic.render import load_system_prompt, render_messages
+
+# Settings that change what is generated: resuming with any of them changed is refused.
+# `limit` is one only with batch_dialogues > 1 (it decides the last batch's members); otherwise a
+# larger limit just extends a run. `no_cache` and `overwrite` change how, not what.
+OUTPUT_SETTINGS = ("dataset", "split", "dedupe", "model", "k", "temperature", "top_p", "max_new_tokens", "seed",
+                   "batch_dialogues", "system_prompt_sha")
+
+
+class GenerateConfig(BaseModel):
+    """Settings of `socratic generate`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: str = Field(min_length=1, description="mathdial | debugging | tutorchat | mathdial-raw | "
+                                                    "debugging-raw | path to a .jsonl of Dialogues")
+    split: str = "train"
+    # Drop duplicate dialogues and (for a non-test split) those also in the test split: training on
+    # test conversations would inflate every evaluation.
+    dedupe: bool = True
+    model: str = "embedded"
+    k: int = Field(default=5, ge=1, le=64)
+    limit: int | None = Field(default=None, ge=1)
+    out: Path
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    max_new_tokens: int = Field(default=128, ge=1, le=8192)
+    seed: int = 0
+    # Dialogues per model call (each contributes k sequences). 1 = the k samples of one dialogue
+    # form one batch; see the module docstring for why batches are fixed slices.
+    batch_dialogues: int = Field(default=1, ge=1, le=64)
+    system_prompt: Path | None = None
+    no_cache: bool = False
+    overwrite: bool = False
+
+    def options(self, seed: int) -> GenerationOptions:
+        return GenerationOptions(max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                                 top_p=self.top_p, greedy=self.temperature == 0.0, n=self.k, seed=seed)
+
+
+def config_path(out: Path) -> Path:
+    return out.with_name(out.name + ".config.json")
+
+
+def batch_seed(seed: int, conversations: Sequence[list[dict[str, str]]]) -> int:
+    """A 31-bit seed for one batch, from the config seed and the batch's messages."""
+    return int(content_key("socratic.generate.seed", seed, list(conversations))[:8], 16) & 0x7FFFFFFF
+
+
+def fixed_batches(dialogues: Sequence[Dialogue], size: int) -> list[list[Dialogue]]:
+    """Consecutive slices of the dataset order; membership depends on position only, not on resume state."""
+    return [list(dialogues[i:i + size]) for i in range(0, len(dialogues), size)]
+
+
+def settings_record(config: GenerateConfig, system_prompt: str) -> dict[str, Any]:
+    data = config.model_dump(mode="json", exclude={"overwrite", "no_cache"})
+    data["system_prompt_sha"] = content_key(system_prompt)[:16]
+    return data
+
+
+def check_settings(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
+    """Refuse to mix candidates made with different settings in one file."""
+    names = OUTPUT_SETTINGS + (("limit",) if current["batch_dialogues"] > 1 else ())
+    changed = [f"{name}: {saved.get(name)!r} in the existing run, {current[name]!r} now"
+               for name in names if saved.get(name) != current[name]]
+    if changed:
+        raise ConfigError(f"{path} was made with other settings ({'; '.join(changed)}); "
+                          "re-run with the same settings to resume, or pass --overwrite to start afresh")
+
+
+def _existing(out: Path, k: int) -> dict[str, set[int]]:
+    """dialogue id -> candidate indices already on disk (a torn last line is cut first)."""
+    if not out.exists():
+        return {}
+    repair_torn_tail(out)
+    done: dict[str, set[int]] = defaultdict(set)
+    for candidate in read_jsonl(out, Candidate):
+        if candidate.index >= k or candidate.index in done[candidate.dialogue.id]:
+            raise SocraticError(f"{out}: unexpected candidate {candidate.dialogue.id}#{candidate.index}; "
+                                "the file was not written by this command (pass --overwrite)")
+        done[candidate.dialogue.id].add(candidate.index)
+    return done
+
+
+def _prepare_output(config: GenerateConfig, settings: dict[str, Any]) -> dict[str, set[int]]:
+    out, cfg = config.out, config_path(config.out)
+    if config.overwrite:
+        out.unlink(missing_ok=True)
+    elif cfg.exists():
+        import json
+
+        check_settings(json.loads(cfg.read_text("utf-8")), settings, out)
+    elif out.exists() and out.stat().st_size > 0:
+        raise ConfigError(f"{out} exists without {cfg.name}; pass --overwrite to replace it")
+    return _existing(out, config.k)
+
+
+def run(config: GenerateConfig) -> Path:
+    """Generate (or finish generating) the candidates file; returns its path."""
+    from socratic.data import load_dialogues
+
+    system_prompt = load_system_prompt(config.system_prompt)
+    dialogues = load_dialogues(config.dataset, config.split, dedupe=config.dedupe)
+    if config.limit is not None:
+        dialogues = dialogues[: config.limit]
+    if not dialogues:
+        raise SocraticError(f"no dialogues in {config.dataset!r} split {config.split!r}")
+    ids = [d.id for d in dialogues]
+    if len(set(ids)) != len(ids):
+        raise SocraticError(f"{config.dataset}: dialogue ids are not unique; candidates could not be resumed")
+
+    parse_spec(config.model)  # a bad spec fails before anything is written
+    settings = settings_record(config, system_prompt)
+    done = _prepare_output(config, settings)
+    complete = sum(1 for d in dialogues if len(done.get(d.id, ())) == config.k)
+    stats = {"written": 0, "batches": 0, "reply_tokens": 0}
+    backend = load_backend(config.model) if complete < len(dialogues) else None
+    started = time.perf_counter()  # after loading: the rate is the generation's own
+    if backend is not None:
+        cache = NoCache() if config.no_cache else Cache()
+        config.out.parent.mkdir(parents=True, exist_ok=True)
+        write_json(config_path(config.out), settings)  # before the first record: none exists without it
+        with JsonlAppender(config.out) as appender, progress_bar() as bar:
+            task = bar.add_task(f"generating k={config.k}", total=len(dialogues), completed=complete)
+            for batch in fixed_batches(dialogues, config.batch_dialogues):
+                if all(len(done.get(d.id, ())) == config.k for d in batch):
+                    continue
+                _run_batch(batch, config, system_prompt, backend, cache, done, appender, stats)
+                bar.update(task, completed=sum(1 for d in dialogues if len(done.get(d.id, ())) == config.k))
+    elapsed = time.perf_counter() - started
+    total = sum(len(done.get(d.id, ())) for d in dialogues)
+    rate = f", {stats['reply_tokens'] / elapsed:.1f} reply tokens/s" if stats["written"] and elapsed > 0 else ""
+    console.print(f"{total} candidates for {len(dialogues)} dialogues in {config.out} "
+                  f"({stats['written']} new in {elapsed:.1f} s{rate})")
+    return config.out
+
+
+def count_tokens(backend: Any, text: str) -> int:
+    """Tokens of a reply by the backend's own tokenizer when it has one, else whitespace words."""
+    tokenizer = getattr(backend, "tokenizer", None)
+    if tokenizer is not None and text:
+        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+    return len(text.split())
+
+
+def _run_batch(batch, config, system_prompt, backend, cache, done, appender, stats) -> None:
+    conversations = [render_messages(d, system_prompt) for d in batch]
+    seed = batch_seed(config.seed, conversations)
+    options = config.options(seed)
+    replies = generate_cached(backend, conversations, options, cache)
+    if len(replies) != len(batch) or any(len(r) != config.k for r in replies):
+        raise SocraticError(f"model {config.model} returned {[len(r) for r in replies]} replies "
+                            f"for {len(batch)} dialogues; expected {config.k} each")
+    stats["batches"] += 1
+    for dialogue, samples in zip(batch, replies, strict=True):
+        have = done.setdefault(dialogue.id, set())
+        for index, raw in enumerate(samples):
+            if index in have:
+                continue
+            # An empty reply (the model only produced a next-turn tag) is kept: the judge scores it low.
+            reply = cut_at_turn_end(raw)
+            appender.write(Candidate(dialogue=dialogue, reply=reply, model=config.model, index=index,
+                                     meta={"seed": seed, "temperature": config.temperature,
+                                           "top_p": config.top_p, "max_new_tokens": config.max_new_tokens}))
+            have.add(index)
+            stats["written"] += 1
+            stats["reply_tokens"] += count_tokens(backend, reply)
+
+
+def load_candidates(path: str | Path) -> list[Candidate]:
+    return read_jsonl(path, Candidate)
