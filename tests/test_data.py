@@ -168,7 +168,7 @@ GOOD = {"id": "u1", "source": "mine", "split": "test", "context": "2x = 6",
     (json.dumps({k: v for k, v in GOOD.items() if k != "turns"} | {"id": "u2"}), ":2: field 'turns'"),
     (json.dumps(GOOD | {"id": "u2", "turns": [{"role": "student", "text": "  "}]}), ":2: field 'turns.0.text'"),
     (json.dumps(GOOD | {"id": "u2", "turns": [{"role": "student", "text": "hi"}, {"role": "tutor", "text": "yo"}]}),
-     ":2: field '(record)'"),
+     ":2: field 'turns'"),
     (json.dumps(GOOD), ":2: field 'id': duplicate id"),
 ])
 def test_malformed_user_input_names_file_line_field(tmp_path, line, where):

@@ -12,6 +12,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from socratic import commands
 from socratic.errors import SocraticError
@@ -35,7 +36,8 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SocraticError as error:
-        err.print(f"[bold red]error:[/] {error}", highlight=False)
+        # soft_wrap: ONE line whatever the terminal width (scripts grep it); escape: a message may hold "[...]".
+        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
         sys.exit(error.exit_code)
     except (typer.Abort, KeyboardInterrupt):
         err.print("interrupted; re-run the same command to resume")

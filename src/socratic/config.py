@@ -1,11 +1,13 @@
 """Stage configs: a pydantic model per stage, filled from YAML then CLI flags (flags win).
 
 `load_config(Model, yaml_path, overrides)` reports every problem at once as a ConfigError
-naming the file and the field, instead of failing on the first.
+naming the file, the line (when the value came from the YAML) and the field, instead of
+failing on the first.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,35 +19,69 @@ from socratic.errors import ConfigError
 C = TypeVar("C", bound=BaseModel)
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    if not path.exists():
-        raise ConfigError(f"{path}: config file not found")
+def _compose(path: Path, text: str) -> yaml.Node | None:
     try:
-        data = yaml.safe_load(path.read_text("utf-8")) or {}
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ConfigError(f"{where}: invalid YAML ({getattr(error, 'problem', error)})") from None
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    return _read(Path(path))[0]
+
+
+def _read(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not valid UTF-8 ({error.reason})") from None
+    node = _compose(path, text)
+    data = yaml.safe_load(text) or {}
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the config must be a mapping of option: value")
-    return data
+    return data, node
 
 
-def validate_config(model: type[C], data: dict[str, Any], source: str = "config") -> C:
+def line_of(node: yaml.Node | None, loc: Sequence[Any]) -> int | None:
+    """1-based line of the YAML value at `loc` (a pydantic error location); the deepest one found."""
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if isinstance(k, yaml.ScalarNode) and k.value == str(part)),
+                         None)
+            if found is None:
+                break
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def validate_config(model: type[C], data: dict[str, Any], source: str = "config",
+                    node: yaml.Node | None = None, overridden: Sequence[str] = ()) -> C:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        problems = [
-            f"{source}: field '{'.'.join(str(p) for p in e['loc']) or '(root)'}': {e['msg']}"
-            for e in error.errors()
-        ]
+        problems = []
+        for e in error.errors():
+            loc = e["loc"]
+            line = None if loc and loc[0] in overridden else line_of(node, loc)
+            where = f"{source}:{line}" if line else source
+            problems.append(f"{where}: field '{'.'.join(str(p) for p in loc) or '(root)'}': {e['msg']}")
         raise ConfigError("; ".join(problems)) from None
 
 
 def load_config(model: type[C], yaml_path: str | Path | None = None,
                 overrides: dict[str, Any] | None = None) -> C:
     """YAML (if given) < overrides whose value is not None."""
-    data = read_yaml(yaml_path) if yaml_path else {}
-    data.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return validate_config(model, data, str(yaml_path) if yaml_path else "options")
+    data, node = _read(Path(yaml_path)) if yaml_path else ({}, None)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    data.update(given)
+    return validate_config(model, data, str(yaml_path) if yaml_path else "options", node, list(given))

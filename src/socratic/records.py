@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Role = Literal["student", "tutor"]
 
@@ -39,13 +39,14 @@ class Dialogue(BaseModel):
     reference: str | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _ends_on_student(self) -> Dialogue:
-        if not self.turns:
+    @field_validator("turns")
+    @classmethod
+    def _ends_on_student(cls, turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
+        if not turns:
             raise ValueError("a dialogue needs at least one turn")
-        if self.turns[-1].role != "student":
+        if turns[-1].role != "student":
             raise ValueError("a dialogue must end on a student turn")
-        return self
+        return turns
 
 
 class Labels(BaseModel):

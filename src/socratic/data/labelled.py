@@ -99,10 +99,15 @@ def load_labelled(path: str | Path) -> list[LabelledReply]:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=str(path))
-    head = path.read_text("utf-8").lstrip()[:1]
-    if head == "[":
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(f"not valid UTF-8 ({error.reason})", path=str(path),
+                         line=raw[: error.start].count(b"\n") + 1) from None
+    if text.lstrip()[:1] == "[":
         try:
-            items = json.loads(path.read_text("utf-8"))
+            items = json.loads(text)
         except json.JSONDecodeError as error:
             raise InputError(f"invalid JSON ({error.msg})", path=str(path), line=error.lineno) from None
         return _reference_items(path, items)

@@ -46,8 +46,9 @@ def read_items(path: Path) -> tuple[list[tuple[Dialogue, str]], list[dict[str, A
     """(dialogue, reply) pairs and their provenance from any of the three input formats."""
     if not path.exists():
         raise InputError("file not found", path=str(path))
-    with path.open(encoding="utf-8") as file:
-        head = file.read(4096).lstrip()
+    # Sniff the format from raw bytes: a non-UTF-8 file must reach the readers, which name its line.
+    with path.open("rb") as file:
+        head = file.read(4096).decode("utf-8", errors="replace").lstrip()
     if head.startswith("["):
         from socratic.data import load_labelled
 
