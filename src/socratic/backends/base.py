@@ -14,7 +14,12 @@ from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from socratic.errors import SocraticError
 from socratic.render import Message
+
+
+class BackendError(SocraticError):
+    """A model backend failed for good (after its retries): the message says which model and why."""
 
 
 class GenerationOptions(BaseModel):
@@ -35,7 +40,11 @@ class GenerationOptions(BaseModel):
 @runtime_checkable
 class Backend(Protocol):
     spec: str
-    """Canonical spec string; identifies the model in cache keys and reports."""
+    """Canonical spec string; names the model in reports."""
+
+    cache_id: str
+    """The spec plus a fingerprint of the model's content: part of every cache key, so that
+    retraining into the same folder never returns stale cached replies."""
 
     supports_json_schema: bool
 
@@ -70,6 +79,44 @@ def cut_at_turn_end(text: str) -> str:
     return text.strip()
 
 
+def turn_has_ended(text: str) -> bool:
+    """True when `text` already holds the start of another speaker's turn (so generation can stop)."""
+    if any(marker in text for marker in _CHAT_MARKERS):
+        return True
+    match = _NEXT_TURN.search(text)
+    if match is None:
+        return False
+    return match.start() > 0 or _NEXT_TURN.search(text, match.end()) is not None
+
+
+# Longest speaker tag we hold back while it may still be growing: "\n### assistant:" and a little slack.
+_HOLD_BACK = 24
+
+
+def stream_until_turn_end(pieces: Iterator[str]) -> Iterator[str]:
+    """Re-chunk a raw token stream so that the pieces join to exactly `cut_at_turn_end(raw text)`.
+
+    Text after the last newline is held back until it cannot be a speaker tag any more, because
+    "\nStud" may become "\nStudent:"; the stream stops at the first sign of another turn.
+    """
+    raw, sent = "", ""
+    for piece in pieces:
+        raw += piece
+        ended = turn_has_ended(raw)
+        if ended:
+            break
+        line_start = raw.rfind("\n")
+        tail = raw[line_start + 1:] if line_start >= 0 else raw
+        settled = raw if len(tail) >= _HOLD_BACK else raw[: len(raw) - len(tail)]
+        text = cut_at_turn_end(settled)
+        if len(text) > len(sent) and text.startswith(sent):
+            yield text[len(sent):]
+            sent = text
+    final = cut_at_turn_end(raw)
+    if final.startswith(sent) and len(final) > len(sent):
+        yield final[len(sent):]
+
+
 class FakeBackend:
     """A backend that returns queued replies: for flow tests with exact expectations.
 
@@ -81,6 +128,7 @@ class FakeBackend:
 
     def __init__(self, replies: Sequence[str] | None = None, *, responder=None, spec: str = "fake"):
         self.spec = spec
+        self.cache_id = spec
         self._queue = list(replies or [])
         self._responder = responder
         self.calls: list[tuple[list[Message], GenerationOptions]] = []

@@ -1,0 +1,314 @@
+"""Local transformers models: the `embedded` SmolLM2 and `hf:PATH` (a model folder or a PEFT adapter folder).
+
+    backend = TransformersBackend("/path/to/model", spec="hf:/path/to/model")
+    backend.generate([messages], GenerationOptions(n=5, max_new_tokens=64))   # [[5 replies]]
+
+Speed on a CPU comes from three things here: conversations are sorted by length and run in
+batches (left padding); the n samples of one conversation share one prompt prefill (its KV cache
+is computed once and repeated n times, instead of prefilling the same prompt n times); and the
+dtype is picked from measurements (see DEFAULT_DTYPE).
+
+Determinism: each sample draws from its own torch.Generator seeded by (seed, conversation,
+sample index), so a reply depends on its conversation, the options and the seed, not on which
+other conversations share its batch or on the batch size (up to float rounding between padded
+and unpadded batches, which can flip a near-tie token in rare cases). seed=None samples freshly.
+Greedy decoding is deterministic.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: models are local folders
+
+import torch
+from transformers import LogitsProcessor, StoppingCriteria
+
+from socratic.backends.base import (
+    BackendError,
+    GenerationOptions,
+    cut_at_turn_end,
+    stream_until_turn_end,
+    turn_has_ended,
+)
+from socratic.errors import SocraticError
+from socratic.render import Message
+
+# bf16 vs fp32 for k=5 batched sampling (~400-token prompt, 64 new tokens) on the 2-core dev CPU:
+# see the numbers in the module's tests/report; "auto" resolves to this.
+DEFAULT_DTYPE = "float32"
+DEFAULT_BATCH_SIZE = 16
+
+_WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")
+_CONFIG_FILES = ("config.json", "adapter_config.json", "generation_config.json", "tokenizer_config.json",
+                 "chat_template.jinja")
+_END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end|>", "<end_of_turn>")
+
+
+def folder_fingerprint(folder: str | Path) -> str:
+    """A short hash of a model folder's weights (name, size, mtime) and small config files (content).
+
+    Cheap (no reading of the weights) yet changes whenever training writes new weights into the folder.
+    """
+    folder = Path(folder)
+    parts: list[object] = []
+    for pattern in _WEIGHT_PATTERNS:
+        for file in sorted(folder.glob(pattern)):
+            stat = file.stat()
+            parts.append([file.name, stat.st_size, stat.st_mtime_ns])
+    for name in _CONFIG_FILES:
+        if (folder / name).exists():
+            parts.append([name, (folder / name).read_text("utf-8", errors="replace")])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def is_adapter_folder(folder: Path) -> bool:
+    has_weights = any(folder.glob("model*.safetensors")) or any(folder.glob("pytorch_model*.bin"))
+    return (folder / "adapter_config.json").exists() and not has_weights
+
+
+def sample_seed(seed: int, messages: Sequence[Message], index: int) -> int:
+    """The seed of one sample: a function of the run seed, the conversation and the sample index only."""
+    digest = hashlib.sha256(json.dumps([seed, list(messages), index], sort_keys=True).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+class TransformersBackend:
+    """A causal LM from a local folder, run with transformers on the CPU (or a GPU when present)."""
+
+    supports_json_schema = False
+
+    def __init__(self, path: str | Path, spec: str | None = None, *, batch_size: int = DEFAULT_BATCH_SIZE,
+                 dtype: str = "auto", device: str | None = None, base: str | Path | None = None):
+        self.path = Path(path).expanduser()
+        self.spec = spec or f"hf:{self.path}"
+        if not self.path.is_dir():
+            raise SocraticError(f"{self.spec}: no model folder at {self.path}")
+        self.batch_size = max(1, batch_size)
+        self.dtype_name = DEFAULT_DTYPE if dtype == "auto" else dtype
+        self._lock = threading.Lock()  # one generation at a time: torch already uses every core
+        self._load(base, device)
+
+    # -- loading -------------------------------------------------------------------------------
+
+    def _load(self, base: str | Path | None, device: str | None) -> None:
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.dtype_name not in {"float32", "bfloat16", "float16"}:
+            raise SocraticError(f"dtype must be auto, float32, bfloat16 or float16, not {self.dtype_name!r}")
+        dtype = getattr(torch, self.dtype_name)
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        adapter = is_adapter_folder(self.path)
+        model_dir = self._base_dir(base) if adapter else self.path
+        fingerprint = folder_fingerprint(self.path)
+        if adapter:
+            fingerprint += "+" + folder_fingerprint(model_dir)
+        self.cache_id = f"{self.spec}#{fingerprint}"
+        try:
+            model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=dtype, local_files_only=True)
+            if adapter:
+                from peft import PeftModel
+
+                # Merged once at load time: no per-layer adapter overhead while generating.
+                model = PeftModel.from_pretrained(model, self.path, local_files_only=True).merge_and_unload()
+            has_tokenizer = (self.path / "tokenizer_config.json").exists()
+            tokenizer = AutoTokenizer.from_pretrained(self.path if has_tokenizer else model_dir,
+                                                      local_files_only=True)
+        except (OSError, ValueError) as error:
+            raise SocraticError(f"{self.spec}: cannot load the model from {self.path}: {error}") from error
+        self.model = model.to(self.device).eval()
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if not tokenizer.chat_template:
+            raise SocraticError(f"{self.spec}: the tokenizer in {self.path} has no chat template")
+        self.tokenizer = tokenizer
+        self.eos_ids = self._end_token_ids()
+
+    def _base_dir(self, base: str | Path | None) -> Path:
+        config = json.loads((self.path / "adapter_config.json").read_text("utf-8"))
+        name = str(base or config.get("base_model_name_or_path") or "")
+        candidate = Path(name).expanduser()
+        if not candidate.is_absolute():
+            relative = (self.path / candidate).resolve()
+            candidate = relative if relative.is_dir() else candidate
+        if candidate.is_dir():
+            return candidate
+        if "smollm2-135m-instruct" in name.lower():
+            from socratic.backends.embedded import embedded_model_dir
+
+            return embedded_model_dir()  # the hub name of the embedded model: use the local copy
+        raise SocraticError(f"{self.spec}: the adapter's base model {name!r} is not a local folder "
+                            "(offline: point base_model_name_or_path in adapter_config.json at one)")
+
+    def _end_token_ids(self) -> list[int]:
+        ids = set()
+        for value in (self.model.generation_config.eos_token_id, self.tokenizer.eos_token_id):
+            ids.update(value if isinstance(value, list) else [value] if value is not None else [])
+        vocab = self.tokenizer.get_vocab()
+        ids.update(vocab[token] for token in _END_TOKENS if token in vocab)
+        return sorted(ids)
+
+    # -- prompts -------------------------------------------------------------------------------
+
+    def prompt_ids(self, messages: Sequence[Message]) -> list[int]:
+        """The token ids the model sees for `messages`, ending with the assistant's turn opener."""
+        encoded = self.tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=True,
+                                                     return_dict=True)
+        return list(encoded["input_ids"])
+
+    def _generation_kwargs(self, options: GenerationOptions) -> dict:
+        from transformers import StoppingCriteriaList
+
+        kwargs = {"max_new_tokens": options.max_new_tokens, "eos_token_id": self.eos_ids,
+                  "pad_token_id": self.tokenizer.pad_token_id, "do_sample": False,
+                  "stopping_criteria": StoppingCriteriaList([_TurnEnd(self.tokenizer)])}
+        # Silence the model's own sampling defaults: sampling happens in _RowSampler.
+        kwargs.update(temperature=None, top_p=None, top_k=None)
+        return kwargs
+
+    # -- generation ----------------------------------------------------------------------------
+
+    def generate(self, conversations: Sequence[list[Message]], options: GenerationOptions) -> list[list[str]]:
+        """`options.n` replies for each conversation, batched; see the module docstring on determinism."""
+        conversations = [list(c) for c in conversations]
+        if not conversations:
+            return []
+        n = options.n
+        per_batch = max(1, self.batch_size // n)
+        prompts = [self.prompt_ids(c) for c in conversations]
+        # Similar lengths together: less padding per batch.
+        order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+        replies: list[list[str]] = [[] for _ in conversations]
+        with self._lock:
+            for start in range(0, len(order), per_batch):
+                chunk = order[start:start + per_batch]
+                texts = self._generate_batch([prompts[i] for i in chunk], [conversations[i] for i in chunk],
+                                             options)
+                for slot, i in enumerate(chunk):
+                    replies[i] = [cut_at_turn_end(t) for t in texts[slot * n:(slot + 1) * n]]
+        return replies
+
+    def _generate_batch(self, prompts: list[list[int]], conversations: list[list[Message]],
+                        options: GenerationOptions) -> list[str]:
+        from transformers import DynamicCache, LogitsProcessorList
+
+        n = options.n
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
+        kwargs = self._generation_kwargs(options)
+        sampling = not options.greedy and options.temperature > 0
+        if sampling:
+            seeds = [sample_seed(options.seed, c, i) if options.seed is not None
+                     else int.from_bytes(os.urandom(8), "little") >> 1
+                     for c in conversations for i in range(n)]
+            kwargs["logits_processor"] = LogitsProcessorList([_RowSampler(seeds, options.temperature,
+                                                                          options.top_p)])
+        with torch.inference_mode():
+            if n > 1 and width > 1:
+                # Prefill each prompt once, then repeat its KV cache for the n samples.
+                cache = DynamicCache(config=self.model.config)
+                positions = (mask.cumsum(-1) - 1).clamp(min=0)
+                self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
+                           cache=cache, use_cache=True, logits_to_keep=1)
+                cache.batch_repeat_interleave(n)
+                kwargs["cache"] = cache
+            output = self.model.generate(input_ids=ids.repeat_interleave(n, 0),
+                                         attention_mask=mask.repeat_interleave(n, 0), **kwargs)
+        new_tokens = output[:, width:]
+        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+
+    def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
+        """One reply, piece by piece as tokens arrive (generation runs in a background thread)."""
+        from transformers import LogitsProcessorList, TextIteratorStreamer
+
+        prompt = self.prompt_ids(messages)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
+        kwargs = self._generation_kwargs(options)
+        if not options.greedy and options.temperature > 0:
+            seed = (sample_seed(options.seed, messages, 0) if options.seed is not None
+                    else int.from_bytes(os.urandom(8), "little") >> 1)
+            kwargs["logits_processor"] = LogitsProcessorList([_RowSampler([seed], options.temperature,
+                                                                          options.top_p)])
+        cancel = threading.Event()
+        kwargs["stopping_criteria"].append(_Cancelled(cancel))
+        errors: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                with self._lock, torch.inference_mode():
+                    self.model.generate(input_ids=torch.tensor([prompt], device=self.device),
+                                        attention_mask=torch.ones(1, len(prompt), dtype=torch.long,
+                                                                  device=self.device),
+                                        streamer=streamer, **kwargs)
+            except BaseException as error:  # noqa: BLE001 - surfaced in the caller's thread below
+                errors.append(error)
+                streamer.end()
+
+        thread = threading.Thread(target=work, daemon=True)
+        thread.start()
+        try:
+            yield from stream_until_turn_end(iter(streamer))
+        finally:
+            # The reader is done (the turn ended, or it stopped listening): stop generating at the
+            # next token. Never iterate the streamer again: after its stop signal that blocks.
+            cancel.set()
+            thread.join()
+        if errors:
+            raise BackendError(f"{self.spec}: generation failed: {errors[0]}") from errors[0]
+
+
+class _RowSampler(LogitsProcessor):
+    """Temperature + top-p sampling with one generator per row, so each sample has its own random stream.
+
+    Used as a logits processor under greedy decoding: it leaves only the sampled token finite.
+    """
+
+    def __init__(self, seeds: list[int], temperature: float, top_p: float):
+        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
+        self.temperature, self.top_p = temperature, top_p
+
+    def __call__(self, input_ids, scores):
+        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
+        if self.top_p < 1.0:
+            sorted_probs, sorted_idx = probs.sort(dim=-1, descending=True)
+            # Keep the smallest head whose mass reaches top_p (always at least the top token).
+            drop = sorted_probs.cumsum(-1) - sorted_probs >= self.top_p
+            sorted_probs = sorted_probs.masked_fill(drop, 0.0)
+            probs = torch.zeros_like(probs).scatter_(-1, sorted_idx, sorted_probs)
+        cpu_probs = probs.cpu()
+        chosen = torch.stack([torch.multinomial(cpu_probs[row], 1, generator=gen)
+                              for row, gen in enumerate(self.generators)]).to(scores.device)
+        out = torch.full_like(scores, float("-inf"))
+        return out.scatter_(-1, chosen, 0.0)
+
+
+class _TurnEnd(StoppingCriteria):
+    """Stops a row once its text opens another speaker's turn ("\\nStudent:", ...)."""
+
+    def __init__(self, tokenizer):
+        self.tokenizer = tokenizer
+        self.start: int | None = None
+
+    def __call__(self, input_ids, scores, **kwargs):
+        if self.start is None:  # the first call sees the prompt plus one new token
+            self.start = input_ids.shape[1] - 1
+        tails = self.tokenizer.batch_decode(input_ids[:, self.start:], skip_special_tokens=True)
+        return torch.tensor([turn_has_ended(t) for t in tails], dtype=torch.bool, device=input_ids.device)
+
+
+class _Cancelled(StoppingCriteria):
+    """Stops every row once `event` is set (the stream's reader has gone)."""
+
+    def __init__(self, event: threading.Event):
+        self.event = event
+
+    def __call__(self, input_ids, scores, **kwargs):
+        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
