@@ -1,0 +1,24 @@
+"""`socratic run CONFIG.yaml`: the whole method, stage by stage, into one run folder (see socratic.pipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        config: Path = typer.Argument(..., help="Pipeline config (see configs/quickstart.yaml)."),
+        force: list[str] = typer.Option(None, "--force",
+                                        help="Re-run a stage (repeatable): e.g. train:mathdial, train (all "
+                                             "train stages), evaluate, report, all."),
+        dry_run: bool = typer.Option(False, "--dry-run", help="Print which stages would run and why; run nothing."),
+        out: Path = typer.Option(None, "-o", "--out", help="Run folder (default runs/<name>)."),
+    ) -> None:
+        """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
+        from socratic import pipeline
+
+        settings = pipeline.load(config, {"out": out})
+        pipeline.run(settings, force=force or [], dry_run=dry_run)

@@ -1,0 +1,316 @@
+"""Build report.html (self-contained, figures inlined as base64 PNG) and report.md (figures as files).
+
+    socratic report runs/quickstart           # a `socratic run` folder
+    socratic report runs/eval-only            # or a `socratic evaluate -o` folder
+
+Everything is read from files the stages wrote (eval/evaluation.json and replies.jsonl, models/*/
+metrics.jsonl and train_summary.json, prefs/*/pairs.jsonl, agreement/agreement.json, timings.json,
+config.resolved.yaml); whatever is absent is left out of the report, nothing is recomputed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from socratic.errors import SocraticError
+from socratic.jsonl import iter_json_lines
+from socratic.report import figures
+from socratic.scores import CRITERIA, Scores, summary_score
+
+CLIP = 700
+
+
+def _load_json(path: Path) -> Any | None:
+    return json.loads(path.read_text("utf-8")) if path.exists() else None
+
+
+def _lines(path: Path) -> list[dict]:
+    return [obj for _, obj in iter_json_lines(path, tolerate_torn_tail=True)] if path.exists() else []
+
+
+def clip(text: str | None, limit: int = CLIP) -> str:
+    """Shorten long text in the middle: its start sets the scene, its end holds the question."""
+    text = (text or "").strip()
+    if len(text) <= limit:
+        return text
+    head = (limit * 2) // 3
+    return text[:head].rstrip() + " … " + text[-(limit - head - 3):].lstrip()
+
+
+def fmt(estimate: dict | None, digits: int = 2) -> str:
+    if not estimate or estimate.get("mean") is None:
+        return "–"
+    return f"{estimate['mean']:.{digits}f} [{estimate['low']:.{digits}f}, {estimate['high']:.{digits}f}]"
+
+
+def _eval_dir(root: Path) -> Path:
+    for candidate in (root / "eval", root):
+        if (candidate / "evaluation.json").exists():
+            return candidate
+    raise SocraticError(f"{root}: no evaluation.json (in {root / 'eval'} or {root}); run the evaluation first")
+
+
+# ------------------------------------------------------------------------------------- sections
+
+def summary_tables(evaluation: dict, judge: str) -> dict[str, Any]:
+    from socratic.evaluate import cell
+
+    models, datasets = [m["name"] for m in evaluation["models"]], evaluation["datasets"]
+    rows, criteria_rows = [], []
+    for model in models:
+        cells = [cell(evaluation, model, d, judge) or {} for d in datasets]
+        rows.append({"model": model, "cells": [fmt(c.get("summary")) for c in cells],
+                     "reference": [fmt(c.get("summary_reference")) for c in cells],
+                     "n": [c.get("n", 0) for c in cells], "failed": [c.get("failed", 0) for c in cells]})
+        for d, c in zip(datasets, cells):
+            crit = c.get("criteria") or {}
+            criteria_rows.append({"model": model, "dataset": d, "n": c.get("judged", 0),
+                                  **{k: fmt(crit.get(k)) for k in CRITERIA}})
+    return {"judge": judge, "datasets": datasets, "rows": rows, "criteria_rows": criteria_rows}
+
+
+def cross_table(evaluation: dict, judge: str) -> dict[str, Any] | None:
+    """Rows: base model(s) then models trained on X; columns: test sets; cells: mean summary."""
+    from socratic.evaluate import cell
+
+    trained = [m for m in evaluation["models"] if m.get("trained_on")]
+    if not trained:
+        return None
+    rows = [m for m in evaluation["models"] if not m.get("trained_on") and m["name"] == "base"] + trained
+    labels = [m["name"] if not m.get("trained_on") else f"{m['name']} (trained on {m['trained_on']})" for m in rows]
+    values = [[((cell(evaluation, m["name"], d, judge) or {}).get("summary") or {}).get("mean")
+               for d in evaluation["datasets"]] for m in rows]
+    return {"labels": labels, "values": values, "datasets": evaluation["datasets"],
+            "cells": [[("–" if v is None else f"{v:.2f}") for v in row] for row in values]}
+
+
+def paired_rows(evaluation: dict) -> list[dict[str, Any]]:
+    baseline = evaluation["models"][0]["name"]
+    rows = []
+    for p in evaluation["paired"]:
+        if p["baseline"] != baseline or p["formula"] != evaluation["formula"] or p["diff"] is None:
+            continue
+        rows.append({**p, "ci": f"[{p['low']:+.2f}, {p['high']:+.2f}]", "diff_s": f"{p['diff']:+.3f}",
+                     "p_s": f"{p['p_value']:.4f}", "significant": p["p_value"] < 0.05})
+    return rows
+
+
+def example_dialogues(evaluation: dict, replies: list[dict], judgments: list[dict], per_dataset: int) -> list[dict]:
+    """Per test set: the items where the compared model gained most and least over the baseline.
+
+    The compared model is the one trained on that test set's dataset (else the second model), so the
+    examples show in-domain tuning; picking both ends keeps them honest.
+    """
+    if per_dataset <= 0 or len(evaluation["models"]) < 2:
+        return []
+    judge, formula = evaluation["judges"][0], evaluation["formula"]
+    baseline = evaluation["models"][0]["name"]
+    score = {(j["meta"]["model"], j["meta"]["dataset"], j["dialogue"]["id"]):
+             summary_score(Scores(**j["scores"]), formula) for j in judgments if j["judge"] == judge and j.get("scores")}
+    by_reply = {(r["model"], r["dataset"], r["dialogue"]["id"]): r for r in replies}
+    out = []
+    for dataset in evaluation["datasets"]:
+        in_domain = [m["name"] for m in evaluation["models"] if m.get("trained_on") == dataset]
+        other = in_domain[0] if in_domain else evaluation["models"][1]["name"]
+        scored = sorted(((score[(other, d, i)] - score[(m, d, i)], i) for (m, d, i) in by_reply
+                         if m == baseline and d == dataset and (m, d, i) in score and (other, d, i) in score
+                         and (other, d, i) in by_reply), key=lambda t: (-t[0], t[1]))
+        picks, low, high = [], 0, len(scored) - 1
+        while len(picks) < min(per_dataset, len(scored)):
+            picks.append((scored[low], ("largest gain" if scored[low][0] > 0 else "no gain") if low == 0 else ""))
+            low += 1
+            if len(picks) < per_dataset and high >= low:
+                gain = scored[high][0]
+                picks.append((scored[high], "largest drop" if gain < 0 else "smallest gain"))
+                high -= 1
+        for (gain, i), label in picks:
+            dialogue = by_reply[(baseline, dataset, i)]["dialogue"]
+            out.append({
+                "dataset": dataset, "id": i, "gain": f"{gain:+.2f}", "label": label,
+                "context": clip(dialogue.get("context"), 500),
+                "turns": [{"role": t["role"], "text": clip(t["text"], 400)} for t in dialogue["turns"][-3:]],
+                "replies": [{"model": m, "text": clip(by_reply[(m, dataset, i)]["reply"]) or "(empty reply)",
+                             "summary": f"{score[(m, dataset, i)]:.2f}"} for m in (baseline, other)],
+            })
+    return out
+
+
+def training_section(evaluation: dict, root: Path) -> dict[str, Any] | None:
+    curves, rows = {}, []
+    for model in evaluation["models"]:
+        spec = model["spec"]
+        if not spec.startswith("hf:"):
+            continue
+        folder = Path(spec[3:])
+        metrics = [r for r in _lines(folder / "metrics.jsonl") if "loss" in r and "train_runtime" not in r]
+        summary = _load_json(folder / "train_summary.json") or {}
+        if metrics:
+            curves[model["name"]] = metrics
+        if metrics or summary:
+            prefs = root / "prefs" / (model.get("trained_on") or "-")
+            pairs = _lines(prefs / "pairs.jsonl")
+            rows.append({"model": model["name"], "steps": summary.get("steps"),
+                         "train_loss": _round(summary.get("train_loss")),
+                         "seconds_per_step": summary.get("seconds_per_step"),
+                         "pairs": len(pairs) if pairs else summary.get("pairs"),
+                         "chosen": _round(statistics.mean(p["chosen_score"] for p in pairs)) if pairs else None,
+                         "rejected": _round(statistics.mean(p["rejected_score"] for p in pairs)) if pairs else None,
+                         "warnings": ", ".join(summary.get("warnings") or []) or "none"})
+    if not rows:
+        return None
+    return {"rows": rows, "figure": figures.training_curves(curves) if curves else None}
+
+
+def _round(value: Any, digits: int = 3) -> Any:
+    return round(value, digits) if isinstance(value, (int, float)) else value
+
+
+def agreement_section(root: Path) -> dict[str, Any] | None:
+    result = _load_json(root / "agreement" / "agreement.json")
+    if not result:
+        return None
+    rows = []
+    for judge in result.get("judges", []):
+        pearson = judge["summary"]["pearson"]
+        crit = judge["criteria"]
+        rows.append({"judge": judge["spec"], "n": judge["summary"]["n"],
+                     "pearson": "–" if pearson["estimate"] is None else f"{pearson['estimate']:.2f}",
+                     "ci": "" if pearson.get("ci_low") is None else f"[{pearson['ci_low']:.2f}, {pearson['ci_high']:.2f}]",
+                     "questions_acc": _pct(crit["questions"].get("accuracy")),
+                     "reveal_acc": _pct(crit["reveal_answer"].get("accuracy")),
+                     "failures": judge.get("failures", 0)})
+    scatter = root / "agreement" / "summary_scatter.png"
+    return {"rows": rows, "anchor": result.get("anchor"), "labels": str(result.get("config", {}).get("labels")),
+            "figure": scatter.read_bytes() if scatter.exists() else None}
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{100 * value:.0f}%"
+
+
+def timings_section(root: Path) -> dict[str, Any] | None:
+    record = _load_json(root / "timings.json")
+    if not record:
+        return None
+    rows, walls = [], {}
+    for name, t in record["stages"].items():
+        wall = t.get("wall_s", t.get("last_wall_s"))
+        rss = t.get("peak_rss_mb", t.get("last_peak_rss_mb"))
+        rows.append({"stage": name, "status": t["status"], "wall": "–" if wall is None else f"{wall:.1f}",
+                     "rss": "–" if rss is None else f"{rss:.0f}"})
+        if wall is not None:
+            walls[name] = {"wall_s": wall}
+    return {"rows": rows, "total": record.get("total_wall_s"), "started_at": record.get("started_at"),
+            "figure": figures.stage_timings(walls) if walls else None}
+
+
+def training_judges(root: Path, evaluation: dict) -> list[dict[str, str]]:
+    found = []
+    for path in sorted((root / "prefs").glob("*/judgments.jsonl")):
+        first = next(iter_json_lines(path, tolerate_torn_tail=True), None)
+        judges = {first[1].get("judge", "?")} if first else set()
+        found.append({"dataset": path.parent.name, "judge": ", ".join(sorted(judges)) or "?"})
+    if not found and evaluation.get("training_judge"):
+        found.append({"dataset": "(all)", "judge": evaluation["training_judge"]})
+    return found
+
+
+def caveats(evaluation: dict, agreement: dict | None) -> list[str]:
+    notes = []
+    ns = [r["judged"] for r in evaluation["results"] if r["judged"]]
+    widths = [r["summary"]["high"] - r["summary"]["low"] for r in evaluation["results"]
+              if r["summary"].get("mean") is not None]
+    if ns and min(ns) < 50:
+        notes.append(f"Small test slices (n = {min(ns)}–{max(ns)} judged replies per cell): the 95% CIs are "
+                     f"{statistics.median(widths):.2f} wide (median), so differences smaller than that are not "
+                     "evidence. Use larger `limit`s for conclusions.")
+    judges = evaluation["judges"]
+    if "rubric" in judges:
+        notes.append("`rubric` is an offline, automatic judge (question detection, answer-leak check, embedding "
+                     "similarity), not the paper's GPT-4o; "
+                     + ("see its measured agreement with human labels below." if agreement else
+                        "its agreement with human labels was not measured in this run (set `labels`)."))
+    notes += evaluation.get("warnings", [])
+    failed = sum(r["failed"] for r in evaluation["results"])
+    if failed:
+        notes.append(f"{failed} judgments failed and are excluded from the means (counted per cell in the tables).")
+    if any(m["spec"] == "embedded" for m in evaluation["models"]):
+        notes.append("The embedded base model is SmolLM2-135M-Instruct, about 30x smaller than the paper's "
+                     "Phi-3-mini: its absolute scores are not comparable to the paper's anchors, only the "
+                     "direction of the change is.")
+    notes.append(f"Replies are greedy and capped at {evaluation['config'].get('max_new_tokens')} new tokens; "
+                 "a cut-off reply is judged as it is.")
+    return notes
+
+
+# ------------------------------------------------------------------------------------- build
+
+def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", examples_per_dataset: int = 2,
+                 out_dir: str | Path | None = None) -> tuple[Path, Path]:
+    """Write report.html and report.md (+ report_files/) into out_dir (default root); returns both paths."""
+    root = Path(root).resolve()
+    out = Path(out_dir).resolve() if out_dir else root
+    eval_dir = _eval_dir(root)
+    evaluation = json.loads((eval_dir / "evaluation.json").read_text("utf-8"))
+    replies, judgments = _lines(eval_dir / "replies.jsonl"), _lines(eval_dir / "judgments.jsonl")
+
+    pngs: dict[str, bytes] = {}
+    judge_sections = []
+    for judge in evaluation["judges"]:
+        key = judge.replace(":", "_").replace("/", "_")
+        pngs[f"summary_{key}"] = figures.summary_bars(evaluation, judge)
+        pngs[f"criteria_{key}"] = figures.criteria_bars(evaluation, judge)
+        judge_sections.append({**summary_tables(evaluation, judge), "summary_fig": f"summary_{key}",
+                               "criteria_fig": f"criteria_{key}"})
+    cross = cross_table(evaluation, evaluation["judges"][0])
+    if cross:
+        pngs["cross"] = figures.cross_heatmap(cross["labels"], cross["datasets"], cross["values"],
+                                              f"Mean summary, trained on X (rows) x tested on Y "
+                                              f"(judge: {evaluation['judges'][0]})")
+    training = training_section(evaluation, root)
+    if training and training.get("figure"):
+        pngs["training"] = training.pop("figure")
+    agreement = agreement_section(root)
+    if agreement and agreement.get("figure"):
+        pngs["agreement"] = agreement.pop("figure")
+    timings = timings_section(root)
+    if timings and timings.get("figure"):
+        pngs["timings"] = timings.pop("figure")
+    config_path = root / "config.resolved.yaml"
+    context = {
+        "title": title, "generated_at": time.strftime("%Y-%m-%d %H:%M"), "evaluation": evaluation,
+        "formula": evaluation["formula"], "judge_sections": judge_sections, "cross": cross,
+        "paired": paired_rows(evaluation), "changes": evaluation.get("changes", []),
+        "training_judges": training_judges(root, evaluation), "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
+        "training": training, "agreement": agreement, "timings": timings,
+        "caveats": caveats(evaluation, agreement), "anchors": evaluation.get("paper_anchors"),
+        "config_yaml": config_path.read_text("utf-8") if config_path.exists() else None,
+        "figures": set(pngs),
+    }
+    env = jinja2.Environment(loader=jinja2.PackageLoader("socratic.report", "templates"),
+                             autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",)),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    html = env.get_template("report.html.j2").render(
+        **context, src={k: "data:image/png;base64," + base64.b64encode(v).decode("ascii") for k, v in pngs.items()})
+    files = out / "report_files"
+    files.mkdir(parents=True, exist_ok=True)
+    for name, data in pngs.items():
+        (files / f"{name}.png").write_bytes(data)
+    markdown = env.get_template("report.md.j2").render(**context, src={k: f"report_files/{k}.png" for k in pngs})
+    html_path, md_path = out / "report.html", out / "report.md"
+    _atomic_text(html_path, html)
+    _atomic_text(md_path, markdown)
+    return html_path, md_path
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
