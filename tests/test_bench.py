@@ -54,11 +54,13 @@ def test_percentile_interpolates():
 
 
 def test_run_child_reports_exit_code_output_and_peak_rss():
-    # The child allocates ~200 MiB and touches it; its own peak must show it, the parent's must not matter.
+    # The child allocates ~200 MiB and touches it; its own peak must show it. No upper bound: on Linux
+    # a forked child's peak includes the parent's pages until exec, and under pytest the parent may hold
+    # torch (the bench runner itself never imports it, so its children's peaks are their own).
     code = "b = bytearray(200 * 1024 * 1024); print('done'); raise SystemExit(3)"
     result = common.run_child([sys.executable, "-c", code])
     assert result.returncode == 3 and result.output.strip() == "done"
-    assert 200 <= result.peak_rss_mib < 600
+    assert result.peak_rss_mib >= 200
     assert result.wall_s > 0
 
 
