@@ -199,6 +199,38 @@ def test_adapter_folder_detection(tmp_path):
     assert not is_adapter_folder(tmp_path)
 
 
+@pytest.mark.parametrize("top_p", [1.0, 0.9, 0.3])
+def test_row_sampler_draws_from_the_nucleus_distribution(top_p):
+    import torch
+
+    from socratic.backends.transformers_backend import _RowSampler
+
+    scores = torch.randn(2, 600, generator=torch.Generator().manual_seed(0)) * 3
+    sampler, counts = _RowSampler([1, 2], temperature=1.0, top_p=top_p), torch.zeros(2, 600)
+    for _ in range(4000):
+        out = sampler(None, scores)
+        assert bool((out == 0).sum(-1).eq(1).all())  # exactly one finite token per row
+        counts.scatter_add_(1, out.argmax(-1, keepdim=True), torch.ones(2, 1))
+    probs = torch.softmax(scores, -1)
+    ranked, order = probs.sort(descending=True)
+    ranked = ranked * ((ranked.cumsum(-1) - ranked) < top_p)
+    expected = torch.zeros_like(probs).scatter_(1, order, ranked)
+    expected /= expected.sum(-1, keepdim=True)
+    assert bool(((counts > 0) <= (expected > 0)).all())  # never outside the nucleus
+    assert (counts / 4000 - expected).abs().max().item() < 0.03
+
+
+def test_row_sampler_rows_are_independent_streams():
+    import torch
+
+    from socratic.backends.transformers_backend import _RowSampler
+
+    scores = torch.zeros(3, 50)
+    together, alone = _RowSampler([7, 8, 9], 1.0, 1.0), _RowSampler([8], 1.0, 1.0)
+    for _ in range(5):
+        assert together(None, scores).argmax(-1)[1] == alone(None, scores[:1]).argmax(-1)[0]
+
+
 def test_sample_seeds_depend_on_seed_conversation_and_index_only():
     assert sample_seed(0, CONV_A, 0) == sample_seed(0, [dict(m) for m in CONV_A], 0)
     seeds = {sample_seed(0, CONV_A, 0), sample_seed(1, CONV_A, 0), sample_seed(0, CONV_B, 0),

@@ -25,7 +25,14 @@ CONV_B = [SYSTEM, {"role": "user", "content": "I think 7 times 8 is 54. Is that 
 
 @pytest.fixture(scope="module")
 def embedded():
-    return load_backend("embedded")
+    return load_backend("embedded")  # the default dtype: bf16 on CPUs with native bf16, else fp32
+
+
+@pytest.fixture(scope="module")
+def embedded_fp32():
+    # Replies independent of batch-mates and padding hold in fp32; in bf16 the rounding differs with
+    # the batch's shape, so only the same call (same conversations, batch size) repeats exactly.
+    return TransformersBackend(embedded_model_dir(), spec="embedded", dtype="float32")
 
 
 def test_embedded_generates_real_text(embedded):
@@ -39,30 +46,34 @@ def test_greedy_is_deterministic_and_matches_the_stream(embedded):
     options = GenerationOptions(greedy=True, max_new_tokens=12)
     first = embedded.generate([CONV_A, CONV_B], options)
     assert embedded.generate([CONV_A, CONV_B], options) == first
-    assert embedded.generate([CONV_B], options) == [first[1]]  # batch-mate and padding do not matter
+    [[alone]] = embedded.generate([CONV_A], options)
     pieces = list(embedded.stream(CONV_A, options))
     assert len(pieces) > 1
-    assert "".join(pieces) == first[0][0]
+    assert "".join(pieces) == alone
 
 
-def test_sampling_is_batched_seeded_and_independent_of_batch_mates(embedded):
+def test_sampling_is_batched_and_seeded(embedded):
     options = GenerationOptions(n=3, seed=11, max_new_tokens=10, temperature=1.0, top_p=0.95)
     first = embedded.generate([CONV_A, CONV_B], options)
     assert [len(r) for r in first] == [3, 3]
     assert len(set(first[0])) > 1  # three different samples, not one copied thrice
     assert embedded.generate([CONV_A, CONV_B], options) == first
-    assert embedded.generate([CONV_B], options) == [first[1]]
-    other_seed = embedded.generate([CONV_A], options.model_copy(update={"seed": 12}))
+    other_seed = embedded.generate([CONV_A, CONV_B], options.model_copy(update={"seed": 12}))
     assert other_seed[0] != first[0]
 
 
-def test_small_batches_give_the_same_samples(embedded):
+def test_fp32_replies_do_not_depend_on_batch_mates_or_batch_size(embedded_fp32):
+    greedy = GenerationOptions(greedy=True, max_new_tokens=10)
+    both = embedded_fp32.generate([CONV_A, CONV_B], greedy)
+    assert embedded_fp32.generate([CONV_B], greedy) == [both[1]]  # padding and batch-mate do not matter
     options = GenerationOptions(n=2, seed=5, max_new_tokens=8)
-    whole = embedded.generate([CONV_A, CONV_B], options)
-    small = TransformersBackend.__new__(TransformersBackend)
-    small.__dict__.update(embedded.__dict__)
-    small.batch_size = 2  # one conversation (two samples) per batch
-    assert small.generate([CONV_A, CONV_B], options) == whole
+    whole = embedded_fp32.generate([CONV_A, CONV_B], options)
+    assert embedded_fp32.generate([CONV_B], options) == [whole[1]]
+    embedded_fp32.batch_size = 2  # one conversation (two samples) per batch
+    try:
+        assert embedded_fp32.generate([CONV_A, CONV_B], options) == whole
+    finally:
+        embedded_fp32.batch_size = 20
 
 
 def test_generate_cached_reuses_replies(embedded, tmp_path):
@@ -95,21 +106,24 @@ def test_adapter_folder_loads_base_plus_adapter_and_fingerprints_it(embedded, tm
     expected = _save_lora(folder, seed=0)
     config = json.loads((folder / "adapter_config.json").read_text())
     assert config["base_model_name_or_path"] == str(embedded_model_dir())
-    tuned = TransformersBackend(folder, spec=f"hf:{folder}")
+    tuned = TransformersBackend(folder, spec=f"hf:{folder}", dtype="float32")
     merged = tuned.model.model.layers[0].self_attn.q_proj.weight
     assert torch.allclose(merged, expected, atol=1e-6)
-    assert not torch.allclose(merged, embedded.model.model.layers[0].self_attn.q_proj.weight)
+    base = embedded.model.model.layers[0].self_attn.q_proj.weight.float()
+    assert not torch.allclose(merged, base, atol=1e-2)
     [[reply]] = tuned.generate([CONV_A], GenerationOptions(greedy=True, max_new_tokens=4))
     assert isinstance(reply, str)
     first_id = tuned.cache_id
     assert first_id.startswith(f"hf:{folder}#")
 
     _save_lora(folder, seed=1)  # "retrained" into the same folder
-    assert TransformersBackend(folder, spec=f"hf:{folder}").cache_id != first_id
+    assert TransformersBackend(folder, spec=f"hf:{folder}", dtype="float32").cache_id != first_id
 
 
-def test_bfloat16_option_generates(embedded):
-    half = TransformersBackend(embedded_model_dir(), spec="embedded", dtype="bfloat16")
-    [[reply]] = half.generate([CONV_A], GenerationOptions(greedy=True, max_new_tokens=8))
+def test_dtype_is_auto_by_default_and_float32_on_request(embedded, embedded_fp32):
+    from socratic.backends.transformers_backend import auto_dtype
+
+    assert str(embedded.model.dtype) == f"torch.{auto_dtype('cpu')}"
+    [[reply]] = embedded_fp32.generate([CONV_A], GenerationOptions(greedy=True, max_new_tokens=8))
     assert sum(c.isalpha() for c in reply) >= 5, reply
-    assert str(half.model.dtype) == "torch.bfloat16"
+    assert str(embedded_fp32.model.dtype) == "torch.float32"
