@@ -26,7 +26,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend, parse_spec
+from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
 from socratic.jsonl import JsonlAppender, read_jsonl, write_json, write_jsonl
@@ -76,9 +77,13 @@ class EvaluateConfig(BaseModel):
     @field_validator("models")
     @classmethod
     def _names(cls, models: dict[str, str]) -> dict[str, str]:
-        for name in models:
+        for name, spec in models.items():
             if not name or any(c in name for c in "=/\\ "):
                 raise ValueError(f"model name {name!r} must be non-empty, without '=', '/', spaces")
+            try:  # refuse an unknown spec before any output exists
+                parse_spec(spec)
+            except SocraticError as error:
+                raise ValueError(str(error)) from None
         return models
 
     def options(self) -> GenerationOptions:
@@ -110,19 +115,6 @@ def parse_model_option(value: str) -> tuple[str, str]:
 
 
 # ---------------------------------------------------------------- producing replies and judgments
-
-def _generate_cached(backend, conversations, options, cache):
-    try:
-        from socratic.backends.cached import generate_cached
-    except ImportError:  # pragma: no cover - before helper B's module lands
-        key = content_key("generate", backend.spec, list(conversations), options.model_dump(mode="json"))
-        hit = cache.get(key)
-        if hit is None:
-            hit = backend.generate(conversations, options)
-            cache.put(key, hit, "generate")
-        return hit
-    return generate_cached(backend, conversations, options, cache)
-
 
 def _load_dialogues(source: str, split: str) -> list[Dialogue]:
     from socratic.data import load_dialogues
@@ -190,7 +182,7 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
     options = config.options()
     base_settings = content_key(options.model_dump(mode="json"), system_prompt)[:16]
     path = config.out / "replies.jsonl"
-    key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)  # noqa: E731
+    key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)
     done = _reuse(path, EvalReply, key)
     total = len(config.models) * sum(len(d) for d in test_sets.values())
     ordered: list[EvalReply] = []
@@ -208,7 +200,7 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
                     if missing:
                         backend = backend or load_backend(spec)
                         # Whole fixed batches, so a resumed run asks the cache the same question.
-                        outputs = _generate_cached(backend, [render_messages(d, system_prompt) for d in batch],
+                        outputs = generate_cached(backend, [render_messages(d, system_prompt) for d in batch],
                                                    options, model_cache)
                         for dialogue, samples in zip(batch, outputs, strict=True):
                             record = EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
