@@ -115,13 +115,8 @@ def main(argv=None) -> int:
         common.print_table("Scores the run produced", SCORE_COLUMNS, score_rows)
         notes += ("\n\nScores this run produced (mean summary, uniform formula, 95% bootstrap CI; judge "
                   f"{evaluation['judges'][0]}):\n\n" + common.markdown_table(SCORE_COLUMNS, score_rows))
-    if args.quick:
-        notes = "QUICK RUN (shrunken config; not a measurement). " + notes
-    notes = "\n\n".join(x for x in (notes, common.busy_warning()) if x)
-    print(notes)
-    if not args.no_write and not args.quick:
-        common.append_results(title, common.markdown_table(COLUMNS, rows), notes)
-        print(f"appended to {common.RESULTS}")
+    common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
+                  quick_why="shrunken config; not a measurement")
     return 0
 
 

@@ -272,13 +272,8 @@ def main(argv=None) -> int:
              "Speed-up is relative to the reference method in the same run. Load time excluded from rates. "
              "'CPU s' is the process CPU time of the measured part (all threads): on a shared machine the "
              "per-CPU-second ratio is steadier than the wall-time ratio.")
-    if args.quick:
-        notes = "QUICK RUN (tiny sizes; not a measurement). " + notes
-    notes = "\n\n".join(x for x in (notes, common.busy_warning()) if x)
-    print(notes)
-    if not args.no_write and not args.quick:
-        common.append_results(title, common.markdown_table(COLUMNS, rows), notes)
-        print(f"appended to {common.RESULTS}")
+    common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
+                  quick_why="tiny sizes; not a measurement")
     return 0
 
 

@@ -170,13 +170,8 @@ def main(argv=None) -> int:
              f"{args.per_client} requests in turn; MathDial test conversations. Server start-up "
              f"(model load) {startup:.1f} s; server peak RSS {peak:.0f} MiB. 1-min load average "
              f"{load_start:.1f} -> {common.load_average()[0]:.1f}.")
-    if args.quick:
-        notes = "QUICK RUN (tiny sizes; not a measurement). " + notes
-    notes = "\n\n".join(x for x in (notes, common.busy_warning()) if x)
-    print(notes)
-    if not args.no_write and not args.quick:
-        common.append_results(title, common.markdown_table(COLUMNS, rows), notes)
-        print(f"appended to {common.RESULTS}")
+    common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
+                  quick_why="tiny sizes; not a measurement")
     return 0
 
 

@@ -174,13 +174,8 @@ def main(argv=None) -> int:
              "s/step is the median over steps after the first; 'trainer set-up' is DPOTrainer construction, "
              "which includes the reference log-prob precomputation in the -precompute variants. "
              f"1-min load average before->after: {loads}.")
-    if args.quick:
-        notes = "QUICK RUN (tiny sizes; not a measurement). " + notes
-    notes = "\n\n".join(x for x in (notes, common.busy_warning()) if x)
-    print(notes)
-    if not args.no_write and not args.quick:
-        common.append_results(title, common.markdown_table(COLUMNS, rows), notes)
-        print(f"appended to {common.RESULTS}")
+    common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
+                  quick_why="tiny sizes; not a measurement")
     return 0
 
 

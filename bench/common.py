@@ -249,3 +249,14 @@ def busy_warning(threshold: float = 2.5) -> str:
         return (f"**Measured on a busy machine** (load average {one:.1f} / {five:.1f} over 1 / 5 min on "
                 f"{os.cpu_count()} cores): absolute numbers are low; compare the ratios, and rerun when idle.")
     return ""
+
+
+def finish(title: str, columns, rows, notes: str, *, quick: bool, no_write: bool, quick_why: str) -> None:
+    """Print a benchmark's notes (with the busy-machine warning) and record it unless it was a quick run."""
+    if quick:
+        notes = f"QUICK RUN ({quick_why}). " + notes
+    notes = "\n\n".join(x for x in (notes, busy_warning()) if x)
+    print(notes)
+    if not no_write and not quick:
+        append_results(title, markdown_table(columns, rows), notes)
+        print(f"appended to {RESULTS}")
