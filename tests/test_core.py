@@ -14,8 +14,8 @@ from socratic.scores import Scores, summary_score
 
 
 def make_dialogue(**kw) -> Dialogue:
-    base = dict(id="d1", source="test", context="Solve 2x = 6.",
-                turns=[Turn(role="student", text="I got x = 4.")], reference="x = 3")
+    base = {"id": "d1", "source": "test", "context": "Solve 2x = 6.",
+            "turns": [Turn(role="student", text="I got x = 4.")], "reference": "x = 3"}
     return Dialogue(**(base | kw))
 
 

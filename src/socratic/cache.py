@@ -61,7 +61,7 @@ class Cache:
 class NoCache(Cache):
     """The `--no-cache` stand-in: never hits, never stores."""
 
-    def __init__(self) -> None:  # noqa: D107 - deliberately no database
+    def __init__(self) -> None:
         pass
 
     def get(self, key: str) -> Any | None:

@@ -220,7 +220,9 @@ class Runner:
             record["stages"][stage.name] = self._run_one(stage, decision)
             write_json(timings_path, {**record, "total_wall_s": round(time.perf_counter() - started, 1)})
         record["total_wall_s"] = round(time.perf_counter() - started, 1)
-        record["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        # The per-stage resets also reset the process-wide mark, so the run's peak is the largest stage peak.
+        peaks = [s.get("peak_rss_mb") for s in record["stages"].values() if s.get("peak_rss_mb")]
+        record["peak_rss_mb"] = max(peaks) if peaks else peak_rss_mb()
         write_json(timings_path, record)
         return record
 

@@ -222,21 +222,29 @@ def training_judges(root: Path, evaluation: dict) -> list[dict[str, str]]:
     return found
 
 
-def caveats(evaluation: dict, agreement: dict | None) -> list[str]:
+def caveats(evaluation: dict, agreement: dict | None, training: dict | None = None) -> list[str]:
     notes = []
+    pairs = [r["pairs"] for r in (training or {}).get("rows", []) if isinstance(r.get("pairs"), int)]
+    if pairs and max(pairs) < 100:
+        span = str(min(pairs)) if min(pairs) == max(pairs) else f"{min(pairs)}–{max(pairs)}"
+        plural = "s" if max(pairs) > 1 else ""
+        notes.append(f"Each tuned model learnt from only {span} preference pair{plural}: too few to "
+                     "expect a reliable lift (the paper used hundreds per dataset). A null result here says little "
+                     "about the method; configs/paper.yaml is the full-size setup.")
     ns = [r["judged"] for r in evaluation["results"] if r["judged"]]
     widths = [r["summary"]["high"] - r["summary"]["low"] for r in evaluation["results"]
               if r["summary"].get("mean") is not None]
     if ns and min(ns) < 50:
-        notes.append(f"Small test slices (n = {min(ns)}–{max(ns)} judged replies per cell): the 95% CIs are "
+        n_text = str(min(ns)) if min(ns) == max(ns) else f"{min(ns)}–{max(ns)}"
+        notes.append(f"Small test slices (n = {n_text} judged replies per cell): the 95% CIs are "
                      f"{statistics.median(widths):.2f} wide (median), so differences smaller than that are not "
-                     "evidence. Use larger `limit`s for conclusions.")
+                     "evidence. Use larger test limits for conclusions.")
     judges = evaluation["judges"]
     if "rubric" in judges:
-        notes.append("`rubric` is an offline, automatic judge (question detection, answer-leak check, embedding "
+        notes.append("The rubric judge is offline and automatic (question detection, answer-leak check, embedding "
                      "similarity), not the paper's GPT-4o; "
                      + ("see its measured agreement with human labels below." if agreement else
-                        "its agreement with human labels was not measured in this run (set `labels`)."))
+                        "its agreement with human labels was not measured in this run (set labels in the config)."))
     notes += evaluation.get("warnings", [])
     failed = sum(r["failed"] for r in evaluation["results"])
     if failed:
@@ -290,7 +298,7 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
         "paired": paired_rows(evaluation), "changes": evaluation.get("changes", []),
         "training_judges": training_judges(root, evaluation), "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
-        "caveats": caveats(evaluation, agreement), "anchors": evaluation.get("paper_anchors"),
+        "caveats": caveats(evaluation, agreement, training), "anchors": evaluation.get("paper_anchors"),
         "config_yaml": config_path.read_text("utf-8") if config_path.exists() else None,
         "figures": set(pngs),
     }

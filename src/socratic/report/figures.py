@@ -116,21 +116,6 @@ def training_curves(curves: dict[str, list[dict[str, Any]]]) -> bytes:
     return to_png(fig)
 
 
-def agreement_scatter(judge_scores: Sequence[float], human_scores: Sequence[float], title: str) -> bytes:
-    fig, ax = plt.subplots(figsize=(4.6, 4.2))
-    rng = np.random.default_rng(0)
-    jitter = lambda v: np.asarray(v, dtype=float) + rng.uniform(-0.01, 0.01, len(v))
-    ax.scatter(jitter(human_scores), jitter(judge_scores), alpha=0.6, s=18)
-    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--")
-    ax.set_xlim(-0.03, 1.03)
-    ax.set_ylim(-0.03, 1.03)
-    ax.set_xlabel("human summary score")
-    ax.set_ylabel("judge summary score")
-    ax.set_title(title, fontsize=9)
-    ax.grid(alpha=0.3)
-    return to_png(fig)
-
-
 def stage_timings(timings: dict[str, dict[str, Any]]) -> bytes:
     names = [n for n, t in timings.items() if t.get("wall_s") is not None]
     fig, ax = plt.subplots(figsize=(7, 0.35 * len(names) + 1.2))
