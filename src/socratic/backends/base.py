@@ -91,6 +91,14 @@ def turn_has_ended(text: str) -> bool:
 
 # Longest speaker tag we hold back while it may still be growing: "\n### assistant:" and a little slack.
 _HOLD_BACK = 24
+_SPEAKERS = ("student", "user", "human", "teacher", "tutor", "assistant")
+
+
+def _may_become_tag(tail: str) -> bool:
+    """Whether the text after the last newline could still grow into a speaker tag ("### Stud")."""
+    word = tail.lstrip().lstrip("#").lstrip().lower()
+    return len(tail) < _HOLD_BACK and any(
+        name.startswith(word) or (word.startswith(name) and not word[len(name):].strip()) for name in _SPEAKERS)
 
 
 def stream_until_turn_end(pieces: Iterator[str]) -> Iterator[str]:
@@ -107,7 +115,8 @@ def stream_until_turn_end(pieces: Iterator[str]) -> Iterator[str]:
             break
         line_start = raw.rfind("\n")
         tail = raw[line_start + 1:] if line_start >= 0 else raw
-        settled = raw if len(tail) >= _HOLD_BACK else raw[: len(raw) - len(tail)]
+        # Hold back only a line start that may still become "Student:": ordinary words stream at once.
+        settled = raw[: len(raw) - len(tail)] if _may_become_tag(tail) else raw
         text = cut_at_turn_end(settled)
         if len(text) > len(sent) and text.startswith(sent):
             yield text[len(sent):]
