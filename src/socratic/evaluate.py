@@ -132,14 +132,16 @@ def model_version(spec: str) -> str:
     """A short id of the weights behind a local `hf:PATH` spec ('' for other specs).
 
     A model retrained into the same folder keeps its spec, so replies (in replies.jsonl and in the
-    shared cache) are keyed by this too: size and mtime of the weight and config files.
+    shared cache) are keyed by this too: the same fingerprint the backends put in their cache id.
     """
     if not spec.startswith("hf:"):
         return ""
     folder = Path(spec[3:]).expanduser()
-    files = sorted(p for pattern in ("*.safetensors", "*.bin", "config.json", "adapter_config.json")
-                   for p in folder.glob(pattern)) if folder.is_dir() else []
-    return content_key([(p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in files])[:16] if files else ""
+    if not folder.is_dir():
+        return ""
+    from socratic.backends.transformers_backend import folder_fingerprint  # the backends' own cache-id hash
+
+    return folder_fingerprint(folder)
 
 
 class VersionedCache:
