@@ -7,10 +7,11 @@
 Methods (each in its own child process, so its peak RSS is its own):
 - reference  the reference code's method: per dialogue, k separate sampled `model.generate` calls at
              batch size 1, plain transformers in fp32 (src/gen_train_dataset.py of socratic-llm);
-- backend    our default path: `load_backend("embedded").generate(conversations, GenerationOptions(n=k))`,
-             one dialogue per call (what `socratic generate` does by default);
-- backend-b4 the same with 4 dialogues per call (`socratic generate --batch-dialogues 4`);
-- stage      `socratic.generate.run(...)` end to end (progress bar, JSONL writing; cache off);
+- backend    `load_backend("embedded").generate(conversations, GenerationOptions(n=k))`, one dialogue
+             per call (`socratic generate --batch-dialogues 1`, the default until 2026-12);
+- backend-b4 the same with 4 dialogues per call;
+- stage      our default path: `socratic.generate.run(GenerateConfig(...))` with its defaults, end to
+             end (4 dialogues per call, progress bar, JSONL writing; cache off);
 - llamacpp   llama-cpp-python on the GGUF the embedded model ships as (Q4_1), k sequential
              `create_chat_completion` calls per dialogue (llama.cpp reuses the prompt's KV cache
              between calls), stopping only at end-of-turn like the reference;
@@ -37,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 
 ALL_METHODS = ("reference", "backend", "backend-b4", "stage", "llamacpp", "llamacpp-backend")
-DEFAULT_METHODS = ("reference", "backend", "backend-b4", "llamacpp", "llamacpp-backend")
+DEFAULT_METHODS = ("reference", "backend", "stage", "llamacpp", "llamacpp-backend")
 
 
 # --- workers (run in a child process) ----------------------------------------------------------
@@ -46,7 +47,7 @@ def _conversations(n: int) -> list[list[dict[str, str]]]:
     from socratic.data import load_dialogues
     from socratic.render import render_messages
 
-    dialogues = load_dialogues("mathdial", "train")[:n]
+    dialogues = load_dialogues("mathdial", "train", dedupe=True)[:n]  # the stage's dialogues too
     return [render_messages(d) for d in dialogues]
 
 
@@ -212,7 +213,7 @@ def measure(methods, args) -> list[dict]:
 
 
 LABELS = {"reference": "reference (k x generate, batch 1, fp32)", "backend": "ours: backend, 1 dialogue/call",
-          "backend-b4": "ours: backend, 4 dialogues/call", "stage": "ours: generate stage",
+          "backend-b4": "ours: backend, 4 dialogues/call", "stage": "ours: socratic generate, defaults",
           "llamacpp": "llama.cpp Q4_1, k calls", "llamacpp-backend": "ours: llamacpp:GGUF backend"}
 COLUMNS = ["method", "cand/s", "tok/s", "tok/cand", "seconds", "CPU s", "load s", "peak RSS MiB",
            "x ref (cand/s)", "x ref (tok/s)", "x ref (cand/CPU-s)"]

@@ -64,8 +64,9 @@ def use_backend(monkeypatch, backend: SeededBackend) -> SeededBackend:
 
 
 def config(dataset, out, **overrides) -> GenerateConfig:
+    """One dialogue per call unless a test asks for more: then a larger limit reproduces a clean run."""
     return GenerateConfig(dataset=str(dataset), model="fake:seeded", k=3, out=out, max_new_tokens=16,
-                          **overrides)
+                          **{"batch_dialogues": 1, **overrides})
 
 
 def test_batch_seed_depends_on_seed_and_messages_only():
@@ -143,12 +144,19 @@ def test_a_larger_limit_extends_the_run(tmp_path, dataset, monkeypatch):
     assert out.read_bytes() == clean
 
 
-def test_with_multi_dialogue_batches_the_limit_is_a_setting(tmp_path, dataset, monkeypatch):
-    # limit 3 with batches of 2 draws t-2 alone, where a limit-5 run draws it with t-3.
+def test_with_multi_dialogue_batches_a_larger_limit_keeps_what_was_drawn(tmp_path, dataset, monkeypatch):
+    # limit 3 with batches of 2 draws t-2 alone, where a limit-5 run draws it with t-3: extending
+    # keeps the t-2 on disk and draws t-3 in the limit-5 run's batch.
     use_backend(monkeypatch, SeededBackend())
+    clean = read_jsonl(generate.run(config(dataset, tmp_path / "clean.jsonl", batch_dialogues=2)), Candidate)
     out = generate.run(config(dataset, tmp_path / "c.jsonl", batch_dialogues=2, limit=3))
-    with pytest.raises(ConfigError, match=r"limit: 3 in the existing run, None now"):
-        generate.run(config(dataset, out, batch_dialogues=2))
+    first = read_jsonl(out, Candidate)
+    grown = read_jsonl(generate.run(config(dataset, out, batch_dialogues=2)), Candidate)
+    assert [c.dialogue.id for c in grown] == [c.dialogue.id for c in clean]
+    assert grown[:9] == first
+    assert [c.reply for c in grown[:6]] == [c.reply for c in clean[:6]]
+    assert [c.reply for c in grown[6:9]] != [c.reply for c in clean[6:9]]
+    assert [c.reply for c in grown[9:]] == [c.reply for c in clean[9:]]
 
 
 def test_second_run_costs_nothing(tmp_path, dataset, monkeypatch):

@@ -78,8 +78,9 @@ def fakes(monkeypatch, backend, **judge_options):
 
 
 def cfg(dataset, out, **overrides) -> PreferencesConfig:
+    """One dialogue per model call, so a backend's `fail_after` counts dialogues."""
     return PreferencesConfig(**{"dataset": str(dataset), "model": "fake:seeded", "k": 3, "judge": "keyword",
-                                "out": out, **overrides})
+                                "out": out, "batch_dialogues": 1, **overrides})
 
 
 def test_end_to_end_with_fakes(tmp_path, dataset, monkeypatch):

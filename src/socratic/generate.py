@@ -11,6 +11,9 @@ interrupted and re-run:
   line is dropped), complete dialogues are skipped and a partly written one is completed, so a
   resumed run's file equals an uninterrupted run's, line for line.
 - Model calls go through the shared cache (`generate_cached`), so regenerating costs nothing.
+- A larger `limit` extends a run. Its file equals a run made with that limit from the start, except
+  where the old limit cut a batch short: those dialogues keep the candidates drawn in the shorter
+  batch (a sampled batch's replies depend on its members).
 - `<out>.config.json` records the settings; resuming with different settings is an error naming
   the setting, unless `overwrite=True` (`--overwrite`) starts the file afresh.
 """
@@ -34,11 +37,14 @@ from socratic.progress import console, progress_bar
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
 
-# Settings that change what is generated: resuming with any of them changed is refused.
-# `limit` is one only with batch_dialogues > 1 (it decides the last batch's members); otherwise a
-# larger limit just extends a run. `no_cache` and `overwrite` change how, not what.
+# Settings that change what is generated: resuming with any of them changed is refused. A larger
+# `limit` just extends a run (module docstring); `no_cache` and `overwrite` change how, not what.
 OUTPUT_SETTINGS = ("dataset", "split", "dedupe", "model", "k", "temperature", "top_p", "max_new_tokens", "seed",
                    "batch_dialogues", "system_prompt_sha")
+
+# 4 dialogues x k=5 fill the transformers backend's batch of 20 sequences: 2.3x the candidates/s of
+# one dialogue per call on the 2-core dev CPU (bench/RESULTS.md, bench_generate.py).
+DEFAULT_BATCH_DIALOGUES = 4
 
 
 class GenerateConfig(BaseModel):
@@ -60,9 +66,9 @@ class GenerateConfig(BaseModel):
     top_p: float = Field(default=0.95, gt=0.0, le=1.0)
     max_new_tokens: int = Field(default=128, ge=1, le=8192)
     seed: int = 0
-    # Dialogues per model call (each contributes k sequences). 1 = the k samples of one dialogue
-    # form one batch; see the module docstring for why batches are fixed slices.
-    batch_dialogues: int = Field(default=1, ge=1, le=64)
+    # Dialogues per model call (each contributes k sequences); see the module docstring for why
+    # batches are fixed slices, and DEFAULT_BATCH_DIALOGUES for the default.
+    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
     system_prompt: Path | None = None
     no_cache: bool = False
     overwrite: bool = False
@@ -94,9 +100,8 @@ def settings_record(config: GenerateConfig, system_prompt: str) -> dict[str, Any
 
 def check_settings(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
     """Refuse to mix candidates made with different settings in one file."""
-    names = OUTPUT_SETTINGS + (("limit",) if current["batch_dialogues"] > 1 else ())
     changed = [f"{name}: {saved.get(name)!r} in the existing run, {current[name]!r} now"
-               for name in names if saved.get(name) != current[name]]
+               for name in OUTPUT_SETTINGS if saved.get(name) != current[name]]
     if changed:
         raise ConfigError(f"{path} was made with other settings ({'; '.join(changed)}); "
                           "re-run with the same settings to resume, or pass --overwrite to start afresh")

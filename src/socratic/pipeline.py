@@ -32,6 +32,7 @@ from socratic.backends import parse_spec
 from socratic.cache import content_key
 from socratic.config import load_config
 from socratic.errors import SocraticError
+from socratic.generate import DEFAULT_BATCH_DIALOGUES
 from socratic.progress import console
 from socratic.render import load_system_prompt
 from socratic.scores import Formula
@@ -72,7 +73,7 @@ class GenerateSettings(BaseModel):
     temperature: float = Field(default=1.0, gt=0.0, le=2.0)
     top_p: float = Field(default=0.95, gt=0.0, le=1.0)
     max_new_tokens: int = Field(default=128, ge=1, le=8192)
-    batch_dialogues: int = Field(default=1, ge=1, le=64)
+    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
 
 
 class PairSettings(BaseModel):

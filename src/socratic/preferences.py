@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from socratic import generate, pairs
+from socratic.generate import DEFAULT_BATCH_DIALOGUES
 from socratic.progress import console
 from socratic.scores import Formula
 
@@ -39,7 +40,7 @@ class PreferencesConfig(BaseModel):
     top_p: float = Field(default=0.95, gt=0.0, le=1.0)
     max_new_tokens: int = Field(default=128, ge=1, le=8192)
     seed: int = 0
-    batch_dialogues: int = Field(default=1, ge=1, le=64)
+    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
     system_prompt: Path | None = None
     judge_concurrency: int = Field(default=4, ge=1, le=64)
     judge_max_tries: int = Field(default=3, ge=1, le=20)

@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
         max_new_tokens: int = typer.Option(None, "--max-new-tokens", help="Reply length cap (default 128)."),
         seed: int = typer.Option(None, "--seed", help="Base seed; same seed, same candidates (default 0)."),
         batch_dialogues: int = typer.Option(None, "--batch-dialogues",
-                                            help="Dialogues per model call, k sequences each (default 1)."),
+                                            help="Dialogues per model call, k sequences each (default 4)."),
         system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the generation cache."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Start the output afresh instead of resuming."),

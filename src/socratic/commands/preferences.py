@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         top_p: float = typer.Option(None, "--top-p", help="Nucleus sampling (default 0.95)."),
         max_new_tokens: int = typer.Option(None, "--max-new-tokens", help="Reply length cap (default 128)."),
         seed: int = typer.Option(None, "--seed", help="Base seed (default 0)."),
-        batch_dialogues: int = typer.Option(None, "--batch-dialogues", help="Dialogues per model call (default 1)."),
+        batch_dialogues: int = typer.Option(None, "--batch-dialogues", help="Dialogues per model call (default 4)."),
         system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
         judge_concurrency: int = typer.Option(None, "--judge-concurrency", help="Parallel judge calls (default 4)."),
         strategy: str = typer.Option(None, "--strategy", help="best-worst (default) or all-pairs."),
