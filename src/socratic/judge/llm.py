@@ -86,9 +86,6 @@ class LLMJudge(Judge):
 
     def _call(self, conversations: list[list[Message]]) -> list[str | BaseException]:
         """One generation per conversation; a failure is returned in place, not raised."""
-        if self.remote and len(conversations) > 1:
-            with ThreadPoolExecutor(self.concurrency) as pool:
-                return list(pool.map(lambda c: self._call([c])[0], conversations))
         try:
             answers = self.backend.generate(conversations, self.options)
             return [a[0] if a else "" for a in answers]
@@ -99,9 +96,20 @@ class LLMJudge(Judge):
 
     def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(items)
-        chunk = self.concurrency * 2 if self.remote else self.batch_size
-        for start in range(0, len(items), chunk):
-            self._score_chunk(items, range(start, min(start + chunk, len(items))), outcomes, done)
+        if self.remote:
+            # Each item with its own re-asks in its own task, `concurrency` in flight and a new one
+            # starting as soon as any ends: no batch waits for its slowest request (measured in
+            # bench_judge.py: 56% -> 86% of perfect packing at concurrency 8).
+            pool = ThreadPoolExecutor(self.concurrency)
+            try:
+                for future in [pool.submit(self._score_chunk, items, range(i, i + 1), outcomes, done)
+                               for i in range(len(items))]:
+                    future.result()
+            finally:  # on Ctrl-C, finish only the requests in flight, not the whole queue
+                pool.shutdown(cancel_futures=True)
+        else:
+            for start in range(0, len(items), self.batch_size):
+                self._score_chunk(items, range(start, min(start + self.batch_size, len(items))), outcomes, done)
         return outcomes  # type: ignore[return-value]
 
     def _score_chunk(self, items: Sequence[Item], positions: range, outcomes: list[Outcome | None],
