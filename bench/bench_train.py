@@ -1,5 +1,5 @@
 """Benchmark: DPO training speed and memory, LoRA vs full fine-tuning, with and without precomputed
-reference log-probs, through `socratic.train.run(TrainConfig(...))`.
+reference log-probs, fp32 and bf16 autocast, through `socratic.train.run(TrainConfig(...))`.
 
     .venv/bin/python bench/bench_train.py             # 4 steps each at effective batch 4 (2 x 2)
     .venv/bin/python bench/bench_train.py --quick     # 2 tiny steps each: checks the script works
@@ -35,6 +35,9 @@ VARIANTS = {
     "lora-precompute": {"lora": True, "precompute_ref_log_probs": True},
     "full": {"lora": False, "precompute_ref_log_probs": False},
     "full-precompute": {"lora": False, "precompute_ref_log_probs": True},
+    # bf16 autocast (fp32 master weights): native on CPUs with avx512_bf16 / amx_bf16.
+    "lora-bf16": {"lora": True, "precompute_ref_log_probs": False, "bf16": True},
+    "lora-bf16-precompute": {"lora": True, "precompute_ref_log_probs": True, "bf16": True},
 }
 
 CHOSEN = ("Let's slow down and look at the problem together. What is the first quantity the question gives you, "
@@ -170,7 +173,8 @@ def main(argv=None) -> int:
     loads = ", ".join(f"{r['variant']} {r['load'][0]:.1f}->{r['load'][1]:.1f}" for r in results)
     notes = (f"Pairs: MathDial train prompts via render_messages (longest {longest} tokens after fitting to "
              f"max_prompt_length {args.max_prompt_length}; {results[0]['prompts_shortened'] if results else 0} "
-             f"of {results[0]['pairs'] if results else 0} shortened), ~35-token replies; fp32 on the CPU. "
+             f"of {results[0]['pairs'] if results else 0} shortened), ~35-token replies; fp32 on the CPU unless "
+             "-bf16 (autocast, fp32 master weights). "
              "s/step is the median over steps after the first; 'trainer set-up' is DPOTrainer construction, "
              "which includes the reference log-prob precomputation in the -precompute variants. "
              f"1-min load average before->after: {loads}.")

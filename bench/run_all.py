@@ -30,16 +30,6 @@ BENCHMARKS = {
 }
 
 
-# Quick-mode arguments for a script that has no --quick option of its own.
-QUICK_FALLBACK = {"judge": ["--n", "20", "--no-write"]}
-
-
-def quick_args(name: str, script: Path) -> list[str]:
-    if '"--quick"' in script.read_text("utf-8"):
-        return ["--quick"]
-    return QUICK_FALLBACK.get(name, ["--no-write"])
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", action="append", choices=list(BENCHMARKS), metavar="NAME",
@@ -63,7 +53,7 @@ def main(argv=None) -> int:
             continue
         print(f"\n== {name}: {BENCHMARKS[name][1]}", flush=True)
         started = time.perf_counter()
-        cmd = [common.PYTHON, str(script), *(quick_args(name, script) if args.quick else [])]
+        cmd = [common.PYTHON, str(script), *(["--quick"] if args.quick else [])]
         try:
             code = subprocess.call(cmd, cwd=common.ROOT)
         except KeyboardInterrupt:
