@@ -237,3 +237,74 @@ def test_sample_seeds_depend_on_seed_conversation_and_index_only():
              sample_seed(0, CONV_A, 1)}
     assert len(seeds) == 4
     assert all(0 <= s < 2 ** 63 for s in seeds)
+
+
+@pytest.mark.parametrize("top_p", [0.3, 0.9])
+def test_row_sampler_finds_a_wide_nucleus(top_p):
+    # A nearly flat distribution over 5000 tokens: the nucleus is ~1500 (second topk head) or ~4500
+    # tokens (full sort). Samples must spread over it and never fall outside it.
+    import torch
+
+    from socratic.backends.transformers_backend import _RowSampler
+
+    scores = -torch.arange(5000, dtype=torch.float32).unsqueeze(0) * 1e-4
+    probs = torch.softmax(scores, -1)[0]
+    size = int((probs.cumsum(-1) < top_p).sum()) + 1
+    sampler = _RowSampler([3], temperature=1.0, top_p=top_p)
+    drawn = [int(sampler(None, scores).argmax()) for _ in range(400)]
+    assert max(drawn) < size and max(drawn) > size * 0.8
+
+
+def tiny_llama_config(layers: int = 2):
+    from transformers import LlamaConfig
+
+    return LlamaConfig(num_hidden_layers=layers, hidden_size=16, num_attention_heads=2, num_key_value_heads=1,
+                       intermediate_size=32, vocab_size=50)
+
+
+def test_roomy_cache_holds_what_a_dynamic_cache_holds_through_growth_crop_and_repeat():
+    import torch
+    from transformers import DynamicCache
+
+    from socratic.backends.kv_cache import RoomyCache, RoomyLayer
+
+    config = tiny_llama_config()
+    roomy, plain = RoomyCache(config, headroom=3), DynamicCache(config=config)
+    assert roomy.full_attention and all(isinstance(layer, RoomyLayer) for layer in roomy.layers)
+    generator = torch.Generator().manual_seed(0)
+
+    def step(tokens: int, batch: int = 2) -> None:
+        for index in range(2):
+            keys, values = (torch.randn(batch, 1, tokens, 8, generator=generator) for _ in range(2))
+            got = roomy.update(keys, values, index)
+            want = plain.update(keys, values, index)
+            assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+
+    step(5)            # a prefill: room reserved after it
+    step(1)            # written into the room, no copy
+    assert roomy.layers[0].keys.data_ptr() == roomy.layers[0]._room[0].data_ptr()
+    step(1), step(1), step(1), step(1)  # past the headroom: one concatenation, fresh room
+    roomy.crop(-2), plain.crop(-2)
+    step(1)            # overwrites what the crop removed
+    roomy.batch_repeat_interleave(3), plain.batch_repeat_interleave(3)
+    step(1, batch=6)
+    assert roomy.get_seq_length() == plain.get_seq_length() == 10
+
+
+def test_roomy_cache_stacks_single_prompt_caches_left_padded():
+    import torch
+    from transformers import DynamicCache
+
+    from socratic.backends.kv_cache import RoomyCache
+
+    config = tiny_llama_config(layers=1)
+    singles = []
+    for length in (2, 4):
+        single = DynamicCache(config=config)
+        single.update(torch.ones(1, 1, length, 8) * length, torch.ones(1, 1, length, 8), 0)
+        singles.append(single)
+    stacked = RoomyCache(config, headroom=2)
+    stacked.fill_left_padded(singles, width=4)
+    keys = stacked.layers[0].keys
+    assert keys.shape == (2, 1, 4, 8)
+    assert keys[0, 0, :, 0].tolist() == [0, 0, 2, 2] and keys[1, 0, :, 0].tolist() == [4, 4, 4, 4]

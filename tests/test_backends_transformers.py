@@ -76,6 +76,24 @@ def test_fp32_replies_do_not_depend_on_batch_mates_or_batch_size(embedded_fp32):
         embedded_fp32.batch_size = 20
 
 
+def test_fp32_batched_replies_equal_plain_transformers_generate(embedded_fp32):
+    # Our path prefills each prompt alone, stacks the caches left-padded and decodes into a cache with
+    # reserved room; transformers' own generate on one prompt must give the same greedy reply.
+    import torch
+
+    from socratic.backends import cut_at_turn_end
+
+    ours = embedded_fp32.generate([CONV_A, CONV_B], GenerationOptions(greedy=True, max_new_tokens=12))
+    for conversation, [reply] in zip([CONV_A, CONV_B], ours, strict=True):
+        prompt = torch.tensor([embedded_fp32.prompt_ids(conversation)])
+        with torch.inference_mode():
+            output = embedded_fp32.model.generate(input_ids=prompt, max_new_tokens=12, do_sample=False,
+                                                  eos_token_id=embedded_fp32.eos_ids,
+                                                  pad_token_id=embedded_fp32.tokenizer.pad_token_id)
+        plain = embedded_fp32.tokenizer.decode(output[0, prompt.shape[1]:], skip_special_tokens=True)
+        assert reply == cut_at_turn_end(plain)
+
+
 def test_generate_cached_reuses_replies(embedded, tmp_path):
     cache = Cache(tmp_path / "c.sqlite")
     options = GenerationOptions(n=2, seed=3, max_new_tokens=6)

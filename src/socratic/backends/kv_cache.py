@@ -66,3 +66,23 @@ class RoomyCache(DynamicCache):
     def __init__(self, config, headroom: int):
         super().__init__(config=config)
         self.layers = [RoomyLayer(headroom) if type(layer) is DynamicLayer else layer for layer in self.layers]
+
+    @property
+    def full_attention(self) -> bool:
+        """Every layer keeps the whole context (no sliding window): caches of prompts can be stacked."""
+        return bool(self.layers) and all(isinstance(layer, RoomyLayer) for layer in self.layers)
+
+    def fill_left_padded(self, singles: list[DynamicCache], width: int) -> None:
+        """Fill this empty cache with one-prompt caches stacked into a batch, each left-padded to `width`.
+
+        The padded positions hold zeros; the attention mask of the batch must hide them.
+        """
+        for index in range(len(self.layers)):
+            parts = [single.layers[index] for single in singles]
+            keys = torch.cat([_pad_left(part.keys, width) for part in parts])
+            values = torch.cat([_pad_left(part.values, width) for part in parts])
+            self.update(keys, values, index)
+
+
+def _pad_left(states: torch.Tensor, width: int) -> torch.Tensor:
+    return torch.nn.functional.pad(states, (0, 0, width - states.shape[-2], 0))

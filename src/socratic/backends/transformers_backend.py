@@ -232,16 +232,36 @@ class TransformersBackend:
                                                                           options.top_p)])
         cache = kwargs["cache"]
         with torch.inference_mode():
-            if n > 1 and width > 1:
+            if min(len(p) for p in prompts) > 1:
                 # Prefill each prompt once, then repeat its KV cache for the n samples.
-                positions = (mask.cumsum(-1) - 1).clamp(min=0)
-                self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
-                           cache=cache, use_cache=True, logits_to_keep=1)
+                self._prefill(prompts, ids, mask, cache)
                 cache.batch_repeat_interleave(n)
             output = self.model.generate(input_ids=ids.repeat_interleave(n, 0),
                                          attention_mask=mask.repeat_interleave(n, 0), **kwargs)
         new_tokens = output[:, width:]
         return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+
+    def _prefill(self, prompts: list[list[int]], ids: torch.Tensor, mask: torch.Tensor, cache: RoomyCache) -> None:
+        """Fill `cache` with every prompt but its last token, which `generate` then feeds.
+
+        Each prompt on its own where the model attends to the full context: without padding the causal
+        attention kernel skips the masked half, and the prefill of 8 MathDial prompts (540-1080 tokens)
+        took 3.9 s instead of 7.8 s as one padded batch on the dev CPU. Otherwise one padded batch.
+        """
+        from transformers import DynamicCache
+
+        if cache.full_attention:
+            singles = []
+            for prompt in prompts:
+                single = DynamicCache(config=self.model.config)
+                self.model(input_ids=torch.tensor([prompt[:-1]], device=self.device), cache=single, use_cache=True,
+                           logits_to_keep=1)
+                singles.append(single)
+            cache.fill_left_padded(singles, ids.shape[1] - 1)
+        else:
+            positions = (mask.cumsum(-1) - 1).clamp(min=0)
+            self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
+                       cache=cache, use_cache=True, logits_to_keep=1)
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """One reply, piece by piece as tokens arrive (generation runs in a background thread)."""
