@@ -31,8 +31,11 @@ def register(app: typer.Typer) -> None:
         max_length: int = typer.Option(None, "--max-length", help="Prompt + reply tokens (default 1024)."),
         max_prompt_length: int = typer.Option(None, "--max-prompt-length",
                                               help="Prompt tokens; older turns dropped first (default 768)."),
-        precompute_ref: bool = typer.Option(False, "--precompute-ref",
-                                            help="Compute the reference log-probs once before training."),
+        precompute_ref: bool = typer.Option(None, "--precompute-ref/--no-precompute-ref",
+                                            help="Compute the reference log-probs once before training "
+                                                 "(default on)."),
+        bf16: bool = typer.Option(None, "--bf16/--no-bf16",
+                                  help="bf16 autocast (default: where the hardware has native bf16)."),
         save_steps: int = typer.Option(None, "--save-steps", help="Checkpoint every N steps (default 10)."),
         system_prompt: Path = typer.Option(None, "--system-prompt",
                                            help="Replace the tutor instructions in every pair's prompt."),
@@ -49,6 +52,6 @@ def register(app: typer.Typer) -> None:
             "max_prompt_length": max_prompt_length, "save_steps": save_steps, "system_prompt": system_prompt,
             "seed": seed,
             # flags only override the YAML when given
-            "lora": False if full else None, "precompute_ref_log_probs": True if precompute_ref else None,
+            "lora": False if full else None, "precompute_ref_log_probs": precompute_ref, "bf16": bf16,
             "resume": True if resume else None})
         stage.run(settings)
