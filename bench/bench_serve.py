@@ -3,13 +3,16 @@
     .venv/bin/python bench/bench_serve.py               # embedded model, 2 requests per client, 64 tokens
     .venv/bin/python bench/bench_serve.py --quick       # 1 request per client, 8 tokens, levels 1 and 2
     .venv/bin/python bench/bench_serve.py --model hf:runs/quickstart/tutor-mathdial
+    .venv/bin/python bench/bench_serve.py --servers default
 
-Starts the server as a child process on a free 127.0.0.1 port with its default settings, waits for
-/health, sends one warm-up request, then for each concurrency level runs that many clients, each
-sending its requests one after another (streaming, `stream_options.include_usage`). Conversations are
-MathDial test dialogues rendered with `render_messages`. Reported per level: aggregate completion
-tokens/s over the level's wall time, and p50 / p95 of time to first token and of the full reply.
-The server's peak RSS comes from the kernel when it exits.
+Starts the server as a child process on a free 127.0.0.1 port, waits for /health, sends one warm-up
+request, then for each concurrency level runs that many clients, each sending its requests one after
+another (streaming, `stream_options.include_usage`). Two servers by default, one after the other:
+`default` (its defaults: up to 8 concurrent requests decoded in one batch) and `serial`
+(`--max-concurrency 1`: one reply at a time, the default before 2026-12). Conversations are MathDial
+test dialogues rendered with `render_messages`. Reported per level: aggregate completion tokens/s
+over the level's wall time, and p50 / p95 of time to first token and of the full reply. Each
+server's peak RSS comes from the kernel when it exits.
 """
 
 from __future__ import annotations
@@ -106,35 +109,22 @@ def wait_healthy(base: str, proc: subprocess.Popen, timeout: float) -> None:
     raise TimeoutError(f"the server did not answer /health within {timeout:.0f} s")
 
 
-COLUMNS = ["clients", "requests", "tokens/s (all clients)", "TTFT p50 s", "TTFT p95 s", "reply p50 s",
+SERVERS = {"default": [], "serial": ["--max-concurrency", "1"]}
+COLUMNS = ["server", "clients", "requests", "tokens/s (all clients)", "TTFT p50 s", "TTFT p95 s", "reply p50 s",
            "reply p95 s", "tokens/reply"]
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, not the speed")
-    parser.add_argument("--model", default="embedded")
-    parser.add_argument("--levels", default="1,4,8")
-    parser.add_argument("--per-client", type=int, default=2, help="requests each client sends in turn")
-    parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--startup-timeout", type=float, default=600)
-    parser.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.levels, args.per_client, args.max_tokens = "1,2", 1, 8
-    levels = [int(x) for x in args.levels.split(",")]
-    convs = conversations(max(levels) * args.per_client)
-
+def measure_server(args, extra: list[str], levels: list[int], convs) -> tuple[list[dict], float, float]:
+    """Start one server, run every level against it; (results, start-up seconds, peak RSS MiB)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     socratic = Path(common.PYTHON).with_name("socratic")
     log = tempfile.NamedTemporaryFile("w+", prefix="bench-serve-", suffix=".log", delete=False)  # noqa: SIM115
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     env.pop("SOCRATIC_API_KEY", None)
-    proc = subprocess.Popen([str(socratic), "serve", "--model", args.model, "--port", str(port)],
+    proc = subprocess.Popen([str(socratic), "serve", "--model", args.model, "--port", str(port), *extra],
                             stdout=log, stderr=subprocess.STDOUT, env=env, cwd=common.ROOT)
     results, peak = [], float("nan")
-    load_start = common.load_average()[0]
     try:
         started = time.perf_counter()
         wait_healthy(base, proc, args.startup_timeout)
@@ -160,15 +150,43 @@ def main(argv=None) -> int:
             pass
         log.close()
         os.unlink(log.name)
+    return results, startup, peak
 
-    rows = [[r["clients"], r["requests"], r["tokens"] / r["wall_s"], common.percentile(r["ttft"], 50),
-             common.percentile(r["ttft"], 95), common.percentile(r["latency"], 50),
-             common.percentile(r["latency"], 95), r["tokens"] / max(1, r["requests"])] for r in results]
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, not the speed")
+    parser.add_argument("--model", default="embedded")
+    parser.add_argument("--servers", default=",".join(SERVERS), help=f"comma list of {', '.join(SERVERS)}")
+    parser.add_argument("--levels", default="1,4,8")
+    parser.add_argument("--per-client", type=int, default=2, help="requests each client sends in turn")
+    parser.add_argument("--max-tokens", type=int, default=64)
+    parser.add_argument("--startup-timeout", type=float, default=600)
+    parser.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.levels, args.per_client, args.max_tokens = "1,2", 1, 8
+    levels = [int(x) for x in args.levels.split(",")]
+    servers = [name.strip() for name in args.servers.split(",") if name.strip()]
+    unknown = set(servers) - set(SERVERS)
+    if unknown:
+        parser.error(f"unknown servers: {', '.join(sorted(unknown))}")
+    convs = conversations(max(levels) * args.per_client)
+
+    load_start = common.load_average()[0]
+    rows, facts = [], []
+    for name in servers:
+        print(f"== server {name} ({' '.join(SERVERS[name]) or 'its defaults'})", flush=True)
+        results, startup, peak = measure_server(args, SERVERS[name], levels, convs)
+        rows += [[name, r["clients"], r["requests"], r["tokens"] / r["wall_s"], common.percentile(r["ttft"], 50),
+                  common.percentile(r["ttft"], 95), common.percentile(r["latency"], 50),
+                  common.percentile(r["latency"], 95), r["tokens"] / max(1, r["requests"])] for r in results]
+        facts.append(f"{name}: start-up (model load) {startup:.1f} s, peak RSS {peak:.0f} MiB")
     title = f"Serving: `socratic serve --model {args.model}`, streaming, max_tokens {args.max_tokens}"
     common.print_table(title, COLUMNS, rows)
-    notes = (f"Server defaults (max_concurrency 1: requests queue and run one at a time). Each client sends "
-             f"{args.per_client} requests in turn; MathDial test conversations. Server start-up "
-             f"(model load) {startup:.1f} s; server peak RSS {peak:.0f} MiB. 1-min load average "
+    notes = (f"Servers: default = its defaults (up to 8 concurrent requests decoded in one batch); serial = "
+             f"--max-concurrency 1 (one reply at a time). Each client sends {args.per_client} requests in turn; "
+             f"MathDial test conversations. {'; '.join(facts)}. 1-min load average "
              f"{load_start:.1f} -> {common.load_average()[0]:.1f}.")
     common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
                   quick_why="tiny sizes; not a measurement")

@@ -203,10 +203,10 @@ def test_adapter_folder_detection(tmp_path):
 def test_row_sampler_draws_from_the_nucleus_distribution(top_p):
     import torch
 
-    from socratic.backends.transformers_backend import _RowSampler
+    from socratic.backends.decoding import RowSampler
 
     scores = torch.randn(2, 600, generator=torch.Generator().manual_seed(0)) * 3
-    sampler, counts = _RowSampler([1, 2], temperature=1.0, top_p=top_p), torch.zeros(2, 600)
+    sampler, counts = RowSampler([1, 2], [1.0, 1.0], [top_p, top_p]), torch.zeros(2, 600)
     for _ in range(4000):
         out = sampler(None, scores)
         assert bool((out == 0).sum(-1).eq(1).all())  # exactly one finite token per row
@@ -223,10 +223,10 @@ def test_row_sampler_draws_from_the_nucleus_distribution(top_p):
 def test_row_sampler_rows_are_independent_streams():
     import torch
 
-    from socratic.backends.transformers_backend import _RowSampler
+    from socratic.backends.decoding import RowSampler
 
     scores = torch.zeros(3, 50)
-    together, alone = _RowSampler([7, 8, 9], 1.0, 1.0), _RowSampler([8], 1.0, 1.0)
+    together, alone = RowSampler([7, 8, 9], [1.0] * 3, [1.0] * 3), RowSampler([8], [1.0], [1.0])
     for _ in range(5):
         assert together(None, scores).argmax(-1)[1] == alone(None, scores[:1]).argmax(-1)[0]
 
@@ -245,12 +245,12 @@ def test_row_sampler_finds_a_wide_nucleus(top_p):
     # tokens (full sort). Samples must spread over it and never fall outside it.
     import torch
 
-    from socratic.backends.transformers_backend import _RowSampler
+    from socratic.backends.decoding import RowSampler
 
     scores = -torch.arange(5000, dtype=torch.float32).unsqueeze(0) * 1e-4
     probs = torch.softmax(scores, -1)[0]
     size = int((probs.cumsum(-1) < top_p).sum()) + 1
-    sampler = _RowSampler([3], temperature=1.0, top_p=top_p)
+    sampler = RowSampler([3], [1.0], [top_p])
     drawn = [int(sampler(None, scores).argmax()) for _ in range(400)]
     assert max(drawn) < size and max(drawn) > size * 0.8
 

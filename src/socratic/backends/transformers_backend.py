@@ -3,11 +3,12 @@
     backend = TransformersBackend("/path/to/model", spec="hf:/path/to/model")
     backend.generate([messages], GenerationOptions(n=5, max_new_tokens=64))   # [[5 replies]]
 
-Speed on a CPU comes from three things here: conversations are sorted by length and run in
-batches (left padding); the n samples of one conversation share one prompt prefill (its KV cache
-is computed once and repeated n times, instead of prefilling the same prompt n times); and bf16
-where the hardware supports it (see auto_dtype). Import `socratic` before torch loads (the CLI does):
-it sets OMP_WAIT_POLICY=PASSIVE, without which torch is several times slower on a busy CPU.
+Speed on a CPU comes from: conversations sorted by length and decoded in batches (left padding);
+each prompt prefilled once, on its own (no padding, so the causal attention kernel runs), its KV cache
+stacked into the batch and repeated for the n samples; a KV cache that grows in place
+(kv_cache.py); and bf16 where the hardware supports it (see auto_dtype). bench/bench_generate.py
+measures it. Import `socratic` before torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE,
+without which torch is several times slower on a busy CPU.
 
 Determinism: each sample draws from its own torch.Generator seeded by (seed, conversation,
 sample index), and greedy decoding has no randomness, so the same call (conversations, options,
@@ -15,6 +16,7 @@ seed, batch_size, dtype) gives the same replies. In float32 a reply also does no
 other conversations share its batch, nor on the batch size (up to float rounding, which can flip a
 near-tie token in rare cases); in bfloat16 the rounding changes with the batch's shape, so a
 conversation batched with others may get different replies than alone. seed=None samples freshly.
+`generate_streaming` decodes rows with options of their own (the server's concurrent requests).
 """
 
 from __future__ import annotations
@@ -22,23 +24,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: models are local folders
 
 import torch
-from transformers import LogitsProcessor, StoppingCriteria
 
-from socratic.backends.base import (
-    BackendError,
-    GenerationOptions,
-    cut_at_turn_end,
-    stream_until_turn_end,
-    turn_has_ended,
-)
+from socratic.backends.base import BackendError, GenerationOptions, cut_at_turn_end, stream_until_turn_end
+from socratic.backends.decoding import RowSampler, RowStop, RowStreamer, TurnEnd
 from socratic.backends.kv_cache import RoomyCache
 from socratic.errors import SocraticError
 from socratic.render import Message
@@ -48,7 +46,6 @@ from socratic.render import Message
 # 8 MathDial prompts of 540-1080 tokens, batched: bf16 7.3 s vs fp32 11.0 s per conversation, with
 # replies of the same quality (bf16 without native support is emulated and several times slower).
 DEFAULT_BATCH_SIZE = 20
-_NUCLEUS_HEADS = (256, 2048)  # topk sizes tried before sorting the whole vocabulary
 
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")
 _CONFIG_FILES = ("config.json", "adapter_config.json", "generation_config.json", "tokenizer_config.json",
@@ -180,16 +177,10 @@ class TransformersBackend:
                                                      return_dict=True)
         return list(encoded["input_ids"])
 
-    def _generation_kwargs(self, options: GenerationOptions) -> dict:
-        from transformers import StoppingCriteriaList
-
-        kwargs = {"max_new_tokens": options.max_new_tokens, "eos_token_id": self.eos_ids,
-                  "pad_token_id": self.tokenizer.pad_token_id, "do_sample": False,
-                  "stopping_criteria": StoppingCriteriaList([_TurnEnd(self.tokenizer)]),
-                  "cache": RoomyCache(self.model.config, headroom=options.max_new_tokens + 1)}
-        # Silence the model's own sampling defaults: sampling happens in _RowSampler.
-        kwargs.update(temperature=None, top_p=None, top_k=None)
-        return kwargs
+    def _seed(self, options: GenerationOptions, messages: Sequence[Message], index: int) -> int:
+        if options.seed is None:
+            return int.from_bytes(os.urandom(8), "little") >> 1
+        return sample_seed(options.seed, messages, index)
 
     # -- generation ----------------------------------------------------------------------------
 
@@ -207,30 +198,47 @@ class TransformersBackend:
         with self._lock:
             for start in range(0, len(order), per_batch):
                 chunk = order[start:start + per_batch]
-                texts = self._generate_batch([prompts[i] for i in chunk], [conversations[i] for i in chunk],
-                                             options)
+                rows = [_Row.of(options, self._seed(options, conversations[i], k)) for i in chunk for k in range(n)]
+                new_tokens = self._decode([prompts[i] for i in chunk], rows, n)
+                texts = self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
                 for slot, i in enumerate(chunk):
                     replies[i] = [cut_at_turn_end(t) for t in texts[slot * n:(slot + 1) * n]]
         return replies
 
-    def _generate_batch(self, prompts: list[list[int]], conversations: list[list[Message]],
-                        options: GenerationOptions) -> list[str]:
-        from transformers import LogitsProcessorList
+    def generate_streaming(self, conversations: Sequence[list[Message]], options: Sequence[GenerationOptions],
+                           emit: Callable[[int, str | None], None],
+                           cancelled: Callable[[int], bool] | None = None) -> None:
+        """One reply per conversation, each with its own options, all decoded as one batch.
 
-        n = options.n
+        Raw text pieces go to `emit(row, piece)` as tokens arrive and `emit(row, None)` ends a row;
+        `cancelled(row)` true stops that row at its next token. The server batches concurrent
+        requests through this (serve/batcher.py).
+        """
+        prompts = [self.prompt_ids(c) for c in conversations]
+        rows = [_Row.of(o, self._seed(o, c, 0)) for c, o in zip(conversations, options, strict=True)]
+        streamer = RowStreamer(self.tokenizer, [*self.eos_ids, self.tokenizer.pad_token_id], emit)
+        with self._lock:
+            self._decode(prompts, rows, 1, streamer=streamer, cancelled=cancelled)
+
+    def _decode(self, prompts: list[list[int]], rows: list[_Row], n: int, *, streamer: RowStreamer | None = None,
+                cancelled: Callable[[int], bool] | None = None) -> torch.Tensor:
+        """The new tokens of `rows` (prompt-major: the n rows of each prompt side by side), one batch."""
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
         width = max(len(p) for p in prompts)
         pad = self.tokenizer.pad_token_id
         ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
         mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
-        kwargs = self._generation_kwargs(options)
-        sampling = not options.greedy and options.temperature > 0
-        if sampling:
-            seeds = [sample_seed(options.seed, c, i) if options.seed is not None
-                     else int.from_bytes(os.urandom(8), "little") >> 1
-                     for c in conversations for i in range(n)]
-            kwargs["logits_processor"] = LogitsProcessorList([_RowSampler(seeds, options.temperature,
-                                                                          options.top_p)])
-        cache = kwargs["cache"]
+        limits = [row.max_new_tokens for row in rows]
+        cache = RoomyCache(self.model.config, headroom=max(limits) + 1)
+        kwargs = {"max_new_tokens": max(limits), "eos_token_id": self.eos_ids, "pad_token_id": pad,
+                  "do_sample": False, "cache": cache, "streamer": streamer,
+                  "stopping_criteria": StoppingCriteriaList([TurnEnd(self.tokenizer), RowStop(limits, cancelled)]),
+                  # Silence the model's own sampling defaults: sampling happens in RowSampler.
+                  "temperature": None, "top_p": None, "top_k": None}
+        if any(row.temperature > 0 for row in rows):
+            kwargs["logits_processor"] = LogitsProcessorList([RowSampler(
+                [row.seed for row in rows], [row.temperature for row in rows], [row.top_p for row in rows])])
         with torch.inference_mode():
             if min(len(p) for p in prompts) > 1:
                 # Prefill each prompt once, then repeat its KV cache for the n samples.
@@ -238,8 +246,7 @@ class TransformersBackend:
                 cache.batch_repeat_interleave(n)
             output = self.model.generate(input_ids=ids.repeat_interleave(n, 0),
                                          attention_mask=mask.repeat_interleave(n, 0), **kwargs)
-        new_tokens = output[:, width:]
-        return self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+        return output[:, width:]
 
     def _prefill(self, prompts: list[list[int]], ids: torch.Tensor, mask: torch.Tensor, cache: RoomyCache) -> None:
         """Fill `cache` with every prompt but its last token, which `generate` then feeds.
@@ -265,97 +272,46 @@ class TransformersBackend:
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """One reply, piece by piece as tokens arrive (generation runs in a background thread)."""
-        from transformers import LogitsProcessorList, TextIteratorStreamer
-
-        prompt = self.prompt_ids(messages)
-        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
-        kwargs = self._generation_kwargs(options)
-        if not options.greedy and options.temperature > 0:
-            seed = (sample_seed(options.seed, messages, 0) if options.seed is not None
-                    else int.from_bytes(os.urandom(8), "little") >> 1)
-            kwargs["logits_processor"] = LogitsProcessorList([_RowSampler([seed], options.temperature,
-                                                                          options.top_p)])
+        pieces: queue.Queue[str | None] = queue.Queue()
         cancel = threading.Event()
-        kwargs["stopping_criteria"].append(_Cancelled(cancel))
         errors: list[BaseException] = []
 
         def work() -> None:
             try:
-                with self._lock, torch.inference_mode():
-                    self.model.generate(input_ids=torch.tensor([prompt], device=self.device),
-                                        attention_mask=torch.ones(1, len(prompt), dtype=torch.long,
-                                                                  device=self.device),
-                                        streamer=streamer, **kwargs)
+                self.generate_streaming([messages], [options], lambda _row, piece: pieces.put(piece),
+                                        lambda _row: cancel.is_set())
             except BaseException as error:  # noqa: BLE001 - surfaced in the caller's thread below
                 errors.append(error)
-                streamer.end()
+            finally:
+                pieces.put(None)
+
+        def raw() -> Iterator[str]:
+            while (piece := pieces.get()) is not None:
+                yield piece
 
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         try:
-            yield from stream_until_turn_end(iter(streamer))
+            yield from stream_until_turn_end(raw())
         finally:
-            # The reader is done (the turn ended, or it stopped listening): stop generating at the
-            # next token. Never iterate the streamer again: after its stop signal that blocks.
+            # The reader is done (the turn ended, or it stopped listening): stop at the next token.
             cancel.set()
             thread.join()
         if errors:
             raise BackendError(f"{self.spec}: generation failed: {errors[0]}") from errors[0]
 
 
-class _RowSampler(LogitsProcessor):
-    """Temperature + top-p sampling with one generator per row, so each sample has its own random stream.
+@dataclass(frozen=True)
+class _Row:
+    """The sampling settings of one row of a batch."""
 
-    Used as a logits processor under greedy decoding: it leaves only the sampled token finite.
-    """
+    seed: int
+    temperature: float
+    top_p: float
+    max_new_tokens: int
 
-    def __init__(self, seeds: list[int], temperature: float, top_p: float):
-        self.generators = [torch.Generator().manual_seed(s) for s in seeds]
-        self.temperature, self.top_p = temperature, top_p
-
-    def __call__(self, input_ids, scores):
-        probs = torch.softmax(scores.float() / self.temperature, dim=-1)
-        if self.top_p < 1.0:
-            # The nucleus usually lies within the top few hundred tokens: sort those only, and more
-            # only when some row needs it. Same result as a full sort, much cheaper.
-            # (A wide second head before a full sort: a flat distribution often spills past the first.)
-            for size in (*_NUCLEUS_HEADS, probs.shape[-1]):
-                ranked, ranked_idx = probs.topk(min(size, probs.shape[-1]), dim=-1)
-                if bool((ranked.sum(-1) >= self.top_p).all()):
-                    break
-            # Keep the smallest head whose mass reaches top_p (always at least the top token).
-            ranked = ranked.masked_fill(ranked.cumsum(-1) - ranked >= self.top_p, 0.0)
-        else:
-            ranked, ranked_idx = probs, None
-        # Inverse-CDF sampling: one uniform draw per row from that row's own generator.
-        cdf = ranked.cumsum(-1)
-        draws = torch.cat([torch.rand(1, generator=gen) for gen in self.generators]).to(cdf.device)
-        position = torch.searchsorted(cdf, (draws * cdf[:, -1]).unsqueeze(-1), right=True)
-        position = position.clamp(max=cdf.shape[-1] - 1)
-        chosen = position if ranked_idx is None else ranked_idx.gather(-1, position)
-        out = torch.full_like(scores, float("-inf"))
-        return out.scatter_(-1, chosen, 0.0)
-
-
-class _TurnEnd(StoppingCriteria):
-    """Stops a row once its text opens another speaker's turn ("\\nStudent:", ...)."""
-
-    def __init__(self, tokenizer):
-        self.tokenizer = tokenizer
-        self.start: int | None = None
-
-    def __call__(self, input_ids, scores, **kwargs):
-        if self.start is None:  # the first call sees the prompt plus one new token
-            self.start = input_ids.shape[1] - 1
-        tails = self.tokenizer.batch_decode(input_ids[:, self.start:], skip_special_tokens=True)
-        return torch.tensor([turn_has_ended(t) for t in tails], dtype=torch.bool, device=input_ids.device)
-
-
-class _Cancelled(StoppingCriteria):
-    """Stops every row once `event` is set (the stream's reader has gone)."""
-
-    def __init__(self, event: threading.Event):
-        self.event = event
-
-    def __call__(self, input_ids, scores, **kwargs):
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+    @classmethod
+    def of(cls, options: GenerationOptions, seed: int) -> _Row:
+        greedy = options.greedy or options.temperature == 0
+        return cls(seed, 0.0 if greedy else options.temperature, 1.0 if greedy else options.top_p,
+                   options.max_new_tokens)

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         served_model_name: str = typer.Option(None, "--served-model-name",
                                               help="Model id shown in /v1/models (default: the spec)."),
         max_concurrency: int = typer.Option(None, "--max-concurrency",
-                                            help="Replies generated at once (default 1)."),
+                                            help="Replies generated at once, in one batch for local models (default 8)."),
         queue_size: int = typer.Option(None, "--queue-size",
                                        help="Requests that may wait for a worker; beyond that 503 (default 16)."),
         max_tokens_limit: int = typer.Option(None, "--max-tokens-limit",

@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socratic.backends import Backend, GenerationOptions
 from socratic.render import Message, load_system_prompt, system_message
+from socratic.serve.batcher import StreamBatcher, can_batch
 from socratic.serve.runner import Busy, Generation, Limiter, StopScanner, count_tokens
 from socratic.serve.schemas import (
     ChatCompletion,
@@ -50,6 +51,7 @@ from socratic.serve.schemas import (
 log = logging.getLogger("socratic.serve")
 
 API_KEY_ENV = "SOCRATIC_API_KEY"
+DEFAULT_MAX_CONCURRENCY = 8
 
 
 class ServeConfig(BaseModel):
@@ -62,7 +64,9 @@ class ServeConfig(BaseModel):
     port: int = Field(default=8000, ge=0, le=65535)
     system_prompt: Path | None = None
     served_model_name: str | None = None
-    max_concurrency: int = Field(default=1, ge=1, le=64)
+    # Replies generated at once. A transformers model decodes them in one batch (serve/batcher.py);
+    # other backends run them side by side (HTTP) or in turn (llama.cpp).
+    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=64)
     queue_size: int = Field(default=16, ge=0, le=10_000)
     queue_timeout_s: float = Field(default=300.0, gt=0)
     max_tokens_limit: int = Field(default=1024, ge=1, le=8192)
@@ -89,6 +93,8 @@ class ApiError(Exception):
 def create_app(backend: Backend, config: ServeConfig | None = None, *, api_key: str | None = None) -> FastAPI:
     """The server app around `backend`. `api_key` (when not None/empty) turns on bearer-token checks."""
     config = config or ServeConfig(model=backend.spec)
+    if config.max_concurrency > 1 and can_batch(backend):
+        backend = StreamBatcher(backend, max_batch=config.max_concurrency)
     tutor_prompt = load_system_prompt(config.system_prompt)
     model_name = config.served_model_name or backend.spec
     created = now()
