@@ -53,31 +53,19 @@ def wait_for(condition, timeout: float = 10.0) -> None:
         time.sleep(0.01)
 
 
-def test_requests_arriving_during_a_batch_form_the_next_one():
+@pytest.mark.parametrize("max_batch, sizes", [(8, [1, 3]), (2, [1, 2, 1])])
+def test_requests_arriving_during_a_batch_form_the_next_ones(max_batch, sizes):
     backend = Recorder()
-    batcher = StreamBatcher(backend, max_batch=8)
+    batcher = StreamBatcher(backend, max_batch=max_batch)
     with ThreadPoolExecutor(4) as pool:
         first = pool.submit(lambda: "".join(batcher.stream(ask("a"), GREEDY)))
         wait_for(lambda: len(backend.batches) == 1)
         later = [pool.submit(lambda t=t: "".join(batcher.stream(ask(t), GREEDY))) for t in "bcd"]
         wait_for(lambda: batcher._jobs.qsize() == 3)
         backend.gate.set()
-        assert first.result(10) == "Why a?"
-        assert [f.result(10) for f in later] == ["Why b?", "Why c?", "Why d?"]
-    assert backend.batches[0] == ["a"] and sorted(backend.batches[1]) == ["b", "c", "d"]
-
-
-def test_a_batch_is_at_most_max_batch_rows():
-    backend = Recorder()
-    batcher = StreamBatcher(backend, max_batch=2)
-    with ThreadPoolExecutor(5) as pool:
-        first = pool.submit(lambda: "".join(batcher.stream(ask("a"), GREEDY)))
-        wait_for(lambda: len(backend.batches) == 1)
-        later = [pool.submit(lambda t=t: "".join(batcher.stream(ask(t), GREEDY))) for t in "bcd"]
-        wait_for(lambda: batcher._jobs.qsize() == 3)
-        backend.gate.set()
         assert [f.result(10) for f in [first, *later]] == ["Why a?", "Why b?", "Why c?", "Why d?"]
-    assert [len(b) for b in backend.batches] == [1, 2, 1]
+    assert [len(b) for b in backend.batches] == sizes
+    assert sorted(sum(backend.batches, [])) == ["a", "b", "c", "d"]
 
 
 def test_a_backend_error_reaches_every_request_of_the_batch():
