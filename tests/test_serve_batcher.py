@@ -65,7 +65,7 @@ def test_requests_arriving_during_a_batch_form_the_next_ones(max_batch, sizes):
         backend.gate.set()
         assert [f.result(10) for f in [first, *later]] == ["Why a?", "Why b?", "Why c?", "Why d?"]
     assert [len(b) for b in backend.batches] == sizes
-    assert sorted(sum(backend.batches, [])) == ["a", "b", "c", "d"]
+    assert sorted(text for batch in backend.batches for text in batch) == ["a", "b", "c", "d"]
 
 
 def test_a_backend_error_reaches_every_request_of_the_batch():
