@@ -42,8 +42,8 @@ from socratic.render import load_system_prompt, render_messages
 OUTPUT_SETTINGS = ("dataset", "split", "dedupe", "model", "k", "temperature", "top_p", "max_new_tokens", "seed",
                    "batch_dialogues", "system_prompt_sha")
 
-# 4 dialogues x k=5 fill the transformers backend's batch of 20 sequences: 2.3x the candidates/s of
-# one dialogue per call on the 2-core dev CPU (bench/RESULTS.md, bench_generate.py).
+# 4 dialogues x k=5 fill the transformers backend's batch of 20 sequences: 1.9-2.2x the candidates/s of
+# one dialogue per call on the 2-core dev CPU (32 MathDial dialogues; bench/RESULTS.md, bench_generate.py).
 DEFAULT_BATCH_DIALOGUES = 4
 
 
