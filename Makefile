@@ -26,7 +26,7 @@ $(TEST_STAMP): $(STAMP)
 	bash scripts/install-system-deps.sh
 	$(BIN)/pip install --quiet -e '.[dev,llamacpp]'
 	# llama.cpp's own HF->GGUF converter, taken from the llama-cpp-python sdist into SOCRATIC_HOME.
-	$(BIN)/python -m socratic.export_gguf fetch
+	$(BIN)/python -m socratic.export.gguf fetch
 	touch $@
 
 demo: setup

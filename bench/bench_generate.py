@@ -129,7 +129,7 @@ def worker_stage(args) -> dict:
     import tempfile
 
     from socratic.backends import GenerationOptions, load_backend
-    from socratic.generate import GenerateConfig, load_candidates, run
+    from socratic.preference.generate import GenerateConfig, load_candidates, run
 
     started = time.perf_counter()
     backend = load_backend("embedded")  # run() reuses this instance

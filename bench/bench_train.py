@@ -66,8 +66,8 @@ def worker(args) -> dict:
     import trl
     from transformers import TrainerCallback
 
-    from socratic import train_monitor
-    from socratic.train import TrainConfig, run
+    from socratic.train import monitor as train_monitor
+    from socratic.train.dpo import TrainConfig, run
 
     steps: list[tuple[str, float]] = []
 

@@ -1,4 +1,4 @@
-"""`socratic agreement`: compare judges with human labels (see socratic.agreement)."""
+"""`socratic agreement`: compare judges with human labels (see socratic.agreement.measure)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,8 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
     ) -> None:
         """Judge validation: agreement of each judge with human labels, per criterion and on the summary."""
-        from socratic import agreement as stage
-        from socratic.agreement_table import print_agreement
+        from socratic.agreement import measure as stage
+        from socratic.agreement.table import print_agreement
 
         settings = load_config(stage.AgreementConfig, config, {
             "labels": labels, "judges": judge or None, "out": out, "formula": formula, "top_k": top,

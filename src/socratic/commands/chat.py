@@ -1,4 +1,4 @@
-"""`socratic chat`: talk to the tutor in the terminal, or pipe one student message in (see socratic.chat)."""
+"""`socratic chat`: talk to the tutor in the terminal, or pipe one student message in (see socratic.serve.chat)."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def register(app: typer.Typer) -> None:
                                                 "is one student message and one reply is printed."),
     ) -> None:
         """Chat with the tutor (streams; /reset, /quit). `echo "How do I solve x^2-4=0?" | socratic chat`."""
-        from socratic import chat as stage
+        from socratic.serve import chat as stage
 
         config = load_config(stage.ChatConfig, None, {
             "model": model, "system_prompt": system_prompt, "start": start, "split": split,

@@ -1,4 +1,4 @@
-"""`socratic evaluate`: greedy replies of each model on each test set, judged, with CIs (see socratic.evaluate)."""
+"""`socratic evaluate`: greedy replies of each model on each test set, judged, with CIs (see socratic.evaluate.evaluation)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
     ) -> None:
         """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
-        from socratic import evaluate as stage
+        from socratic.evaluate import evaluation as stage
         from socratic.progress import console
 
         models = dict(stage.parse_model_option(m) for m in model) if model else None

@@ -1,4 +1,4 @@
-"""`socratic export`: merged model folder + model card, GGUF files, Ollama Modelfile (see socratic.export)."""
+"""`socratic export`: merged model folder + model card, GGUF files, Ollama Modelfile (see socratic.export.hf_folder)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
     ) -> None:
         """Export the tutor: safetensors folder with a model card, GGUF files and an Ollama Modelfile."""
-        from socratic import export as stage
+        from socratic.export import hf_folder as stage
 
         settings = load_config(stage.ExportConfig, config, {
             "model": model, "out": out, "gguf": gguf, "ollama": ollama, "run": run, "name": name,

@@ -1,4 +1,4 @@
-"""`socratic generate`: k sampled tutor replies per dialogue (see socratic.generate)."""
+"""`socratic generate`: k sampled tutor replies per dialogue (see socratic.preference.generate)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
     ) -> None:
         """Sample k candidate tutor replies per dialogue; resumes an interrupted run."""
-        from socratic import generate as stage
+        from socratic.preference import generate as stage
 
         settings = load_config(stage.GenerateConfig, config, {
             "dataset": dataset, "split": split,

@@ -1,4 +1,4 @@
-"""`socratic pairs`: chosen/rejected pairs and a dataset card from judgments (see socratic.pairs)."""
+"""`socratic pairs`: chosen/rejected pairs and a dataset card from judgments (see socratic.preference.pairs)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
     ) -> None:
         """Best candidate = chosen, worst = rejected, with guards (judge failures, minimum score and margin)."""
-        from socratic import pairs as stage
+        from socratic.preference import pairs as stage
 
         settings = load_config(stage.PairsConfig, config, {
             "judgments": judgments, "out": out, "strategy": strategy, "min_chosen_score": min_chosen,

@@ -1,4 +1,4 @@
-"""`socratic preferences`: generate -> judge -> pairs into one folder (see socratic.preferences)."""
+"""`socratic preferences`: generate -> judge -> pairs into one folder (see socratic.preference.oneshot)."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def register(app: typer.Typer) -> None:
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
     ) -> None:
         """Preference data in one go: candidates, judgments, pairs and a dataset card in one folder."""
-        from socratic import preferences as stage
+        from socratic.preference import oneshot as stage
 
         settings = load_config(stage.PreferencesConfig, config, {
             "dataset": dataset, "split": split,

@@ -1,4 +1,4 @@
-"""`socratic run CONFIG.yaml`: the whole method, stage by stage, into one run folder (see socratic.pipeline)."""
+"""`socratic run CONFIG.yaml`: the whole method, stage by stage, into one run folder (see socratic.pipeline.config)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "-o", "--out", help="Run folder (default runs/<name>)."),
     ) -> None:
         """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
-        from socratic import pipeline
+        from socratic.pipeline import config as pipeline
 
         settings = pipeline.load(config, {"out": out})
         pipeline.run(settings, force=force or [], dry_run=dry_run)

@@ -1,4 +1,4 @@
-"""`socratic train`: DPO fine-tuning of the tutor on preference pairs (see socratic.train)."""
+"""`socratic train`: DPO fine-tuning of the tutor on preference pairs (see socratic.train.dpo)."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     ) -> None:
         """Train the tutor with DPO (TRL); the output folder holds the merged model, the adapter and metrics."""
-        from socratic import train as stage
+        from socratic.train import dpo as stage
 
         settings = load_config(stage.TrainConfig, config, {
             "pairs": pairs, "model": model, "out": out, "lora_r": lora_r, "lora_alpha": lora_alpha,

@@ -60,7 +60,7 @@ def _eval_dir(root: Path) -> Path:
 # ------------------------------------------------------------------------------------- sections
 
 def summary_tables(evaluation: dict, judge: str) -> dict[str, Any]:
-    from socratic.evaluate import cell
+    from socratic.evaluate.evaluation import cell
 
     models, datasets = [m["name"] for m in evaluation["models"]], evaluation["datasets"]
     rows, criteria_rows = [], []
@@ -78,7 +78,7 @@ def summary_tables(evaluation: dict, judge: str) -> dict[str, Any]:
 
 def cross_table(evaluation: dict, judge: str) -> dict[str, Any] | None:
     """Rows: base model(s) then models trained on X; columns: test sets; cells: mean summary."""
-    from socratic.evaluate import cell
+    from socratic.evaluate.evaluation import cell
 
     trained = [m for m in evaluation["models"] if m.get("trained_on")]
     if not trained:

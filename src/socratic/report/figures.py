@@ -49,7 +49,7 @@ def _triple(estimate: dict | None) -> tuple:
 
 
 def summary_bars(evaluation: dict[str, Any], judge: str, formula: str | None = None) -> bytes:
-    from socratic.evaluate import cell
+    from socratic.evaluate.evaluation import cell
 
     formula = formula or evaluation["formula"]
     models = [m["name"] for m in evaluation["models"]]
@@ -65,7 +65,7 @@ def summary_bars(evaluation: dict[str, Any], judge: str, formula: str | None = N
 
 
 def criteria_bars(evaluation: dict[str, Any], judge: str) -> bytes:
-    from socratic.evaluate import cell
+    from socratic.evaluate.evaluation import cell
 
     models = [m["name"] for m in evaluation["models"]]
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))

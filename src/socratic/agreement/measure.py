@@ -1,0 +1,340 @@
+"""Judge validation: how well does a judge agree with human labels, per criterion and on the summary score?
+
+    socratic agreement --labels data/socratic_llm/mathdial_human_eval_dev.json --judge rubric -o runs/agreement
+
+The statistics are pure functions over plain sequences (`binary_agreement`, `ordinal_agreement`,
+`summary_agreement`) or over records (`compare`, `disagreements`), returning JSON-ready dicts: an undefined
+statistic (constant labels, one class only, too few items) is `None` with a note saying why, never NaN
+and never a crash. `run(config)` is the I/O edge: load labels, judge every reply with every judge, write
+`agreement.json` and the figures of `socratic.agreement.plots`.
+
+The published anchor is the paper's GPT-4o judge vs humans: Pearson 0.78 on the summary score of 100
+MathDial replies (`ANCHOR`); the shipped dev file holds 50 of those 100.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
+
+from socratic.cache import Cache, NoCache
+from socratic.errors import InputError
+from socratic.jsonl import write_json
+from socratic.records import LabelledReply
+from socratic.scores import CRITERIA, Formula, Judgment, Scores, summary_score
+
+BINARY = ("questions", "reveal_answer")
+ORDINAL = ("on_topic", "helpful")
+MIN_CORRELATION_N = 3
+ANCHOR = {"judge": "GPT-4o", "pearson": 0.78, "n": 100, "dataset": "MathDial",
+          "source": "Fine Tuning a Large Language Model for Socratic Interactions (EURECOM, 2024)",
+          "note": "socratic_llm/mathdial_human_eval_dev.json holds 50 of those 100 items"}
+
+
+class AgreementConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: Path
+    judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
+    out: Path
+    formula: Formula = "uniform"
+    bootstrap: int = Field(default=2000, ge=0)
+    seed: int = 0
+    top_k: int = Field(default=10, ge=0)
+    no_cache: bool = False
+
+
+# --------------------------------------------------------------------------- pure statistics
+
+def _num(value: Any) -> float | None:
+    """A float for JSON, or None where the statistic is undefined (NaN/inf)."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+def _quiet(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    # scipy/sklearn warn on constant input; we report those cases as None + a note instead.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _correlation(name: str, fn: Callable[..., Any], h: np.ndarray, j: np.ndarray,
+                 notes: list[str]) -> dict[str, float | None]:
+    if len(h) < MIN_CORRELATION_N:
+        notes.append(f"{name}: undefined with n={len(h)} < {MIN_CORRELATION_N}")
+        return {"estimate": None, "p_value": None}
+    if np.ptp(h) == 0 or np.ptp(j) == 0:
+        side = "human labels" if np.ptp(h) == 0 else "judge values"
+        notes.append(f"{name}: undefined because the {side} are constant")
+        return {"estimate": None, "p_value": None}
+    result = _quiet(fn, h, j)
+    return {"estimate": _num(result.statistic), "p_value": _num(result.pvalue)}
+
+
+def _kappa(name: str, h: np.ndarray, j: np.ndarray, notes: list[str], **kwargs: Any) -> float | None:
+    value = _num(_quiet(cohen_kappa_score, h, j, **kwargs)) if len(h) else None
+    if value is None and len(h):
+        notes.append(f"{name}: undefined because humans and judge use a single, identical class "
+                     f"(chance agreement is already 1)")
+    return value
+
+
+def binary_agreement(human: Sequence[bool], judge: Sequence[bool]) -> dict[str, Any]:
+    """Accuracy, Cohen's kappa, precision/recall/F1 of "yes", the confusion matrix and yes-rates."""
+    h, j = np.asarray(human, dtype=int), np.asarray(judge, dtype=int)
+    n, notes = len(h), []
+    if n == 0:
+        notes.append("no item has both a human label and a judge value")
+    prf = (_quiet(precision_recall_fscore_support, h, j, labels=[1], average=None, zero_division=np.nan)
+           if n else ([np.nan], [np.nan], [np.nan], None))
+    precision, recall, f1 = (_num(prf[k][0]) for k in range(3))
+    if n and precision is None:
+        notes.append("precision of 'yes': undefined, the judge never says yes")
+    if n and recall is None:
+        notes.append("recall of 'yes': undefined, humans never say yes")
+    matrix = confusion_matrix(h, j, labels=[0, 1]).tolist() if n else [[0, 0], [0, 0]]
+    return {
+        "n": n,
+        "accuracy": _num(np.mean(h == j)) if n else None,
+        "kappa": _kappa("kappa", h, j, notes),
+        "precision": precision, "recall": recall, "f1": f1,
+        # rows = human (no, yes), columns = judge (no, yes)
+        "confusion": {"labels": ["no", "yes"], "rows": "human", "columns": "judge", "matrix": matrix},
+        "human_mean": _num(h.mean()) if n else None,
+        "judge_mean": _num(j.mean()) if n else None,
+        "notes": notes,
+    }
+
+
+def ordinal_agreement(human: Sequence[int], judge: Sequence[int]) -> dict[str, Any]:
+    """Pearson, Spearman, quadratic-weighted kappa (labels 1-5), MAE, exact agreement and means."""
+    h, j = np.asarray(human, dtype=float), np.asarray(judge, dtype=float)
+    n, notes = len(h), []
+    if n == 0:
+        notes.append("no item has both a human label and a judge value")
+    return {
+        "n": n,
+        "pearson": _correlation("pearson", stats.pearsonr, h, j, notes),
+        "spearman": _correlation("spearman", stats.spearmanr, h, j, notes),
+        "qwk": _kappa("qwk", h.astype(int), j.astype(int), notes, weights="quadratic", labels=[1, 2, 3, 4, 5]),
+        "mae": _num(np.mean(np.abs(h - j))) if n else None,
+        "exact": _num(np.mean(h == j)) if n else None,
+        "human_mean": _num(h.mean()) if n else None,
+        "judge_mean": _num(j.mean()) if n else None,
+        "notes": notes,
+    }
+
+
+def _pearson_stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    return _quiet(stats.pearsonr, x, y, axis=axis).statistic
+
+
+def _spearman_stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
+    return _pearson_stat(stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis), axis=axis)
+
+
+def _bootstrap_ci(stat: Callable[..., np.ndarray], h: np.ndarray, j: np.ndarray, n_boot: int, seed: int,
+                  name: str, notes: list[str]) -> tuple[float | None, float | None]:
+    """Paired percentile bootstrap (items resampled with their human and judge values together)."""
+    result = _quiet(stats.bootstrap, (h, j), stat, paired=True, vectorized=True, n_resamples=n_boot,
+                    method="percentile", confidence_level=0.95, rng=np.random.default_rng(seed))
+    low, high = result.confidence_interval
+    if math.isfinite(low) and math.isfinite(high):
+        return float(low), float(high)
+    # A resample whose human or judge side is constant has no correlation; drop those, say how many.
+    dist = np.asarray(result.bootstrap_distribution)
+    finite = dist[np.isfinite(dist)]
+    notes.append(f"{name} CI: {len(dist) - len(finite)} of {len(dist)} resamples had a constant side "
+                 "and were left out")
+    if len(finite) < 0.5 * len(dist):
+        return None, None
+    return float(np.percentile(finite, 2.5)), float(np.percentile(finite, 97.5))
+
+
+def summary_agreement(human: Sequence[float], judge: Sequence[float], n_boot: int = 2000,
+                      seed: int = 0) -> dict[str, Any]:
+    """Pearson and Spearman with 95% paired bootstrap CIs (deterministic for a seed), MAE and means."""
+    h, j = np.asarray(human, dtype=float), np.asarray(judge, dtype=float)
+    n, notes = len(h), []
+    if n == 0:
+        notes.append("no item has all four human labels and a judge value")
+    out: dict[str, Any] = {"n": n}
+    for name, fn, stat in (("pearson", stats.pearsonr, _pearson_stat),
+                           ("spearman", stats.spearmanr, _spearman_stat)):
+        corr = _correlation(name, fn, h, j, notes)
+        corr["ci_low"] = corr["ci_high"] = None
+        if corr["estimate"] is not None and n_boot > 0:
+            corr["ci_low"], corr["ci_high"] = _bootstrap_ci(stat, h, j, n_boot, seed, name, notes)
+        out[name] = corr
+    out.update({
+        "mae": _num(np.mean(np.abs(h - j))) if n else None,
+        "human_mean": _num(h.mean()) if n else None,
+        "judge_mean": _num(j.mean()) if n else None,
+        "bootstrap": {"method": "paired percentile", "n_resamples": n_boot, "confidence_level": 0.95,
+                      "seed": seed},
+        "notes": notes,
+    })
+    return out
+
+
+# --------------------------------------------------------------------------- records -> statistics
+
+def human_scores(labels: Any) -> Scores | None:
+    """The human labels as complete Scores, or None when any of the four is missing."""
+    values = {c: getattr(labels, c) for c in CRITERIA}
+    return None if any(v is None for v in values.values()) else Scores(**values)
+
+
+def paired_values(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment],
+                  criterion: str) -> tuple[list[Any], list[Any], dict[str, int]]:
+    """(human, judge) values of one criterion where both exist, and why the other items were left out.
+
+    An item with a missing label is counted as `missing_label` even when the judge also failed on it.
+    """
+    human, judge, left_out = [], [], {"missing_label": 0, "judge_failed": 0}
+    for item, judgment in zip(labelled, judgments, strict=True):
+        value = getattr(item.labels, criterion)
+        if value is None:
+            left_out["missing_label"] += 1
+        elif judgment.scores is None:
+            left_out["judge_failed"] += 1
+        else:
+            human.append(value)
+            judge.append(getattr(judgment.scores, criterion))
+    return human, judge, left_out
+
+
+def item_rows(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment],
+              formula: Formula) -> list[dict[str, Any]]:
+    """One row per item: human labels, judge scores (or error) and both summaries where defined."""
+    rows = []
+    for index, (item, judgment) in enumerate(zip(labelled, judgments, strict=True)):
+        human = human_scores(item.labels)
+        rows.append({
+            "index": index, "id": item.dialogue.id,
+            "human": item.labels.model_dump(),
+            "judge": judgment.scores.model_dump() if judgment.scores else None,
+            "error": judgment.error,
+            "human_summary": summary_score(human, formula) if human else None,
+            "judge_summary": summary_score(judgment.scores, formula) if judgment.scores else None,
+        })
+    return rows
+
+
+def disagreements(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment],
+                  formula: Formula = "uniform", top_k: int = 10) -> list[dict[str, Any]]:
+    """The `top_k` items with the largest |judge - human| summary, with the criteria that differ."""
+    found = []
+    for row, item, judgment in zip(item_rows(labelled, judgments, formula), labelled, judgments, strict=True):
+        if row["human_summary"] is None or row["judge_summary"] is None:
+            continue
+        differ = {c: {"human": row["human"][c], "judge": row["judge"][c]}
+                  for c in CRITERIA if row["human"][c] != row["judge"][c]}
+        found.append({
+            "index": row["index"], "id": row["id"],
+            "student": item.dialogue.turns[-1].text, "reply": item.reply, "reference": item.dialogue.reference,
+            "human_summary": row["human_summary"], "judge_summary": row["judge_summary"],
+            "diff": row["judge_summary"] - row["human_summary"], "differ": differ, "judge_meta": judgment.meta,
+        })
+    found = [d for d in found if d["diff"] != 0 or d["differ"]]
+    found.sort(key=lambda d: (-abs(d["diff"]), d["index"]))
+    return found[:top_k]
+
+
+def compare(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment], *, formula: Formula = "uniform",
+            n_boot: int = 2000, seed: int = 0, top_k: int = 10) -> dict[str, Any]:
+    """Everything for one judge: per-criterion blocks, the summary block, disagreements and item rows."""
+    if len(labelled) != len(judgments):
+        raise ValueError(f"{len(labelled)} labelled items but {len(judgments)} judgments")
+    criteria = {}
+    for criterion in CRITERIA:
+        human, judge, left_out = paired_values(labelled, judgments, criterion)
+        block = binary_agreement(human, judge) if criterion in BINARY else ordinal_agreement(human, judge)
+        criteria[criterion] = {**block, "left_out": left_out}
+    rows = item_rows(labelled, judgments, formula)
+    both = [r for r in rows if r["human_summary"] is not None and r["judge_summary"] is not None]
+    summary = summary_agreement([r["human_summary"] for r in both], [r["judge_summary"] for r in both],
+                                n_boot, seed)
+    summary["left_out"] = {
+        "missing_label": sum(r["human_summary"] is None for r in rows),
+        "judge_failed": sum(r["human_summary"] is not None and r["judge_summary"] is None for r in rows),
+    }
+    failures = [j for j in judgments if j.scores is None]
+    return {
+        "n_items": len(labelled),
+        "failures": len(failures),
+        "failure_examples": [{"id": j.dialogue.id, "error": j.error} for j in failures[:5]],
+        "criteria": criteria,
+        "summary": summary,
+        "disagreements": disagreements(labelled, judgments, formula, top_k),
+        "items": rows,
+    }
+
+
+def label_counts(labelled: Sequence[LabelledReply], formula: Formula) -> dict[str, Any]:
+    """How many items carry each human label, and the human means over all labelled items."""
+    counts = {c: sum(getattr(i.labels, c) is not None for i in labelled) for c in CRITERIA}
+    means = {}
+    for c in CRITERIA:
+        values = [float(getattr(i.labels, c)) for i in labelled if getattr(i.labels, c) is not None]
+        means[c] = float(np.mean(values)) if values else None
+    complete = [s for s in (human_scores(i.labels) for i in labelled) if s is not None]
+    means["summary"] = float(np.mean([summary_score(s, formula) for s in complete])) if complete else None
+    return {"n_items": len(labelled), "labelled": counts, "complete": len(complete), "human_means": means}
+
+
+# --------------------------------------------------------------------------- I/O edge
+
+def _load_labelled(path: Path) -> list[LabelledReply]:
+    from socratic.data import load_labelled
+
+    return load_labelled(path)
+
+
+def _load_judge(spec: str, cache: Cache) -> Any:
+    from socratic.judge import load_judge
+
+    return load_judge(spec, cache=cache)
+
+
+def run(config: AgreementConfig) -> dict[str, Any]:
+    """Judge every labelled reply with every judge; write agreement.json and the figures; return the JSON."""
+    from socratic.agreement.plots import write_figures
+
+    if not config.labels.exists():
+        raise InputError("labels file not found", path=str(config.labels))
+    labelled = _load_labelled(config.labels)
+    if not labelled:
+        raise InputError("no labelled replies in the file", path=str(config.labels))
+    cache = NoCache() if config.no_cache else Cache()
+    items = [(item.dialogue, item.reply) for item in labelled]
+    result: dict[str, Any] = {
+        "config": config.model_dump(mode="json"),
+        "labels": label_counts(labelled, config.formula),
+        "anchor": ANCHOR,
+        "judges": [],
+    }
+    try:
+        for spec in config.judges:
+            judge = _load_judge(spec, cache)
+            judgments = judge.judge_many(items)
+            block = compare(labelled, judgments, formula=config.formula, n_boot=config.bootstrap,
+                            seed=config.seed, top_k=config.top_k)
+            result["judges"].append({"spec": getattr(judge, "spec", spec), **block})
+    finally:
+        cache.close()
+    config.out.mkdir(parents=True, exist_ok=True)
+    result["figures"] = [path.name for path in write_figures(result, config.out)]
+    write_json(config.out / "agreement.json", result)
+    return result

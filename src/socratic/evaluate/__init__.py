@@ -1,0 +1,6 @@
+"""Step 5 of the method: base vs tuned models on the test sets (`socratic evaluate`).
+
+    evaluation.py  EvaluateConfig and run(): greedy replies, judged, resumable, evaluation.json
+    stats.py       bootstrap confidence intervals and paired-bootstrap p-values (pure)
+    changes.py     how a tuned reply differs from the base reply (form only vs content)
+"""

@@ -1,0 +1,372 @@
+"""Evaluation: greedy replies of each model on each test set, judged, with confidence intervals.
+
+    socratic evaluate --model base=embedded --model tuned=hf:runs/x/models/mathdial \\
+        --dataset mathdial --dataset debugging --dataset tutorchat --limit 100 --judge rubric -o eval/
+
+Writes into the output folder:
+- replies.jsonl     one `EvalReply` per model x dataset x dialogue (greedy, rendered with render_messages)
+- judgments.jsonl   one `Judgment` per judge x reply (meta: model, dataset), failures included
+- evaluation.json   per model x dataset x judge: mean summary (uniform and reference formula) with a
+                    95% bootstrap CI, the four criteria, failure counts; paired bootstrap tests between
+                    models on the same items; form-vs-content change of each model's replies against
+                    the baseline's; which judge judged what, and a warning when the training judge
+                    also judges the evaluation.
+Both JSONL files are appended one durable line at a time and reused on a re-run, so an interrupted
+evaluation resumes where it stopped; model calls also go through the shared cache.
+The aggregation (`summarize`) is a pure function of the judgments.
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend, parse_spec
+from socratic.backends.cached import generate_cached
+from socratic.cache import Cache, NoCache, content_key
+from socratic.errors import SocraticError
+from socratic.jsonl import JsonlAppender, read_jsonl, write_json, write_jsonl
+from socratic.progress import console, progress_bar
+from socratic.records import Dialogue
+from socratic.render import load_system_prompt, render_messages
+from socratic.evaluate.changes import summarize_changes
+from socratic.scores import CRITERIA, Formula, Judgment, summary_score
+from socratic.evaluate.stats import mean_ci, paired_bootstrap
+
+# Published numbers (reference formula, GPT-4o judge) to read ours against; see DESIGN.md.
+PAPER_ANCHORS = {
+    "model": "Phi-3-mini-4k-instruct", "judge": "GPT-4o", "formula": "reference",
+    "base": {"mathdial": 0.82, "debugging": 0.48, "tutorchat": 0.74},
+    "tuned": {"mathdial": 0.99, "debugging": 0.99, "tutorchat": 1.00},
+}
+
+
+class EvaluateConfig(BaseModel):
+    """Settings of `socratic evaluate`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # name -> backend spec, in report order; the first is the baseline of paired tests and changes.
+    models: dict[str, str] = Field(min_length=1)
+    datasets: list[str] = Field(default_factory=lambda: ["mathdial", "debugging", "tutorchat"], min_length=1)
+    split: str = "test"
+    limit: int | None = Field(default=100, ge=1)
+    # Per-dataset overrides of split and limit (the pipeline's test slices).
+    splits: dict[str, str] = Field(default_factory=dict)
+    limits: dict[str, int] = Field(default_factory=dict)
+    judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
+    # The judge that ranked the training pairs: named in the report, and warned about when it is
+    # also an evaluation judge (a tuned model may have learnt to game it).
+    training_judge: str | None = None
+    # model name -> the dataset it was trained on (for the cross-dataset table); base models absent.
+    trained_on: dict[str, str] = Field(default_factory=dict)
+    out: Path
+    max_new_tokens: int = Field(default=200, ge=1, le=8192)
+    batch_size: int = Field(default=8, ge=1, le=256)
+    formula: Formula = "uniform"
+    system_prompt: Path | None = None
+    seed: int = 0
+    n_resamples: int = Field(default=4000, ge=100)
+    no_cache: bool = False
+
+    @field_validator("models")
+    @classmethod
+    def _names(cls, models: dict[str, str]) -> dict[str, str]:
+        for name, spec in models.items():
+            if not name or any(c in name for c in "=/\\ "):
+                raise ValueError(f"model name {name!r} must be non-empty, without '=', '/', spaces")
+            try:  # refuse an unknown spec before any output exists
+                parse_spec(spec)
+            except SocraticError as error:
+                raise ValueError(str(error)) from None
+        return models
+
+    def options(self) -> GenerationOptions:
+        return GenerationOptions(greedy=True, temperature=0.0, max_new_tokens=self.max_new_tokens,
+                                 seed=self.seed, n=1)
+
+
+class EvalReply(BaseModel):
+    """A model's greedy reply to one test dialogue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    spec: str
+    dataset: str
+    dialogue: Dialogue
+    reply: str
+    settings: str  # hash of generation options + system prompt: a changed setting is not reused
+
+
+def parse_model_option(value: str) -> tuple[str, str]:
+    """'name=spec' -> (name, spec); a bare spec is its own name ('embedded')."""
+    name, sep, spec = value.partition("=")
+    if not sep:
+        return value.replace(":", "-").replace("/", "-"), value
+    if not name or not spec:
+        raise SocraticError(f"--model {value!r}: expected NAME=SPEC, e.g. base=embedded")
+    return name, spec
+
+
+# ---------------------------------------------------------------- producing replies and judgments
+
+def _load_dialogues(source: str, split: str) -> list[Dialogue]:
+    from socratic.data import load_dialogues
+
+    return load_dialogues(source, split)
+
+
+def _load_judge(spec: str, cache):
+    from socratic.judge import load_judge
+
+    return load_judge(spec, cache=cache)
+
+
+def model_version(spec: str) -> str:
+    """A short id of the weights behind a local `hf:PATH` spec ('' for other specs).
+
+    A model retrained into the same folder keeps its spec, so replies (in replies.jsonl and in the
+    shared cache) are keyed by this too: the same fingerprint the backends put in their cache id.
+    """
+    if not spec.startswith("hf:"):
+        return ""
+    folder = Path(spec[3:]).expanduser()
+    if not folder.is_dir():
+        return ""
+    from socratic.backends.transformers_backend import folder_fingerprint  # the backends' own cache-id hash
+
+    return folder_fingerprint(folder)
+
+
+class VersionedCache:
+    """The shared cache seen through a prefix, so one model folder's versions never share entries."""
+
+    def __init__(self, cache, version: str):
+        self.cache, self.version = cache, version
+
+    def _key(self, key: str) -> str:
+        return content_key("model-version", self.version, key) if self.version else key
+
+    def get(self, key: str):
+        return self.cache.get(self._key(key))
+
+    def put(self, key: str, value, kind: str = "") -> None:
+        self.cache.put(self._key(key), value, kind)
+
+
+def load_test_sets(config: EvaluateConfig) -> dict[str, list[Dialogue]]:
+    sets = {}
+    for dataset in config.datasets:
+        split = config.splits.get(dataset, config.split)
+        limit = config.limits.get(dataset, config.limit)
+        dialogues = _load_dialogues(dataset, split)
+        sets[dataset] = dialogues[:limit] if limit else dialogues
+        if not sets[dataset]:
+            raise SocraticError(f"no dialogues in {dataset!r} split {split!r}")
+    return sets
+
+
+def _reuse(path: Path, model, key) -> dict:
+    """Records of a previous (possibly interrupted) run, by key; a torn last line is dropped."""
+    if not path.exists():
+        return {}
+    return {key(r): r for r in read_jsonl(path, model, tolerate_torn_tail=True)}
+
+
+def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
+    system_prompt = load_system_prompt(config.system_prompt)
+    options = config.options()
+    base_settings = content_key(options.model_dump(mode="json"), system_prompt)[:16]
+    path = config.out / "replies.jsonl"
+    key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)
+    done = _reuse(path, EvalReply, key)
+    total = len(config.models) * sum(len(d) for d in test_sets.values())
+    ordered: list[EvalReply] = []
+    with JsonlAppender(path) as appender, progress_bar() as bar:
+        task = bar.add_task("evaluation replies", total=total)
+        for name, spec in config.models.items():
+            backend = None  # loaded only when something is missing
+            version = model_version(spec)
+            settings = f"{base_settings}@{version}" if version else base_settings
+            model_cache = VersionedCache(cache, version)
+            for dataset, dialogues in test_sets.items():
+                for start in range(0, len(dialogues), config.batch_size):
+                    batch = dialogues[start:start + config.batch_size]
+                    missing = [d for d in batch if (name, spec, dataset, d.id, settings) not in done]
+                    if missing:
+                        backend = backend or load_backend(spec)
+                        # Whole fixed batches, so a resumed run asks the cache the same question.
+                        outputs = generate_cached(backend, [render_messages(d, system_prompt) for d in batch],
+                                                   options, model_cache)
+                        for dialogue, samples in zip(batch, outputs, strict=True):
+                            record = EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
+                                               reply=cut_at_turn_end(samples[0]), settings=settings)
+                            if key(record) not in done:
+                                appender.write(record)
+                                done[key(record)] = record
+                    bar.advance(task, len(batch))
+            ordered += [done[(name, spec, dataset, d.id, settings)] for dataset, dialogues in test_sets.items()
+                        for d in dialogues]
+    write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
+    return ordered
+
+
+def _judgment_key(judgment: Judgment) -> tuple:
+    return (judgment.judge, judgment.meta.get("model"), judgment.meta.get("dataset"), judgment.dialogue.id,
+            content_key(judgment.reply))
+
+
+def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cache,
+                      chunk: int = 16) -> list[Judgment]:
+    path = config.out / "judgments.jsonl"
+    done = _reuse(path, Judgment, _judgment_key)
+    ordered: list[Judgment] = []
+    with JsonlAppender(path) as appender, progress_bar() as bar:
+        for spec in config.judges:
+            judge = _load_judge(spec, cache)
+            task = bar.add_task(f"judging ({judge.spec})", total=len(replies))
+            keys = [(judge.spec, r.model, r.dataset, r.dialogue.id, content_key(r.reply)) for r in replies]
+            todo = [i for i, k in enumerate(keys) if k not in done]
+            bar.advance(task, len(replies) - len(todo))
+            for start in range(0, len(todo), chunk):
+                part = [replies[i] for i in todo[start:start + chunk]]
+                items = [(r.dialogue, r.reply) for r in part]
+                metas = [{"model": r.model, "spec": r.spec, "dataset": r.dataset} for r in part]
+                # Our bar shows the whole evaluation; the judge's own per-chunk bar would only add noise.
+                quiet = {"progress": False} if "progress" in inspect.signature(judge.judge_many).parameters else {}
+                results = judge.judge_many(items, metas=metas, **quiet)
+                if len(results) != len(part):
+                    raise SocraticError(f"judge {judge.spec} returned {len(results)} judgments for {len(part)}")
+                for judgment in results:
+                    appender.write(judgment)
+                    done[_judgment_key(judgment)] = judgment
+                bar.advance(task, len(part))
+            ordered += [done[k] for k in keys]
+    write_jsonl(path, ordered)
+    return ordered
+
+
+# ---------------------------------------------------------------- aggregation (pure)
+
+def _criteria(judgments: Sequence[Judgment], seed: int, n_resamples: int) -> dict[str, Any]:
+    ok = [j.scores for j in judgments if j.scores is not None]
+    return {name: mean_ci([float(getattr(s, name)) for s in ok], seed=seed, n_resamples=n_resamples).model_dump()
+            for name in CRITERIA}
+
+
+def summarize(judgments: Sequence[Judgment], *, models: Sequence[str], datasets: Sequence[str],
+              judges: Sequence[str], formula: Formula = "uniform", seed: int = 0,
+              n_resamples: int = 4000) -> dict[str, Any]:
+    """Per-cell estimates and paired tests from the judgments (meta must name model and dataset)."""
+    cells: dict[tuple, dict[str, Judgment]] = {}
+    for j in judgments:
+        cells.setdefault((j.judge, j.meta["model"], j.meta["dataset"]), {})[j.dialogue.id] = j
+    results, paired = [], []
+    for judge, dataset in itertools.product(judges, datasets):
+        for model in models:
+            cell = list(cells.get((judge, model, dataset), {}).values())
+            ok = [j for j in cell if j.scores is not None]
+            entry = {"model": model, "dataset": dataset, "judge": judge, "n": len(cell), "judged": len(ok),
+                     "failed": len(cell) - len(ok), "empty_replies": sum(not j.reply.strip() for j in cell),
+                     "errors": sorted({(j.error or "")[:120] for j in cell if j.scores is None})[:5]}
+            for name in ("uniform", "reference"):
+                entry[f"summary_{name}"] = mean_ci([summary_score(j.scores, name) for j in ok], seed=seed,
+                                                   n_resamples=n_resamples).model_dump()
+            entry["summary"] = entry[f"summary_{formula}"]
+            entry["criteria"] = _criteria(ok, seed, n_resamples)
+            results.append(entry)
+        for a, b in itertools.combinations(models, 2):
+            left, right = cells.get((judge, a, dataset), {}), cells.get((judge, b, dataset), {})
+            shared = [i for i in left if i in right and left[i].scores and right[i].scores]
+            for name in ("uniform", "reference"):
+                test = paired_bootstrap([summary_score(right[i].scores, name) for i in shared],
+                                        [summary_score(left[i].scores, name) for i in shared],
+                                        seed=seed, n_resamples=n_resamples)
+                paired.append({"judge": judge, "dataset": dataset, "model": b, "baseline": a,
+                               "formula": name, **test.model_dump()})
+    return {"results": results, "paired": paired}
+
+
+def reply_changes(replies: Sequence[EvalReply], models: Sequence[str]) -> list[dict[str, Any]]:
+    """Form-vs-content change of each model's replies against the first model's, per dataset."""
+    by = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
+    datasets = list(dict.fromkeys(r.dataset for r in replies))
+    out = []
+    for model, dataset in itertools.product(models[1:], datasets):
+        pairs = [(by[(models[0], dataset, i)], reply) for (m, d, i), reply in by.items()
+                 if m == model and d == dataset and (models[0], dataset, i) in by]
+        out.append({"baseline": models[0], "model": model, "dataset": dataset, **summarize_changes(pairs)})
+    return out
+
+
+def judge_warnings(judges: Sequence[str], training_judge: str | None) -> list[str]:
+    if training_judge and training_judge in judges:
+        return [(f"The judge that ranked the training pairs ({training_judge}) also judged this evaluation: "
+                "part of a lift may be the tuned model gaming its reward rather than tutoring better. "
+                "Check the form-vs-content changes and evaluate with a second, independent judge.")]
+    return []
+
+
+def cell(evaluation: dict[str, Any], model: str, dataset: str, judge: str | None = None) -> dict | None:
+    """The result entry of one model x dataset (x judge; default the first judge)."""
+    judge = judge or evaluation["judges"][0]
+    return next((r for r in evaluation["results"]
+                 if (r["model"], r["dataset"], r["judge"]) == (model, dataset, judge)), None)
+
+
+# ---------------------------------------------------------------- the stage
+
+def run(config: EvaluateConfig) -> Path:
+    """Produce (or finish) replies and judgments, then write evaluation.json; returns its path."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    cache = NoCache() if config.no_cache else Cache()
+    test_sets = load_test_sets(config)
+    replies = produce_replies(config, test_sets, cache)
+    judgments = produce_judgments(config, replies, cache)
+    judge_specs = list(dict.fromkeys(j.judge for j in judgments))
+    models = list(config.models)
+    evaluation = {
+        "config": config.model_dump(mode="json"),
+        "models": [{"name": n, "spec": s, "trained_on": config.trained_on.get(n)} for n, s in config.models.items()],
+        "datasets": list(config.datasets),
+        "split": config.split,
+        "judges": judge_specs,
+        "training_judge": config.training_judge,
+        "warnings": judge_warnings([*config.judges, *judge_specs], config.training_judge),
+        "formula": config.formula,
+        "confidence": 0.95,
+        **summarize(judgments, models=models, datasets=config.datasets, judges=judge_specs,
+                    formula=config.formula, seed=config.seed, n_resamples=config.n_resamples),
+        "changes": reply_changes(replies, models),
+        "paper_anchors": PAPER_ANCHORS,
+    }
+    path = write_json(config.out / "evaluation.json", evaluation)
+    _print_table(evaluation)
+    return path
+
+
+def _print_table(evaluation: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    for judge in evaluation["judges"]:
+        table = Table(title=f"mean summary ({evaluation['formula']}) with 95% CI, judge {judge}")
+        table.add_column("model")
+        for dataset in evaluation["datasets"]:
+            table.add_column(dataset, justify="right")
+        for model in evaluation["models"]:
+            row = [model["name"]]
+            for dataset in evaluation["datasets"]:
+                entry = cell(evaluation, model["name"], dataset, judge)
+                s = entry["summary"] if entry else None
+                row.append("-" if not s or s["mean"] is None else
+                           f"{s['mean']:.2f} [{s['low']:.2f}, {s['high']:.2f}] n={s['n']}")
+            table.add_row(*row)
+        console.print(table)
+    for warning in evaluation["warnings"]:
+        console.print(f"[yellow]warning:[/] {warning}")

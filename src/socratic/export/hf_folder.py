@@ -1,0 +1,297 @@
+"""Export a tutor: a merged safetensors folder with a model card, GGUF files, and an Ollama Modelfile.
+
+    socratic export --model hf:runs/demo/models/mathdial -o exported/ --gguf q8_0,q4_k_m --ollama socratic-tutor
+    socratic export --model embedded -o exported-base/ --gguf q8_0
+
+OUT receives:
+    config.json, model.safetensors, tokenizer files   the merged model (`hf:OUT` loads it)
+    train_config.json, train_summary.json              copied from a trained folder when present
+    gguf/NAME-TYPE.gguf                                llama.cpp's converter + quantizer (socratic.export.gguf)
+    Modelfile                                          with --ollama: FROM the first GGUF, TEMPLATE, stops, SYSTEM
+    README.md                                          the model card (prompts/model_card.md)
+    export_report.json                                 what was done, timings, and the GGUF verification
+
+Every GGUF is loaded back with llama.cpp and asked a tutoring question; the export fails (exit 2)
+when one does not answer or does not stop at the end of its turn, after writing the report.
+Evaluation results and judge agreement go into the card when a run folder has them (--run, or
+found above a pipeline's RUN/models/NAME folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, StrictUndefined
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from socratic.errors import SocraticError
+from socratic.jsonl import write_json
+from socratic.records import Dialogue, Turn
+from socratic.render import load_system_prompt, render_messages
+
+EMBEDDED_BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"
+# Files of a transformers model folder that are copied as they are.
+MODEL_FILES = ("config.json", "generation_config.json", "model.safetensors", "model.safetensors.index.json",
+               "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "chat_template.jinja",
+               "chat_template.json", "vocab.json", "merges.txt", "tokenizer.model", "added_tokens.json")
+TRAINING_FILES = ("train_config.json", "train_summary.json")
+OLLAMA_PARAMETERS = {"temperature": 0.7, "top_p": 0.9, "num_ctx": 2048, "num_predict": 256}
+
+CHECK_DIALOGUE = Dialogue(
+    id="export-check", source="export", split="test", context="Solve for x: 2x + 3 = 11.",
+    turns=[Turn(role="student", text="I subtracted 3 from both sides and got 2x = 8. What do I do now?")])
+
+
+class ExportConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="embedded | hf:DIR | DIR (a trained folder, or a PEFT adapter folder)")
+    out: Path
+    gguf: list[str] = Field(default_factory=list, description="GGUF types, e.g. q8_0, q4_k_m, f16")
+    ollama: str | None = Field(None, description="write a Modelfile for this Ollama model name")
+    run: Path | None = Field(None, description="a run folder with eval/evaluation.json, agreement/agreement.json")
+    name: str | None = Field(None, description="file-name stem of the GGUFs (default: OUT's name)")
+    system_prompt: Path | None = None
+    verify: bool = True
+
+    @field_validator("gguf", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> list[str]:
+        items = value.split(",") if isinstance(value, str) else list(value or [])
+        parts = [p.strip().lower() for item in items for p in str(item).split(",")]
+        return list(dict.fromkeys(p for p in parts if p))
+
+
+def resolve_model(spec: str) -> tuple[Path, str]:
+    """(model folder, base model label) for `embedded`, `hf:DIR` or a plain folder path."""
+    if spec == "embedded":
+        from socratic.backends.embedded import embedded_model_dir
+
+        return embedded_model_dir(), EMBEDDED_BASE
+    folder = Path(spec.removeprefix("hf:")).expanduser()
+    if not folder.is_dir():
+        raise SocraticError(f"{folder}: model folder not found (expected embedded, hf:DIR or DIR)")
+    if not (folder / "config.json").exists() and not (folder / "adapter_config.json").exists():
+        raise SocraticError(f"{folder}: not a transformers model or adapter folder (no config.json)")
+    return folder, _base_label(folder)
+
+
+def _base_label(folder: Path) -> str:
+    summary = _read_json(folder / "train_summary.json") or _read_json(folder / "train_config.json") or {}
+    base = summary.get("base_model") or summary.get("model")
+    if base in (None, "embedded"):
+        return EMBEDDED_BASE if base == "embedded" else folder.name
+    return str(base).removeprefix("hf:")
+
+
+def _read_json(path: Path) -> Any:
+    if not path.exists():
+        return None
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except json.JSONDecodeError as error:
+        raise SocraticError(f"{path}:{error.lineno}: invalid JSON ({error.msg})") from None
+
+
+def write_model_folder(source: Path, out: Path) -> str:
+    """The merged model into OUT: copied when it already is one, else merged from its adapter."""
+    out.mkdir(parents=True, exist_ok=True)
+    if (source / "config.json").exists() and any(source.glob("*.safetensors")):
+        for name in [*MODEL_FILES, *TRAINING_FILES, *sorted(p.name for p in source.glob("model-*.safetensors"))]:
+            if (source / name).exists():
+                tmp = out / f".{name}.tmp"
+                shutil.copy2(source / name, tmp)
+                tmp.replace(out / name)
+        return "copied"
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    if (source / "config.json").exists():
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32)
+    else:
+        from peft import AutoPeftModelForCausalLM
+
+        model = AutoPeftModelForCausalLM.from_pretrained(source, dtype=torch.float32).merge_and_unload()
+    tokenizer_source = source if (source / "tokenizer_config.json").exists() else model.name_or_path
+    model.save_pretrained(out, safe_serialization=True)
+    AutoTokenizer.from_pretrained(tokenizer_source).save_pretrained(out)
+    for name in TRAINING_FILES:
+        if (source / name).exists():
+            shutil.copy2(source / name, out / name)
+    return "merged" if not (source / "config.json").exists() else "re-saved"
+
+
+def make_ggufs(model_dir: Path, gguf_dir: Path, stem: str, types: list[str]) -> list[dict[str, Any]]:
+    """GGUF files of `types`, via llama.cpp's converter (f32/f16/bf16/q8_0) or its quantizer (the rest)."""
+    from socratic.export import gguf as export_gguf
+    from socratic.progress import progress_bar
+
+    export_gguf.check_types(types)
+    gguf_dir.mkdir(parents=True, exist_ok=True)
+    made, f16 = [], gguf_dir / f"{stem}-f16.gguf"
+    intermediate = None
+    with progress_bar() as progress:
+        task = progress.add_task("GGUF", total=len(types))
+        for qtype in types:
+            path = gguf_dir / f"{stem}-{qtype}.gguf"
+            progress.update(task, description=f"GGUF {qtype}")
+            if qtype in export_gguf.CONVERTER_TYPES:
+                seconds = export_gguf.convert(model_dir, path, qtype)
+                how = "convert_hf_to_gguf.py"
+            else:
+                if intermediate is None:
+                    intermediate = f16 if "f16" in types and f16.exists() else gguf_dir / f".{stem}-f16.tmp.gguf"
+                    if not intermediate.exists():
+                        export_gguf.convert(model_dir, intermediate, "f16")
+                seconds = export_gguf.quantize(intermediate, path, qtype)
+                how = "convert_hf_to_gguf.py (f16) + llama_model_quantize"
+            made.append({"type": qtype, "path": str(path.relative_to(gguf_dir.parent)), "bytes": path.stat().st_size,
+                         "mib": round(path.stat().st_size / 2**20, 1), "seconds": round(seconds, 1), "how": how})
+            progress.advance(task)
+    if intermediate is not None and intermediate.name.startswith("."):
+        intermediate.unlink(missing_ok=True)
+    return made
+
+
+def find_results(run: Path | None, model_dir: Path) -> dict[str, Path]:
+    """evaluation.json / agreement.json of the run folder (given, or the one above RUN/models/NAME)."""
+    roots = [run] if run else [model_dir.parent.parent]
+    found = {}
+    for root in roots:
+        for key, names in (("evaluation", ("evaluation.json", "eval/evaluation.json")),
+                           ("agreement", ("agreement.json", "agreement/agreement.json"))):
+            hit = next((root / n for n in names if (root / n).exists()), None)
+            if hit:
+                found[key] = hit
+    if run and not found:
+        raise SocraticError(f"{run}: no evaluation.json or agreement.json (also looked in eval/ and agreement/)")
+    return found
+
+
+def _fmt(value: Any) -> str:
+    return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def evaluation_rows(evaluation: dict[str, Any]) -> dict[str, Any]:
+    rows = []
+    for r in evaluation.get("results", []):
+        summary = r.get("summary") or {}
+        rows.append({"model": r.get("model"), "dataset": r.get("dataset"), "judge": r.get("judge"),
+                     "n": r.get("judged", r.get("n")), "mean": _fmt(summary.get("mean")),
+                     "ci": f"{_fmt(summary.get('low'))} – {_fmt(summary.get('high'))}"})
+    return {"formula": evaluation.get("formula", "uniform"), "rows": rows, "warnings": evaluation.get("warnings", [])}
+
+
+def agreement_rows(agreement: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for judge in agreement.get("judges", []):
+        summary = judge.get("summary") or {}
+        pearson = summary.get("pearson") or {}
+        rows.append({"spec": judge.get("spec"), "n": summary.get("n"), "pearson": _fmt(pearson.get("estimate")),
+                     "ci": f"{_fmt(pearson.get('ci_low'))} – {_fmt(pearson.get('ci_high'))}",
+                     "mae": _fmt(summary.get("mae"))})
+    return rows
+
+
+def render_card(**data: Any) -> str:
+    template = resources.files("socratic.prompts").joinpath("model_card.md").read_text("utf-8")
+    env = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
+    return env.from_string(template).render(**data)
+
+
+def _system_prompt(config: ExportConfig, model_dir: Path) -> str:
+    """--system-prompt, else the prompt the model was trained with, else the packaged tutor prompt."""
+    if config.system_prompt:
+        return load_system_prompt(config.system_prompt)
+    trained = (_read_json(model_dir / "train_config.json") or {}).get("system_prompt")
+    if trained and Path(trained).exists():
+        return load_system_prompt(trained)
+    return load_system_prompt(None)
+
+
+def run(config: ExportConfig) -> Path:
+    """Export; returns OUT. Raises SocraticError when a GGUF fails its verification (report written first)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    source, base_model = resolve_model(config.model)
+    out = config.out
+    if out.resolve() == source.resolve():
+        raise SocraticError(f"{out}: the output folder must differ from the model folder")
+    if config.ollama and not config.gguf:
+        config = config.model_copy(update={"gguf": ["q8_0"]})  # Ollama needs a GGUF to point at
+    results = find_results(config.run, source)
+    system_prompt = _system_prompt(config, source)
+    report: dict[str, Any] = {"source": config.model, "source_dir": str(source), "base_model": base_model,
+                              "out": str(out), "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                              "results_from": {k: str(v) for k, v in results.items()}, "timings": {}}
+
+    t = time.perf_counter()
+    report["model_folder"] = write_model_folder(source, out)
+    report["timings"]["model_folder_s"] = round(time.perf_counter() - t, 1)
+    console.print(f"model folder: {out} ({report['model_folder']})")
+
+    from transformers import AutoTokenizer
+
+    from socratic.export import modelfile
+
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    chat_format = modelfile.chat_format(tokenizer)
+    report["chat_format"] = chat_format
+
+    stem = config.name or out.resolve().name
+    gguf: list[dict[str, Any]] = []
+    verification: list[dict[str, Any]] = []
+    llama_version = None
+    if config.gguf:
+        from socratic.export import gguf as export_gguf
+
+        llama_version = export_gguf.llama_cpp_version()
+        t = time.perf_counter()
+        gguf = make_ggufs(out, out / "gguf", stem, config.gguf)
+        report["timings"]["gguf_s"] = round(time.perf_counter() - t, 1)
+        if config.verify:
+            messages = render_messages(CHECK_DIALOGUE, system_prompt)
+            t = time.perf_counter()
+            for file in gguf:
+                check = export_gguf.verify(out / file["path"], messages)
+                verification.append(check)
+                console.print(f"{file['path']}: {'ok' if check['ok'] else 'FAILED'}, "
+                              f"{check['tokens_per_second']} tok/s: {check['reply'][:80]!r}")
+            report["timings"]["verify_s"] = round(time.perf_counter() - t, 1)
+    report.update(gguf=gguf, verification=verification, llama_cpp_python=llama_version)
+
+    if config.ollama:
+        stops = [] if chat_format else [tokenizer.eos_token] if tokenizer.eos_token else []
+        text = modelfile.render_modelfile(f"./{gguf[0]['path']}", system=system_prompt, fmt=chat_format,
+                                          extra_stops=stops, parameters=OLLAMA_PARAMETERS)
+        (out / "Modelfile").write_text(text, "utf-8")
+        report["ollama"] = {"name": config.ollama, "modelfile": "Modelfile", "from": gguf[0]["path"],
+                            "create": f"ollama create {config.ollama} -f {out / 'Modelfile'}"}
+
+    evaluation = evaluation_rows(_read_json(results["evaluation"])) if "evaluation" in results else None
+    agreement = agreement_rows(_read_json(results["agreement"])) if "agreement" in results else None
+    card = render_card(
+        name=config.ollama or stem, source=config.model, exported_at=report["exported_at"][:10],
+        base_model=base_model, base_model_id=base_model if "/" in base_model and not Path(base_model).exists()
+        else None, folder_name=out.resolve().name, gguf=gguf, modelfile=bool(config.ollama), ollama_name=config.ollama,
+        train_config=_read_json(out / "train_config.json"), train_summary=_read_json(out / "train_summary.json"),
+        evaluation=evaluation, agreement=agreement, verification=verification, llama_cpp_version=llama_version,
+        system_prompt=system_prompt)
+    (out / "README.md").write_text(card, "utf-8")
+
+    report["timings"]["total_s"] = round(time.perf_counter() - started, 1)
+    report["ok"] = all(check["ok"] for check in verification)
+    write_json(out / "export_report.json", report)
+    failed = [check["file"] for check in verification if not check["ok"]]
+    if failed:
+        raise SocraticError(f"GGUF verification failed for {', '.join(failed)}: see {out / 'export_report.json'}")
+    console.print(f"exported to {out} in {report['timings']['total_s']} s")
+    return out

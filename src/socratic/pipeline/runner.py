@@ -1,0 +1,248 @@
+"""Run a list of stages in a folder, skipping those whose config and inputs are unchanged.
+
+Used by `socratic run` (socratic.pipeline.config). Each stage leaves `ROOT/.stages/<name>.json`, a manifest
+written LAST with: the hash of the stage's config, the fingerprints (sha256) of its input and
+output files, its wall time and peak RSS. A stage runs when
+    - it is forced (`--force NAME`, or `--force KIND` for all `KIND:*` stages);
+    - it has no manifest (never ran, or was interrupted: then `<name>.pending.json` says so);
+    - its config hash changed, an output is missing, or an input's content changed.
+A stage is resumed (not started afresh) only when its pending marker shows the same config and
+inputs: the stage's action receives `fresh=False` and continues where it stopped.
+
+Fingerprints hash file contents, not mtimes, so a re-run upstream stage that produced the same
+bytes (a cache hit) does not make downstream stages run again. Hashes are reused while a file's
+size and mtime are unchanged, so checking a large model costs nothing on the second look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import resource
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from socratic.cache import content_key
+from socratic.errors import ConfigError
+from socratic.jsonl import write_json
+from socratic.progress import console
+
+# Inside a folder output, these are working state, not the result: not fingerprinted.
+SKIP_NAMES = {"checkpoints", "tensorboard", "adapter", "__pycache__"}
+
+
+@dataclass
+class Stage:
+    name: str
+    config: dict[str, Any]
+    action: Callable[[bool], Any]  # action(fresh): run the stage; fresh=False means resume
+    inputs: list[Path] = field(default_factory=list)
+    outputs: list[Path] = field(default_factory=list)
+    upstream: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Decision:
+    stage: str
+    run: bool
+    reason: str
+    fresh: bool = True
+
+
+# ------------------------------------------------------------------------------------- fingerprints
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _files(path: Path) -> list[Path]:
+    if path.is_file():
+        return [path]
+    found = []
+    for root, dirs, names in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_NAMES and not d.startswith("."))
+        found += [Path(root) / n for n in sorted(names) if not n.startswith(".")]
+    return found
+
+
+def fingerprint(paths: Sequence[Path], root: Path, known: dict[str, dict] | None = None) -> dict[str, dict]:
+    """{relative file path: {size, mtime_ns, sha256}} of every file under `paths`; missing -> sha256 None."""
+    known = known or {}
+    out: dict[str, dict] = {}
+    for path in paths:
+        if not path.exists():
+            out[_rel(path, root)] = {"sha256": None}
+            continue
+        for file in _files(path):
+            stat, name = file.stat(), _rel(file, root)
+            old = known.get(name, {})
+            same = old.get("size") == stat.st_size and old.get("mtime_ns") == stat.st_mtime_ns
+            out[name] = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+                         "sha256": old["sha256"] if same and old.get("sha256") else _sha256(file)}
+    return out
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path.resolve())
+
+
+def _changed(now: dict[str, dict], before: dict[str, dict]) -> list[str]:
+    names = set(now) | set(before)
+    return sorted(n for n in names if now.get(n, {}).get("sha256") != before.get(n, {}).get("sha256"))
+
+
+# ------------------------------------------------------------------------------------- memory
+
+def reset_peak_rss() -> None:
+    """Reset the kernel's peak-RSS mark (VmHWM) so the next reading is this stage's own peak."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass  # not Linux, or not permitted: the reading falls back to the process-wide peak
+
+
+def release_memory() -> None:
+    """Hand freed memory back to the OS between stages (training leaves GBs in glibc's arenas)."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass  # not glibc: nothing to trim
+
+
+def peak_rss_mb() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+# ------------------------------------------------------------------------------------- the runner
+
+class Runner:
+    def __init__(self, root: Path, stages: Sequence[Stage], force: Sequence[str] = ()):
+        self.root = root
+        self.stages = list(stages)
+        names = [s.name for s in self.stages]
+        unknown = [f for f in force if f != "all" and not any(n == f or n.startswith(f + ":") for n in names)]
+        if unknown:
+            kinds = sorted({n.split(":")[0] for n in names})
+            raise ConfigError(f"--force {', '.join(unknown)}: no such stage; stages are {', '.join(names)} "
+                              f"(or a kind: {', '.join(kinds)}, or all)")
+        self.force = list(force)
+        self.state_dir = root / ".stages"
+
+    def _manifest_path(self, stage: Stage) -> Path:
+        return self.state_dir / f"{stage.name.replace(':', '--')}.json"
+
+    def _pending_path(self, stage: Stage) -> Path:
+        return self.state_dir / f"{stage.name.replace(':', '--')}.pending.json"
+
+    def _read(self, path: Path) -> dict | None:
+        try:
+            return json.loads(path.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def forced(self, stage: Stage) -> bool:
+        return any(f == "all" or stage.name == f or stage.name.startswith(f + ":") for f in self.force)
+
+    def decide(self, stage: Stage, running_upstream: Sequence[str] = ()) -> Decision:
+        """Whether `stage` must run now, and why. `running_upstream`: stages that will run first (dry run)."""
+        config_hash = content_key(stage.config)
+        if self.forced(stage):
+            return Decision(stage.name, True, "forced")
+        manifest = self._read(self._manifest_path(stage))
+        if manifest is None:
+            pending = self._read(self._pending_path(stage))
+            if pending is not None and pending.get("config_hash") == config_hash and not _changed(
+                    fingerprint(stage.inputs, self.root, pending.get("inputs")), pending.get("inputs", {})):
+                return Decision(stage.name, True, "resuming an interrupted run", fresh=False)
+            return Decision(stage.name, True, "no previous run")
+        if manifest.get("config_hash") != config_hash:
+            before = manifest.get("config", {})
+            keys = sorted(k for k in set(before) | set(stage.config) if before.get(k) != stage.config.get(k))
+            return Decision(stage.name, True, f"config changed ({', '.join(keys) or 'settings'})")
+        missing = [o for o in stage.outputs if not o.exists()]
+        if missing:
+            return Decision(stage.name, True, f"output missing ({_rel(missing[0], self.root)})")
+        upstream = [u for u in stage.upstream if u in running_upstream]
+        if upstream:
+            return Decision(stage.name, True, f"upstream {', '.join(upstream)} runs first (it re-runs if their "
+                                              "outputs change)")
+        changed = _changed(fingerprint(stage.inputs, self.root, manifest.get("inputs")), manifest.get("inputs", {}))
+        if changed:
+            return Decision(stage.name, True, f"input changed ({changed[0]}"
+                                              f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''})")
+        return Decision(stage.name, False, "up to date")
+
+    def plan(self) -> list[Decision]:
+        """What a run would do, without running anything."""
+        decisions, running = [], []
+        for stage in self.stages:
+            decision = self.decide(stage, running)
+            decisions.append(decision)
+            if decision.run:
+                running.append(stage.name)
+        return decisions
+
+    def execute(self, timings_path: Path) -> dict[str, Any]:
+        """Run the stages in order; returns and writes the timings record."""
+        started = time.perf_counter()
+        record: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "stages": {}}
+        for stage in self.stages:
+            decision = self.decide(stage)
+            if not decision.run:
+                manifest = self._read(self._manifest_path(stage)) or {}
+                console.print(f"[dim]- {stage.name}: skipped ({decision.reason})[/]")
+                record["stages"][stage.name] = {"status": "skipped", "reason": decision.reason,
+                                                "last_wall_s": manifest.get("wall_s"),
+                                                "last_peak_rss_mb": manifest.get("peak_rss_mb")}
+                continue
+            console.rule(f"{stage.name}: {decision.reason}")
+            record["stages"][stage.name] = self._run_one(stage, decision)
+            write_json(timings_path, {**record, "total_wall_s": round(time.perf_counter() - started, 1)})
+        record["total_wall_s"] = round(time.perf_counter() - started, 1)
+        # The per-stage resets also reset the process-wide mark, so the run's peak is the largest stage peak.
+        peaks = [s.get("peak_rss_mb") for s in record["stages"].values() if s.get("peak_rss_mb")]
+        record["peak_rss_mb"] = max(peaks) if peaks else peak_rss_mb()
+        write_json(timings_path, record)
+        return record
+
+    def _run_one(self, stage: Stage, decision: Decision) -> dict[str, Any]:
+        config_hash = content_key(stage.config)
+        previous = self._read(self._manifest_path(stage)) or {}
+        inputs = fingerprint(stage.inputs, self.root, previous.get("inputs"))
+        self._manifest_path(stage).unlink(missing_ok=True)  # until it finishes, the stage is not done
+        write_json(self._pending_path(stage), {"config_hash": config_hash, "inputs": inputs})
+        reset_peak_rss()
+        started = time.perf_counter()
+        stage.action(decision.fresh)
+        wall = round(time.perf_counter() - started, 2)
+        peak = peak_rss_mb()
+        release_memory()
+        write_json(self._manifest_path(stage), {
+            "stage": stage.name, "config": stage.config, "config_hash": config_hash, "inputs": inputs,
+            "outputs": fingerprint(stage.outputs, self.root), "wall_s": wall, "peak_rss_mb": peak,
+            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "reason": decision.reason,
+        })
+        self._pending_path(stage).unlink(missing_ok=True)
+        console.print(f"[green]{stage.name}[/] done in {wall:.1f} s (peak RSS {peak:.0f} MB)")
+        return {"status": "ran", "reason": decision.reason, "wall_s": wall, "peak_rss_mb": peak}

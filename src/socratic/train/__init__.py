@@ -1,0 +1,6 @@
+"""Step 4 of the method: DPO fine-tuning with TRL (`socratic train`).
+
+    dpo.py      TrainConfig and run(): the model folder, TRL's DPOTrainer, checkpoints, resume
+    data.py     pairs.jsonl -> TRL's conversational preference rows, fitted to the length budget
+    monitor.py  metrics.jsonl, training-curve figure, warnings about a run that went wrong
+"""

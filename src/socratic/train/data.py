@@ -1,0 +1,208 @@
+"""Preference pairs for DPO: reading pairs.jsonl and fitting each prompt into the length budget.
+
+Pure functions (no model, no files) except `read_pairs`. Used by `socratic.train.dpo`:
+
+    pairs = read_pairs("run/pairs.jsonl")
+    rows, stats = prepare_pairs(pairs, chat_token_counter(tokenizer), max_length=1024, max_prompt_length=768)
+
+Why we fit prompts ourselves: TRL 1.16's DPOTrainer only knows `max_length`, cuts prompt+completion
+from the end (keep_start) and silently DROPS every example whose prompt alone fills it. The
+reference implementation cut prompts to their last 128 tokens and lost the tutor instructions.
+Here the rules are:
+
+1. The system message (tutor instructions + context) and the student's last turn are never dropped.
+2. Older turns go first, oldest first; the kept conversation restarts on a student turn.
+3. If system + last turn still do not fit, the *context* part of the system message (the problem,
+   the student's code) is shortened from the middle, keeping its start and end around a
+   `[...]` mark. The instructions themselves are never cut; the student's last turn neither.
+4. If even instructions + last turn do not fit, `PromptTooLong` is raised.
+
+The budget of each prompt is min(max_prompt_length, max_length - longest completion), so that
+TRL never truncates a pair. When a completion is so long that the prompt cannot fit in what is
+left, the prompt gets max_prompt_length and TRL cuts the completion's end (counted and reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from socratic.errors import InputError, SocraticError
+from socratic.jsonl import read_jsonl
+
+# render.system_message joins instructions and context with this line; the part after it may be
+# shortened, the part before it never.
+CONTEXT_MARKER = "\n\nThe student is working on this:\n"
+ELISION = "\n[...]\n"
+
+Messages = list[dict[str, str]]
+TokenCounter = Callable[[Messages], int]
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class PairRecord(BaseModel):
+    """One line of pairs.jsonl (TRL's conversational preference format plus provenance)."""
+
+    model_config = ConfigDict(extra="allow")
+    prompt: list[ChatMessage] = Field(min_length=1)
+    chosen: list[ChatMessage] = Field(min_length=1, max_length=1)
+    rejected: list[ChatMessage] = Field(min_length=1, max_length=1)
+    chosen_score: float | None = None
+    rejected_score: float | None = None
+    dialogue_id: str | None = None
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_ends_on_student(cls, prompt: list[ChatMessage]) -> list[ChatMessage]:
+        if prompt[-1].role != "user":
+            raise ValueError("the prompt must end on the student's (user) turn")
+        if any(m.role == "system" for m in prompt[1:]):
+            raise ValueError("a system message may only come first")
+        return prompt
+
+    @field_validator("chosen", "rejected")
+    @classmethod
+    def _one_assistant_reply(cls, reply: list[ChatMessage]) -> list[ChatMessage]:
+        if reply[0].role != "assistant" or not reply[0].content.strip():
+            raise ValueError("must be one non-empty assistant message")
+        return reply
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PairRecord:
+        if self.chosen[0].content == self.rejected[0].content:
+            raise ValueError("chosen and rejected replies are identical")
+        return self
+
+
+def read_pairs(path: str | Path) -> list[PairRecord]:
+    """All pairs of a pairs.jsonl; bad lines raise InputError naming file:line:field."""
+    pairs = read_jsonl(path, PairRecord)
+    if not pairs:
+        raise InputError("no preference pairs in the file", path=str(path))
+    return pairs
+
+
+class PromptTooLong(SocraticError):
+    """The parts of a prompt that are never cut (instructions, last student turn) exceed the budget."""
+
+
+def _with_context_kept(system: str, keep: int) -> str:
+    """The system text with its context shortened to `keep` characters, from the middle."""
+    head, _, context = system.partition(CONTEXT_MARKER)
+    if keep >= len(context):
+        return system
+    start, end = (keep + 1) // 2, keep // 2
+    kept = context[:start] + ELISION + (context[len(context) - end:] if end else "")
+    return head + CONTEXT_MARKER + kept
+
+
+def fit_prompt(messages: Sequence[dict[str, str]], count_tokens: TokenCounter,
+               max_prompt_tokens: int) -> Messages:
+    """The prompt, shortened (if needed) to at most `max_prompt_tokens` by the rules in the module doc.
+
+    `messages` starts with an optional system message and ends on the student's (user) turn.
+    `count_tokens(messages)` is the length of the prompt as the model sees it (chat template included).
+    Returns a new list; the input is never modified.
+    """
+    messages = [dict(m) for m in messages]
+    if count_tokens(messages) <= max_prompt_tokens:
+        return messages
+    system = messages[:1] if messages and messages[0]["role"] == "system" else []
+    turns = messages[len(system):]
+    # Drop the oldest turns one at a time; after a drop, the kept conversation must start on a
+    # student turn, so a leading tutor turn goes too.
+    while len(turns) > 1:
+        turns = turns[1:]
+        while len(turns) > 1 and turns[0]["role"] != "user":
+            turns = turns[1:]
+        if count_tokens(system + turns) <= max_prompt_tokens:
+            return system + turns
+    candidate = system + turns
+    if system and CONTEXT_MARKER in system[0]["content"]:
+        text = system[0]["content"]
+        context_chars = len(text.partition(CONTEXT_MARKER)[2])
+
+        def fits(keep: int) -> bool:
+            return count_tokens([{"role": "system", "content": _with_context_kept(text, keep)}] + turns) \
+                <= max_prompt_tokens
+
+        if fits(0):
+            low, high = 0, context_chars  # largest `keep` that fits: fits(low) holds, fits(high) fails
+            while high - low > 1:
+                middle = (low + high) // 2
+                low, high = (middle, high) if fits(middle) else (low, middle)
+            return [{"role": "system", "content": _with_context_kept(text, low)}] + turns
+        candidate = [{"role": "system", "content": _with_context_kept(text, 0)}] + turns
+    raise PromptTooLong(
+        f"the tutor instructions and the student's last turn alone take {count_tokens(candidate)} tokens, "
+        f"more than the prompt budget of {max_prompt_tokens}; raise max_prompt_length / max_length"
+    )
+
+
+def chat_token_counter(tokenizer: Any) -> TokenCounter:
+    """count_tokens for fit_prompt: the prompt's length under the model's chat template."""
+
+    def count(messages: Messages) -> int:
+        encoded = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        ids = encoded["input_ids"] if isinstance(encoded, dict) or hasattr(encoded, "keys") else encoded
+        return len(ids)
+
+    return count
+
+
+def completion_tokens(tokenizer: Any, prompt: Messages, reply: Messages) -> int:
+    """Tokens the reply adds after the prompt (chat template included), as TRL will see them."""
+    full = tokenizer.apply_chat_template(prompt + reply, tokenize=True)
+    full_ids = full["input_ids"] if hasattr(full, "keys") else full
+    return len(full_ids) - chat_token_counter(tokenizer)(prompt)
+
+
+@dataclass
+class PrepareStats:
+    pairs: int = 0
+    prompts_shortened: int = 0
+    turns_dropped: int = 0
+    contexts_shortened: int = 0
+    completions_cut: int = 0
+    longest_prompt: int = 0
+    longest_completion: int = 0
+
+
+def prepare_pairs(pairs: Sequence[PairRecord], tokenizer: Any, *, max_length: int,
+                  max_prompt_length: int, source: str = "pairs") -> tuple[list[dict[str, Any]], PrepareStats]:
+    """TRL rows {prompt, chosen, rejected} with every prompt fitted, and what was shortened."""
+    count = chat_token_counter(tokenizer)
+    rows, stats = [], PrepareStats(pairs=len(pairs))
+    for number, pair in enumerate(pairs, start=1):
+        prompt = [m.model_dump() for m in pair.prompt]
+        chosen = [m.model_dump() for m in pair.chosen]
+        rejected = [m.model_dump() for m in pair.rejected]
+        longest = max(completion_tokens(tokenizer, prompt, chosen), completion_tokens(tokenizer, prompt, rejected))
+        stats.longest_completion = max(stats.longest_completion, longest)
+        budget = min(max_prompt_length, max_length - longest)
+        try:
+            fitted = fit_prompt(prompt, count, budget) if budget > 0 else None
+        except PromptTooLong:
+            fitted = None
+        if fitted is None:  # the completion leaves too little room: TRL will cut the completion's end
+            try:
+                fitted = fit_prompt(prompt, count, max_prompt_length)
+            except PromptTooLong as error:
+                raise InputError(str(error), path=source, line=number, field="prompt") from None
+            stats.completions_cut += 1
+        if fitted != prompt:
+            stats.prompts_shortened += 1
+            stats.turns_dropped += len(prompt) - len(fitted)
+            stats.contexts_shortened += fitted[0]["content"] != prompt[0]["content"]
+        stats.longest_prompt = max(stats.longest_prompt, count(fitted))
+        rows.append({"prompt": fitted, "chosen": chosen, "rejected": rejected})
+    return rows, stats

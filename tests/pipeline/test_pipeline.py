@@ -1,0 +1,267 @@
+"""`socratic run`: stage skipping, --force, resume, --dry-run, config validation, the cross table.
+
+Skip/force logic is tested on the stage runner with counting fake stages, and on the whole pipeline
+with fake models, judge and trainer; one slow test runs a tiny real config end to end.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from socratic.evaluate import evaluation as evaluate
+
+from socratic.pipeline import config as pipeline
+from socratic.backends import FakeBackend
+from socratic.errors import ConfigError
+from socratic.pipeline.runner import Runner, Stage
+from test_evaluate import FakeJudge
+
+# ------------------------------------------------------------------------------------- stage runner
+
+
+def make_stages(root: Path, calls: list[str], settings: dict) -> list[Stage]:
+    """a -> b: a writes a.txt from settings['a']; b copies it to b.txt."""
+    def a(fresh):
+        calls.append(f"a fresh={fresh}")
+        (root / "a.txt").write_text(settings["a"])
+
+    def b(fresh):
+        calls.append(f"b fresh={fresh}")
+        (root / "b.txt").write_text((root / "a.txt").read_text() + "!")
+
+    return [Stage("make:a", {"a": settings["a"], "tag": settings.get("tag", 0)}, a, outputs=[root / "a.txt"]),
+            Stage("copy", {"b": 1}, b, inputs=[root / "a.txt"], outputs=[root / "b.txt"], upstream=["make:a"])]
+
+
+def execute(root, calls, settings, force=()):
+    return Runner(root, make_stages(root, calls, settings), force).execute(root / "timings.json")
+
+
+def test_runner_runs_then_skips(tmp_path):
+    calls, settings = [], {"a": "x"}
+    first = execute(tmp_path, calls, settings)
+    assert calls == ["a fresh=True", "b fresh=True"]
+    assert first["stages"]["copy"]["status"] == "ran" and first["stages"]["copy"]["wall_s"] >= 0
+    assert first["stages"]["copy"]["peak_rss_mb"] > 0
+    second = execute(tmp_path, calls, settings)
+    assert calls == ["a fresh=True", "b fresh=True"]
+    assert {s["status"] for s in second["stages"].values()} == {"skipped"}
+    assert json.loads((tmp_path / "timings.json").read_text())["stages"]["copy"]["status"] == "skipped"
+
+
+def test_runner_config_change_reruns_downstream_only_if_output_changed(tmp_path):
+    calls, settings = [], {"a": "x"}
+    execute(tmp_path, calls, settings)
+    calls.clear()
+    # a's config changes but it writes the same bytes: b's input is unchanged, b is skipped.
+    execute(tmp_path, calls, {"a": "x", "tag": 1})
+    assert calls == ["a fresh=True"]
+    calls.clear()
+    execute(tmp_path, calls, {"a": "y", "tag": 1})
+    assert calls == ["a fresh=True", "b fresh=True"]
+    assert (tmp_path / "b.txt").read_text() == "y!"
+
+
+def test_runner_force_by_name_and_by_kind(tmp_path):
+    calls, settings = [], {"a": "x"}
+    execute(tmp_path, calls, settings)
+    calls.clear()
+    execute(tmp_path, calls, settings, force=["copy"])
+    assert calls == ["b fresh=True"]
+    calls.clear()
+    execute(tmp_path, calls, settings, force=["make"])  # every make:* stage
+    assert calls == ["a fresh=True"]
+    with pytest.raises(ConfigError, match="no such stage"):
+        Runner(tmp_path, make_stages(tmp_path, calls, settings), ["trian"])
+
+
+def test_runner_reruns_when_output_missing_or_input_edited(tmp_path):
+    calls, settings = [], {"a": "x"}
+    execute(tmp_path, calls, settings)
+    calls.clear()
+    (tmp_path / "b.txt").unlink()
+    execute(tmp_path, calls, settings)
+    assert calls == ["b fresh=True"]
+    calls.clear()
+    (tmp_path / "a.txt").write_text("edited by hand")
+    decisions = Runner(tmp_path, make_stages(tmp_path, calls, settings)).plan()
+    assert [d.run for d in decisions] == [False, True] and "input changed (a.txt)" in decisions[1].reason
+
+
+def test_runner_resumes_an_interrupted_stage(tmp_path):
+    calls, settings = [], {"a": "x"}
+    stages = make_stages(tmp_path, calls, settings)
+
+    def crash(fresh):
+        calls.append(f"b fresh={fresh}")
+        raise KeyboardInterrupt
+
+    broken = [stages[0], Stage("copy", stages[1].config, crash, inputs=stages[1].inputs,
+                               outputs=stages[1].outputs, upstream=["make:a"])]
+    with pytest.raises(KeyboardInterrupt):
+        Runner(tmp_path, broken).execute(tmp_path / "timings.json")
+    calls.clear()
+    decisions = Runner(tmp_path, stages).plan()
+    assert (decisions[1].run, decisions[1].fresh, decisions[1].reason) == (True, False, "resuming an interrupted run")
+    execute(tmp_path, calls, settings)
+    assert calls == ["b fresh=False"]  # continues, does not start afresh
+    # A changed config after an interruption starts afresh instead.
+
+
+def test_plan_runs_nothing(tmp_path):
+    calls = []
+    decisions = Runner(tmp_path, make_stages(tmp_path, calls, {"a": "x"})).plan()
+    assert [(d.stage, d.run, d.reason) for d in decisions] == [("make:a", True, "no previous run"),
+                                                              ("copy", True, "no previous run")]
+    assert calls == [] and not (tmp_path / ".stages").exists()
+
+
+# ------------------------------------------------------------------------------------- the pipeline with fakes
+
+def tiny_config(tmp_path: Path, **overrides) -> dict:
+    config = {
+        "name": "tiny", "out": str(tmp_path / "run"), "model": "embedded", "seed": 0,
+        "datasets": {"train": [{"source": "mathdial", "limit": 2}, {"source": "debugging", "limit": 2}],
+                     "test": [{"source": "mathdial", "limit": 2}, {"source": "debugging", "limit": 2}]},
+        "generate": {"k": 2, "max_new_tokens": 8}, "judge": "rubric",
+        "pairs": {"min_chosen_score": 0.0, "min_margin": 0.0},
+        "training": {"max_steps": 1, "batch_size": 1, "grad_accum": 1},
+        "evaluation": {"judges": ["rubric"], "max_new_tokens": 8, "n_resamples": 200},
+        "report_examples": 1,
+    }
+    config.update(overrides)
+    return config
+
+
+def write_config(tmp_path: Path, config: dict) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+@pytest.fixture
+def fake_stages(monkeypatch):
+    """Fake candidate generator, judge and trainer; evaluation backends by spec. Returns a call log."""
+    from socratic.preference import generate
+    from socratic.train import dpo as train
+
+    log = {"train": [], "generate": 0, "weights": b"v1"}
+
+    def candidates(messages, options):
+        log["generate"] += 1
+        return "What do you think?" if log["generate"] % 2 else "The answer is 4."
+
+    monkeypatch.setattr(generate, "load_backend", lambda spec: FakeBackend(responder=candidates, spec=spec))
+    monkeypatch.setattr("socratic.judge.load_judge", lambda spec, **kw: FakeJudge(spec))
+
+    def fake_train(config):
+        log["train"].append((config.out.name, config.resume))
+        config.out.mkdir(parents=True, exist_ok=True)
+        (config.out / "model.safetensors").write_bytes(log["weights"])
+        (config.out / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": 0.6}) + "\n")
+        (config.out / "train_summary.json").write_text(json.dumps({"steps": 1, "train_loss": 0.6}))
+        return config.out
+
+    monkeypatch.setattr(train, "run", fake_train)
+    monkeypatch.setattr(evaluate, "load_backend", lambda spec: FakeBackend(
+        ["The answer is 4."] if spec == "embedded" else
+        [f"Which step first? ({Path(spec).name} {log['weights'].decode()})"], spec=spec))
+    return log
+
+
+def test_pipeline_runs_every_stage_then_skips_then_forces(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path)))
+    report = pipeline.run(config)
+    root = tmp_path / "run"
+    assert report == root / "report.html" and report.exists() and (root / "report.md").exists()
+    assert (root / "config.resolved.yaml").exists()
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert list(timings) == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "train:mathdial",
+                             "generate:debugging", "judge:debugging", "pairs:debugging", "train:debugging",
+                             "evaluate", "report"]
+    assert {t["status"] for t in timings.values()} == {"ran"}
+    assert sorted(fake_stages["train"]) == [("debugging", False), ("mathdial", False)]
+
+    # The cross table: base and one model per training dataset, each on every test set.
+    result = json.loads((root / "eval" / "evaluation.json").read_text())
+    assert [m["name"] for m in result["models"]] == ["base", "tuned-mathdial", "tuned-debugging"]
+    assert {(r["model"], r["dataset"]) for r in result["results"]} == {
+        (m, d) for m in ("base", "tuned-mathdial", "tuned-debugging") for d in ("mathdial", "debugging")}
+    assert all(r["n"] == 2 for r in result["results"])
+    assert result["training_judge"] == "rubric" and result["warnings"]
+
+    pipeline.run(config)  # nothing changed: everything skipped
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert {t["status"] for t in timings.values()} == {"skipped"}
+    assert len(fake_stages["train"]) == 2
+
+    fake_stages["weights"] = b"v2"  # the forced retraining gives a different model
+    pipeline.run(config, force=["train:mathdial"])
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    ran = [name for name, t in timings.items() if t["status"] == "ran"]
+    assert ran == ["train:mathdial", "evaluate", "report"]
+
+
+def test_pipeline_config_change_reruns_only_affected_stages(tmp_path, fake_stages):
+    pipeline.run(pipeline.load(write_config(tmp_path, tiny_config(tmp_path))))
+    changed = tiny_config(tmp_path, evaluation={"judges": ["rubric"], "max_new_tokens": 12, "n_resamples": 200})
+    config = pipeline.load(write_config(tmp_path, changed))
+    decisions = {d.stage: d for d in pipeline.Runner(config.run_dir, pipeline.build_stages(config)).plan()}
+    assert decisions["evaluate"].run and "max_new_tokens" in decisions["evaluate"].reason
+    assert not decisions["train:mathdial"].run and not decisions["generate:debugging"].run
+    assert decisions["report"].run  # after evaluate
+
+
+def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, fake_stages, capsys):
+    from typer.testing import CliRunner
+
+    from socratic.cli import app
+
+    path = write_config(tmp_path, tiny_config(tmp_path))
+    result = CliRunner().invoke(app, ["run", str(path), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "run").exists()
+    assert fake_stages["generate"] == 0 and fake_stages["train"] == []
+
+
+def test_config_validation_lists_every_problem(tmp_path):
+    bad = tiny_config(tmp_path, model="gpt-5", judge="oracle", training={"epochs": -1, "warp": 9},
+                      labels=str(tmp_path / "missing.json"), generate={"k": 1})
+    with pytest.raises(ConfigError) as error:
+        pipeline.load(write_config(tmp_path, bad))
+    message = str(error.value)
+    for expected in ("field 'model'", "field 'judge'", "field 'training'", "epochs", "warp", "field 'labels'",
+                     "field 'generate.k'"):
+        assert expected in message, (expected, message)
+
+
+def test_force_of_an_unknown_stage_is_refused(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path)))
+    with pytest.raises(ConfigError, match="trian"):
+        pipeline.run(config, force=["trian"], dry_run=True)
+
+
+# ------------------------------------------------------------------------------------- real, tiny
+
+
+@pytest.mark.slow
+def test_tiny_real_pipeline_end_to_end(tmp_path):
+    """Real embedded model, rubric judge and DPO: 2 training items, k=2, 8 tokens, 1 step, 1 test item per set."""
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, datasets={"train": [{"source": "mathdial", "limit": 2}],
+                            "test": [{"source": "mathdial", "limit": 1}, {"source": "tutorchat", "limit": 1}]})))
+    report = pipeline.run(config)
+    root = tmp_path / "run"
+    assert report.exists() and (root / "models" / "mathdial" / "config.json").exists()
+    result = json.loads((root / "eval" / "evaluation.json").read_text())
+    cells = {(r["model"], r["dataset"]): r for r in result["results"]}
+    assert set(cells) == {(m, d) for m in ("base", "tuned-mathdial") for d in ("mathdial", "tutorchat")}
+    assert all(c["n"] == 1 and c["failed"] == 0 for c in cells.values())
+    assert "tuned-mathdial (trained on mathdial)" in report.read_text()
+    pipeline.run(config)
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert {t["status"] for t in timings.values()} == {"skipped"}
