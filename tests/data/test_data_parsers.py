@@ -7,7 +7,8 @@ import pytest
 from socratic.data.debugging import parse_dialogue
 from socratic.data.labelled import convert_label
 from socratic.data.mathdial import format_ground_truth, parse_utterances
-from socratic.data.socratic_llm import merge_turns, parse_conversation, restore_code_lines
+from socratic.data.socratic_llm import parse_conversation, restore_code_lines
+from socratic.data.turns import merge_turns
 from socratic.records import Turn
 
 

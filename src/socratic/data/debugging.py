@@ -19,7 +19,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from socratic.data.location import Loaded, Skipped, data_file
-from socratic.data.socratic_llm import debugging_context, debugging_reference, merge_turns, why
+from socratic.data.turns import debugging_context, debugging_reference, merge_turns, why
 from socratic.errors import SocraticError
 from socratic.records import Dialogue
 

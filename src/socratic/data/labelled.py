@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from socratic.data import socratic_llm
 from socratic.data.mathdial import references_by_problem
+from socratic.data.turns import why
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import describe_validation_error, read_jsonl
 from socratic.records import Dialogue, LabelledReply, Labels
@@ -77,7 +78,7 @@ def _reference_items(path: Path, items: list[Any]) -> list[LabelledReply]:
             try:
                 dialogue = socratic_llm.build("mathdial", "test", index, item["prompt"], _references_or_none())
             except (ValueError, ValidationError) as error:
-                raise InputError(f"item {index}: {socratic_llm.why(error)}", field="prompt", **where) from None
+                raise InputError(f"item {index}: {why(error)}", field="prompt", **where) from None
             dialogue = dialogue.model_copy(update={"id": f"{path.stem}-{index:04d}"})
         evaluation = item.get("evaluation") or {}
         labels = {}

@@ -21,7 +21,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from socratic.data.location import Loaded, Skipped, data_dir
-from socratic.data.socratic_llm import MOVES, OPENING, SOLUTION_MARK, merge_turns, why
+from socratic.data.turns import MOVES, OPENING, SOLUTION_MARK, merge_turns, why
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import iter_json_lines
 from socratic.records import Dialogue

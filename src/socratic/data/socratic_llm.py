@@ -34,15 +34,20 @@ from typing import Any
 from pydantic import ValidationError
 
 from socratic.data.location import Loaded, Skipped, data_file
+from socratic.data.mathdial import references_by_problem
+from socratic.data.turns import (
+    OPENING,
+    SOLUTION_MARK,
+    debugging_context,
+    debugging_reference,
+    merge_turns,
+    why,
+)
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import describe_validation_error
 from socratic.records import Dialogue, Turn
 
 KINDS = ("mathdial", "debugging", "tutorchat")
 SPLITS = ("train", "test")
-OPENING = "Professor, I have a problem, here is the text: "
-SOLUTION_MARK = " Here is my solution "
-MOVES = ("generic", "focus", "probing", "telling")
 _MOVE_TAG = re.compile(r"^\s*\((generic|focus|probing|telling)\)\s*")
 _SPEAKER = re.compile(r"^\s*([A-Z][\w'.-]{0,30}):\s?")
 _SECTION = re.compile(r"<(problem|bug_code|bug_desc|bug_fixes|unit_tests|stu_desc)>\s*(.*?)\s*</\1>", re.DOTALL)
@@ -63,27 +68,6 @@ def _unquote_list(text: str) -> list[str]:
         if isinstance(value, list) and all(isinstance(item, str) for item in value):
             return value
     raise ValueError("not a quoted list of strings")
-
-
-def merge_turns(turns: list[tuple[str, str, list[str]]]) -> tuple[list[Turn], list[list[str]], int]:
-    """(turns, tags per turn, number of empty utterances dropped).
-
-    Empty utterances are dropped (the sources have a few, e.g. a bare "Teacher: "), then
-    consecutive turns of one role are joined (text by newline, tags concatenated), since chat
-    templates expect alternating roles; a message repeated verbatim right after itself is kept once."""
-    merged: list[list[Any]] = []
-    empty = 0
-    for role, text, tags in turns:
-        if not text.strip():
-            empty += 1
-        elif merged and merged[-1][0] == role:
-            if text == merged[-1][1]:
-                continue  # the same message sent twice in a row (seen in MathDial)
-            merged[-1][1] = f"{merged[-1][1]}\n{text}"
-            merged[-1][2] = merged[-1][2] + tags
-        else:
-            merged.append([role, text, list(tags)])
-    return [Turn(role=role, text=text) for role, text, _ in merged], [tags for _, _, tags in merged], empty
 
 
 def split_opening(message: str) -> tuple[str, str] | None:
@@ -152,22 +136,6 @@ def restore_code_lines(text: str) -> str:
     return re.sub(r"<code>(.*?)</code>", fix, text, flags=re.DOTALL)
 
 
-def debugging_context(problem: str, bug_code: str, unit_tests: str = "") -> str:
-    parts = [f"Problem:\n{problem.strip()}"] if problem.strip() else []
-    if bug_code.strip():
-        parts.append(f"The student's code:\n{bug_code.strip()}")
-    if unit_tests.strip():
-        parts.append(f"Unit tests:\n{unit_tests.strip()}")
-    return "\n\n".join(parts)
-
-
-def debugging_reference(bug_desc: str, bug_fixes: str) -> str | None:
-    parts = [f"Bug: {bug_desc.strip()}"] if bug_desc.strip() else []
-    if bug_fixes.strip():
-        parts.append(f"Fix: {bug_fixes.strip()}")
-    return "\n".join(parts) or None
-
-
 def parse_debugging(text: str) -> tuple[str, list[Turn], dict[str, Any]]:
     sections = {name: body for name, body in _SECTION.findall(text)}
     ends = [match.end() for match in _SECTION.finditer(text)]
@@ -233,20 +201,11 @@ def build(kind: str, split: str, index: int, text: str,
                     turns=tuple(turns), reference=reference, meta=meta)
 
 
-def why(error: Exception) -> str:
-    """A one-line reason for a skipped item."""
-    if isinstance(error, ValidationError):
-        field, message = describe_validation_error(error)
-        return f"{field}: {message}"
-    return str(error)
-
-
 def load(kind: str, split: str) -> Loaded:
     if split not in SPLITS:
         raise SocraticError(f"source {kind!r} has splits {', '.join(SPLITS)}, not {split!r}")
     references = None
     if kind == "mathdial":
-        from socratic.data.mathdial import references_by_problem  # here: mathdial imports this module
         references = references_by_problem()
     loaded = Loaded([])
     for index, text in enumerate(read_items(kind, split)):
