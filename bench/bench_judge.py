@@ -10,7 +10,7 @@ dialogues), as `socratic generate` produces them, and a worst case where every i
 dialogue; judged with NoCache, then through a fresh SQLite cache to show what a re-run costs.
 
 The LLM judge (`llm:openai:judge@http://127.0.0.1:PORT/v1`, our real HTTP client with its retries,
-re-asks and parsing) talks to a local stub OpenAI server (tests/reliability_fake_llm.py) that answers
+re-asks and parsing) talks to a local stub OpenAI server (tests/fakes/llm_server.py) that answers
 after a random latency, lognormal around `--latency` seconds (sigma 0.5, seeded: the same delays
 at every level), and answers 5% of first requests with prose instead of JSON, so the re-ask path
 runs as it does with real models. This measures the judge's side: how well it keeps `concurrency`
@@ -116,7 +116,7 @@ def stub_latencies(count: int, median: float, seed: int = 0) -> list[float]:
 
 
 def llm_rows(n: int, median: float) -> tuple[list[list], str]:
-    from reliability_fake_llm import FakeLLM, Reply, judgment_json
+    from fakes.llm_server import FakeLLM, Reply, judgment_json
     from socratic.cache import NoCache
     from socratic.judge.llm import LLMJudge
 

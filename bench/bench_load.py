@@ -13,7 +13,7 @@ no transport error, and RSS growth stays under --max-growth-mib. Appends a secti
 (via bench/common.py). `--model slow-fake` is a backend that streams 8 words, 50 ms apart: it measures
 the server (admission control, streaming, memory), not a model.
 
-Also used by tests/test_reliability_server.py (the short CI form).
+Also used by tests/reliability/test_reliability_server.py (the short CI form).
 """
 
 from __future__ import annotations

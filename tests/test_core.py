@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from socratic.backends import FakeBackend, GenerationOptions, cut_at_turn_end, parse_spec
+from socratic.backends import FakeBackend, GenerationOptions, cut_at_turn_end
 from socratic.cache import Cache, content_key
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.records import Dialogue, Turn
 from socratic.render import default_system_prompt, render_messages
 from socratic.scores import Scores, summary_score
+from socratic.specs import parse_model_spec as parse_spec
 
 
 def make_dialogue(**kw) -> Dialogue:

@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 
 for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+    if module_info.name.startswith("_"):  # shared helpers (_options), not commands
+        continue
     importlib.import_module(f"{commands.__name__}.{module_info.name}").register(app)
 
 err = Console(stderr=True)

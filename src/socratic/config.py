@@ -28,10 +28,6 @@ def _compose(path: Path, text: str) -> yaml.Node | None:
         raise ConfigError(f"{where}: invalid YAML ({getattr(error, 'problem', error)})") from None
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
-    return _read(Path(path))[0]
-
-
 def _read(path: Path) -> tuple[dict[str, Any], yaml.Node | None]:
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")

@@ -12,8 +12,9 @@ import json
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self, TextIO, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -68,36 +69,48 @@ def to_json_line(record: BaseModel | dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False)
 
 
-def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> Path:
-    """Write all records to `path` atomically: readers see the old file or the whole new one."""
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[TextIO]:
+    """A text file that appears under `path` only once whole: written to a temp file next to it,
+    fsynced, given ordinary permissions (NamedTemporaryFile makes it 0600), then renamed over `path`.
+    Readers see the old file or the whole new one; on an error the temp file is removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
                                      prefix=f".{path.name}.", suffix=".tmp") as tmp:
+        try:
+            yield tmp
+            tmp.flush()
+            os.fsync(tmp.fileno())
+        except BaseException:
+            tmp.close()
+            os.unlink(tmp.name)
+            raise
+    os.chmod(tmp.name, 0o644)
+    os.replace(tmp.name, path)
+
+
+def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> Path:
+    """Write all records to `path` atomically."""
+    with atomic_file(path) as out:
         for record in records:
-            tmp.write(to_json_line(record) + "\n")
-        tmp.flush()
-        os.fsync(tmp.fileno())
-    _publish(tmp.name, path)
-    return path
+            out.write(to_json_line(record) + "\n")
+    return Path(path)
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
     """Write one JSON document atomically."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
-                                     prefix=f".{path.name}.", suffix=".tmp") as tmp:
-        json.dump(obj, tmp, indent=2, ensure_ascii=False, default=str)
-        tmp.write("\n")
-    _publish(tmp.name, path)
-    return path
+    with atomic_file(path) as out:
+        json.dump(obj, out, indent=2, ensure_ascii=False, default=str)
+        out.write("\n")
+    return Path(path)
 
 
-def _publish(tmp_name: str, path: Path) -> None:
-    """Give the temp file ordinary permissions (NamedTemporaryFile makes it 0600), then swap it in."""
-    os.chmod(tmp_name, 0o644)
-    os.replace(tmp_name, path)
+def write_text(path: str | Path, text: str) -> Path:
+    """Write a text file (a dataset card, a report) atomically."""
+    with atomic_file(path) as out:
+        out.write(text)
+    return Path(path)
 
 
 def repair_torn_tail(path: Path) -> None:
@@ -132,3 +145,21 @@ class JsonlAppender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def read_json_model(path: str | Path, model: type[M]) -> M:
+    """One JSON document (a stage's result file) as `model`; bad input raises InputError naming file and field."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("file not found", path=str(path))
+    try:
+        data = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise InputError(f"not valid UTF-8 ({error.reason})", path=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise InputError(f"invalid JSON ({error.msg})", path=str(path), line=error.lineno) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        field, message = describe_validation_error(error)
+        raise InputError(message, path=str(path), field=field) from None

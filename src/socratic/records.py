@@ -1,4 +1,4 @@
-"""The data shapes of DESIGN.md as pydantic models: dialogues, replies, scores, pairs.
+"""The data shapes of DESIGN.md as pydantic models: dialogues, replies, preference pairs.
 
 Everything on disk is JSON Lines of these models; `socratic.jsonl` reads and writes them.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Role = Literal["student", "tutor"]
 
@@ -80,3 +80,43 @@ class Candidate(BaseModel):
     model: str
     index: int = 0
     meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["system", "user", "assistant"]
+    content: str
+
+
+class PairRecord(BaseModel):
+    """One line of pairs.jsonl (TRL's conversational preference format plus provenance)."""
+
+    model_config = ConfigDict(extra="allow")
+    prompt: list[ChatMessage] = Field(min_length=1)
+    chosen: list[ChatMessage] = Field(min_length=1, max_length=1)
+    rejected: list[ChatMessage] = Field(min_length=1, max_length=1)
+    chosen_score: float | None = None
+    rejected_score: float | None = None
+    dialogue_id: str | None = None
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_ends_on_student(cls, prompt: list[ChatMessage]) -> list[ChatMessage]:
+        if prompt[-1].role != "user":
+            raise ValueError("the prompt must end on the student's (user) turn")
+        if any(m.role == "system" for m in prompt[1:]):
+            raise ValueError("a system message may only come first")
+        return prompt
+
+    @field_validator("chosen", "rejected")
+    @classmethod
+    def _one_assistant_reply(cls, reply: list[ChatMessage]) -> list[ChatMessage]:
+        if reply[0].role != "assistant" or not reply[0].content.strip():
+            raise ValueError("must be one non-empty assistant message")
+        return reply
+
+    @model_validator(mode="after")
+    def _distinct(self) -> PairRecord:
+        if self.chosen[0].content == self.rejected[0].content:
+            raise ValueError("chosen and rejected replies are identical")
+        return self

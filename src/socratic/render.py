@@ -19,6 +19,9 @@ class Message(TypedDict):
 
 
 ROLE_OF = {"student": "user", "tutor": "assistant"}
+# Joins the tutor instructions and the context in the system message; training shortens only what
+# follows it (socratic.train.data), so it is defined here and nowhere else.
+CONTEXT_MARKER = "\n\nThe student is working on this:\n"
 
 
 def default_system_prompt() -> str:
@@ -36,7 +39,7 @@ def system_message(context: str = "", system_prompt: str | None = None) -> Messa
     """The tutor's system message: the instructions, then the material the student works on."""
     text = system_prompt if system_prompt is not None else default_system_prompt()
     if context.strip():
-        text = f"{text}\n\nThe student is working on this:\n{context.strip()}"
+        text = f"{text}{CONTEXT_MARKER}{context.strip()}"
     return {"role": "system", "content": text}
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from fakes.judges import NoisyJudge
 from socratic.agreement import measure as agreement
 from socratic.agreement.measure import (
     AgreementConfig,
@@ -221,26 +222,6 @@ def test_disagreements_sorted_with_differing_criteria():
 
 # --------------------------------------------------------------------------- run() with a fake judge
 
-class FakeJudge:
-    """Scores from the reply text; fails on replies containing 'FAIL'."""
-
-    def __init__(self, spec: str, noise: int):
-        self.spec, self.noise, self.calls = spec, noise, 0
-
-    def judge_many(self, items, metas=None):
-        self.calls += 1
-        out = []
-        for k, (dialogue, reply) in enumerate(items):
-            if "FAIL" in reply:
-                out.append(Judgment(dialogue=dialogue, reply=reply, judge=self.spec, error="parse error"))
-                continue
-            helpful = max(1, min(5, len(reply) % 5 + 1 + (self.noise if k % 3 == 0 else 0)))
-            s = Scores(questions="?" in reply, on_topic=5 if "sum" in reply else 2, helpful=helpful,
-                       reveal_answer="answer is" in reply)
-            out.append(Judgment(dialogue=dialogue, reply=reply, judge=self.spec, scores=s, summary=summary_score(s)))
-        return out
-
-
 def _labelled_file(tmp_path: Path) -> Path:
     replies = ["What is the sum of 2 and 3?", "The answer is 5.", "Can you add them?", "FAIL here",
                "Think about the sum again?", "The answer is 12, done.", "Why?", "Let's check the sum.",
@@ -260,7 +241,7 @@ def fake_judges(monkeypatch):
     made = {}
 
     def load(spec, cache):
-        made[spec] = FakeJudge(spec, noise=0 if spec == "fake-a" else 2)
+        made[spec] = NoisyJudge(spec, noise=0 if spec == "fake-a" else 2)
         return made[spec]
 
     monkeypatch.setattr(agreement, "_load_judge", load)

@@ -16,7 +16,6 @@ from socratic.backends import (
     GenerationOptions,
     cut_at_turn_end,
     load_backend,
-    parse_spec,
     stream_until_turn_end,
     turn_has_ended,
 )
@@ -24,6 +23,7 @@ from socratic.backends.cached import generate_cached, generation_key
 from socratic.backends.transformers_backend import folder_fingerprint, is_adapter_folder, sample_seed
 from socratic.cache import Cache
 from socratic.errors import SocraticError
+from socratic.specs import parse_model_spec as parse_spec
 
 CONV_A = [{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "What is 2+2?"}]
 CONV_B = [{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "Why is the sky blue?"}]

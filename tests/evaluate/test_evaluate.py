@@ -6,42 +6,15 @@ import json
 
 import pytest
 
-from socratic.evaluate import evaluation as evaluate
+from fakes.data import dialogues
+from fakes.judges import FakeJudge
 from socratic.backends import FakeBackend
 from socratic.errors import SocraticError
-from socratic.jsonl import read_jsonl
-from socratic.records import Dialogue, Turn
-from socratic.render import render_messages
+from socratic.evaluate import evaluation as evaluate
 from socratic.evaluate.changes import reply_change, summarize_changes
-from socratic.scores import Judgment, Scores, summary_score
-
-
-class FakeJudge:
-    """Scores by surface cues: a question mark earns `questions`, 'answer is' reveals; 'FAIL' fails."""
-
-    def __init__(self, spec: str = "fake-judge"):
-        self.spec = spec
-        self.calls = 0
-
-    def judge_many(self, items, metas=None, progress=True):
-        self.calls += 1
-        out = []
-        for (dialogue, reply), meta in zip(items, metas or [{}] * len(items)):
-            if reply == "FAIL":
-                out.append(Judgment(dialogue=dialogue, reply=reply, judge=self.spec, error="unparseable",
-                                    meta=dict(meta)))
-                continue
-            scores = Scores(questions="?" in reply, on_topic=4, helpful=4 if "?" in reply else 2,
-                            reveal_answer="answer is" in reply.lower())
-            out.append(Judgment(dialogue=dialogue, reply=reply, judge=self.spec, scores=scores,
-                                summary=summary_score(scores), meta=dict(meta)))
-        return out
-
-
-def dialogues(source: str, n: int = 6) -> list[Dialogue]:
-    return [Dialogue(id=f"{source}-test-{i:04d}", source=source, split="test", context=f"Problem {i}",
-                     turns=(Turn(role="student", text=f"I think the result is {i}. Is it right?"),))
-            for i in range(n)]
+from socratic.jsonl import read_jsonl
+from socratic.render import render_messages
+from socratic.scores import Judgment, Scores
 
 
 @pytest.fixture

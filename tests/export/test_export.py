@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
+from socratic.agreement.result import Agreement
 from socratic.backends.embedded import embedded_model_dir
 from socratic.errors import SocraticError
+from socratic.evaluate.result import Evaluation
 from socratic.export.hf_folder import (
     EMBEDDED_BASE,
     ExportConfig,
@@ -29,16 +31,21 @@ from socratic.export.hf_folder import (
 )
 from socratic.export.modelfile import CHATML, OLLAMA_TEMPLATES, chat_format, detect_format, render_modelfile
 
+_BASE = {"mean": 0.4213, "low": 0.35, "high": 0.49, "n": 20}
+_TUNED = {"mean": 0.6, "low": 0.52, "high": 0.68, "n": 19}
 EVALUATION = {
     "formula": "uniform", "warnings": ["The judge that ranked the training pairs (rubric) also judged this."],
+    "models": [{"name": "base", "spec": "embedded"}, {"name": "tuned-mathdial", "spec": "hf:runs/x/models/mathdial",
+                                                       "trained_on": "mathdial"}],
+    "datasets": ["mathdial"], "judges": ["rubric"],
     "results": [
-        {"model": "base", "dataset": "mathdial", "judge": "rubric", "n": 20, "judged": 20,
-         "summary": {"mean": 0.4213, "low": 0.35, "high": 0.49, "n": 20}},
-        {"model": "tuned-mathdial", "dataset": "mathdial", "judge": "rubric", "n": 20, "judged": 19,
-         "summary": {"mean": 0.6, "low": 0.52, "high": 0.68, "n": 19}},
+        {"model": "base", "dataset": "mathdial", "judge": "rubric", "n": 20, "judged": 20, "failed": 0,
+         "summary": _BASE, "summary_uniform": _BASE, "summary_reference": _BASE},
+        {"model": "tuned-mathdial", "dataset": "mathdial", "judge": "rubric", "n": 20, "judged": 19, "failed": 1,
+         "summary": _TUNED, "summary_uniform": _TUNED, "summary_reference": _TUNED},
     ],
 }
-AGREEMENT = {"judges": [{"spec": "rubric", "summary": {
+AGREEMENT = {"judges": [{"spec": "rubric", "n_items": 50, "criteria": {}, "summary": {
     "n": 50, "pearson": {"estimate": 0.612, "ci_low": 0.41, "ci_high": 0.77}, "mae": 0.11}}]}
 
 
@@ -95,11 +102,11 @@ def test_resolve_model_errors_name_the_folder(tmp_path):
 
 
 def test_evaluation_and_agreement_rows():
-    rows = evaluation_rows(EVALUATION)
+    rows = evaluation_rows(Evaluation.model_validate(EVALUATION))
     assert rows["rows"][0] == {"model": "base", "dataset": "mathdial", "judge": "rubric", "n": 20,
                                "mean": "0.421", "ci": "0.350 – 0.490"}
     assert rows["rows"][1]["n"] == 19 and rows["warnings"] == EVALUATION["warnings"]
-    assert agreement_rows(AGREEMENT) == [{"spec": "rubric", "n": 50, "pearson": "0.612",
+    assert agreement_rows(Agreement.model_validate(AGREEMENT)) == [{"spec": "rubric", "n": 50, "pearson": "0.612",
                                           "ci": "0.410 – 0.770", "mae": "0.110"}]
 
 
@@ -128,7 +135,8 @@ def test_model_card_renders_training_evaluation_agreement_and_gguf():
         gguf=[{"type": "q8_0", "path": "gguf/tutor-q8_0.gguf", "mib": 138.1}],
         train_config={"learning_rate": 0.0002, "lora": True, "pairs": "p.jsonl"},
         train_summary={"steps": 32, "train_loss": 0.61, "warnings": []},
-        evaluation=evaluation_rows(EVALUATION), agreement=agreement_rows(AGREEMENT),
+        evaluation=evaluation_rows(Evaluation.model_validate(EVALUATION)),
+        agreement=agreement_rows(Agreement.model_validate(AGREEMENT)),
         verification=[{"file": "tutor-q8_0.gguf", "stopped_at_end_of_turn": True, "tokens_per_second": 80.5,
                        "reply": "What is 8 | 2?\nThink."}],
         llama_cpp_version="0.3.36", system_prompt="Ask questions.")

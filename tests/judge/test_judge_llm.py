@@ -152,8 +152,7 @@ def fake_openai_app(script: list[str]):
 
 
 def test_http_judge_survives_429_500_and_a_timeout():
-    from tests.live_server import live_server
-
+    from fakes.live_server import live_server
     from socratic.backends.openai_backend import OpenAIBackend
 
     app = fake_openai_app(["429", "500", "slow", "ok"])
@@ -175,7 +174,7 @@ def test_http_judge_survives_429_500_and_a_timeout():
 
 
 def test_http_judge_concurrency_and_a_server_that_never_answers_well():
-    from tests.live_server import live_server
+    from fakes.live_server import live_server
 
     app = fake_openai_app(["ok"])
     broken = fake_openai_app(["500"])

@@ -12,13 +12,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from socratic.evaluate import evaluation as evaluate
-
-from socratic.pipeline import config as pipeline
+from fakes.judges import FakeJudge
 from socratic.backends import FakeBackend
 from socratic.errors import ConfigError
+from socratic.evaluate import evaluation as evaluate
+from socratic.pipeline import config as pipeline
 from socratic.pipeline.runner import Runner, Stage
-from test_evaluate import FakeJudge
 
 # ------------------------------------------------------------------------------------- stage runner
 

@@ -7,16 +7,17 @@ import json
 import pytest
 
 import socratic.judge
-from socratic.preference import generate
-from socratic.preference import oneshot as preferences
+from fakes.backends import SeededBackend
+from fakes.data import make_dialogues
 from socratic.cache import Cache
 from socratic.errors import ConfigError
 from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.judge.base import Judge, Outcome
+from socratic.preference import generate
+from socratic.preference import oneshot as preferences
 from socratic.preference.oneshot import PreferencesConfig
 from socratic.records import Candidate
 from socratic.scores import Judgment, Scores
-from test_generate import SeededBackend, make_dialogues
 
 
 class KeywordJudge(Judge):

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from fakes.data import dialogues
+from fakes.judges import FakeJudge
 from socratic.agreement import measure as agreement
-
-from socratic.evaluate import evaluation as evaluate
 from socratic.backends import FakeBackend
+from socratic.evaluate import evaluation as evaluate
 from socratic.report import build_report
-from test_evaluate import FakeJudge, dialogues
 
 
 class Collector(HTMLParser):

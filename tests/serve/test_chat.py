@@ -14,11 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from socratic.backends import FakeBackend, GenerationOptions
-from socratic.serve.chat import ChatSession, parse_start
 from socratic.cli import app
 from socratic.errors import SocraticError
 from socratic.records import Dialogue, Turn
 from socratic.render import default_system_prompt
+from socratic.serve.chat import ChatSession, parse_start
 
 runner = CliRunner()
 SOCRATIC = Path(sys.executable).parent / "socratic"

@@ -153,8 +153,8 @@ def test_merged_model_loads_as_hf_out_and_generates(lora_run):
 def test_full_fine_tune_runs_one_step(workdir):
     from safetensors.torch import load_file
 
-    from socratic.train import dpo as train
     from socratic.backends.embedded import embedded_model_dir
+    from socratic.train import dpo as train
 
     out = train.run(config(workdir, "full", lora=False, max_steps=1, batch_size=1, save_steps=10))
     summary = json.loads((out / "train_summary.json").read_text())

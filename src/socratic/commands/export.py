@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
 
 
@@ -14,22 +15,21 @@ def register(app: typer.Typer) -> None:
     def export(
         model: str = typer.Option(None, "--model", "-m",
                                   help="embedded | hf:DIR | DIR: a trained folder (or a PEFT adapter folder)."),
-        out: Path = typer.Option(None, "-o", "--out", help="Output folder."),
+        out: Path = opt.out_option("Output folder."),
         gguf: str = typer.Option(None, "--gguf",
                                  help="Comma-separated GGUF types, e.g. q8_0,q4_k_m (needs llama-cpp-python)."),
         ollama: str = typer.Option(None, "--ollama", help="Write an Ollama Modelfile for this model name."),
         run: Path = typer.Option(None, "--run",
                                  help="Run folder whose evaluation/agreement results go into the model card."),
         name: str = typer.Option(None, "--name", help="File-name stem of the GGUF files (default: OUT's name)."),
-        system_prompt: Path = typer.Option(None, "--system-prompt",
-                                           help="Tutor system prompt for the Modelfile and the check."),
+        system_prompt: Path = opt.system_prompt_option("Tutor system prompt for the Modelfile and the check."),
         no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading each GGUF back in llama.cpp."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Export the tutor: safetensors folder with a model card, GGUF files and an Ollama Modelfile."""
         from socratic.export import hf_folder as stage
 
         settings = load_config(stage.ExportConfig, config, {
             "model": model, "out": out, "gguf": gguf, "ollama": ollama, "run": run, "name": name,
-            "system_prompt": system_prompt, "verify": False if no_verify else None})
+            "system_prompt": system_prompt, **opt.cleared(verify=no_verify)})
         stage.run(settings)

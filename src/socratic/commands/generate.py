@@ -6,39 +6,30 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
-
-DATASET_HELP = ("mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of "
-                "Dialogues")
-MODEL_HELP = "embedded | hf:PATH | openai:MODEL[@BASE_URL] | llamacpp:FILE.gguf | fake[:REPLY]"
-
-
-def flags(**values: bool) -> dict[str, bool]:
-    """Only flags that were set, so that a YAML config's True is not overridden by an unset flag."""
-    return {name: True for name, value in values.items() if value}
 
 
 def register(app: typer.Typer) -> None:
     @app.command("generate")
     def generate(
-        dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
+        dataset: str = opt.dataset_option(),
         split: str = typer.Option(None, "--split", help="Split to read (default train)."),
-        dedupe: bool = typer.Option(None, "--dedupe/--no-dedupe", help="Drop duplicate dialogues and, for a "
-                                    "train split, those also in the test split (default: dedupe)."),
-        model: str = typer.Option(None, "--model", help=f"Model spec (default embedded): {MODEL_HELP}."),
+        dedupe: bool = opt.dedupe_option(),
+        model: str = opt.model_option(),
         k: int = typer.Option(None, "-k", "--k", help="Candidates per dialogue (default 5)."),
-        limit: int = typer.Option(None, "--limit", help="Only the first N dialogues."),
-        out: Path = typer.Option(None, "-o", "--out", help="Output JSONL of candidates."),
-        temperature: float = typer.Option(None, "--temperature", help="Sampling temperature (default 1.0)."),
-        top_p: float = typer.Option(None, "--top-p", help="Nucleus sampling (default 0.95)."),
-        max_new_tokens: int = typer.Option(None, "--max-new-tokens", help="Reply length cap (default 128)."),
-        seed: int = typer.Option(None, "--seed", help="Base seed; same seed, same candidates (default 0)."),
+        limit: int = opt.limit_option(),
+        out: Path = opt.out_option("Output JSONL of candidates."),
+        temperature: float = opt.temperature_option(),
+        top_p: float = opt.top_p_option(),
+        max_new_tokens: int = opt.max_new_tokens_option(),
+        seed: int = opt.seed_option("Base seed; same seed, same candidates (default 0)."),
         batch_dialogues: int = typer.Option(None, "--batch-dialogues",
                                             help="Dialogues per model call, k sequences each (default 4)."),
-        system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
-        no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the generation cache."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Start the output afresh instead of resuming."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        system_prompt: Path = opt.system_prompt_option(),
+        no_cache: bool = opt.no_cache_option("Do not read or write the generation cache."),
+        overwrite: bool = opt.overwrite_option("Start the output afresh instead of resuming."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Sample k candidate tutor replies per dialogue; resumes an interrupted run."""
         from socratic.preference import generate as stage
@@ -48,5 +39,5 @@ def register(app: typer.Typer) -> None:
             "dedupe": dedupe, "model": model, "k": k, "limit": limit, "out": out,
             "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed,
             "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
-            **flags(no_cache=no_cache, overwrite=overwrite)})
+            **opt.flags(no_cache=no_cache, overwrite=overwrite)})
         stage.run(settings)

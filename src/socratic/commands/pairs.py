@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
 
 
@@ -13,15 +14,14 @@ def register(app: typer.Typer) -> None:
     @app.command("pairs")
     def pairs(
         judgments: Path = typer.Option(None, "--judgments", help="Judgment JSONL (from socratic judge)."),
-        out: Path = typer.Option(None, "-o", "--out", help="Output pairs JSONL; README.md is written next to it."),
+        out: Path = opt.out_option("Output pairs JSONL; README.md is written next to it."),
         strategy: str = typer.Option(None, "--strategy", help="best-worst (default, the paper's) or all-pairs."),
         min_chosen: float = typer.Option(None, "--min-chosen", help="Minimum chosen summary (default 0.5)."),
         min_margin: float = typer.Option(None, "--min-margin",
                                          help="Minimum chosen - rejected summary (default 0.05)."),
-        formula: str = typer.Option(None, "--formula", help="Summary formula: uniform (default) or reference."),
-        system_prompt: Path = typer.Option(None, "--system-prompt",
-                                           help="Tutor system prompt file used at generation."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        formula: str = opt.formula_option(),
+        system_prompt: Path = opt.system_prompt_option("Tutor system prompt file used at generation."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Best candidate = chosen, worst = rejected, with guards (judge failures, minimum score and margin)."""
         from socratic.preference import pairs as stage

@@ -6,36 +6,35 @@ from pathlib import Path
 
 import typer
 
-from socratic.commands.generate import DATASET_HELP, MODEL_HELP, flags
+from socratic.commands import _options as opt
 from socratic.config import load_config
 
 
 def register(app: typer.Typer) -> None:
     @app.command("preferences")
     def preferences(
-        dataset: str = typer.Option(None, "--dataset", help=DATASET_HELP),
+        dataset: str = opt.dataset_option(),
         split: str = typer.Option(None, "--split", help="Split to read (default train)."),
-        dedupe: bool = typer.Option(None, "--dedupe/--no-dedupe", help="Drop duplicate dialogues and, for a "
-                                    "train split, those also in the test split (default: dedupe)."),
-        limit: int = typer.Option(None, "--limit", help="Only the first N dialogues."),
-        model: str = typer.Option(None, "--model", help=f"Candidate model (default embedded): {MODEL_HELP}."),
+        dedupe: bool = opt.dedupe_option(),
+        limit: int = opt.limit_option(),
+        model: str = opt.model_option("Candidate model (default embedded)"),
         k: int = typer.Option(None, "-k", "--k", help="Candidates per dialogue (default 5)."),
-        judge: str = typer.Option(None, "--judge", help="Judge spec: rubric (default) or llm:<backend spec>."),
-        out: Path = typer.Option(None, "-o", "--out", help="Output folder."),
-        temperature: float = typer.Option(None, "--temperature", help="Sampling temperature (default 1.0)."),
-        top_p: float = typer.Option(None, "--top-p", help="Nucleus sampling (default 0.95)."),
-        max_new_tokens: int = typer.Option(None, "--max-new-tokens", help="Reply length cap (default 128)."),
-        seed: int = typer.Option(None, "--seed", help="Base seed (default 0)."),
+        judge: str = opt.judge_option("Judge spec (default rubric)"),
+        out: Path = opt.out_option("Output folder."),
+        temperature: float = opt.temperature_option(),
+        top_p: float = opt.top_p_option(),
+        max_new_tokens: int = opt.max_new_tokens_option(),
+        seed: int = opt.seed_option("Base seed (default 0)."),
         batch_dialogues: int = typer.Option(None, "--batch-dialogues", help="Dialogues per model call (default 4)."),
-        system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
+        system_prompt: Path = opt.system_prompt_option(),
         judge_concurrency: int = typer.Option(None, "--judge-concurrency", help="Parallel judge calls (default 4)."),
         strategy: str = typer.Option(None, "--strategy", help="best-worst (default) or all-pairs."),
         min_chosen: float = typer.Option(None, "--min-chosen", help="Minimum chosen summary (default 0.5)."),
         min_margin: float = typer.Option(None, "--min-margin", help="Minimum score margin (default 0.05)."),
-        formula: str = typer.Option(None, "--formula", help="Summary formula: uniform (default) or reference."),
-        no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the caches."),
-        overwrite: bool = typer.Option(False, "--overwrite", help="Start every output afresh instead of resuming."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        formula: str = opt.formula_option(),
+        no_cache: bool = opt.no_cache_option("Do not read or write the caches."),
+        overwrite: bool = opt.overwrite_option("Start every output afresh instead of resuming."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Preference data in one go: candidates, judgments, pairs and a dataset card in one folder."""
         from socratic.preference import oneshot as stage
@@ -46,5 +45,5 @@ def register(app: typer.Typer) -> None:
             "out": out, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens,
             "seed": seed, "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
             "judge_concurrency": judge_concurrency, "strategy": strategy, "min_chosen_score": min_chosen,
-            "min_margin": min_margin, "formula": formula, **flags(no_cache=no_cache, overwrite=overwrite)})
+            "min_margin": min_margin, "formula": formula, **opt.flags(no_cache=no_cache, overwrite=overwrite)})
         stage.run(settings)

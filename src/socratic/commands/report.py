@@ -6,12 +6,14 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
+
 
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report(
         folder: Path = typer.Argument(..., help="A `socratic run` folder or a `socratic evaluate -o` folder."),
-        out: Path = typer.Option(None, "-o", "--out", help="Where to write the report (default: the folder)."),
+        out: Path = opt.out_option("Where to write the report (default: the folder)."),
         examples: int = typer.Option(2, "--examples", help="Example dialogues per test set."),
     ) -> None:
         """Build the self-contained HTML report and the Markdown report from finished stage outputs."""

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
+
 
 def register(app: typer.Typer) -> None:
     @app.command("run")
@@ -15,7 +17,7 @@ def register(app: typer.Typer) -> None:
                                         help="Re-run a stage (repeatable): e.g. train:mathdial, train (all "
                                              "train stages), evaluate, report, all."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print which stages would run and why; run nothing."),
-        out: Path = typer.Option(None, "-o", "--out", help="Run folder (default runs/<name>)."),
+        out: Path = opt.out_option("Run folder (default runs/<name>)."),
     ) -> None:
         """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
         from socratic.pipeline import config as pipeline

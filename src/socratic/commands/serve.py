@@ -6,18 +6,17 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
 
 
 def register(app: typer.Typer) -> None:
     @app.command("serve")
     def serve(
-        model: str = typer.Option(None, "--model", "-m",
-                                  help="Model spec: embedded | hf:PATH | openai:MODEL[@URL] | llamacpp:FILE.gguf."),
+        model: str = opt.model_option("Model spec (default embedded)", "-m"),
         host: str = typer.Option(None, "--host", help="Address to bind (default 127.0.0.1, this machine only)."),
         port: int = typer.Option(None, "--port", help="Port (default 8000)."),
-        system_prompt: Path = typer.Option(None, "--system-prompt",
-                                           help="Tutor system prompt file (default: the packaged one)."),
+        system_prompt: Path = opt.system_prompt_option("Tutor system prompt file (default: the packaged one)."),
         served_model_name: str = typer.Option(None, "--served-model-name",
                                               help="Model id shown in /v1/models (default: the spec)."),
         max_concurrency: int = typer.Option(None, "--max-concurrency",
@@ -28,7 +27,7 @@ def register(app: typer.Typer) -> None:
                                              help="Largest max_tokens a request may ask for (default 1024)."),
         temperature: float = typer.Option(None, "--temperature",
                                           help="Temperature when a request sets none (default 0.7)."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        config: Path = opt.config_option(),
     ) -> None:
         """Serve the tutor: /v1/chat/completions, /v1/models, /health and a chat page at /.
 

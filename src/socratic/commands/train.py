@@ -6,18 +6,17 @@ from pathlib import Path
 
 import typer
 
+from socratic.commands import _options as opt
 from socratic.config import load_config
-
-MODEL_HELP = "embedded | hf:PATH (a local transformers folder)"
 
 
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train(
         pairs: Path = typer.Option(None, "--pairs", help="pairs.jsonl from `socratic pairs` / `preferences`."),
-        model: str = typer.Option(None, "--model", help=f"Base model (default embedded): {MODEL_HELP}."),
-        out: Path = typer.Option(None, "-o", "--out", help="Output folder; `hf:OUT` then loads the tuned model."),
-        config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
+        model: str = opt.model_option("Base model (default embedded)", trainable=True),
+        out: Path = opt.out_option("Output folder; `hf:OUT` then loads the tuned model."),
+        config: Path = opt.config_option(),
         full: bool = typer.Option(False, "--full", help="Full fine-tune instead of LoRA."),
         lora_r: int = typer.Option(None, "--lora-r", help="LoRA rank (default 16)."),
         lora_alpha: int = typer.Option(None, "--lora-alpha", help="LoRA alpha (default 32)."),
@@ -37,9 +36,8 @@ def register(app: typer.Typer) -> None:
         bf16: bool = typer.Option(None, "--bf16/--no-bf16",
                                   help="bf16 autocast (default: where the hardware has native bf16)."),
         save_steps: int = typer.Option(None, "--save-steps", help="Checkpoint every N steps (default 10)."),
-        system_prompt: Path = typer.Option(None, "--system-prompt",
-                                           help="Replace the tutor instructions in every pair's prompt."),
-        seed: int = typer.Option(None, "--seed", help="Seed (default 0)."),
+        system_prompt: Path = opt.system_prompt_option("Replace the tutor instructions in every pair's prompt."),
+        seed: int = opt.seed_option("Seed (default 0)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
     ) -> None:
         """Train the tutor with DPO (TRL); the output folder holds the merged model, the adapter and metrics."""
@@ -51,7 +49,6 @@ def register(app: typer.Typer) -> None:
             "grad_accum": grad_accum, "loss_type": loss_type, "max_length": max_length,
             "max_prompt_length": max_prompt_length, "save_steps": save_steps, "system_prompt": system_prompt,
             "seed": seed,
-            # flags only override the YAML when given
-            "lora": False if full else None, "precompute_ref_log_probs": precompute_ref, "bf16": bf16,
-            "resume": True if resume else None})
+            "precompute_ref_log_probs": precompute_ref, "bf16": bf16,
+            **opt.cleared(lora=full), **opt.flags(resume=resume)})
         stage.run(settings)

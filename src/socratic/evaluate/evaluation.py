@@ -18,7 +18,6 @@ The aggregation (`summarize`) is a pure function of the judgments.
 
 from __future__ import annotations
 
-import inspect
 import itertools
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,17 +25,19 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend, parse_spec
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
-from socratic.jsonl import JsonlAppender, read_jsonl, write_json, write_jsonl
+from socratic.evaluate.changes import summarize_changes
+from socratic.evaluate.result import Evaluation, write_evaluation
+from socratic.evaluate.stats import mean_ci, paired_bootstrap
+from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
 from socratic.render import load_system_prompt, render_messages
-from socratic.evaluate.changes import summarize_changes
 from socratic.scores import CRITERIA, Formula, Judgment, summary_score
-from socratic.evaluate.stats import mean_ci, paired_bootstrap
+from socratic.specs import as_value_error, hf_path, parse_model_spec
 
 # Published numbers (reference formula, GPT-4o judge) to read ours against; see DESIGN.md.
 PAPER_ANCHORS = {
@@ -80,10 +81,7 @@ class EvaluateConfig(BaseModel):
         for name, spec in models.items():
             if not name or any(c in name for c in "=/\\ "):
                 raise ValueError(f"model name {name!r} must be non-empty, without '=', '/', spaces")
-            try:  # refuse an unknown spec before any output exists
-                parse_spec(spec)
-            except SocraticError as error:
-                raise ValueError(str(error)) from None
+            as_value_error(parse_model_spec, spec)  # refuse an unknown spec before any output exists
         return models
 
     def options(self) -> GenerationOptions:
@@ -134,10 +132,8 @@ def model_version(spec: str) -> str:
     A model retrained into the same folder keeps its spec, so replies (in replies.jsonl and in the
     shared cache) are keyed by this too: the same fingerprint the backends put in their cache id.
     """
-    if not spec.startswith("hf:"):
-        return ""
-    folder = Path(spec[3:]).expanduser()
-    if not folder.is_dir():
+    folder = hf_path(spec)
+    if folder is None or not folder.is_dir():
         return ""
     from socratic.backends.transformers_backend import folder_fingerprint  # the backends' own cache-id hash
 
@@ -239,8 +235,7 @@ def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cach
                 items = [(r.dialogue, r.reply) for r in part]
                 metas = [{"model": r.model, "spec": r.spec, "dataset": r.dataset} for r in part]
                 # Our bar shows the whole evaluation; the judge's own per-chunk bar would only add noise.
-                quiet = {"progress": False} if "progress" in inspect.signature(judge.judge_many).parameters else {}
-                results = judge.judge_many(items, metas=metas, **quiet)
+                results = judge.judge_many(items, metas=metas, progress=False)
                 if len(results) != len(part):
                     raise SocraticError(f"judge {judge.spec} returned {len(results)} judgments for {len(part)}")
                 for judgment in results:
@@ -346,27 +341,26 @@ def run(config: EvaluateConfig) -> Path:
         "changes": reply_changes(replies, models),
         "paper_anchors": PAPER_ANCHORS,
     }
-    path = write_json(config.out / "evaluation.json", evaluation)
-    _print_table(evaluation)
+    path = write_evaluation(config.out / "evaluation.json", evaluation)
+    _print_table(Evaluation.model_validate(evaluation))
     return path
 
 
-def _print_table(evaluation: dict[str, Any]) -> None:
+def _print_table(evaluation: Evaluation) -> None:
     from rich.table import Table
 
-    for judge in evaluation["judges"]:
-        table = Table(title=f"mean summary ({evaluation['formula']}) with 95% CI, judge {judge}")
+    for judge in evaluation.judges:
+        table = Table(title=f"mean summary ({evaluation.formula}) with 95% CI, judge {judge}")
         table.add_column("model")
-        for dataset in evaluation["datasets"]:
+        for dataset in evaluation.datasets:
             table.add_column(dataset, justify="right")
-        for model in evaluation["models"]:
-            row = [model["name"]]
-            for dataset in evaluation["datasets"]:
-                entry = cell(evaluation, model["name"], dataset, judge)
-                s = entry["summary"] if entry else None
-                row.append("-" if not s or s["mean"] is None else
-                           f"{s['mean']:.2f} [{s['low']:.2f}, {s['high']:.2f}] n={s['n']}")
+        for model in evaluation.models:
+            row = [model.name]
+            for dataset in evaluation.datasets:
+                entry = evaluation.cell(model.name, dataset, judge)
+                s = entry.summary if entry else None
+                row.append("-" if s is None or s.mean is None else f"{s.mean:.2f} [{s.low:.2f}, {s.high:.2f}] n={s.n}")
             table.add_row(*row)
         console.print(table)
-    for warning in evaluation["warnings"]:
+    for warning in evaluation.warnings:
         console.print(f"[yellow]warning:[/] {warning}")

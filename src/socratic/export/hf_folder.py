@@ -30,10 +30,13 @@ from typing import Any
 from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
+from socratic.evaluate.result import Evaluation
 from socratic.jsonl import write_json
 from socratic.records import Dialogue, Turn
 from socratic.render import load_system_prompt, render_messages
+from socratic.specs import hf_path
 
 EMBEDDED_BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # Files of a transformers model folder that are copied as they are.
@@ -74,7 +77,7 @@ def resolve_model(spec: str) -> tuple[Path, str]:
         from socratic.backends.embedded import embedded_model_dir
 
         return embedded_model_dir(), EMBEDDED_BASE
-    folder = Path(spec.removeprefix("hf:")).expanduser()
+    folder = hf_path(spec) or Path(spec).expanduser()
     if not folder.is_dir():
         raise SocraticError(f"{folder}: model folder not found (expected embedded, hf:DIR or DIR)")
     if not (folder / "config.json").exists() and not (folder / "adapter_config.json").exists():
@@ -178,24 +181,20 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def evaluation_rows(evaluation: dict[str, Any]) -> dict[str, Any]:
+def evaluation_rows(evaluation: Evaluation) -> dict[str, Any]:
     rows = []
-    for r in evaluation.get("results", []):
-        summary = r.get("summary") or {}
-        rows.append({"model": r.get("model"), "dataset": r.get("dataset"), "judge": r.get("judge"),
-                     "n": r.get("judged", r.get("n")), "mean": _fmt(summary.get("mean")),
-                     "ci": f"{_fmt(summary.get('low'))} – {_fmt(summary.get('high'))}"})
-    return {"formula": evaluation.get("formula", "uniform"), "rows": rows, "warnings": evaluation.get("warnings", [])}
+    for r in evaluation.results:
+        rows.append({"model": r.model, "dataset": r.dataset, "judge": r.judge, "n": r.judged,
+                     "mean": _fmt(r.summary.mean), "ci": f"{_fmt(r.summary.low)} – {_fmt(r.summary.high)}"})
+    return {"formula": evaluation.formula, "rows": rows, "warnings": evaluation.warnings}
 
 
-def agreement_rows(agreement: dict[str, Any]) -> list[dict[str, Any]]:
+def agreement_rows(agreement: Agreement) -> list[dict[str, Any]]:
     rows = []
-    for judge in agreement.get("judges", []):
-        summary = judge.get("summary") or {}
-        pearson = summary.get("pearson") or {}
-        rows.append({"spec": judge.get("spec"), "n": summary.get("n"), "pearson": _fmt(pearson.get("estimate")),
-                     "ci": f"{_fmt(pearson.get('ci_low'))} – {_fmt(pearson.get('ci_high'))}",
-                     "mae": _fmt(summary.get("mae"))})
+    for judge in agreement.judges:
+        summary, pearson = judge.summary, judge.summary.pearson
+        rows.append({"spec": judge.spec, "n": summary.n, "pearson": _fmt(pearson.estimate),
+                     "ci": f"{_fmt(pearson.ci_low)} – {_fmt(pearson.ci_high)}", "mae": _fmt(summary.mae)})
     return rows
 
 
@@ -276,8 +275,8 @@ def run(config: ExportConfig) -> Path:
         report["ollama"] = {"name": config.ollama, "modelfile": "Modelfile", "from": gguf[0]["path"],
                             "create": f"ollama create {config.ollama} -f {out / 'Modelfile'}"}
 
-    evaluation = evaluation_rows(_read_json(results["evaluation"])) if "evaluation" in results else None
-    agreement = agreement_rows(_read_json(results["agreement"])) if "agreement" in results else None
+    evaluation = evaluation_rows(Evaluation.read(results["evaluation"])) if "evaluation" in results else None
+    agreement = agreement_rows(Agreement.read(results["agreement"])) if "agreement" in results else None
     card = render_card(
         name=config.ollama or stem, source=config.model, exported_at=report["exported_at"][:10],
         base_model=base_model, base_model_id=base_model if "/" in base_model and not Path(base_model).exists()

@@ -13,24 +13,20 @@ Results are cached in the SQLite cache by (judge spec, prompt/rubric version, di
 from __future__ import annotations
 
 from socratic.cache import Cache
-from socratic.errors import SocraticError
 from socratic.judge.base import Judge, Outcome
+from socratic.specs import parse_judge_spec
 
-__all__ = ["JUDGE_SPEC_HELP", "Judge", "Outcome", "load_judge"]
-
-JUDGE_SPEC_HELP = "rubric | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+__all__ = ["Judge", "Outcome", "load_judge"]
 
 
 def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, concurrency: int = 4) -> Judge:
     """The judge named by `spec`. `cache=None` uses the default on-disk cache; pass NoCache() to bypass it."""
     cache = cache if cache is not None else Cache()
-    if spec == "rubric":
+    kind, backend_spec = parse_judge_spec(spec)
+    if kind == "rubric":
         from socratic.judge.rubric import RubricJudge
 
         return RubricJudge(cache=cache)
-    kind, _, backend_spec = spec.partition(":")
-    if kind == "llm" and backend_spec:
-        from socratic.judge.llm import LLMJudge
+    from socratic.judge.llm import LLMJudge
 
-        return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)
-    raise SocraticError(f"unknown judge spec {spec!r}; expected {JUDGE_SPEC_HELP}")
+    return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)

@@ -32,7 +32,6 @@ JSON_SCHEMA: dict[str, Any] = {
 }
 
 BOOLEAN_CRITERIA = ("questions", "reveal_answer")
-SCALE_CRITERIA = ("on_topic", "helpful")
 _TRUE = {"true", "yes", "y"}
 _FALSE = {"false", "no", "n"}
 _FENCE = re.compile(r"```[a-zA-Z0-9_-]*\s*\n?(.*?)```", re.DOTALL)

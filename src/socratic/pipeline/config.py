@@ -28,15 +28,21 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from socratic.backends import parse_spec
 from socratic.cache import content_key
 from socratic.config import load_config
 from socratic.errors import SocraticError
+from socratic.pipeline.runner import Decision, Runner, Stage
 from socratic.preference.generate import DEFAULT_BATCH_DIALOGUES
 from socratic.progress import console
 from socratic.render import load_system_prompt
 from socratic.scores import Formula
-from socratic.pipeline.runner import Decision, Runner, Stage
+from socratic.specs import (
+    DATA_PREFIX,
+    as_value_error,
+    parse_judge_spec,
+    parse_model_spec,
+    parse_trainable_spec,
+)
 
 KNOWN_SOURCES = ("mathdial", "debugging", "tutorchat", "mathdial-raw", "debugging-raw")
 PIPELINE_SET = {"pairs", "out", "model", "resume", "seed"}  # TrainConfig fields the pipeline fills itself
@@ -94,7 +100,7 @@ class EvaluationSettings(BaseModel):
     @classmethod
     def _judges(cls, judges: list[str]) -> list[str]:
         for spec in judges:
-            check_judge_spec(spec)
+            as_value_error(parse_judge_spec, spec)
         return judges
 
 
@@ -124,16 +130,15 @@ class PipelineConfig(BaseModel):
     @field_validator("model")
     @classmethod
     def _trainable(cls, spec: str) -> str:
-        kind, _ = parse_spec(_spec_or_value_error(spec))
-        if kind not in ("embedded", "hf"):
-            raise ValueError(f"{spec!r} cannot be trained: use embedded or hf:PATH (reference_models takes "
-                             "API models)")
-        return spec
+        try:
+            return as_value_error(parse_trainable_spec, spec)
+        except ValueError as error:
+            raise ValueError(f"{error} (reference_models takes API models)") from None
 
     @field_validator("judge")
     @classmethod
     def _judge(cls, spec: str) -> str:
-        return check_judge_spec(spec)
+        return as_value_error(parse_judge_spec, spec)
 
     @field_validator("reference_models")
     @classmethod
@@ -142,7 +147,7 @@ class PipelineConfig(BaseModel):
             if name == "base" or name.startswith("tuned-") or not re.fullmatch(r"[A-Za-z0-9_.-]+", name):
                 raise ValueError(f"reference model name {name!r}: use letters, digits, '-', '_', '.', "
                                  "and not 'base' or 'tuned-*'")
-            parse_spec(_spec_or_value_error(spec))
+            as_value_error(parse_model_spec, spec)
         return models
 
     @field_validator("training")
@@ -164,11 +169,11 @@ class PipelineConfig(BaseModel):
     @classmethod
     def _data_path(cls, value: Any) -> Any:
         # "data:socratic_llm/x.json" = a file in the shared dataset folder, wherever it is on this machine.
-        if isinstance(value, str) and value.startswith("data:"):
+        if isinstance(value, str) and value.startswith(DATA_PREFIX):
             from socratic.data.location import data_dir
 
             try:
-                return data_dir() / value[5:]
+                return data_dir() / value.removeprefix(DATA_PREFIX)
             except SocraticError as error:
                 raise ValueError(str(error)) from None
         return value
@@ -183,23 +188,6 @@ class PipelineConfig(BaseModel):
     @property
     def run_dir(self) -> Path:
         return (self.out or Path("runs") / self.name).resolve()
-
-
-def _spec_or_value_error(spec: str) -> str:
-    try:
-        parse_spec(spec)
-    except SocraticError as error:
-        raise ValueError(str(error)) from None
-    return spec
-
-
-def check_judge_spec(spec: str) -> str:
-    if spec == "rubric":
-        return spec
-    if spec.startswith("llm:"):
-        _spec_or_value_error(spec[4:])
-        return spec
-    raise ValueError(f"unknown judge {spec!r}; expected rubric or llm:<model spec>")
 
 
 def slug(source: str) -> str:
@@ -230,10 +218,9 @@ def model_specs(config: PipelineConfig) -> dict[str, str]:
 
 def build_stages(config: PipelineConfig) -> list[Stage]:
     from socratic.evaluate import evaluation as evaluate
-    from socratic.preference import generate
-    from socratic.preference import pairs
-    from socratic.train import dpo as train
+    from socratic.preference import generate, pairs
     from socratic.report import build_report
+    from socratic.train import dpo as train
 
     root, prompt = config.run_dir, _prompt_hash(config)
     stages: list[Stage] = []
@@ -317,9 +304,10 @@ def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
 
 
 def _train(train_config, name: str, fresh: bool) -> None:
-    from socratic.preference.pairs import load_pairs
+    from socratic.jsonl import read_jsonl
+    from socratic.records import PairRecord
 
-    if not load_pairs(train_config.pairs):
+    if not read_jsonl(train_config.pairs, PairRecord):
         raise SocraticError(f"{train_config.pairs}: no preference pairs for {name} (every dialogue was dropped; "
                             "see the README.md next to it). Use more training dialogues, a larger k, or a lower "
                             "pairs.min_chosen_score / pairs.min_margin")

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend, parse_spec
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import ConfigError, SocraticError
@@ -36,6 +36,7 @@ from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail, write_js
 from socratic.progress import console, progress_bar
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
+from socratic.specs import parse_model_spec
 
 # Settings that change what is generated: resuming with any of them changed is refused. A larger
 # `limit` just extends a run (module docstring); `no_cache` and `overwrite` change how, not what.
@@ -148,7 +149,7 @@ def run(config: GenerateConfig) -> Path:
     if len(set(ids)) != len(ids):
         raise SocraticError(f"{config.dataset}: dialogue ids are not unique; candidates could not be resumed")
 
-    parse_spec(config.model)  # a bad spec fails before anything is written
+    parse_model_spec(config.model)  # a bad spec fails before anything is written
     settings = settings_record(config, system_prompt)
     done = _prepare_output(config, settings)
     complete = sum(1 for d in dialogues if len(done.get(d.id, ())) == config.k)

@@ -17,9 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.preference import generate
-
-from socratic.preference import pairs
+from socratic.preference import generate, pairs
 from socratic.preference.generate import DEFAULT_BATCH_DIALOGUES
 from socratic.progress import console
 from socratic.scores import Formula

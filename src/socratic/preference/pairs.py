@@ -27,7 +27,6 @@ Output rows are TRL's conversational preference format (`prompt` = render_messag
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.errors import SocraticError
-from socratic.jsonl import read_jsonl, write_jsonl
+from socratic.jsonl import read_jsonl, write_jsonl, write_text
 from socratic.progress import console
 from socratic.render import load_system_prompt, render_messages
 from socratic.scores import CRITERIA, Formula, Judgment, summary_score
@@ -150,7 +149,7 @@ def select_pairs(judgments: Iterable[Judgment], strategy: Strategy = "best-worst
 
 
 def pair_row(pair: Pair, system_prompt: str | None = None) -> dict[str, Any]:
-    """One row in TRL's conversational preference format, plus provenance."""
+    """One row in TRL's conversational preference format, plus provenance (a records.PairRecord)."""
     dialogue = pair.chosen.dialogue
     return {
         "prompt": render_messages(dialogue, system_prompt),
@@ -224,22 +223,8 @@ def run(config: PairsConfig) -> Path:
     write_jsonl(config.out, (pair_row(p, system_prompt) for p in pairs))
     stats = card_stats(judgments, pairs, dropped, config.formula)
     card = render_card(stats, config, config.out.name)
-    _write_text(config.out.parent / "README.md", card)
+    write_text(config.out.parent / "README.md", card)
     summary = ", ".join(f"{r} {n}" for r, n in stats["dropped"].items() if n) or "none"
     console.print(f"{len(pairs)} pairs from {stats['dialogues']} dialogues in {config.out} "
                   f"(dropped: {summary}); mean chosen {stats['mean_chosen']} vs rejected {stats['mean_rejected']}")
     return config.out
-
-
-def _write_text(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
-                                     prefix=f".{path.name}.", suffix=".tmp") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, path)
-
-
-def load_pairs(path: str | Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in Path(path).read_text("utf-8").splitlines() if line.strip()]

@@ -19,10 +19,14 @@ from typing import Any
 
 import jinja2
 
+from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
-from socratic.jsonl import iter_json_lines
+from socratic.evaluate.result import Evaluation
+from socratic.evaluate.stats import Estimate
+from socratic.jsonl import iter_json_lines, write_text
 from socratic.report import figures
 from socratic.scores import CRITERIA, Scores, summary_score
+from socratic.specs import hf_path
 
 CLIP = 700
 
@@ -44,10 +48,10 @@ def clip(text: str | None, limit: int = CLIP) -> str:
     return text[:head].rstrip() + " … " + text[-(limit - head - 3):].lstrip()
 
 
-def fmt(estimate: dict | None, digits: int = 2) -> str:
-    if not estimate or estimate.get("mean") is None:
+def fmt(estimate: Estimate | None, digits: int = 2) -> str:
+    if estimate is None or estimate.mean is None:
         return "–"
-    return f"{estimate['mean']:.{digits}f} [{estimate['low']:.{digits}f}, {estimate['high']:.{digits}f}]"
+    return f"{estimate.mean:.{digits}f} [{estimate.low:.{digits}f}, {estimate.high:.{digits}f}]"
 
 
 def _eval_dir(root: Path) -> Path:
@@ -59,66 +63,63 @@ def _eval_dir(root: Path) -> Path:
 
 # ------------------------------------------------------------------------------------- sections
 
-def summary_tables(evaluation: dict, judge: str) -> dict[str, Any]:
-    from socratic.evaluate.evaluation import cell
-
-    models, datasets = [m["name"] for m in evaluation["models"]], evaluation["datasets"]
+def summary_tables(evaluation: Evaluation, judge: str) -> dict[str, Any]:
+    models, datasets = [m.name for m in evaluation.models], evaluation.datasets
     rows, criteria_rows = [], []
     for model in models:
-        cells = [cell(evaluation, model, d, judge) or {} for d in datasets]
-        rows.append({"model": model, "cells": [fmt(c.get("summary")) for c in cells],
-                     "reference": [fmt(c.get("summary_reference")) for c in cells],
-                     "n": [c.get("n", 0) for c in cells], "failed": [c.get("failed", 0) for c in cells]})
+        cells = [evaluation.cell(model, d, judge) for d in datasets]
+        rows.append({"model": model, "cells": [fmt(c.summary if c else None) for c in cells],
+                     "reference": [fmt(c.summary_reference if c else None) for c in cells],
+                     "n": [c.n if c else 0 for c in cells], "failed": [c.failed if c else 0 for c in cells]})
         for d, c in zip(datasets, cells):
-            crit = c.get("criteria") or {}
-            criteria_rows.append({"model": model, "dataset": d, "n": c.get("judged", 0),
+            crit = c.criteria if c else {}
+            criteria_rows.append({"model": model, "dataset": d, "n": c.judged if c else 0,
                                   **{k: fmt(crit.get(k)) for k in CRITERIA}})
     return {"judge": judge, "datasets": datasets, "rows": rows, "criteria_rows": criteria_rows}
 
 
-def cross_table(evaluation: dict, judge: str) -> dict[str, Any] | None:
+def cross_table(evaluation: Evaluation, judge: str) -> dict[str, Any] | None:
     """Rows: base model(s) then models trained on X; columns: test sets; cells: mean summary."""
-    from socratic.evaluate.evaluation import cell
-
-    trained = [m for m in evaluation["models"] if m.get("trained_on")]
+    trained = [m for m in evaluation.models if m.trained_on]
     if not trained:
         return None
-    rows = [m for m in evaluation["models"] if not m.get("trained_on") and m["name"] == "base"] + trained
-    labels = [m["name"] if not m.get("trained_on") else f"{m['name']} (trained on {m['trained_on']})" for m in rows]
-    values = [[((cell(evaluation, m["name"], d, judge) or {}).get("summary") or {}).get("mean")
-               for d in evaluation["datasets"]] for m in rows]
-    return {"labels": labels, "values": values, "datasets": evaluation["datasets"],
+    rows = [m for m in evaluation.models if not m.trained_on and m.name == "base"] + trained
+    labels = [m.name if not m.trained_on else f"{m.name} (trained on {m.trained_on})" for m in rows]
+    cells = [[evaluation.cell(m.name, d, judge) for d in evaluation.datasets] for m in rows]
+    values = [[c.summary.mean if c else None for c in row] for row in cells]
+    return {"labels": labels, "values": values, "datasets": evaluation.datasets,
             "cells": [[("–" if v is None else f"{v:.2f}") for v in row] for row in values]}
 
 
-def paired_rows(evaluation: dict) -> list[dict[str, Any]]:
-    baseline = evaluation["models"][0]["name"]
+def paired_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    baseline = evaluation.models[0].name
     rows = []
-    for p in evaluation["paired"]:
-        if p["baseline"] != baseline or p["formula"] != evaluation["formula"] or p["diff"] is None:
+    for p in evaluation.paired:
+        if p.baseline != baseline or p.formula != evaluation.formula or p.diff is None:
             continue
-        rows.append({**p, "ci": f"[{p['low']:+.2f}, {p['high']:+.2f}]", "diff_s": f"{p['diff']:+.3f}",
-                     "p_s": f"{p['p_value']:.4f}", "significant": p["p_value"] < 0.05})
+        rows.append({**p.model_dump(), "ci": f"[{p.low:+.2f}, {p.high:+.2f}]", "diff_s": f"{p.diff:+.3f}",
+                     "p_s": f"{p.p_value:.4f}", "significant": p.p_value < 0.05})
     return rows
 
 
-def example_dialogues(evaluation: dict, replies: list[dict], judgments: list[dict], per_dataset: int) -> list[dict]:
+def example_dialogues(evaluation: Evaluation, replies: list[dict], judgments: list[dict],
+                      per_dataset: int) -> list[dict]:
     """Per test set: the items where the compared model gained most and least over the baseline.
 
     The compared model is the one trained on that test set's dataset (else the second model), so the
     examples show in-domain tuning; picking both ends keeps them honest.
     """
-    if per_dataset <= 0 or len(evaluation["models"]) < 2:
+    if per_dataset <= 0 or len(evaluation.models) < 2:
         return []
-    judge, formula = evaluation["judges"][0], evaluation["formula"]
-    baseline = evaluation["models"][0]["name"]
+    judge, formula = evaluation.judges[0], evaluation.formula
+    baseline = evaluation.models[0].name
     score = {(j["meta"]["model"], j["meta"]["dataset"], j["dialogue"]["id"]):
              summary_score(Scores(**j["scores"]), formula) for j in judgments if j["judge"] == judge and j.get("scores")}
     by_reply = {(r["model"], r["dataset"], r["dialogue"]["id"]): r for r in replies}
     out = []
-    for dataset in evaluation["datasets"]:
-        in_domain = [m["name"] for m in evaluation["models"] if m.get("trained_on") == dataset]
-        other = in_domain[0] if in_domain else evaluation["models"][1]["name"]
+    for dataset in evaluation.datasets:
+        in_domain = [m.name for m in evaluation.models if m.trained_on == dataset]
+        other = in_domain[0] if in_domain else evaluation.models[1].name
         scored = sorted(((score[(other, d, i)] - score[(m, d, i)], i) for (m, d, i) in by_reply
                          if m == baseline and d == dataset and (m, d, i) in score and (other, d, i) in score
                          and (other, d, i) in by_reply), key=lambda t: (-t[0], t[1]))
@@ -144,19 +145,18 @@ def example_dialogues(evaluation: dict, replies: list[dict], judgments: list[dic
 
 def training_section(evaluation: dict, root: Path) -> dict[str, Any] | None:
     curves, rows = {}, []
-    for model in evaluation["models"]:
-        spec = model["spec"]
-        if not spec.startswith("hf:"):
+    for model in evaluation.models:
+        folder = hf_path(model.spec)
+        if folder is None:
             continue
-        folder = Path(spec[3:])
         metrics = [r for r in _lines(folder / "metrics.jsonl") if "loss" in r and "train_runtime" not in r]
         summary = _load_json(folder / "train_summary.json") or {}
         if metrics:
-            curves[model["name"]] = metrics
+            curves[model.name] = metrics
         if metrics or summary:
-            prefs = root / "prefs" / (model.get("trained_on") or "-")
+            prefs = root / "prefs" / (model.trained_on or "-")
             pairs = _lines(prefs / "pairs.jsonl")
-            rows.append({"model": model["name"], "steps": summary.get("steps"),
+            rows.append({"model": model.name, "steps": summary.get("steps"),
                          "train_loss": _round(summary.get("train_loss")),
                          "seconds_per_step": summary.get("seconds_per_step"),
                          "pairs": len(pairs) if pairs else summary.get("pairs"),
@@ -173,21 +173,21 @@ def _round(value: Any, digits: int = 3) -> Any:
 
 
 def agreement_section(root: Path) -> dict[str, Any] | None:
-    result = _load_json(root / "agreement" / "agreement.json")
-    if not result:
+    path = root / "agreement" / "agreement.json"
+    if not path.exists():
         return None
+    result = Agreement.read(path)
     rows = []
-    for judge in result.get("judges", []):
-        pearson = judge["summary"]["pearson"]
-        crit = judge["criteria"]
-        rows.append({"judge": judge["spec"], "n": judge["summary"]["n"],
-                     "pearson": "–" if pearson["estimate"] is None else f"{pearson['estimate']:.2f}",
-                     "ci": "" if pearson.get("ci_low") is None else f"[{pearson['ci_low']:.2f}, {pearson['ci_high']:.2f}]",
-                     "questions_acc": _pct(crit["questions"].get("accuracy")),
-                     "reveal_acc": _pct(crit["reveal_answer"].get("accuracy")),
-                     "failures": judge.get("failures", 0)})
+    for judge in result.judges:
+        pearson, crit = judge.summary.pearson, judge.criteria
+        rows.append({"judge": judge.spec, "n": judge.summary.n,
+                     "pearson": "–" if pearson.estimate is None else f"{pearson.estimate:.2f}",
+                     "ci": "" if pearson.ci_low is None else f"[{pearson.ci_low:.2f}, {pearson.ci_high:.2f}]",
+                     "questions_acc": _pct(crit["questions"].accuracy),
+                     "reveal_acc": _pct(crit["reveal_answer"].accuracy),
+                     "failures": judge.failures})
     scatter = root / "agreement" / "summary_scatter.png"
-    return {"rows": rows, "anchor": result.get("anchor"), "labels": str(result.get("config", {}).get("labels")),
+    return {"rows": rows, "anchor": result.anchor, "labels": str(result.config.get("labels")),
             "figure": scatter.read_bytes() if scatter.exists() else None}
 
 
@@ -211,18 +211,18 @@ def timings_section(root: Path) -> dict[str, Any] | None:
             "figure": figures.stage_timings(walls) if walls else None}
 
 
-def training_judges(root: Path, evaluation: dict) -> list[dict[str, str]]:
+def training_judges(root: Path, evaluation: Evaluation) -> list[dict[str, str]]:
     found = []
     for path in sorted((root / "prefs").glob("*/judgments.jsonl")):
         first = next(iter_json_lines(path, tolerate_torn_tail=True), None)
         judges = {first[1].get("judge", "?")} if first else set()
         found.append({"dataset": path.parent.name, "judge": ", ".join(sorted(judges)) or "?"})
-    if not found and evaluation.get("training_judge"):
-        found.append({"dataset": "(all)", "judge": evaluation["training_judge"]})
+    if not found and evaluation.training_judge:
+        found.append({"dataset": "(all)", "judge": evaluation.training_judge})
     return found
 
 
-def caveats(evaluation: dict, agreement: dict | None, training: dict | None = None) -> list[str]:
+def caveats(evaluation: Evaluation, agreement: dict | None, training: dict | None = None) -> list[str]:
     notes = []
     pairs = [r["pairs"] for r in (training or {}).get("rows", []) if isinstance(r.get("pairs"), int)]
     if pairs and max(pairs) < 100:
@@ -231,29 +231,27 @@ def caveats(evaluation: dict, agreement: dict | None, training: dict | None = No
         notes.append(f"Each tuned model learnt from only {span} preference pair{plural}: too few to "
                      "expect a reliable lift (the paper used hundreds per dataset). A null result here says little "
                      "about the method; configs/paper.yaml is the full-size setup.")
-    ns = [r["judged"] for r in evaluation["results"] if r["judged"]]
-    widths = [r["summary"]["high"] - r["summary"]["low"] for r in evaluation["results"]
-              if r["summary"].get("mean") is not None]
+    ns = [r.judged for r in evaluation.results if r.judged]
+    widths = [r.summary.high - r.summary.low for r in evaluation.results if r.summary.mean is not None]
     if ns and min(ns) < 50:
         n_text = str(min(ns)) if min(ns) == max(ns) else f"{min(ns)}–{max(ns)}"
         notes.append(f"Small test slices (n = {n_text} judged replies per cell): the 95% CIs are "
                      f"{statistics.median(widths):.2f} wide (median), so differences smaller than that are not "
                      "evidence. Use larger test limits for conclusions.")
-    judges = evaluation["judges"]
-    if "rubric" in judges:
+    if "rubric" in evaluation.judges:
         notes.append("The rubric judge is offline and automatic (question detection, answer-leak check, embedding "
                      "similarity), not the paper's GPT-4o; "
                      + ("see its measured agreement with human labels below." if agreement else
                         "its agreement with human labels was not measured in this run (set labels in the config)."))
-    notes += evaluation.get("warnings", [])
-    failed = sum(r["failed"] for r in evaluation["results"])
+    notes += evaluation.warnings
+    failed = sum(r.failed for r in evaluation.results)
     if failed:
         notes.append(f"{failed} judgments failed and are excluded from the means (counted per cell in the tables).")
-    if any(m["spec"] == "embedded" for m in evaluation["models"]):
+    if any(m.spec == "embedded" for m in evaluation.models):
         notes.append("The embedded base model is SmolLM2-135M-Instruct, about 30x smaller than the paper's "
                      "Phi-3-mini: its absolute scores are not comparable to the paper's anchors, only the "
                      "direction of the change is.")
-    notes.append(f"Replies are greedy and capped at {evaluation['config'].get('max_new_tokens')} new tokens; "
+    notes.append(f"Replies are greedy and capped at {evaluation.config.get('max_new_tokens')} new tokens; "
                  "a cut-off reply is judged as it is.")
     return notes
 
@@ -266,22 +264,22 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     root = Path(root).resolve()
     out = Path(out_dir).resolve() if out_dir else root
     eval_dir = _eval_dir(root)
-    evaluation = json.loads((eval_dir / "evaluation.json").read_text("utf-8"))
+    evaluation = Evaluation.read(eval_dir / "evaluation.json")
     replies, judgments = _lines(eval_dir / "replies.jsonl"), _lines(eval_dir / "judgments.jsonl")
 
     pngs: dict[str, bytes] = {}
     judge_sections = []
-    for judge in evaluation["judges"]:
+    for judge in evaluation.judges:
         key = judge.replace(":", "_").replace("/", "_")
         pngs[f"summary_{key}"] = figures.summary_bars(evaluation, judge)
         pngs[f"criteria_{key}"] = figures.criteria_bars(evaluation, judge)
         judge_sections.append({**summary_tables(evaluation, judge), "summary_fig": f"summary_{key}",
                                "criteria_fig": f"criteria_{key}"})
-    cross = cross_table(evaluation, evaluation["judges"][0])
+    cross = cross_table(evaluation, evaluation.judges[0])
     if cross:
         pngs["cross"] = figures.cross_heatmap(cross["labels"], cross["datasets"], cross["values"],
                                               f"Mean summary, trained on X (rows) x tested on Y "
-                                              f"(judge: {evaluation['judges'][0]})")
+                                              f"(judge: {evaluation.judges[0]})")
     training = training_section(evaluation, root)
     if training and training.get("figure"):
         pngs["training"] = training.pop("figure")
@@ -294,11 +292,12 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     config_path = root / "config.resolved.yaml"
     context = {
         "title": title, "generated_at": time.strftime("%Y-%m-%d %H:%M"), "evaluation": evaluation,
-        "formula": evaluation["formula"], "judge_sections": judge_sections, "cross": cross,
-        "paired": paired_rows(evaluation), "changes": evaluation.get("changes", []),
-        "training_judges": training_judges(root, evaluation), "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
+        "formula": evaluation.formula, "judge_sections": judge_sections, "cross": cross,
+        "paired": paired_rows(evaluation), "changes": evaluation.changes,
+        "training_judges": training_judges(root, evaluation),
+        "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
-        "caveats": caveats(evaluation, agreement, training), "anchors": evaluation.get("paper_anchors"),
+        "caveats": caveats(evaluation, agreement, training), "anchors": evaluation.paper_anchors,
         "config_yaml": config_path.read_text("utf-8") if config_path.exists() else None,
         "figures": set(pngs),
     }
@@ -313,12 +312,6 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
         (files / f"{name}.png").write_bytes(data)
     markdown = env.get_template("report.md.j2").render(**context, src={k: f"report_files/{k}.png" for k in pngs})
     html_path, md_path = out / "report.html", out / "report.md"
-    _atomic_text(html_path, html)
-    _atomic_text(md_path, markdown)
+    write_text(html_path, html)
+    write_text(md_path, markdown)
     return html_path, md_path
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, "utf-8")
-    tmp.replace(path)

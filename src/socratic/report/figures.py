@@ -16,6 +16,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from socratic.evaluate.result import Evaluation
+from socratic.evaluate.stats import Estimate
+
 CRITERION_TITLES = {"questions": "asks a question (rate)", "on_topic": "on topic (1-5)",
                     "helpful": "helpful (1-5)", "reveal_answer": "reveals the answer (rate, lower is better)"}
 
@@ -42,21 +45,23 @@ def _grouped_bars(ax, groups: Sequence[str], series: dict[str, list[tuple[float 
     ax.grid(axis="y", alpha=0.3)
 
 
-def _triple(estimate: dict | None) -> tuple:
-    if not estimate or estimate.get("mean") is None:
+def _triple(estimate: Estimate | None) -> tuple:
+    if estimate is None or estimate.mean is None:
         return (None, None, None)
-    return (estimate["mean"], estimate["low"], estimate["high"])
+    return (estimate.mean, estimate.low, estimate.high)
 
 
-def summary_bars(evaluation: dict[str, Any], judge: str, formula: str | None = None) -> bytes:
-    from socratic.evaluate.evaluation import cell
+def summary_bars(evaluation: Evaluation, judge: str, formula: str | None = None) -> bytes:
+    formula = formula or evaluation.formula
+    models = [m.name for m in evaluation.models]
 
-    formula = formula or evaluation["formula"]
-    models = [m["name"] for m in evaluation["models"]]
-    series = {m: [_triple((cell(evaluation, m, d, judge) or {}).get(f"summary_{formula}"))
-                  for d in evaluation["datasets"]] for m in models}
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(evaluation["datasets"]) + 0.5 * len(models)), 3.8))
-    _grouped_bars(ax, evaluation["datasets"], series)
+    def estimate(model: str, dataset: str) -> Estimate | None:
+        found = evaluation.cell(model, dataset, judge)
+        return None if found is None else found.summary_uniform if formula == "uniform" else found.summary_reference
+
+    series = {m: [_triple(estimate(m, d)) for d in evaluation.datasets] for m in models}
+    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(evaluation.datasets) + 0.5 * len(models)), 3.8))
+    _grouped_bars(ax, evaluation.datasets, series)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel(f"mean summary score ({formula})")
     ax.set_title(f"Summary score per model and test set, 95% bootstrap CI (judge: {judge})", fontsize=10)
@@ -64,15 +69,13 @@ def summary_bars(evaluation: dict[str, Any], judge: str, formula: str | None = N
     return to_png(fig)
 
 
-def criteria_bars(evaluation: dict[str, Any], judge: str) -> bytes:
-    from socratic.evaluate.evaluation import cell
-
-    models = [m["name"] for m in evaluation["models"]]
+def criteria_bars(evaluation: Evaluation, judge: str) -> bytes:
+    models = [m.name for m in evaluation.models]
     fig, axes = plt.subplots(1, 4, figsize=(15, 3.6))
     for ax, (criterion, title) in zip(axes, CRITERION_TITLES.items()):
-        series = {m: [_triple(((cell(evaluation, m, d, judge) or {}).get("criteria") or {}).get(criterion))
-                      for d in evaluation["datasets"]] for m in models}
-        _grouped_bars(ax, evaluation["datasets"], series)
+        cells = {m: [evaluation.cell(m, d, judge) for d in evaluation.datasets] for m in models}
+        series = {m: [_triple(c.criteria.get(criterion) if c else None) for c in row] for m, row in cells.items()}
+        _grouped_bars(ax, evaluation.datasets, series)
         ax.set_title(title, fontsize=9)
         ax.set_ylim(*((0, 1.05) if criterion in ("questions", "reveal_answer") else (1, 5.2)))
         ax.tick_params(labelsize=8)

