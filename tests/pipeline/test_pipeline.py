@@ -13,10 +13,10 @@ import pytest
 import yaml
 
 from fakes.judges import FakeJudge
+from socratic import pipeline
 from socratic.backends import FakeBackend
 from socratic.errors import ConfigError
 from socratic.evaluate import evaluation as evaluate
-from socratic.pipeline import config as pipeline
 from socratic.pipeline.runner import Runner, Stage
 
 # ------------------------------------------------------------------------------------- stage runner

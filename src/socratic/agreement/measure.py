@@ -25,9 +25,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
-from socratic.agreement.result import write_agreement
+from socratic.agreement.result import Agreement
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
+from socratic.jsonl import write_json_checked
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, Scores, summary_score
 
@@ -335,5 +336,5 @@ def run(config: AgreementConfig) -> dict[str, Any]:
         cache.close()
     config.out.mkdir(parents=True, exist_ok=True)
     result["figures"] = [path.name for path in write_figures(result, config.out)]
-    write_agreement(config.out / "agreement.json", result)
+    write_json_checked(config.out / "agreement.json", Agreement, result)
     return result

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.jsonl import read_json_model, write_json
+from socratic.jsonl import read_json_model
 
 
 class _Open(BaseModel):
@@ -65,9 +65,3 @@ class Agreement(_Open):
     @classmethod
     def read(cls, path: str | Path) -> Agreement:
         return read_json_model(path, cls)
-
-
-def write_agreement(path: str | Path, result: dict[str, Any]) -> Path:
-    """Check `result` against the schema, then write it as it is (atomically)."""
-    Agreement.model_validate(result)
-    return write_json(path, result)

@@ -6,21 +6,36 @@ openai:MODEL[@BASE_URL], llamacpp:FILE.gguf, fake[:REPLY]).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from socratic.backends.base import (
     Backend,
     BackendError,
     FakeBackend,
     GenerationOptions,
+    count_tokens,
     cut_at_turn_end,
     stream_until_turn_end,
     turn_has_ended,
 )
 from socratic.specs import parse_model_spec
 
-__all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "cut_at_turn_end", "load_backend",
+__all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "count_tokens", "cut_at_turn_end", "load_backend", "local_model_dir",
            "stream_until_turn_end", "turn_has_ended"]
 
 _LOADED: dict[str, Backend] = {}
+
+def local_model_dir(spec: str) -> Path | None:
+    """The transformers folder behind `embedded` (converted once) or `hf:PATH`; None for other specs.
+
+    The one answer to "which folder is this model" for training, export and the transformers backend."""
+    kind, arg = parse_model_spec(spec)
+    if kind == "embedded":
+        from socratic.backends.embedded import embedded_model_dir
+
+        return embedded_model_dir()
+    return Path(arg).expanduser() if kind == "hf" else None
+
 
 def load_backend(spec: str) -> Backend:
     """The backend named by `spec`, loaded once per process."""
@@ -29,15 +44,10 @@ def load_backend(spec: str) -> Backend:
     kind, arg = parse_model_spec(spec)
     if kind == "fake":
         backend: Backend = FakeBackend([arg or "What do you think the first step is?"], spec=spec)
-    elif kind == "embedded":
-        from socratic.backends.embedded import embedded_model_dir
+    elif kind in ("embedded", "hf"):
         from socratic.backends.transformers_backend import TransformersBackend
 
-        backend = TransformersBackend(embedded_model_dir(), spec=spec)
-    elif kind == "hf":
-        from socratic.backends.transformers_backend import TransformersBackend
-
-        backend = TransformersBackend(arg, spec=spec)
+        backend = TransformersBackend(local_model_dir(spec), spec=spec)
     elif kind == "openai":
         from socratic.backends.openai_backend import OpenAIBackend
 

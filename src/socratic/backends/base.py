@@ -161,3 +161,19 @@ def _words(text: str) -> Iterator[str]:
     parts = text.split(" ")
     for i, part in enumerate(parts):
         yield part if i == 0 else " " + part
+
+
+def count_tokens(backend: Backend, text: str) -> int | None:
+    """Token count of `text` by the backend's own tokenizer; None when it exposes none (an API model).
+
+    The one definition: serving reports it as usage, generation as its reply-tokens rate."""
+    counter = getattr(backend, "count_tokens", None)
+    if callable(counter):
+        return counter(text)
+    tokenizer = getattr(backend, "tokenizer", None)
+    if tokenizer is not None and hasattr(tokenizer, "encode"):
+        try:
+            return len(tokenizer.encode(text, add_special_tokens=False))
+        except TypeError:
+            return len(tokenizer.encode(text))
+    return None

@@ -1,4 +1,4 @@
-"""`socratic run CONFIG.yaml`: the whole method, stage by stage, into one run folder (see socratic.pipeline.config)."""
+"""`socratic run CONFIG.yaml`: the whole method, stage by stage, into one run folder (see socratic.pipeline)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
         out: Path = opt.out_option("Run folder (default runs/<name>)."),
     ) -> None:
         """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
-        from socratic.pipeline import config as pipeline
+        from socratic import pipeline
 
         settings = pipeline.load(config, {"out": out})
         pipeline.run(settings, force=force or [], dry_run=dry_run)

@@ -30,9 +30,9 @@ from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
 from socratic.evaluate.changes import summarize_changes
-from socratic.evaluate.result import Evaluation, write_evaluation
+from socratic.evaluate.result import Evaluation
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
-from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
+from socratic.jsonl import JsonlAppender, read_jsonl, write_json_checked, write_jsonl
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
 from socratic.render import load_system_prompt, render_messages
@@ -341,7 +341,7 @@ def run(config: EvaluateConfig) -> Path:
         "changes": reply_changes(replies, models),
         "paper_anchors": PAPER_ANCHORS,
     }
-    path = write_evaluation(config.out / "evaluation.json", evaluation)
+    path = write_json_checked(config.out / "evaluation.json", Evaluation, evaluation)
     _print_table(Evaluation.model_validate(evaluation))
     return path
 

@@ -15,8 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.evaluate.stats import Estimate
-from socratic.jsonl import read_json_model, write_json
+from socratic.evaluate.stats import Estimate, PairedTest
+from socratic.jsonl import read_json_model
 
 
 class _Open(BaseModel):
@@ -48,20 +48,16 @@ class Cell(_Open):
     criteria: dict[str, Estimate] = Field(default_factory=dict)
 
 
-class Paired(_Open):
-    """Paired bootstrap of `model` minus `baseline` on the items both have."""
+class Paired(PairedTest):
+    """Paired bootstrap of `model` minus `baseline` on the items both have (stats.PairedTest + names)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
 
     judge: str
     dataset: str
     model: str
     baseline: str
     formula: str
-    diff: float | None
-    low: float | None
-    high: float | None
-    p_value: float | None
-    n: int
-    confidence: float = 0.95
 
 
 class Evaluation(_Open):
@@ -87,9 +83,3 @@ class Evaluation(_Open):
     @classmethod
     def read(cls, path: str | Path) -> Evaluation:
         return read_json_model(path, cls)
-
-
-def write_evaluation(path: str | Path, result: dict[str, Any]) -> Path:
-    """Check `result` against the schema, then write it as it is (atomically)."""
-    Evaluation.model_validate(result)
-    return write_json(path, result)

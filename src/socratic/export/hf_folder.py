@@ -31,6 +31,7 @@ from jinja2 import Environment, StrictUndefined
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from socratic.agreement.result import Agreement
+from socratic.backends import local_model_dir
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
 from socratic.jsonl import write_json
@@ -74,9 +75,7 @@ class ExportConfig(BaseModel):
 def resolve_model(spec: str) -> tuple[Path, str]:
     """(model folder, base model label) for `embedded`, `hf:DIR` or a plain folder path."""
     if spec == "embedded":
-        from socratic.backends.embedded import embedded_model_dir
-
-        return embedded_model_dir(), EMBEDDED_BASE
+        return local_model_dir(spec), EMBEDDED_BASE
     folder = hf_path(spec) or Path(spec).expanduser()
     if not folder.is_dir():
         raise SocraticError(f"{folder}: model folder not found (expected embedded, hf:DIR or DIR)")

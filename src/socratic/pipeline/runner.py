@@ -1,6 +1,6 @@
 """Run a list of stages in a folder, skipping those whose config and inputs are unchanged.
 
-Used by `socratic run` (socratic.pipeline.config). Each stage leaves `ROOT/.stages/<name>.json`, a manifest
+Used by `socratic run` (socratic.pipeline.stages). Each stage leaves `ROOT/.stages/<name>.json`, a manifest
 written LAST with: the hash of the stage's config, the fingerprints (sha256) of its input and
 output files, its wall time and peak RSS. A stage runs when
     - it is forced (`--force NAME`, or `--force KIND` for all `KIND:*` stages);

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
+from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import ConfigError, SocraticError
@@ -48,10 +48,22 @@ OUTPUT_SETTINGS = ("dataset", "split", "dedupe", "model", "k", "temperature", "t
 DEFAULT_BATCH_DIALOGUES = 4
 
 
-class GenerateConfig(BaseModel):
-    """Settings of `socratic generate`."""
+class Sampling(BaseModel):
+    """How candidates are drawn: shared by `socratic generate`, `socratic preferences` and the pipeline."""
 
     model_config = ConfigDict(extra="forbid")
+
+    k: int = Field(default=5, ge=1, le=64)
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
+    max_new_tokens: int = Field(default=128, ge=1, le=8192)
+    # Dialogues per model call (each contributes k sequences); see the module docstring for why
+    # batches are fixed slices, and DEFAULT_BATCH_DIALOGUES for the default.
+    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
+
+
+class GenerateConfig(Sampling):
+    """Settings of `socratic generate`."""
 
     dataset: str = Field(min_length=1, description="mathdial | debugging | tutorchat | mathdial-raw | "
                                                     "debugging-raw | path to a .jsonl of Dialogues")
@@ -60,16 +72,9 @@ class GenerateConfig(BaseModel):
     # test conversations would inflate every evaluation.
     dedupe: bool = True
     model: str = "embedded"
-    k: int = Field(default=5, ge=1, le=64)
     limit: int | None = Field(default=None, ge=1)
     out: Path
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
-    max_new_tokens: int = Field(default=128, ge=1, le=8192)
     seed: int = 0
-    # Dialogues per model call (each contributes k sequences); see the module docstring for why
-    # batches are fixed slices, and DEFAULT_BATCH_DIALOGUES for the default.
-    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
     system_prompt: Path | None = None
     no_cache: bool = False
     overwrite: bool = False
@@ -175,14 +180,6 @@ def run(config: GenerateConfig) -> Path:
     return config.out
 
 
-def count_tokens(backend: Any, text: str) -> int:
-    """Tokens of a reply by the backend's own tokenizer when it has one, else whitespace words."""
-    tokenizer = getattr(backend, "tokenizer", None)
-    if tokenizer is not None and text:
-        return len(tokenizer(text, add_special_tokens=False)["input_ids"])
-    return len(text.split())
-
-
 def _run_batch(batch, config, system_prompt, backend, cache, done, appender, stats) -> None:
     conversations = [render_messages(d, system_prompt) for d in batch]
     seed = batch_seed(config.seed, conversations)
@@ -204,7 +201,8 @@ def _run_batch(batch, config, system_prompt, backend, cache, done, appender, sta
                                            "top_p": config.top_p, "max_new_tokens": config.max_new_tokens}))
             have.add(index)
             stats["written"] += 1
-            stats["reply_tokens"] += count_tokens(backend, reply)
+            tokens = count_tokens(backend, reply)
+            stats["reply_tokens"] += tokens if tokens is not None else len(reply.split())
 
 
 def load_candidates(path: str | Path) -> list[Candidate]:

@@ -15,41 +15,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from socratic.preference import generate, pairs
-from socratic.preference.generate import DEFAULT_BATCH_DIALOGUES
 from socratic.progress import console
 from socratic.scores import Formula
 
 
-class PreferencesConfig(BaseModel):
-    """Settings of `socratic preferences`: those of generate, judge and pairs together."""
+class PreferencesConfig(generate.GenerateConfig, pairs.PairSettings):
+    """Settings of `socratic preferences`: generate's (out is a folder here), the judge's and the pairs'.
 
-    model_config = ConfigDict(extra="forbid")
+    Flat, as on the command line; the judge's own settings are prefixed (`judge_max_tries` is
+    `socratic judge --max-tries`) because `max_tries` alone would not say of what."""
 
-    dataset: str = Field(min_length=1)
-    split: str = "train"
-    dedupe: bool = True
-    limit: int | None = Field(default=None, ge=1)
-    model: str = "embedded"
-    k: int = Field(default=5, ge=1, le=64)
     judge: str = "rubric"
-    out: Path
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
-    max_new_tokens: int = Field(default=128, ge=1, le=8192)
-    seed: int = 0
-    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
-    system_prompt: Path | None = None
     judge_concurrency: int = Field(default=4, ge=1, le=64)
     judge_max_tries: int = Field(default=3, ge=1, le=20)
-    strategy: pairs.Strategy = "best-worst"
-    min_chosen_score: float = Field(default=0.5, ge=0.0, le=1.0)
-    min_margin: float = Field(default=0.05, ge=0.0, le=1.0)
     formula: Formula = "uniform"
-    no_cache: bool = False
-    overwrite: bool = False
 
     def generate_config(self) -> generate.GenerateConfig:
         fields = generate.GenerateConfig.model_fields.keys() - {"out"}
@@ -58,9 +40,8 @@ class PreferencesConfig(BaseModel):
 
     def pairs_config(self) -> pairs.PairsConfig:
         return pairs.PairsConfig(judgments=self.out / "judgments.jsonl", out=self.out / "pairs.jsonl",
-                                 strategy=self.strategy, min_chosen_score=self.min_chosen_score,
-                                 min_margin=self.min_margin, formula=self.formula,
-                                 system_prompt=self.system_prompt)
+                                 formula=self.formula, system_prompt=self.system_prompt,
+                                 **{f: getattr(self, f) for f in pairs.PairSettings.model_fields})
 
 
 def judge_candidates(config: PreferencesConfig) -> Path:

@@ -48,18 +48,23 @@ REASONS = ("judge_failed", "too_few_candidates", "chosen_too_low", "margin_too_s
 EPS = 1e-9
 
 
-class PairsConfig(BaseModel):
-    """Settings of `socratic pairs`."""
+class PairSettings(BaseModel):
+    """How pairs are chosen: shared by `socratic pairs`, `socratic preferences` and the pipeline."""
 
     model_config = ConfigDict(extra="forbid")
 
-    judgments: Path
-    out: Path
     strategy: Strategy = "best-worst"
     # Defaults: the chosen reply must be at least middling, and better by one rubric step or more
     # (a step is 0.0625 under `uniform`, 0.05 under `reference`).
     min_chosen_score: float = Field(default=0.5, ge=0.0, le=1.0)
     min_margin: float = Field(default=0.05, ge=0.0, le=1.0)
+
+
+class PairsConfig(PairSettings):
+    """Settings of `socratic pairs`."""
+
+    judgments: Path
+    out: Path
     formula: Formula = "uniform"
     system_prompt: Path | None = None
 

@@ -28,10 +28,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from socratic.backends import Backend, GenerationOptions
+from socratic.backends import Backend, GenerationOptions, count_tokens
 from socratic.render import Message, load_system_prompt, system_message
 from socratic.serve.batcher import StreamBatcher, can_batch
-from socratic.serve.runner import Busy, Generation, Limiter, StopScanner, count_tokens
+from socratic.serve.runner import Busy, Generation, Limiter, StopScanner
 from socratic.serve.schemas import (
     ChatCompletion,
     ChatCompletionChunk,

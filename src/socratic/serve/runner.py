@@ -144,17 +144,3 @@ class Generation:
                 yield value
         finally:
             self.cancel.set()
-
-
-def count_tokens(backend: Backend, text: str) -> int | None:
-    """Token count of `text` with the backend's tokenizer, when it exposes one."""
-    counter = getattr(backend, "count_tokens", None)
-    if callable(counter):
-        return counter(text)
-    tokenizer = getattr(backend, "tokenizer", None)
-    if tokenizer is not None and hasattr(tokenizer, "encode"):
-        try:
-            return len(tokenizer.encode(text, add_special_tokens=False))
-        except TypeError:
-            return len(tokenizer.encode(text))
-    return None

@@ -109,14 +109,13 @@ class TrainConfig(BaseModel):
 
 def resolve_model_dir(spec: str) -> Path:
     """The local transformers folder a spec names (`embedded` or `hf:PATH`)."""
-    kind, arg = parse_model_spec(spec)
-    if kind == "embedded":
-        from socratic.backends.embedded import embedded_model_dir
+    from socratic.backends import local_model_dir
 
-        return embedded_model_dir()
-    if kind != "hf":
+    path = local_model_dir(spec)
+    if path is None:
         raise SocraticError(f"cannot train {spec!r}: training needs local weights (embedded or hf:PATH)")
-    path = Path(arg).expanduser()
+    if spec == "embedded":
+        return path
     if (path / "adapter_config.json").exists() and not (path / "config.json").exists():
         raise SocraticError(f"{path} is an adapter; train from a full model folder (a finished "
                             "`socratic train` output folder holds one)")

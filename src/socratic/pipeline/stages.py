@@ -1,0 +1,197 @@
+"""`socratic run CONFIG.yaml`: the whole method in one command, into one run folder.
+
+    socratic run configs/quickstart.yaml              # run (or resume, or skip what is done)
+    socratic run configs/quickstart.yaml --dry-run    # print which stages would run and why
+    socratic run configs/quickstart.yaml --force train:mathdial --force report
+
+Stages, in order (X = each training dataset; one tuned model per training dataset, as in the paper):
+    generate:X  k sampled candidates per training dialogue     RUN/prefs/X/candidates.jsonl
+    judge:X     the training judge scores every candidate       RUN/prefs/X/judgments.jsonl
+    pairs:X     best vs worst candidate -> DPO pairs            RUN/prefs/X/pairs.jsonl + README.md
+    train:X     DPO (LoRA) on those pairs                       RUN/models/X/ (hf:RUN/models/X loads it)
+    evaluate    base, every tuned model and the reference models on every test set, by the
+                evaluation judges: the cross table (trained on X, tested on Y)   RUN/eval/
+    agreement   the evaluation judges against human labels (only when `labels` is set)   RUN/agreement/
+    report      RUN/report.html (self-contained) and RUN/report.md
+The run folder also keeps config.resolved.yaml and timings.json (wall time and peak RSS per stage).
+Skipping and resuming are `socratic.pipeline.runner`'s: a stage re-runs only when its config or its
+inputs changed, or when forced.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import yaml
+
+from socratic.cache import content_key
+from socratic.errors import SocraticError
+from socratic.jsonl import write_text
+from socratic.pipeline.config import PipelineConfig, slug
+from socratic.pipeline.runner import Decision, Runner, Stage
+from socratic.progress import console
+from socratic.render import load_system_prompt
+
+# ------------------------------------------------------------------------------------- the stages
+
+def _prompt_hash(config: PipelineConfig) -> str:
+    return content_key(load_system_prompt(config.system_prompt))[:16]
+
+
+def model_specs(config: PipelineConfig) -> dict[str, str]:
+    """Evaluation models: the base, one tuned model per training dataset, then reference models."""
+    root = config.run_dir
+    models = {"base": config.model}
+    models.update({f"tuned-{slug(s.source)}": f"hf:{root / 'models' / slug(s.source)}" for s in config.datasets.train})
+    models.update(config.reference_models)
+    return models
+
+
+def build_stages(config: PipelineConfig) -> list[Stage]:
+    from socratic.evaluate import evaluation as evaluate
+    from socratic.preference import generate, pairs
+    from socratic.report import build_report
+    from socratic.train import dpo as train
+
+    root, prompt = config.run_dir, _prompt_hash(config)
+    stages: list[Stage] = []
+    model_dirs = []
+    for part in config.datasets.train:
+        name, prefs = slug(part.source), root / "prefs" / slug(part.source)
+        candidates, judgments, pair_file, model_dir = (prefs / "candidates.jsonl", prefs / "judgments.jsonl",
+                                                       prefs / "pairs.jsonl", root / "models" / slug(part.source))
+        model_dirs.append(model_dir)
+        gen = generate.GenerateConfig(dataset=part.source, split=part.split, limit=part.limit, model=config.model,
+                                      out=candidates, seed=config.seed, system_prompt=config.system_prompt,
+                                      **config.generate.model_dump())
+        stages.append(Stage(
+            f"generate:{name}", {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache"}),
+                                 "system_prompt_sha": prompt},
+            lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
+            outputs=[candidates]))
+        stages.append(Stage(
+            f"judge:{name}", {"judge": config.judge, "max_tries": config.judge_max_tries},
+            lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
+            inputs=[candidates], outputs=[judgments], upstream=[f"generate:{name}"]))
+        pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
+                                        system_prompt=config.system_prompt, **config.pairs.model_dump())
+        stages.append(Stage(
+            f"pairs:{name}", {**pair_config.model_dump(mode="json", exclude={"judgments", "out", "system_prompt"}),
+                              "system_prompt_sha": prompt},
+            lambda fresh, p=pair_config: pairs.run(p),
+            inputs=[judgments], outputs=[pair_file], upstream=[f"judge:{name}"]))
+        train_config = train.TrainConfig(pairs=pair_file, out=model_dir, model=config.model, seed=config.seed,
+                                         **config.training)
+        stages.append(Stage(
+            f"train:{name}", train_config.model_dump(mode="json", exclude={"pairs", "out", "resume"}),
+            lambda fresh, t=train_config, n=name: _train(t, n, fresh),
+            inputs=[pair_file], outputs=[model_dir / "train_summary.json"], upstream=[f"pairs:{name}"]))
+
+    eval_config = evaluate.EvaluateConfig(
+        models=model_specs(config), datasets=[t.source for t in config.datasets.test],
+        splits={t.source: t.split for t in config.datasets.test},
+        limits={t.source: t.limit for t in config.datasets.test if t.limit},
+        limit=None, judges=config.evaluation.judges, training_judge=config.judge,
+        trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
+        out=root / "eval", formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
+        max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
+        n_resamples=config.evaluation.n_resamples)
+    stages.append(Stage(
+        # batch_size changes how replies are computed, not what they are: not part of the hash.
+        "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size"}),
+                     "system_prompt_sha": prompt},
+        lambda fresh: _evaluate(eval_config, fresh),
+        inputs=model_dirs, outputs=[root / "eval" / "evaluation.json"],
+        upstream=[f"train:{slug(s.source)}" for s in config.datasets.train]))
+
+    report_inputs = [root / "eval" / "evaluation.json", root / "eval" / "replies.jsonl"]
+    report_inputs += [d / "metrics.jsonl" for d in model_dirs]
+    if config.labels is not None:
+        from socratic.agreement import measure as agreement
+
+        judges = list(dict.fromkeys([*config.evaluation.judges, config.judge]))
+        agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / "agreement",
+                                                     formula=config.formula, seed=config.seed)
+        stages.append(Stage("agreement", agreement_config.model_dump(mode="json", exclude={"out", "no_cache"}),
+                            lambda fresh: agreement.run(agreement_config), inputs=[config.labels],
+                            outputs=[root / "agreement" / "agreement.json"]))
+        report_inputs.append(root / "agreement" / "agreement.json")
+    stages.append(Stage(
+        "report", {"examples": config.report_examples, "name": config.name, "judge": config.judge},
+        lambda fresh: build_report(root, title=f"socratic run: {config.name}", examples_per_dataset=config.report_examples),
+        inputs=report_inputs, outputs=[root / "report.html", root / "report.md"],
+        upstream=["evaluate", "agreement"]))
+    return stages
+
+
+def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
+    from socratic.judge import stage
+
+    # Judgments are cached as they arrive, so an interrupted stage resumes at no cost.
+    settings = stage.JudgeConfig(input=candidates, output=judgments, judge=config.judge,
+                                 max_tries=config.judge_max_tries, concurrency=config.judge_concurrency,
+                                 formula=config.formula)
+    stage.print_summary(stage.run(settings), config.judge, config.formula, console)
+
+
+def _train(train_config, name: str, fresh: bool) -> None:
+    from socratic.jsonl import read_jsonl
+    from socratic.records import PairRecord
+
+    if not read_jsonl(train_config.pairs, PairRecord):
+        raise SocraticError(f"{train_config.pairs}: no preference pairs for {name} (every dialogue was dropped; "
+                            "see the README.md next to it). Use more training dialogues, a larger k, or a lower "
+                            "pairs.min_chosen_score / pairs.min_margin")
+    from socratic.train import dpo as train
+
+    if fresh:
+        # Only this stage's own folder, and only when it must be redone (forced, or config/input changed).
+        shutil.rmtree(train_config.out, ignore_errors=True)
+    elif train.is_finished(train_config.out):
+        return  # interrupted after training finished but before the stage's manifest was written
+
+    train.run(train_config.model_copy(update={"resume": not fresh}))
+
+
+def _evaluate(eval_config, fresh: bool) -> None:
+    from socratic.evaluate import evaluation as evaluate
+
+    # Always incremental, fresh or not: replies are keyed by the model folder's version and the
+    # settings, judgments by reply text, so only what a change touched is produced again.
+    evaluate.run(eval_config)
+
+
+# ------------------------------------------------------------------------------------- run
+
+def print_plan(decisions: list[Decision]) -> None:
+    from rich.table import Table
+
+    table = Table(title="plan")
+    table.add_column("stage")
+    table.add_column("action")
+    table.add_column("why")
+    for d in decisions:
+        action = ("[yellow]resume[/]" if not d.fresh else "[green]run[/]") if d.run else "[dim]skip[/]"
+        table.add_row(d.stage, action, d.reason)
+    console.print(table)
+
+
+def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_run: bool = False) -> Path:
+    """Run (or plan) the pipeline; returns the report path."""
+    root = config.run_dir
+    runner = Runner(root, build_stages(config), force)
+    decisions = runner.plan()
+    print_plan(decisions)
+    report = root / "report.html"
+    if dry_run:
+        console.print(f"dry run: nothing was run. Run folder: {root}")
+        return report
+    root.mkdir(parents=True, exist_ok=True)
+    resolved = config.model_dump(mode="json")
+    resolved["out"] = str(root)
+    write_text(root / "config.resolved.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    record = runner.execute(root / "timings.json")
+    console.print(f"total {record['total_wall_s']:.0f} s; timings in {root / 'timings.json'}")
+    console.print(f"[bold]report:[/] {report}  (and {root / 'report.md'})")
+    return report
