@@ -165,12 +165,12 @@ def _quantize_here(source: str, out: str, qtype: str, threads: int) -> int:
 
 # How close a GGUF must stay to its source model (the transformers folder, fp32) on VERIFY_TEXTS: the
 # share of positions whose most likely next token is the same, and the mean KL divergence
-# KL(source || GGUF) in nats per position. Measured on the embedded SmolLM2-135M (bench/RESULTS.md,
-# "GGUF verification"): f16 agrees 1.00 / KL 0.0000, q8_0 0.99 / 0.0010, q4_k_m 0.93 / 0.047; the
-# limits leave a wide margin above those and still fail a file with wrong weights or a wrong
-# tokenizer by far (a GGUF of another model agrees ~0.05 and its KL is several nats).
-TOLERANCES = {"f32": (0.98, 0.005), "f16": (0.98, 0.005), "bf16": (0.95, 0.02), "q8_0": (0.95, 0.02)}
-LOW_BIT_TOLERANCE = (0.80, 0.25)  # k-quants and 4/5/6-bit types
+# KL(source || GGUF) in nats per position. Measured on the embedded SmolLM2-135M, 251 positions, AMD
+# EPYC (AVX-512), portable llama.cpp build: f16 agrees 1.000 / KL 0.0000, q8_0 0.964 / 0.0043,
+# q4_k_m 0.861 / 0.060. The limits leave ~4-5x the KL and 5-15 points of agreement for other CPUs
+# and models; a file with scrambled weights (tests/test_export.py) agrees < 0.1 with a KL of nats.
+TOLERANCES = {"f32": (0.97, 0.005), "f16": (0.97, 0.005), "bf16": (0.95, 0.02), "q8_0": (0.90, 0.02)}
+LOW_BIT_TOLERANCE = (0.75, 0.25)  # k-quants and the 4/5/6-bit types
 # Texts scored by both models: a tutoring turn in the chat format (placeholders filled by `verify`) and
 # plain prose, so the chat template's special tokens and ordinary text are both covered.
 VERIFY_REPLY = "Good start. What could you do to both sides to find x?"
