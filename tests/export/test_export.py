@@ -1,12 +1,15 @@
 """Tests of `socratic export`: Modelfile and model card (pure), the model folder, and real GGUF exports.
 
-The slow tests convert the embedded model with llama.cpp's own converter and quantizer, load each
-GGUF back with llama-cpp-python and check the tutor answers and stops at the end of its turn.
+The slow tests convert the embedded model with llama.cpp's own converter and quantizer, and check
+each GGUF against the model it came from (tokenization, end-of-sequence token, next-token
+distributions); a GGUF with scrambled weights must fail, and a crash in llama.cpp must become a
+clear error.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -137,8 +140,10 @@ def test_model_card_renders_training_evaluation_agreement_and_gguf():
         train_summary={"steps": 32, "train_loss": 0.61, "warnings": []},
         evaluation=evaluation_rows(Evaluation.model_validate(EVALUATION)),
         agreement=agreement_rows(Agreement.model_validate(AGREEMENT)),
-        verification=[{"file": "tutor-q8_0.gguf", "stopped_at_end_of_turn": True, "tokens_per_second": 80.5,
-                       "reply": "What is 8 | 2?\nThink."}],
+        verification=[{"file": "tutor-q8_0.gguf", "ok": True, "top1_agreement": 0.99, "mean_kl_nats": 0.001,
+                       "stopped_at_end_of_turn": False, "tokens_per_second": 80.5,
+                       "reply": "What is 8 | 2?\nThink."},
+                      {"file": "tutor-q2_k.gguf", "ok": False, "error": "tutor-q2_k.gguf: crashed (SIGSEGV)"}],
         llama_cpp_version="0.3.36", system_prompt="Ask questions.")
     assert card.startswith("---\nbase_model: HuggingFaceTB/SmolLM2-135M-Instruct\n")
     assert "Fine-tuned from **HuggingFaceTB/SmolLM2-135M-Instruct** with DPO" in card
@@ -146,7 +151,8 @@ def test_model_card_renders_training_evaluation_agreement_and_gguf():
     assert "| tuned-mathdial | mathdial | rubric | 19 | 0.600 | 0.520 – 0.680 |" in card
     assert "> The judge that ranked the training pairs" in card
     assert "| rubric | 50 | 0.612 | 0.410 – 0.770 | 0.110 |" in card
-    assert "| `tutor-q8_0.gguf` | yes | 80.5 | What is 8 \\| 2? Think. |" in card
+    assert "| `tutor-q8_0.gguf` | yes | 0.99 | 0.001 | no | 80.5 | What is 8 \\| 2? Think. |" in card
+    assert "| `tutor-q2_k.gguf` | no | – | – | no | – | tutor-q2_k.gguf: crashed (SIGSEGV) |" in card
     assert "ollama create tutor -f Modelfile" in card
     assert "## Intended use" in card and "## Limitations" in card and "Ask questions." in card
 
@@ -166,42 +172,102 @@ def test_export_refuses_to_overwrite_its_source():
 
 
 # ---- real GGUF exports (llama.cpp) -------------------------------------------------------------
+# llama.cpp itself only ever runs in child processes here (the CLI, socratic.export.gguf.verify).
 
-def _check_gguf_answers(path: Path) -> None:
-    from llama_cpp import Llama
-
+def _check_gguf_matches_its_source(path: Path, source: Path, qtype: str) -> dict:
+    from socratic.export import gguf as export_gguf
     from socratic.export.hf_folder import CHECK_DIALOGUE
     from socratic.render import render_messages
 
-    llm = Llama(model_path=str(path), n_ctx=1024, n_threads=2, verbose=False)
-    result = llm.create_chat_completion(messages=render_messages(CHECK_DIALOGUE), max_tokens=256, temperature=0)
-    reply = result["choices"][0]["message"]["content"]
-    assert reply.strip() and result["choices"][0]["finish_reason"] == "stop"
-    assert "<|im_end|>" not in reply and "<|im_start|>" not in reply
+    check = export_gguf.verify(path, source, render_messages(CHECK_DIALOGUE), qtype, max_tokens=32)
+    assert check["ok"], check["problems"]
+    assert check["tokens_match"] and check["end_of_turn_token"] == "<|im_end|>" and check["reply"].strip()
+    return check
 
 
-@pytest.mark.slow
-def test_export_embedded_to_gguf_and_ollama_via_the_cli(tmp_path):
-    out = tmp_path / "socratic-tutor"
+@pytest.fixture(scope="module")
+def cli_export(tmp_path_factory):
+    out = tmp_path_factory.mktemp("export") / "socratic-tutor"
     cli = Path(sys.executable).with_name("socratic")
     started = time.perf_counter()
     done = subprocess.run([str(cli), "export", "--model", "embedded", "-o", str(out), "--gguf", "q8_0,q4_k_m",
                            "--ollama", "socratic-tutor"], capture_output=True, text=True, timeout=900, check=False)
-    seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr[-2000:]
+    print(f"export took {time.perf_counter() - started:.0f}s")
+    return out
+
+
+@pytest.mark.slow
+def test_export_embedded_to_gguf_and_ollama_via_the_cli(cli_export):
+    out = cli_export
     report = json.loads((out / "export_report.json").read_text())
-    print(f"export took {seconds:.0f}s; timings {report['timings']}; "
-          f"tok/s {[(c['file'], c['tokens_per_second']) for c in report['verification']]}")
+    print(f"timings {report['timings']}; " + "; ".join(
+        f"{c['file']}: top-1 {c['top1_agreement']}, KL {c['mean_kl_nats']}, {c['tokens_per_second']} tok/s"
+        for c in report["verification"]))
     assert report["ok"] and [g["type"] for g in report["gguf"]] == ["q8_0", "q4_k_m"]
     sizes = {g["type"]: g["bytes"] for g in report["gguf"]}
     assert sizes["q4_k_m"] < sizes["q8_0"] < (out / "model.safetensors").stat().st_size
-    assert all(c["stopped_at_end_of_turn"] and c["end_of_turn_token"] == "<|im_end|>"
-               for c in report["verification"])
+    for check in report["verification"]:
+        assert check["ok"] and check["tokens_match"] and check["end_of_turn_token"] == "<|im_end|>"
+        assert check["positions"] > 50 and check["reply"].strip()  # the reply is reported, not judged
+    q8, q4 = report["verification"]
+    assert q8["top1_agreement"] >= q4["top1_agreement"] and q8["mean_kl_nats"] < q4["mean_kl_nats"]
     assert not list((out / "gguf").glob(".*")), "intermediate files left behind"
     modelfile = (out / "Modelfile").read_text()
     assert "FROM ./gguf/socratic-tutor-q8_0.gguf" in modelfile and "TEMPLATE" in modelfile
     assert 'PARAMETER stop "<|im_end|>"' in modelfile and 'SYSTEM """You are a Socratic tutor.' in modelfile
-    _check_gguf_answers(out / "gguf" / "socratic-tutor-q4_k_m.gguf")
+    assert "| `socratic-tutor-q4_k_m.gguf` | yes |" in (out / "README.md").read_text()
+
+
+@pytest.mark.slow
+def test_verification_fails_a_gguf_that_does_not_match_its_source(cli_export, tmp_path):
+    """A broken export (weights that are not the source's) must fail, by far, not at the margin."""
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    from socratic.export import gguf as export_gguf
+    from socratic.export.hf_folder import CHECK_DIALOGUE
+    from socratic.render import render_messages
+
+    other = tmp_path / "other"
+    shutil.copytree(embedded_model_dir(), other)
+    weights = load_file(other / "model.safetensors")
+    generator = torch.Generator().manual_seed(0)
+    for name, tensor in weights.items():  # the same model with its layers' weights scrambled
+        if "layers." in name and tensor.ndim == 2:
+            weights[name] = tensor.flatten()[torch.randperm(tensor.numel(), generator=generator)].view_as(tensor)
+    save_file(weights, other / "model.safetensors", metadata={"format": "pt"})
+    check = export_gguf.verify(cli_export / "gguf" / "socratic-tutor-q8_0.gguf", other,
+                               render_messages(CHECK_DIALOGUE), "q8_0", max_tokens=8)
+    assert not check["ok"] and check["tokens_match"]
+    assert check["top1_agreement"] < 0.5 and check["mean_kl_nats"] > 0.5, check
+    assert "next-token agreement" in check["problems"][0]
+
+
+@pytest.mark.slow
+def test_a_crash_in_llama_cpp_during_verification_is_a_clear_error(tmp_path):
+    """A segfault in llama.cpp's native code (here: a SIGSEGV raised in its place) ends the export with
+    a one-line error naming the file and what to do, exit 2, the GGUF and the report kept."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    # Only the verification child (`python -m socratic.export.gguf verify ...`) gets a Llama that segfaults.
+    (hook / "sitecustomize.py").write_text(
+        "import os, signal, sys\n"
+        "if sys.argv[:2] == ['-m', 'verify']:\n"
+        "    import llama_cpp\n"
+        "    llama_cpp.Llama = lambda *args, **kwargs: os.kill(os.getpid(), signal.SIGSEGV)\n")
+    out = tmp_path / "crash"
+    cli = Path(sys.executable).with_name("socratic")
+    done = subprocess.run([str(cli), "export", "--model", "embedded", "-o", str(out), "--gguf", "q8_0"],
+                          capture_output=True, text=True, timeout=600, check=False,
+                          env={**os.environ, "PYTHONPATH": str(hook)})
+    assert done.returncode == 2, done.stderr[-2000:]
+    last = done.stderr.strip().splitlines()[-1]
+    assert "crash-q8_0.gguf" in last and "crashed (SIGSEGV)" in last and "install-llamacpp.sh" in last, last
+    assert "Traceback" not in done.stderr
+    report = json.loads((out / "export_report.json").read_text())
+    assert not report["ok"] and "SIGSEGV" in report["verification"][0]["error"]
+    assert (out / "gguf" / "crash-q8_0.gguf").stat().st_size > 0
 
 
 @pytest.mark.slow
@@ -219,4 +285,4 @@ def test_export_of_a_trained_run_folder_puts_its_results_in_the_card(tmp_path):
     assert "| tuned-mathdial | mathdial | rubric | 19 | 0.600 |" in card and "| rubric | 50 | 0.612 |" in card
     assert "| `export-q8_0.gguf` | yes |" in card
     assert (out / "train_summary.json").exists()
-    _check_gguf_answers(out / "gguf" / "export-q8_0.gguf")
+    _check_gguf_matches_its_source(out / "gguf" / "export-q8_0.gguf", out, "q8_0")

@@ -8,6 +8,7 @@ adapter weights changed, resume continuing from the checkpoint, the merged model
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -122,6 +123,30 @@ def test_loss_and_dpo_metrics_are_logged(lora_run):
     assert isinstance(json.loads((out / "warnings.json").read_text()), list)
     saved = json.loads((out / "train_config.json").read_text())
     assert saved["beta"] == 0.1 and saved["lora"] is True
+
+
+def test_reference_log_probs_are_computed_in_the_step_under_bf16(tmp_path):
+    from socratic.train.dpo import TrainConfig, reference_in_step
+
+    cfg = TrainConfig(pairs=tmp_path / "p.jsonl", out=tmp_path / "o")
+    assert reference_in_step(cfg, bf16=True) and not reference_in_step(cfg, bf16=False)
+    forced = cfg.model_copy(update={"precompute_ref_log_probs": True})
+    assert not reference_in_step(forced, bf16=True)
+    assert reference_in_step(cfg.model_copy(update={"precompute_ref_log_probs": False}), bf16=False)
+
+
+def test_step_one_is_ln2_under_forced_bf16_autocast(workdir):
+    """Policy == reference at step 1, so the DPO loss is ln 2 and every reward 0, with bf16 autocast on."""
+    from socratic.train import dpo as train
+    from socratic.train.monitor import read_metrics
+
+    out = train.run(config(workdir, "bf16", bf16=True, max_steps=1, save_steps=10))
+    first = next(r for r in read_metrics(out / "metrics.jsonl") if "loss" in r)
+    assert first["loss"] == pytest.approx(math.log(2), abs=1e-4)
+    assert first["rewards/chosen"] == pytest.approx(0, abs=1e-4)
+    assert first["rewards/rejected"] == pytest.approx(0, abs=1e-4)
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["bf16"] is True and summary["reference_log_probs"] == "per step"
 
 
 def test_adapter_weights_changed_and_merged_into_the_model(lora_run):

@@ -11,8 +11,11 @@ OUT receives:
     README.md                                          the model card (prompts/model_card.md)
     export_report.json                                 what was done, timings, and the GGUF verification
 
-Every GGUF is loaded back with llama.cpp and asked a tutoring question; the export fails (exit 2)
-when one does not answer or does not stop at the end of its turn, after writing the report.
+Every GGUF is loaded back with llama.cpp (in a child process) and compared with the merged model:
+same tokenization, same end-of-sequence token, next-token distributions within a tolerance per
+quantization type (socratic.export.gguf.TOLERANCES). Its greedy reply to a tutoring question is
+reported, not judged. The export fails (exit 2) when a file fails, or llama.cpp crashes, after
+writing the report.
 Evaluation results and judge agreement go into the card when a run folder has them (--run, or
 found above a pipeline's RUN/models/NAME folder).
 """
@@ -259,9 +262,16 @@ def run(config: ExportConfig) -> Path:
             messages = render_messages(CHECK_DIALOGUE, system_prompt)
             t = time.perf_counter()
             for file in gguf:
-                check = export_gguf.verify(out / file["path"], messages)
+                try:
+                    check = export_gguf.verify(out / file["path"], out, messages, file["type"])
+                except SocraticError as error:  # llama.cpp crashed or failed in its child process
+                    check = {"file": Path(file["path"]).name, "ok": False, "error": str(error)}
+                    verification.append(check)
+                    console.print(f"{file['path']}: FAILED: {error}")
+                    continue
                 verification.append(check)
-                console.print(f"{file['path']}: {'ok' if check['ok'] else 'FAILED'}, "
+                console.print(f"{file['path']}: {'ok' if check['ok'] else 'FAILED'} (top-1 agreement "
+                              f"{check['top1_agreement']}, KL {check['mean_kl_nats']}), "
                               f"{check['tokens_per_second']} tok/s: {check['reply'][:80]!r}")
             report["timings"]["verify_s"] = round(time.perf_counter() - t, 1)
     report.update(gguf=gguf, verification=verification, llama_cpp_python=llama_version)
@@ -288,6 +298,9 @@ def run(config: ExportConfig) -> Path:
     report["timings"]["total_s"] = round(time.perf_counter() - started, 1)
     report["ok"] = all(check["ok"] for check in verification)
     write_json(out / "export_report.json", report)
+    crashed = [check["error"] for check in verification if "error" in check]
+    if crashed:
+        raise SocraticError(crashed[0])
     failed = [check["file"] for check in verification if not check["ok"]]
     if failed:
         raise SocraticError(f"GGUF verification failed for {', '.join(failed)}: see {out / 'export_report.json'}")

@@ -66,8 +66,9 @@ class TrainConfig(BaseModel):
     max_prompt_length: int = Field(768, ge=8)
     seed: int = 0
     # The reference model's log-probs once, before training, instead of a second forward pass at every
-    # step: 44.8 vs 58.9 s/step (LoRA, quickstart-length pairs), paid back within the first epoch.
-    precompute_ref_log_probs: bool = True
+    # step: 44.8 vs 58.9 s/step fp32 (LoRA, quickstart-length pairs). None = only when training in fp32:
+    # see reference_in_step().
+    precompute_ref_log_probs: bool | None = None
     save_steps: int = Field(10, ge=1)
     save_total_limit: int = Field(2, ge=1)
     logging_steps: int = Field(1, ge=1)
@@ -105,6 +106,22 @@ class TrainConfig(BaseModel):
     @property
     def lr(self) -> float:
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.lora]
+
+
+def reference_in_step(config: TrainConfig, bf16: bool) -> bool:
+    """Whether the reference log-probs are computed in each step, on the step's own batch.
+
+    They must come out of the same numerics as the policy's forward pass, or step 1's loss is not
+    ln 2 and every implicit reward of the run is biased. TRL 1.16 precomputes them under the same bf16
+    autocast as the policy, but in its own fixed batches, while the policy sees shuffled batches with
+    other padding; bf16 GEMM kernels that depend on the shape (oneDNN's AMX kernels on Intel Xeons)
+    then round differently: step 1 gave 0.6829 instead of 0.6931 there (issue 14). In the step, the
+    reference sees the very batch the policy sees. fp32 has no such rounding, so it keeps the faster
+    precomputation; --precompute-ref forces it (39.4 vs 27.8 s/step with bf16 in bench/RESULTS.md).
+    """
+    if config.precompute_ref_log_probs is not None:
+        return not config.precompute_ref_log_probs
+    return bf16
 
 
 def resolve_model_dir(spec: str) -> Path:
@@ -251,7 +268,7 @@ def run(config: TrainConfig) -> Path:
         gradient_accumulation_steps=config.grad_accum, num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1, learning_rate=config.lr, beta=config.beta,
         loss_type=[config.loss_type], label_smoothing=config.label_smoothing, max_length=config.max_length,
-        precompute_ref_log_probs=config.precompute_ref_log_probs, seed=config.seed, data_seed=config.seed,
+        precompute_ref_log_probs=not reference_in_step(config, bf16), seed=config.seed, data_seed=config.seed,
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps, report_to="none", bf16=bf16,
         activation_checkpointing=config.gradient_checkpointing, use_cpu=on_cpu, dataloader_num_workers=0,
@@ -285,6 +302,7 @@ def run(config: TrainConfig) -> Path:
         "turns_dropped": stats.turns_dropped, "contexts_shortened": stats.contexts_shortened,
         "completions_cut": stats.completions_cut, "longest_prompt_tokens": stats.longest_prompt,
         "base_model": config.model, "base_model_dir": str(model_dir), "lora": config.lora, "bf16": bf16,
+        "reference_log_probs": "per step" if reference_in_step(config, bf16) else "precomputed",
         "learning_rate": config.lr, "warnings": [w["kind"] for w in found],
     }
     write_json(out / FINISHED_MARKER, summary)  # last: marks the folder as a finished model
