@@ -38,7 +38,7 @@ from socratic.reply_changes import summarize_changes
 from socratic.scores import CRITERIA, Formula, Judgment, summary_score
 from socratic.stats import mean_ci, paired_bootstrap
 
-# Published numbers (reference formula, GPT-4o judge) to read ours against; see DESIGN.md.
+# Published numbers (reference formula, GPT-4o judge) to read ours against; see docs/design.md.
 PAPER_ANCHORS = {
     "model": "Phi-3-mini-4k-instruct", "judge": "GPT-4o", "formula": "reference",
     "base": {"mathdial": 0.82, "debugging": 0.48, "tutorchat": 0.74},
