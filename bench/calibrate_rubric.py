@@ -14,16 +14,16 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from pathlib import Path
 
 import numpy as np
 from scipy.stats import pearsonr, spearmanr
 
 from socratic.data import load_labelled
+from socratic.data.location import data_file
 from socratic.judge import rubric
 from socratic.scores import Scores, summary_score
 
-DEV = Path(__file__).resolve().parents[2] / "shared" / "data" / "socratic_llm" / "mathdial_human_eval_dev.json"
+DEV = data_file("socratic_llm", "mathdial_human_eval_dev.json")
 
 
 def agreement(items, outcomes) -> dict[str, float]:

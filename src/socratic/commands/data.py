@@ -30,7 +30,7 @@ SOURCE_HELP = "mathdial, debugging, tutorchat, mathdial-raw, debugging-raw, or a
 
 @app.command("list")
 def list_command() -> None:
-    """Sources and splits with counts, duplicates and train/test overlap."""
+    """Sources and splits with counts, duplicates and train/test overlap; each dataset's folder and license."""
     table = Table(title="datasets", title_justify="left")
     table.add_column("source", no_wrap=True)
     table.add_column("split", no_wrap=True)
@@ -46,6 +46,21 @@ def list_command() -> None:
     console.print(table)
     console.print("dups: later copies within the split; in test: distinct train items also in test. "
                   "Use --dedupe (export) or load_dialogues(..., dedupe=True) to drop both.", style="dim")
+    folders = Table(title="dataset folders", title_justify="left")
+    for name in ("dataset", "read from", "license", "origin"):
+        folders.add_column(name, overflow="fold")
+    notes = []
+    for info in data.list_datasets():
+        where = "\n".join(str(path) for path in info.read_from) or "[red]not found[/]"
+        folders.add_row(info.folder, where, info.license, info.origin)
+        notes += [f"{info.folder}/{name}: missing (expected in the folder above)" for name in info.missing]
+        notes += [f"{info.folder}/{name}: {hint}" for name, hint in info.absent_optional]
+    console.print(folders)
+    console.print("Each folder has a SOURCE.md (version, what was kept) and a LICENSE. Lookup: $SOCRATIC_DATA_DIR "
+                  "(if set) else the shipped datasets, then $SOCRATIC_HOME/data (see docs/design.md).", style="dim")
+    for note in notes:
+        console.print(note, style="yellow", soft_wrap=True)
+    console.print(f"tutorchat-raw: {data.TUTORCHAT_RAW}.", style="dim", soft_wrap=True)
 
 
 META_SHOWN = ("moves", "human_reply", "human_moves", "human_replies", "qid", "scenario", "file", "student_name",

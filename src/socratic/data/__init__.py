@@ -20,17 +20,42 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from socratic.data import debugging, mathdial, socratic_llm, user
 from socratic.data import overlap as overlaps
 from socratic.data.labelled import load_labelled
-from socratic.data.location import Loaded, Skipped, data_dir
+from socratic.data.location import (
+    DATASETS,
+    NOT_SHIPPED,
+    TUTORCHAT_RAW,
+    Loaded,
+    Skipped,
+    data_dir,
+    dataset_locations,
+    search_path,
+    user_data_dir,
+)
 from socratic.data.overlap import Dropped
 from socratic.errors import SocraticError
 from socratic.records import Dialogue
 
-__all__ = ["SOURCES", "Dropped", "Skipped", "SourceInfo", "data_dir", "get_dialogue", "list_sources",
-           "load_dialogues", "load_labelled", "load_with_report"]
+__all__ = [
+    "DATASETS",
+    "SOURCES",
+    "TUTORCHAT_RAW",
+    "DatasetInfo",
+    "Dropped",
+    "Skipped",
+    "SourceInfo",
+    "data_dir",
+    "get_dialogue",
+    "list_datasets",
+    "list_sources",
+    "load_dialogues",
+    "load_labelled",
+    "load_with_report",
+]
 
 log = logging.getLogger("socratic.data")
 
@@ -41,17 +66,19 @@ class Source:
     description: str
     loader: Callable[[str], Loaded]
     splits: Callable[[], list[str]]
+    dataset: str  # the folder under the data folder it reads (location.DATASETS)
 
 
 SOURCES: dict[str, Source] = {
     kind: Source(kind, f"socratic-llm {kind} prompt set (the paper's train/test)",
-                 (lambda split, kind=kind: socratic_llm.load(kind, split)), lambda: list(socratic_llm.SPLITS))
+                 (lambda split, kind=kind: socratic_llm.load(kind, split)), lambda: list(socratic_llm.SPLITS),
+                 "socratic_llm")
     for kind in socratic_llm.KINDS
 } | {
     "mathdial-raw": Source("mathdial-raw", "raw MathDial, one dialogue per teacher turn",
-                           mathdial.load, mathdial.available_splits),
+                           mathdial.load, mathdial.available_splits, "mathdial"),
     "debugging-raw": Source("debugging-raw", "Socratic Debugging Benchmark v2, one per Assistant turn",
-                            debugging.load, lambda: list(debugging.FOLDERS)),
+                            debugging.load, lambda: list(debugging.FOLDERS), "socratic_debugging"),
 }
 
 
@@ -66,9 +93,11 @@ def _load_cached(source: str, split: str, folder: str) -> Loaded:
 
 def _load(source: str, split: str) -> Loaded:
     if source in SOURCES:
-        return _load_cached(source, split, str(data_dir()))
+        return _load_cached(source, split, str(search_path()))
     if user.looks_like_path(source):
         return user.load(source)
+    if source == "tutorchat-raw":
+        raise SocraticError(TUTORCHAT_RAW)
     known = ", ".join(SOURCES)
     raise SocraticError(f"unknown dataset {source!r}: use one of {known}, or a path to a .jsonl of dialogues")
 
@@ -139,3 +168,33 @@ def list_sources() -> list[SourceInfo]:
                 sum(d.reference is not None for d in dialogues), len(loaded.skipped), source.description))
     return out
 
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    folder: str
+    title: str
+    license: str
+    origin: str
+    read_from: list[Path]  # the folders its present files were found in
+    missing: list[str]  # shipped files not found (a broken install or a partial SOCRATIC_DATA_DIR)
+    absent_optional: list[tuple[str, str]]  # (file, where to put it and where it comes from)
+
+
+def list_datasets() -> list[DatasetInfo]:
+    """Every dataset folder: where its files are read from, its license and origin, what is missing."""
+    out = []
+    for dataset in DATASETS.values():
+        found = dataset_locations(dataset)
+        read_from = []
+        for name, path in found.items():
+            if path is not None:
+                root = path.parents[len(Path(name).parts) - 1]
+                if root not in read_from:
+                    read_from.append(root)
+        missing = [name for name in dataset.files if found[name] is None]
+        absent = [(name, f"{NOT_SHIPPED.get((dataset.folder, name), 'not shipped')}; put it at "
+                         + str(user_data_dir() / dataset.folder / name))
+                  for name in dataset.optional if found[name] is None]
+        out.append(DatasetInfo(dataset.folder, dataset.title, dataset.license, dataset.origin, read_from, missing,
+                               absent))
+    return out

@@ -1,4 +1,4 @@
-"""The raw Socratic Debugging Benchmark (../shared/data/socratic_debugging/.../v2_sigcse/{train,testset}).
+"""The raw Socratic Debugging Benchmark (datasets/socratic_debugging/.../v2_sigcse/{train,testset}).
 
 Each .txt file has tagged sections and a <dialogue> of `User:` (student) / `Assistant:` (tutor)
 lines; indented `<alt>` lines are alternative utterances of the turn above; lines that carry on

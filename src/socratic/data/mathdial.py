@@ -1,4 +1,4 @@
-"""Raw MathDial (../shared/data/mathdial/test.jsonl; train.jsonl too when a user has it).
+"""Raw MathDial (datasets/mathdial/test.jsonl; train.jsonl too when a user adds it: see data/location.py).
 
 One Dialogue per teacher turn that follows a student turn: the conversation up to that student
 turn, id `mathdial-raw-test-<qid>-<n>-t<k>` (n = occurrence of the qid in the file, since one
@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socratic.data.location import Loaded, Skipped, data_dir
+from socratic.data.location import Loaded, Skipped, data_file, find_data_file, search_path
 from socratic.data.turns import MOVES, OPENING, SOLUTION_MARK, merge_turns, why
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import iter_json_lines
@@ -62,15 +62,11 @@ def parse_utterances(conversation: str) -> list[tuple[str, str, list[str]]]:
 def split_path(split: str):
     if split not in ("train", "test"):
         raise SocraticError(f"source 'mathdial-raw' has splits train, test, not {split!r}")
-    path = data_dir() / "mathdial" / f"{split}.jsonl"
-    if not path.exists():
-        raise SocraticError(f"{path} not found: MathDial's {split} split is not shipped here; download "
-                            "data/train.jsonl from github.com/eth-nlped/mathdial and put it there")
-    return path
+    return data_file("mathdial", f"{split}.jsonl")
 
 
 def available_splits() -> list[str]:
-    return [split for split in ("train", "test") if (data_dir() / "mathdial" / f"{split}.jsonl").exists()]
+    return [split for split in ("train", "test") if find_data_file("mathdial", f"{split}.jsonl")]
 
 
 def read_rows(split: str) -> list[tuple[int, dict[str, Any]]]:
@@ -122,8 +118,8 @@ def load(split: str) -> Loaded:
 def _references(folder: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for split in ("test", "train"):
-        path = data_dir() / "mathdial" / f"{split}.jsonl"
-        if path.exists():
+        path = find_data_file("mathdial", f"{split}.jsonl")
+        if path is not None:
             for _, row in iter_json_lines(path):
                 question, truth = str(row.get("question", "")).strip(), str(row.get("ground_truth", ""))
                 out.setdefault(question, format_ground_truth(truth))
@@ -132,4 +128,4 @@ def _references(folder: str) -> dict[str, str]:
 
 def references_by_problem() -> dict[str, str]:
     """Problem text -> formatted ground truth, from every raw MathDial split present."""
-    return _references(str(data_dir()))
+    return _references(str(search_path()))

@@ -1,4 +1,4 @@
-"""The reference's prompt sets (../shared/data/socratic_llm/{mathdial,debugging,tutorchat}_{train,test}.json).
+"""The reference's prompt sets (datasets/socratic_llm/{mathdial,debugging,tutorchat}_{train,test}.json).
 
 Each item is one flattened conversation string; `parse_conversation(kind, text)` turns it into
 (context, turns, meta) and is pure. `load(kind, split)` reads a file and builds Dialogues

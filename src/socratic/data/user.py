@@ -1,4 +1,4 @@
-"""A user's own JSONL file of Dialogues (one per line, the shape in DESIGN.md), validated.
+"""A user's own JSONL file of Dialogues (one per line, the shape in docs/design.md), validated.
 
 Any problem names file:line:field (via `socratic.jsonl.read_jsonl`). The file is taken whole:
 the `split` asked for does not filter it (each record carries its own `split`).

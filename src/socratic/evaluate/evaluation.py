@@ -39,7 +39,7 @@ from socratic.render import load_system_prompt, render_messages
 from socratic.scores import CRITERIA, Formula, Judgment, summary_score
 from socratic.specs import as_value_error, hf_path, parse_model_spec
 
-# Published numbers (reference formula, GPT-4o judge) to read ours against; see DESIGN.md.
+# Published numbers (reference formula, GPT-4o judge) to read ours against; see docs/design.md.
 PAPER_ANCHORS = {
     "model": "Phi-3-mini-4k-instruct", "judge": "GPT-4o", "formula": "reference",
     "base": {"mathdial": 0.82, "debugging": 0.48, "tutorchat": 0.74},

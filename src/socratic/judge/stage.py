@@ -1,7 +1,7 @@
 """The `socratic judge` stage: read replies, judge them, write Judgment JSONL, print a summary.
 
     socratic judge --input candidates.jsonl --judge rubric -o judgments.jsonl
-    socratic judge --input ../shared/data/socratic_llm/mathdial_human_eval_dev.json --judge llm:openai:gpt-4o -o j.jsonl
+    socratic judge --input src/socratic/datasets/socratic_llm/mathdial_human_eval_dev.json --judge llm:openai:gpt-4o -o j.jsonl
 
 Input: Labelled-reply JSONL (`{"dialogue", "reply", "labels"}`), Candidate JSONL (from `socratic
 generate`), or the reference's human-eval JSON list (via `socratic.data.load_labelled`). Provenance

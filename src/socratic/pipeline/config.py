@@ -150,12 +150,12 @@ class PipelineConfig(BaseModel):
     @field_validator("labels", mode="before")
     @classmethod
     def _data_path(cls, value: Any) -> Any:
-        # "data:socratic_llm/x.json" = a file in the shared dataset folder, wherever it is on this machine.
+        # "data:socratic_llm/x.json" = a file of the datasets (data/location.py), wherever they are installed.
         if isinstance(value, str) and value.startswith(DATA_PREFIX):
-            from socratic.data.location import data_dir
+            from socratic.data.location import data_file
 
             try:
-                return data_dir() / value.removeprefix(DATA_PREFIX)
+                return data_file(*Path(value.removeprefix(DATA_PREFIX)).parts)
             except SocraticError as error:
                 raise ValueError(str(error)) from None
         return value
