@@ -41,6 +41,9 @@ def register(app: typer.Typer) -> None:
                                            help="Replace the tutor instructions in every pair's prompt."),
         seed: int = typer.Option(None, "--seed", help="Seed (default 0)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
+        processes: int = typer.Option(1, "--processes", min=1,
+                                      help="Data-parallel processes on this machine (one per GPU; CPU: gloo). "
+                                           "--batch-size is per process."),
     ) -> None:
         """Train the tutor with DPO (TRL); the output folder holds the merged model, the adapter and metrics."""
         from socratic import train as stage
@@ -54,4 +57,10 @@ def register(app: typer.Typer) -> None:
             # flags only override the YAML when given
             "lora": False if full else None, "precompute_ref_log_probs": precompute_ref, "bf16": bf16,
             "resume": True if resume else None})
-        stage.run(settings)
+        if processes > 1:
+            from socratic import launch
+
+            stage.check_before_launch(settings)  # a bad option or folder: one line, before N processes start
+            launch.relaunch(settings, processes)
+        else:
+            stage.run(settings)
