@@ -120,6 +120,8 @@ class PipelineConfig(BaseModel):
     reference_models: dict[str, str] = Field(default_factory=dict)  # name -> spec, prompt-only
     labels: Path | None = None  # human-labelled replies -> the agreement stage
     report_examples: int = Field(default=2, ge=0, le=20)
+    # A guard, not a device switch: a run that only makes sense on a GPU refuses to start without one.
+    requires_gpu: bool = False
 
     @field_validator("model")
     @classmethod
@@ -360,10 +362,15 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     runner = Runner(root, build_stages(config), force)
     decisions = runner.plan()
     print_plan(decisions)
+    from socratic import preflight
+
+    needs = preflight.needs(config, [d.stage for d in decisions if d.run])
     report = root / "report.html"
     if dry_run:
+        preflight.print_needs(needs, console)
         console.print(f"dry run: nothing was run. Run folder: {root}")
         return report
+    preflight.require(needs, f"run {config.name!r}")  # before anything is written
     root.mkdir(parents=True, exist_ok=True)
     resolved = config.model_dump(mode="json")
     resolved["out"] = str(root)
