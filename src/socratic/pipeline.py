@@ -246,7 +246,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                                       out=candidates, seed=config.seed, system_prompt=config.system_prompt,
                                       **config.generate.model_dump())
         stages.append(Stage(
-            f"generate:{name}", {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache"}),
+            f"generate:{name}", {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache", "concurrency"}),
                                  "system_prompt_sha": prompt},
             lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
             outputs=[candidates]))
@@ -279,7 +279,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         n_resamples=config.evaluation.n_resamples)
     stages.append(Stage(
         # batch_size changes how replies are computed, not what they are: not part of the hash.
-        "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size"}),
+        "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size",
+                                                          "concurrency"}),
                      "system_prompt_sha": prompt},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / "eval" / "evaluation.json"],

@@ -25,6 +25,8 @@ def register(app: typer.Typer) -> None:
         out: Path = typer.Option(None, "-o", "--out", help="Output folder."),
         max_new_tokens: int = typer.Option(None, "--max-new-tokens", help="Reply length cap (default 200)."),
         batch_size: int = typer.Option(None, "--batch-size", help="Conversations per model call (default 8)."),
+        concurrency: int = typer.Option(None, "--concurrency",
+                                        help="Requests in flight to an openai: model (default 8)."),
         formula: str = typer.Option(None, "--formula", help="Summary formula: uniform (default) | reference."),
         system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
         seed: int = typer.Option(None, "--seed", help="Seed of generation and bootstrap (default 0)."),
@@ -40,7 +42,7 @@ def register(app: typer.Typer) -> None:
         settings = load_config(stage.EvaluateConfig, config, {
             "models": models, "datasets": dataset or None, "split": split, "limit": limit, "judges": judge or None,
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
-            "batch_size": batch_size, "formula": formula, "system_prompt": system_prompt, "seed": seed,
+            "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt, "seed": seed,
             **({"no_cache": True} if no_cache else {})})
         path = stage.run(settings)
         console.print(f"evaluation: {path}")

@@ -36,6 +36,8 @@ def register(app: typer.Typer) -> None:
         batch_dialogues: int = typer.Option(None, "--batch-dialogues",
                                             help="Dialogues per model call, k sequences each (default 4)."),
         system_prompt: Path = typer.Option(None, "--system-prompt", help="Tutor system prompt file."),
+        concurrency: int = typer.Option(None, "--concurrency",
+                                        help="Requests in flight to an openai: server (default 8)."),
         no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the generation cache."),
         overwrite: bool = typer.Option(False, "--overwrite", help="Start the output afresh instead of resuming."),
         config: Path = typer.Option(None, "--config", help="YAML file of these options (flags win)."),
@@ -47,6 +49,6 @@ def register(app: typer.Typer) -> None:
             "dataset": dataset, "split": split,
             "dedupe": dedupe, "model": model, "k": k, "limit": limit, "out": out,
             "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed,
-            "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
+            "batch_dialogues": batch_dialogues, "system_prompt": system_prompt, "concurrency": concurrency,
             **flags(no_cache=no_cache, overwrite=overwrite)})
         stage.run(settings)
