@@ -9,7 +9,7 @@ requests in one batch) on a free 127.0.0.1 port, or uses `--url` (a vLLM/Ollama/
 Then for each concurrency level it runs the generate stage (MathDial test dialogues, k candidates
 each, fixed batches of --batch-dialogues) and the evaluate stage's reply generation (greedy, batches
 of 8), both with the cache off, through the real HTTP client. Every request's start and end are
-recorded on the client: "mean in flight" is the summed request time over the wall time, "peak" the
+recorded on the client (the HTTP request itself, not the wait for a free slot): "mean in flight" is the summed request time over the wall time, "peak" the
 most requests open at once. Throughput is requests per second and the speed-up over concurrency 1.
 This measures how well the client keeps the server fed; the server's own speed is bench_serve.py's.
 """
@@ -36,26 +36,27 @@ COLUMNS = ["command", "concurrency", "requests", "wall s", "requests/s", "speed-
 
 
 class Recorder:
-    """Wraps OpenAIBackend._post to record (start, end) of every HTTP request."""
+    """Wraps httpx.Client.post (what OpenAIBackend sends with, inside its in-flight limit) to record the
+    (start, end) of every HTTP request: time a request waits for a free slot is not counted."""
 
     def __init__(self):
         self.spans: list[tuple[float, float]] = []
         self.lock = threading.Lock()
 
     def install(self):
-        from socratic.backends.openai_backend import OpenAIBackend
+        import httpx
 
-        original, recorder = OpenAIBackend._post, self
+        original, recorder = httpx.Client.post, self
 
-        def post(backend, body):
+        def post(client, *args, **kwargs):
             start = time.perf_counter()
             try:
-                return original(backend, body)
+                return original(client, *args, **kwargs)
             finally:
                 with recorder.lock:
                     recorder.spans.append((start, time.perf_counter()))
 
-        OpenAIBackend._post = post
+        httpx.Client.post = post
 
     def take(self) -> list[tuple[float, float]]:
         with self.lock:
