@@ -251,10 +251,10 @@ def run(config: TrainConfig) -> Path:
     rows, stats = train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
                                            max_prompt_length=config.max_prompt_length, source=str(config.pairs))
     say(f"{stats.pairs} pairs; {stats.prompts_shortened} prompts shortened "
-                  f"({stats.turns_dropped} old turns dropped, {stats.contexts_shortened} contexts cut in the "
-                  f"middle); longest prompt {stats.longest_prompt} tokens, longest reply "
-                  f"{stats.longest_completion}" + (f"; {stats.completions_cut} replies will be cut at "
-                                                    f"max_length" if stats.completions_cut else ""))
+        f"({stats.turns_dropped} old turns dropped, {stats.contexts_shortened} contexts cut in the "
+        f"middle); longest prompt {stats.longest_prompt} tokens, longest reply "
+        f"{stats.longest_completion}" + (f"; {stats.completions_cut} replies will be cut at "
+                                          f"max_length" if stats.completions_cut else ""))
 
     if main:
         out.mkdir(parents=True, exist_ok=True)
