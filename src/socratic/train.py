@@ -1,6 +1,7 @@
 """DPO training of the tutor with TRL's DPOTrainer (PEFT LoRA by default, full fine-tune by option).
 
     socratic train --pairs run/pairs.jsonl --model embedded -o run/tutor
+    socratic train --config train.yaml --processes 2     # data-parallel over 2 processes (socratic.launch)
     python -c "from socratic.train import TrainConfig, run; run(TrainConfig(pairs='p.jsonl', out='o'))"
 
 OUT ends up holding:
