@@ -95,6 +95,7 @@ class OpenAIBackend:
         self._client = httpx.Client(base_url=self.base_url, headers=headers, timeout=timeout,
                                     limits=httpx.Limits(max_connections=max(8, self.concurrency * 2)))
         self._sleep = time.sleep
+        self._slots: threading.BoundedSemaphore | None = None  # see limit_in_flight
         self._rng = random.Random()
         self._rng_lock = threading.Lock()
 
@@ -105,6 +106,26 @@ class OpenAIBackend:
 
     def close(self) -> None:
         self._client.close()
+
+    def limit_in_flight(self, concurrency: int) -> None:
+        """At most `concurrency` requests open at once across all threads, and `generate` pools that wide.
+
+        For callers that fetch several batches at once (socratic.backends.inflight); call it before any request.
+        Without it each `generate` call has its own pool of `self.concurrency` threads and no shared limit.
+        """
+        self.concurrency = max(1, concurrency)
+        self._slots = threading.BoundedSemaphore(self.concurrency)
+        if self.concurrency * 2 > 8:  # the connection pool must not be the narrower limit
+            old, self._client = self._client, httpx.Client(
+                base_url=self.base_url, headers=self._client.headers, timeout=self._client.timeout,
+                limits=httpx.Limits(max_connections=self.concurrency * 2))
+            old.close()
+
+    def _post(self, body: dict[str, Any]) -> httpx.Response:
+        if self._slots is None:
+            return self._client.post("/chat/completions", json=body)
+        with self._slots:  # held for the request only, not for a retry's back-off sleep
+            return self._client.post("/chat/completions", json=body)
 
     # -- requests --------------------------------------------------------------------------------
 
@@ -163,7 +184,7 @@ class OpenAIBackend:
 
         def call() -> str:
             try:
-                response = self._client.post("/chat/completions", json=body)
+                response = self._post(body)
             except httpx.TimeoutException as error:
                 raise _Transient(f"timeout ({type(error).__name__})") from error
             except httpx.TransportError as error:

@@ -89,3 +89,7 @@ def max_new_tokens_option(default: int = 128) -> Any:
 
 def judge_option(role: str, default: str | None = None) -> Any:
     return typer.Option(default, "--judge", help=f"{role}: {JUDGE_SPEC_HELP}.")
+
+
+def concurrency_option(help: str) -> Any:
+    return typer.Option(None, "--concurrency", help=help)

@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         out: Path = opt.out_option("Output folder."),
         max_new_tokens: int = opt.max_new_tokens_option(200),
         batch_size: int = typer.Option(None, "--batch-size", help="Conversations per model call (default 8)."),
+        concurrency: int = opt.concurrency_option("Requests in flight to an openai: model (default 8)."),
         formula: str = opt.formula_option(),
         system_prompt: Path = opt.system_prompt_option(),
         seed: int = opt.seed_option("Seed of generation and bootstrap (default 0)."),
@@ -42,7 +43,7 @@ def register(app: typer.Typer) -> None:
         settings = load_config(stage.EvaluateConfig, config, {
             "models": models, "datasets": dataset or None, "split": split, "limit": limit, "judges": judge or None,
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
-            "batch_size": batch_size, "formula": formula, "system_prompt": system_prompt, "seed": seed,
+            "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt, "seed": seed,
             **opt.flags(no_cache=no_cache)})
         path = stage.run(settings)
         console.print(f"evaluation: {path}")

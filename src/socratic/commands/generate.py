@@ -27,6 +27,7 @@ def register(app: typer.Typer) -> None:
         batch_dialogues: int = typer.Option(None, "--batch-dialogues",
                                             help="Dialogues per model call, k sequences each (default 4)."),
         system_prompt: Path = opt.system_prompt_option(),
+        concurrency: int = opt.concurrency_option("Requests in flight to an openai: server (default 8)."),
         no_cache: bool = opt.no_cache_option("Do not read or write the generation cache."),
         overwrite: bool = opt.overwrite_option("Start the output afresh instead of resuming."),
         config: Path = opt.config_option(),
@@ -38,6 +39,6 @@ def register(app: typer.Typer) -> None:
             "dataset": dataset, "split": split,
             "dedupe": dedupe, "model": model, "k": k, "limit": limit, "out": out,
             "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed,
-            "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
+            "batch_dialogues": batch_dialogues, "system_prompt": system_prompt, "concurrency": concurrency,
             **opt.flags(no_cache=no_cache, overwrite=overwrite)})
         stage.run(settings)

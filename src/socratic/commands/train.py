@@ -39,6 +39,9 @@ def register(app: typer.Typer) -> None:
         system_prompt: Path = opt.system_prompt_option("Replace the tutor instructions in every pair's prompt."),
         seed: int = opt.seed_option("Seed (default 0)."),
         resume: bool = typer.Option(False, "--resume", help="Continue an interrupted run from its last checkpoint."),
+        processes: int = typer.Option(1, "--processes", min=1,
+                                      help="Data-parallel processes on this machine (one per GPU; CPU: gloo). "
+                                           "--batch-size is per process."),
     ) -> None:
         """Train the tutor with DPO (TRL); the output folder holds the merged model, the adapter and metrics."""
         from socratic.train import dpo as stage
@@ -51,4 +54,10 @@ def register(app: typer.Typer) -> None:
             "seed": seed,
             "precompute_ref_log_probs": precompute_ref, "bf16": bf16,
             **opt.cleared(lora=full), **opt.flags(resume=resume)})
-        stage.run(settings)
+        if processes > 1:
+            from socratic.train import launch
+
+            stage.check_before_launch(settings)  # a bad option or folder: one line, before N processes start
+            launch.relaunch(settings, processes)
+        else:
+            stage.run(settings)

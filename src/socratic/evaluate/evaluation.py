@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
+from socratic.backends import GenerationOptions, cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
@@ -69,6 +69,9 @@ class EvaluateConfig(BaseModel):
     out: Path
     max_new_tokens: int = Field(default=200, ge=1, le=8192)
     batch_size: int = Field(default=8, ge=1, le=256)
+    # Requests in flight to an `openai:` model (several batches at once, socratic.backends.inflight); the
+    # replies are the same at any value. Local models ignore it.
+    concurrency: int = Field(default=8, ge=1, le=256)
     formula: Formula = "uniform"
     system_prompt: Path | None = None
     seed: int = 0
@@ -191,22 +194,32 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
             version = model_version(spec)
             settings = f"{base_settings}@{version}" if version else base_settings
             model_cache = VersionedCache(cache, version)
-            for dataset, dialogues in test_sets.items():
-                for start in range(0, len(dialogues), config.batch_size):
-                    batch = dialogues[start:start + config.batch_size]
-                    missing = [d for d in batch if (name, spec, dataset, d.id, settings) not in done]
-                    if missing:
-                        backend = backend or load_backend(spec)
-                        # Whole fixed batches, so a resumed run asks the cache the same question.
-                        outputs = generate_cached(backend, [render_messages(d, system_prompt) for d in batch],
-                                                   options, model_cache)
-                        for dialogue, samples in zip(batch, outputs, strict=True):
-                            record = EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
-                                               reply=cut_at_turn_end(samples[0]), settings=settings)
-                            if key(record) not in done:
-                                appender.write(record)
-                                done[key(record)] = record
-                    bar.advance(task, len(batch))
+            # Whole fixed batches, so a resumed run asks the cache the same question.
+            batches = [(dataset, dialogues[start:start + config.batch_size])
+                       for dataset, dialogues in test_sets.items()
+                       for start in range(0, len(dialogues), config.batch_size)]
+            todo = [(dataset, batch) for dataset, batch in batches
+                    if any((name, spec, dataset, d.id, settings) not in done for d in batch)]
+            bar.advance(task, sum(len(batch) for _, batch in batches) - sum(len(batch) for _, batch in todo))
+            workers = 1
+            if todo:
+                backend = load_backend(spec)
+                if inflight.is_remote(backend):
+                    backend.limit_in_flight(config.concurrency)
+                    workers = inflight.batches_in_flight(config.concurrency, config.batch_size)
+
+            def fetch(job, backend=backend, model_cache=model_cache):
+                return generate_cached(backend, [render_messages(d, system_prompt) for d in job[1]], options,
+                                       model_cache)
+
+            for (dataset, batch), outputs in inflight.ordered_map(fetch, todo, workers):
+                for dialogue, samples in zip(batch, outputs, strict=True):
+                    record = EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
+                                       reply=cut_at_turn_end(samples[0]), settings=settings)
+                    if key(record) not in done:
+                        appender.write(record)
+                        done[key(record)] = record
+                bar.advance(task, len(batch))
             ordered += [done[(name, spec, dataset, d.id, settings)] for dataset, dialogues in test_sets.items()
                         for d in dialogues]
     write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order

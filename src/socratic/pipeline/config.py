@@ -108,6 +108,8 @@ class PipelineConfig(BaseModel):
     reference_models: dict[str, str] = Field(default_factory=dict)  # name -> spec, prompt-only
     labels: Path | None = None  # human-labelled replies -> the agreement stage
     report_examples: int = Field(default=2, ge=0, le=20)
+    # A guard, not a device switch: a run that only makes sense on a GPU refuses to start without one.
+    requires_gpu: bool = False
 
     @field_validator("model")
     @classmethod

@@ -66,7 +66,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                                       out=candidates, seed=config.seed, system_prompt=config.system_prompt,
                                       **config.generate.model_dump())
         stages.append(Stage(
-            f"generate:{name}", {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache"}),
+            f"generate:{name}", {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache", "concurrency"}),
                                  "system_prompt_sha": prompt},
             lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
             outputs=[candidates]))
@@ -99,7 +99,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         n_resamples=config.evaluation.n_resamples)
     stages.append(Stage(
         # batch_size changes how replies are computed, not what they are: not part of the hash.
-        "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size"}),
+        "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size",
+                                                          "concurrency"}),
                      "system_prompt_sha": prompt},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / "eval" / "evaluation.json"],
@@ -183,10 +184,15 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     runner = Runner(root, build_stages(config), force)
     decisions = runner.plan()
     print_plan(decisions)
+    from socratic.pipeline import preflight
+
+    needs = preflight.needs(config, [d.stage for d in decisions if d.run])
     report = root / "report.html"
     if dry_run:
+        preflight.print_needs(needs, console)
         console.print(f"dry run: nothing was run. Run folder: {root}")
         return report
+    preflight.require(needs, f"run {config.name!r}")  # before anything is written
     root.mkdir(parents=True, exist_ok=True)
     resolved = config.model_dump(mode="json")
     resolved["out"] = str(root)

@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, load_backend
+from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import ConfigError, SocraticError
@@ -76,6 +76,9 @@ class GenerateConfig(Sampling):
     out: Path
     seed: int = 0
     system_prompt: Path | None = None
+    # Requests in flight to an `openai:` server (several batches at once, socratic.backends.inflight); how, not
+    # what: the candidates are the same at any value. Local models ignore it.
+    concurrency: int = Field(default=8, ge=1, le=256)
     no_cache: bool = False
     overwrite: bool = False
 
@@ -99,7 +102,7 @@ def fixed_batches(dialogues: Sequence[Dialogue], size: int) -> list[list[Dialogu
 
 
 def settings_record(config: GenerateConfig, system_prompt: str) -> dict[str, Any]:
-    data = config.model_dump(mode="json", exclude={"overwrite", "no_cache"})
+    data = config.model_dump(mode="json", exclude={"overwrite", "no_cache", "concurrency"})
     data["system_prompt_sha"] = content_key(system_prompt)[:16]
     return data
 
@@ -165,12 +168,17 @@ def run(config: GenerateConfig) -> Path:
         cache = NoCache() if config.no_cache else Cache()
         config.out.parent.mkdir(parents=True, exist_ok=True)
         write_json(config_path(config.out), settings)  # before the first record: none exists without it
+        todo = [batch for batch in fixed_batches(dialogues, config.batch_dialogues)
+                if not all(len(done.get(d.id, ())) == config.k for d in batch)]
+        workers = 1
+        if inflight.is_remote(backend):
+            backend.limit_in_flight(config.concurrency)
+            workers = inflight.batches_in_flight(config.concurrency, config.batch_dialogues * config.k)
         with JsonlAppender(config.out) as appender, progress_bar() as bar:
             task = bar.add_task(f"generating k={config.k}", total=len(dialogues), completed=complete)
-            for batch in fixed_batches(dialogues, config.batch_dialogues):
-                if all(len(done.get(d.id, ())) == config.k for d in batch):
-                    continue
-                _run_batch(batch, config, system_prompt, backend, cache, done, appender, stats)
+            fetch = lambda batch: _fetch_batch(batch, config, system_prompt, backend, cache)
+            for batch, (seed, replies) in inflight.ordered_map(fetch, todo, workers):
+                _write_batch(batch, seed, replies, config, backend, done, appender, stats)
                 bar.update(task, completed=sum(1 for d in dialogues if len(done.get(d.id, ())) == config.k))
     elapsed = time.perf_counter() - started
     total = sum(len(done.get(d.id, ())) for d in dialogues)
@@ -180,14 +188,18 @@ def run(config: GenerateConfig) -> Path:
     return config.out
 
 
-def _run_batch(batch, config, system_prompt, backend, cache, done, appender, stats) -> None:
+def _fetch_batch(batch, config, system_prompt, backend, cache) -> tuple[int, list[list[str]]]:
+    """(the batch's seed, k replies per dialogue): the model call alone, so batches can be fetched at once."""
     conversations = [render_messages(d, system_prompt) for d in batch]
     seed = batch_seed(config.seed, conversations)
-    options = config.options(seed)
-    replies = generate_cached(backend, conversations, options, cache)
+    replies = generate_cached(backend, conversations, config.options(seed), cache)
     if len(replies) != len(batch) or any(len(r) != config.k for r in replies):
         raise SocraticError(f"model {config.model} returned {[len(r) for r in replies]} replies "
                             f"for {len(batch)} dialogues; expected {config.k} each")
+    return seed, replies
+
+
+def _write_batch(batch, seed, replies, config, backend, done, appender, stats) -> None:
     stats["batches"] += 1
     for dialogue, samples in zip(batch, replies, strict=True):
         have = done.setdefault(dialogue.id, set())

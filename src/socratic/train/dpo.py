@@ -1,6 +1,7 @@
 """DPO training of the tutor with TRL's DPOTrainer (PEFT LoRA by default, full fine-tune by option).
 
     socratic train --pairs run/pairs.jsonl --model embedded -o run/tutor
+    socratic train --config train.yaml --processes 2     # data-parallel over 2 processes (socratic.train.launch)
     python -c "from socratic.train.dpo import TrainConfig, run; run(TrainConfig(pairs='p.jsonl', out='o'))"
 
 OUT ends up holding:
@@ -161,6 +162,16 @@ def last_checkpoint(checkpoints: Path) -> Path | None:
     return max(found)[1] if found else None
 
 
+def check_before_launch(config: TrainConfig) -> None:
+    """The checks `run` makes before writing anything, for a launcher to make before it starts processes."""
+    if not (config.resume and is_finished(config.out)):
+        _check_out_folder(config)
+    resolve_model_dir(config.model)
+    from socratic import train_data
+
+    train_data.read_pairs(config.pairs)  # a bad line is named here, not N times by N processes
+
+
 def _check_out_folder(config: TrainConfig) -> Path | None:
     """The checkpoint to resume from (None to start fresh); refuses to clobber earlier work."""
     out = config.out
@@ -219,11 +230,28 @@ def run(config: TrainConfig) -> Path:
     # call the old name and warn on every checkpoint save.
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
 
+    from socratic.train import launch
+
     out = config.out
+    # Under `socratic train --processes N` / accelerate / torchrun: every process trains on its share of
+    # each batch, and only rank 0 writes into OUT (socratic.train.launch).
+    rank, world_size = launch.world()
+    main = rank == 0
+    say = console.print if main else (lambda *args, **kwargs: None)
+    on_cpu = not torch.cuda.is_available()
+    state = None
+    if world_size > 1:
+        from accelerate import PartialState
+
+        if on_cpu:  # N processes x all cores each would oversubscribe the CPU
+            torch.set_num_threads(launch.threads_per_process(world_size))
+        state = PartialState(cpu=on_cpu)  # joins the process group (gloo on CPU, NCCL on GPUs)
     if config.resume and is_finished(out):
-        console.print(f"{out} is already trained ({FINISHED_MARKER} present): nothing to resume")
+        say(f"{out} is already trained ({FINISHED_MARKER} present): nothing to resume")
         return out
     resume_from = _check_out_folder(config)
+    if state is not None:
+        state.wait_for_everyone()  # every process has checked OUT before rank 0 writes into it
     model_dir = resolve_model_dir(config.model)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     pairs = train_data.read_pairs(config.pairs)
@@ -238,21 +266,25 @@ def run(config: TrainConfig) -> Path:
         pairs = [PairRecord.model_validate(row) for row in rows]
     rows, stats = train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
                                            max_prompt_length=config.max_prompt_length, source=str(config.pairs))
-    console.print(f"{stats.pairs} pairs; {stats.prompts_shortened} prompts shortened "
-                  f"({stats.turns_dropped} old turns dropped, {stats.contexts_shortened} contexts cut in the "
-                  f"middle); longest prompt {stats.longest_prompt} tokens, longest reply "
-                  f"{stats.longest_completion}" + (f"; {stats.completions_cut} replies will be cut at "
-                                                    f"max_length" if stats.completions_cut else ""))
+    say(f"{stats.pairs} pairs; {stats.prompts_shortened} prompts shortened "
+        f"({stats.turns_dropped} old turns dropped, {stats.contexts_shortened} contexts cut in the "
+        f"middle); longest prompt {stats.longest_prompt} tokens, longest reply "
+        f"{stats.longest_completion}" + (f"; {stats.completions_cut} replies will be cut at "
+                                          f"max_length" if stats.completions_cut else ""))
 
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "train_config.json", json.loads(config.model_dump_json()))
-    if resume_from is None:
-        (out / "metrics.jsonl").unlink(missing_ok=True)
-        (out / "warnings.json").unlink(missing_ok=True)
-    else:
-        step = json.loads((resume_from / "trainer_state.json").read_text("utf-8"))["global_step"]
-        train_monitor.truncate_metrics(out / "metrics.jsonl", step)
-        console.print(f"resuming from {resume_from.name} (step {step})")
+    if main:
+        out.mkdir(parents=True, exist_ok=True)
+        write_json(out / "train_config.json", json.loads(config.model_dump_json()))
+        if resume_from is None:
+            (out / "metrics.jsonl").unlink(missing_ok=True)
+            (out / "warnings.json").unlink(missing_ok=True)
+        else:
+            step = json.loads((resume_from / "trainer_state.json").read_text("utf-8"))["global_step"]
+            train_monitor.truncate_metrics(out / "metrics.jsonl", step)
+            say(f"resuming from {resume_from.name} (step {step})")
+    dataset = Dataset.from_list(rows)
+    if state is not None:
+        dataset = _shared_dataset(dataset, out / ".dataset", main, state)
 
     model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
     peft_config = None
@@ -261,7 +293,6 @@ def run(config: TrainConfig) -> Path:
 
         peft_config = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
                                  target_modules=config.target_modules, task_type="CAUSAL_LM")
-    on_cpu = not torch.cuda.is_available()
     bf16 = config.bf16 if config.bf16 is not None else auto_dtype("cpu" if on_cpu else "cuda") == "bfloat16"
     args = DPOConfig(
         output_dir=str(out / "checkpoints"), per_device_train_batch_size=config.batch_size,
@@ -274,19 +305,22 @@ def run(config: TrainConfig) -> Path:
         activation_checkpointing=config.gradient_checkpointing, use_cpu=on_cpu, dataloader_num_workers=0,
         disable_tqdm=False,
     )
-    callbacks = [train_monitor.MetricsCallback(out),
-                 TensorBoardCallback(SummaryWriter(log_dir=str(out / "tensorboard")))]
-    trainer = DPOTrainer(model=model, args=args, train_dataset=Dataset.from_list(rows),
+    callbacks = [train_monitor.MetricsCallback(out)]
+    if main:  # a SummaryWriter writes its event file as soon as it exists
+        callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(out / "tensorboard"))))
+    trainer = DPOTrainer(model=model, args=args, train_dataset=dataset,
                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(train_monitor.CompactProgressCallback())
     dropped = len(rows) - len(trainer.train_dataset)
     if dropped:  # cannot happen after prepare_pairs; kept loud in case TRL's rules change
-        console.print(f"[bold yellow]warning:[/] TRL dropped {dropped} pairs whose prompt fills max_length")
+        say(f"[bold yellow]warning:[/] TRL dropped {dropped} pairs whose prompt fills max_length")
 
     started = time.time()
     result = trainer.train(resume_from_checkpoint=str(resume_from) if resume_from else None)
     seconds = time.time() - started
+    if not main:
+        return out  # rank 0 saves the model (the weights are the same in every process) and the summary
 
     _save_outputs(trainer, tokenizer, out, lora=config.lora)
     records = train_monitor.read_metrics(out / "metrics.jsonl")
@@ -303,11 +337,29 @@ def run(config: TrainConfig) -> Path:
         "completions_cut": stats.completions_cut, "longest_prompt_tokens": stats.longest_prompt,
         "base_model": config.model, "base_model_dir": str(model_dir), "lora": config.lora, "bf16": bf16,
         "reference_log_probs": "per step" if reference_in_step(config, bf16) else "precomputed",
-        "learning_rate": config.lr, "warnings": [w["kind"] for w in found],
+        "learning_rate": config.lr, "warnings": [w["kind"] for w in found], "processes": world_size,
+        "effective_batch": world_size * config.batch_size * config.grad_accum,
     }
+    shutil.rmtree(out / ".dataset", ignore_errors=True)  # the multi-process copy of the pairs, if any
     write_json(out / FINISHED_MARKER, summary)  # last: marks the folder as a finished model
     console.print(f"trained {summary['steps']} steps in {seconds:.0f} s; model in {out} (load it as hf:{out})")
     return out
+
+
+def _shared_dataset(dataset: Any, folder: Path, main: bool, state: Any) -> Any:
+    """The pairs as an on-disk dataset that every process opens.
+
+    TRL's reference log-prob precompute writes its cache next to the dataset's files and has the other
+    processes read it from there; an in-memory dataset's cache would land in each process's own
+    temporary folder, where the other processes cannot find it.
+    """
+    from datasets import load_from_disk
+
+    if main:
+        shutil.rmtree(folder, ignore_errors=True)
+        dataset.save_to_disk(str(folder))
+    state.wait_for_everyone()
+    return load_from_disk(str(folder))
 
 
 def _step_of(checkpoint: Path | None) -> int:

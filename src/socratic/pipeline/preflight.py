@@ -1,0 +1,130 @@
+"""What a pipeline run needs before it starts: a GPU, local model folders, API keys, served models.
+
+    socratic run configs/paper.yaml --dry-run    # the plan, then this table: each need, met or not, and how to meet it
+    socratic run configs/paper.yaml              # refuses with one line naming the first missing piece
+
+`needs(config, stages)` lists the needs of the stages that will run (a finished stage needs nothing
+any more); `require(needs)` raises a SocraticError for the first unmet one, before anything is
+written. API keys are checked for presence only: their values are never read into a message.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from socratic.errors import SocraticError
+from socratic.specs import parse_model_spec
+
+KEY_VARIABLES = ("SOCRATIC_OPENAI_API_KEY", "OPENAI_API_KEY")  # as socratic.backends.openai_backend
+
+
+@dataclass(frozen=True)
+class Need:
+    what: str     # "GPU", "model folder", "API key", "served model"
+    detail: str   # which one and for what
+    ok: bool
+    fix: str      # how to meet it (shown when not met)
+
+
+def cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def _served_model_answers(base_url: str) -> bool:
+    import httpx
+
+    try:
+        httpx.get(base_url.rstrip("/") + "/models", timeout=3.0)
+    except httpx.HTTPError:
+        return False
+    return True  # any HTTP answer: the server is up (a 401/404 is the server's to explain later)
+
+
+def _backend_needs(spec: str, use: str, env: Mapping[str, str],
+                   probe: Callable[[str], bool]) -> list[Need]:
+    """The needs of one backend spec (`embedded`, `hf:PATH`, `openai:M[@URL]`, `llm:SPEC`, `rubric`)."""
+    spec = spec.removeprefix("llm:")
+    if spec == "rubric":
+        return []
+    kind, arg = parse_model_spec(spec)
+    if kind == "hf":
+        folder = Path(arg).expanduser()
+        ok = (folder / "config.json").exists()
+        return [Need("model folder", f"{folder} ({use})", ok,
+                     f"put a transformers model folder there (config.json + weights), e.g. "
+                     f"`huggingface-cli download <repo> --local-dir {folder}` on a machine with internet")]
+    if kind == "llamacpp":
+        return [Need("model file", f"{arg} ({use})", Path(arg).expanduser().is_file(), "put the GGUF file there")]
+    if kind == "openai":
+        from socratic.backends.openai_backend import DEFAULT_BASE_URL, split_spec_argument
+
+        model, url = split_spec_argument(arg)
+        if url == DEFAULT_BASE_URL:
+            ok = any(env.get(name) for name in KEY_VARIABLES)
+            return [Need("API key", f"OpenAI, for {model} ({use})", ok,
+                         "export OPENAI_API_KEY=... (or SOCRATIC_OPENAI_API_KEY) in this shell")]
+        return [Need("served model", f"{model} at {url} ({use})", probe(url),
+                     f"start the server first (vLLM, Ollama, llama.cpp, or `socratic serve`) so that {url} answers")]
+    return []
+
+
+def needs(config: Any, running: Iterable[str] | None = None, *, env: Mapping[str, str] | None = None,
+          cuda: Callable[[], bool] | None = None, probe: Callable[[str], bool] | None = None) -> list[Need]:
+    """The needs of the stages in `running` (stage names such as 'generate:mathdial'; None = all)."""
+    env = os.environ if env is None else env
+    cuda = cuda or cuda_available
+    probe = probe or _served_model_answers
+    stages = None if running is None else {name.split(":", 1)[0] for name in running}
+
+    def runs(*kinds: str) -> bool:
+        return stages is None or bool(stages & set(kinds))
+
+    found: list[Need] = []
+    if getattr(config, "requires_gpu", False) and runs("generate", "train", "evaluate"):
+        found.append(Need("GPU", "CUDA, for generation, training and evaluation (requires_gpu: true)", cuda(),
+                          "run on a machine with an NVIDIA GPU and a CUDA build of torch, or set "
+                          "requires_gpu: false and expect days on a CPU"))
+    if runs("generate", "train"):
+        found += _backend_needs(config.model, "the base model", env, probe)
+    if runs("judge"):
+        found += _backend_needs(config.judge, "the training judge", env, probe)
+    if runs("evaluate", "agreement"):
+        if runs("evaluate"):
+            found += _backend_needs(config.model, "the base model", env, probe)
+        for judge in config.evaluation.judges:
+            found += _backend_needs(judge, "an evaluation judge", env, probe)
+    if runs("evaluate"):
+        for name, spec in config.reference_models.items():
+            found += _backend_needs(spec, f"reference model {name}", env, probe)
+    unique: dict[tuple[str, str], Need] = {}
+    for need in found:  # one line per need, even when two roles share it
+        key = (need.what, need.detail.split(" (", 1)[0])
+        unique.setdefault(key, need)
+    return list(unique.values())
+
+
+def require(found: Iterable[Need], name: str) -> None:
+    """Raise for the first unmet need: one line naming the missing piece and how to provide it."""
+    for need in found:
+        if not need.ok:
+            raise SocraticError(f"{name} cannot start, {need.what} missing: {need.detail}; {need.fix}")
+
+
+def print_needs(found: list[Need], console: Any) -> None:
+    from rich.table import Table
+
+    if not found:
+        console.print("needs: nothing beyond this machine (no GPU, model folder, API key or server required)")
+        return
+    table = Table(title="what this run needs")
+    for column in ("need", "which", "here"):
+        table.add_column(column)
+    for need in found:
+        table.add_row(need.what, need.detail, "[green]yes[/]" if need.ok else f"[red]missing[/]: {need.fix}")
+    console.print(table)
