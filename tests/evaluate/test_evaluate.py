@@ -11,7 +11,9 @@ from fakes.judges import FakeJudge
 from socratic.backends import FakeBackend
 from socratic.errors import SocraticError
 from socratic.evaluate import evaluation as evaluate
+from socratic.evaluate import summary
 from socratic.evaluate.changes import reply_change, summarize_changes
+from socratic.evaluate.result import EvalReply
 from socratic.jsonl import read_jsonl
 from socratic.render import render_messages
 from socratic.scores import Judgment, Scores
@@ -42,15 +44,15 @@ def test_evaluate_flow_writes_replies_judgments_and_summary(tmp_path, fakes):
     path = evaluate.run(config(tmp_path, training_judge="fake-judge"))
     result = json.loads(path.read_text())
 
-    replies = read_jsonl(tmp_path / "eval" / "replies.jsonl", evaluate.EvalReply)
+    replies = read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)
     assert len(replies) == 2 * 2 * 5  # models x datasets x limit
     messages, options = backends["fake:base"].calls[0]
     assert messages == render_messages(dialogues("mathdial")[0])
     assert options.greedy and options.max_new_tokens == 16
     assert len(read_jsonl(tmp_path / "eval" / "judgments.jsonl", Judgment)) == 20
 
-    base = evaluate.cell(result, "base", "mathdial")
-    tuned = evaluate.cell(result, "tuned", "mathdial")
+    base = summary.cell(result, "base", "mathdial")
+    tuned = summary.cell(result, "tuned", "mathdial")
     # base: no question, on_topic 4, helpful 2, reveals -> (0 + 0 + 0.75 + 0.25) / 4
     assert base["summary"]["mean"] == pytest.approx(0.25) and base["summary"]["low"] == pytest.approx(0.25)
     assert tuned["summary"]["mean"] == pytest.approx(0.875)  # (1 + 1 + 0.75 + 0.75) / 4
@@ -81,7 +83,7 @@ def test_judge_failures_are_counted_not_dropped(tmp_path, fakes, monkeypatch):
     backends["fake:tuned"] = FakeBackend(responder=lambda m, o: "FAIL" if "result is 1." in m[-1]["content"]
                                          else "Why?", spec="fake:tuned")
     result = json.loads(evaluate.run(config(tmp_path)).read_text())
-    tuned = evaluate.cell(result, "tuned", "mathdial")
+    tuned = summary.cell(result, "tuned", "mathdial")
     assert tuned["n"] == 5 and tuned["failed"] == 1 and tuned["judged"] == 4
     assert tuned["summary"]["n"] == 4 and tuned["errors"] == ["unparseable"]
     paired = next(p for p in result["paired"] if p["dataset"] == "mathdial")
@@ -101,7 +103,7 @@ def test_evaluate_resumes_without_redoing_work(tmp_path, fakes):
     evaluate.run(settings)
     # Only the batches with a missing reply ask the model again (fixed batches of 2 from the dataset order).
     assert 0 < len(backends["fake:tuned"].calls) - calls_before <= 4
-    replies = read_jsonl(replies_path, evaluate.EvalReply)
+    replies = read_jsonl(replies_path, EvalReply)
     keys = [(r.model, r.dataset, r.dialogue.id) for r in replies]
     assert len(keys) == len(set(keys)) == 20
     assert len(read_jsonl(tmp_path / "eval" / "judgments.jsonl", Judgment)) == 20
@@ -113,7 +115,7 @@ def test_changed_generation_settings_are_not_reused(tmp_path, fakes):
     before = len(backends["fake:base"].calls)
     evaluate.run(config(tmp_path, no_cache=True, max_new_tokens=32))
     assert len(backends["fake:base"].calls) > before
-    assert len(read_jsonl(tmp_path / "eval" / "replies.jsonl", evaluate.EvalReply)) == 20  # stale ones dropped
+    assert len(read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)) == 20  # stale ones dropped
 
 
 def test_per_dataset_limits_and_splits(tmp_path, fakes, monkeypatch):
@@ -122,8 +124,8 @@ def test_per_dataset_limits_and_splits(tmp_path, fakes, monkeypatch):
     result = json.loads(evaluate.run(config(tmp_path, limits={"debugging": 2}, splits={"debugging": "dev"}))
                         .read_text())
     assert ("debugging", "dev") in seen and ("mathdial", "test") in seen
-    assert evaluate.cell(result, "base", "debugging")["n"] == 2
-    assert evaluate.cell(result, "base", "mathdial")["n"] == 5
+    assert summary.cell(result, "base", "debugging")["n"] == 2
+    assert summary.cell(result, "base", "mathdial")["n"] == 5
 
 
 def test_parse_model_option():
@@ -145,7 +147,7 @@ def test_summarize_is_exact_on_known_judgments():
     mid = Scores(questions=False, on_topic=3, helpful=3, reveal_answer=False)  # 0.5
     judgments = [_judgment("a", "d", i, mid) for i in range(4)]
     judgments += [_judgment("b", "d", i, good if i < 2 else mid) for i in range(4)]
-    out = evaluate.summarize(judgments, models=["a", "b"], datasets=["d"], judges=["j"], n_resamples=200)
+    out = summary.summarize(judgments, models=["a", "b"], datasets=["d"], judges=["j"], n_resamples=200)
     a, b = out["results"]
     assert a["summary"]["mean"] == 0.5 and (a["summary"]["low"], a["summary"]["high"]) == (0.5, 0.5)
     assert b["summary"]["mean"] == 0.75 and b["summary"]["low"] <= 0.75 <= b["summary"]["high"]
@@ -155,7 +157,7 @@ def test_summarize_is_exact_on_known_judgments():
 
 
 def test_summarize_handles_an_empty_cell():
-    out = evaluate.summarize([], models=["a"], datasets=["d"], judges=["j"])
+    out = summary.summarize([], models=["a"], datasets=["d"], judges=["j"])
     assert out["results"][0]["n"] == 0 and out["results"][0]["summary"]["mean"] is None
 
 
@@ -192,7 +194,7 @@ def test_a_model_retrained_in_place_is_not_answered_from_stale_replies(tmp_path,
     weights.write_bytes(b"v2-retrained")
     assert evaluate.model_version(spec) != version and evaluate.model_version("embedded") == ""
     evaluate.run(settings)  # the shared cache is on: it must not answer for the old weights
-    replies = read_jsonl(tmp_path / "eval" / "replies.jsonl", evaluate.EvalReply)
+    replies = read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)
     assert [r.reply for r in replies] == ["Which step first (v2-retrained)?"] * 2
 
 
@@ -209,7 +211,7 @@ def test_evaluate_command_writes_results_and_report(tmp_path, monkeypatch):
         "--formula", "reference", "-o", str(tmp_path / "ev")])
     assert result.exit_code == 0, result.output
     data = json.loads((tmp_path / "ev" / "evaluation.json").read_text())
-    assert data["formula"] == "reference" and evaluate.cell(data, "tuned", "mathdial")["n"] == 2
-    assert evaluate.cell(data, "tuned", "mathdial")["summary"] == evaluate.cell(data, "tuned", "mathdial")[
+    assert data["formula"] == "reference" and summary.cell(data, "tuned", "mathdial")["n"] == 2
+    assert summary.cell(data, "tuned", "mathdial")["summary"] == summary.cell(data, "tuned", "mathdial")[
         "summary_reference"]
     assert (tmp_path / "ev" / "report.html").exists() and (tmp_path / "ev" / "report.md").exists()

@@ -1,6 +1,8 @@
 """Step 5 of the method: base vs tuned models on the test sets (`socratic evaluate`).
 
-    evaluation.py  EvaluateConfig and run(): greedy replies, judged, resumable, evaluation.json
+    evaluation.py  EvaluateConfig and run(): greedy replies, judged, resumable (the I/O edge)
+    summary.py     the aggregation, pure: means with CIs, criteria, paired tests, reply changes
+    result.py      the schemas of replies.jsonl and evaluation.json
     stats.py       bootstrap confidence intervals and paired-bootstrap p-values (pure)
     changes.py     how a tuned reply differs from the base reply (form only vs content)
 """

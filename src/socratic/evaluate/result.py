@@ -1,4 +1,5 @@
-"""The shape of evaluation.json: what `socratic evaluate` writes and the report and the export read.
+"""The shapes of evaluate's files: replies.jsonl (EvalReply) and evaluation.json (Evaluation), which
+`socratic evaluate` writes and the report and the export read.
 
     evaluation = Evaluation.read("runs/x/eval/evaluation.json")
     evaluation.cell("tuned-mathdial", "mathdial").summary.mean
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.evaluate.stats import Estimate, PairedTest
 from socratic.jsonl import read_json_model
+from socratic.records import Dialogue
 
 
 class _Open(BaseModel):
@@ -58,6 +60,19 @@ class Paired(PairedTest):
     model: str
     baseline: str
     formula: str
+
+
+class EvalReply(BaseModel):
+    """A model's greedy reply to one test dialogue."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    model: str
+    spec: str
+    dataset: str
+    dialogue: Dialogue
+    reply: str
+    settings: str  # hash of generation options + system prompt: a changed setting is not reused
 
 
 class Evaluation(_Open):
