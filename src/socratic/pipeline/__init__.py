@@ -4,6 +4,7 @@
     stages.py  the stages of a run (generate, judge, pairs, train per training set; evaluate,
                agreement, report) and run()
     runner.py  skipping, resuming and forcing stages by their manifests
+    preflight.py  what a run needs (GPU, model folders, keys, served models), checked before it starts
 
     from socratic import pipeline
     pipeline.run(pipeline.load("configs/quickstart.yaml"), dry_run=True)

@@ -3,4 +3,5 @@
     dpo.py      TrainConfig and run(): the model folder, TRL's DPOTrainer, checkpoints, resume
     data.py     pairs.jsonl -> TRL's conversational preference rows, fitted to the length budget
     monitor.py  metrics.jsonl, training-curve figure, warnings about a run that went wrong
+    launch.py   `--processes N`: the same run data-parallel over N processes (accelerate / torchrun)
 """
