@@ -14,7 +14,7 @@ def register(app: typer.Typer) -> None:
     def judge(
         input: Path = typer.Option(..., "--input", "-i", help="Candidate JSONL (socratic generate), Labelled-reply "
                                    "JSONL, or the socratic_llm human-eval JSON (mathdial_human_eval_dev.json)."),
-        spec: str = typer.Option("rubric", "--judge", help="rubric (offline) or llm:<model spec>, e.g. "
+        spec: str = typer.Option("rubric", "--judge", help="rubric or learned (offline) or llm:<model spec>, e.g. "
                                  "llm:embedded, llm:openai:gpt-4o, llm:openai:MODEL@http://127.0.0.1:8000/v1."),
         output: Path = typer.Option(..., "-o", "--output", help="Where to write the Judgment JSONL."),
         max_tries: int = typer.Option(3, "--max-tries", help="LLM judge: calls per item before giving up "

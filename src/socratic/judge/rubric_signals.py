@@ -173,6 +173,25 @@ def find_questions(reply: str, dialogue_text: str) -> list[Question]:
     return out
 
 
+def genuine_questions(reply: str) -> list[str]:
+    """Every question the reply asks the student, by the paper's definition ("does the response contain
+    questions?"): high recall, whatever its quality. Not counted: rhetorical tags ("..., right?"),
+    questions inside quoted text or code. Counted: any other sentence ending in "?" (even "Why?"), and
+    a request phrased as a question without the mark ("Can you show me how you got 12.")."""
+    out = []
+    for sentence in sentences(strip_quotes_and_code(reply)):
+        sentence = sentence.strip(" \t*-_>\"'")
+        if sentence.rstrip("\"')]}*").endswith("?"):
+            if _RHETORICAL_TAG.search(sentence.rstrip("?").strip() + "?") and \
+                    not _INTERROGATIVE_OPENER.match(sentence):
+                continue
+            if words(sentence):
+                out.append(sentence)
+        elif re.match(r"^\W*(can|could|would) you\b", sentence, re.IGNORECASE) and len(words(sentence)) >= 5:
+            out.append(sentence)
+    return out
+
+
 # ---------------------------------------------------------------- answer leaks
 
 _RESULT_CUE = re.compile(
