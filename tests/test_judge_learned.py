@@ -150,3 +150,17 @@ def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(
     for fold, trained in zip(held["folds"], fitted_groups, strict=True):
         scored = [x for x in labelled if agreement_cv.fold_of(group_key(x), 3) == fold["fold"]]
         assert scored and not ({group_key(x) for x in scored} | {item_key(x) for x in scored}) & trained
+
+
+@pytest.mark.parametrize(("reply", "count"), [
+    ("What did you use to find the value of x?", 1),  # a plain question the rubric's `questions` misses
+    ("Why?", 1),
+    ("Can you show me how you got 12.", 1),
+    ("That is 12 pencils, right?", 0),  # a rhetorical tag
+    ('The book asks "what is 3 + 4?" and you wrote 8.', 0),  # quoted text
+    ("Great work. Let's check the units.", 0),
+])
+def test_genuine_questions_have_high_recall_without_tags_or_quotes(reply, count):
+    from socratic.judge.rubric_signals import genuine_questions
+
+    assert len(genuine_questions(reply)) == count

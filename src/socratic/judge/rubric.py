@@ -110,7 +110,8 @@ def _dialogue_texts(dialogue_json: str) -> dict[str, str]:
             "all": everything, "final": last_numbers[-1] if last_numbers else ""}
 
 
-def score_reply(dialogue: Dialogue, reply: str, similarity: float) -> Outcome:
+def score_reply(dialogue: Dialogue, reply: str, similarity: float,
+                thresholds: Sequence[float] = ON_TOPIC_THRESHOLDS) -> Outcome:
     """The four scores from the text signals and the embedding similarity (pure; no model here)."""
     texts = dialogue_texts(dialogue)
     questions = sig.find_questions(reply, texts["all"])
@@ -119,7 +120,7 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float) -> Outcome:
     flags = set(sig.quality_flags(reply))
     kinds = {q.kind for q in questions}
 
-    on_topic = on_topic_level(similarity)
+    on_topic = on_topic_level(similarity, thresholds)
     if kinds & {"specific", "probing"}:
         # A short question about the student's reasoning ("How did you get that?") embeds far from the
         # long student turn but is squarely on topic (human labels: 4-5).
