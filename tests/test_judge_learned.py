@@ -164,3 +164,12 @@ def test_genuine_questions_have_high_recall_without_tags_or_quotes(reply, count)
     from socratic.judge.rubric_signals import genuine_questions
 
     assert len(genuine_questions(reply)) == count
+
+
+def test_gates_for_text_no_label_shows():
+    notes = {"expected": {"questions": 0.9, "reveal_answer": 0.1, "on_topic": 4.6, "helpful": 4.2}, "proba": {}}
+    assert learned.apply_gates(notes, "How many pencils fit in one box?") is notes
+    spanish = learned.apply_gates(notes, "¿Cuántos lápices caben en una caja? Piénsalo con calma, señorita Núñez.")
+    assert spanish["expected"]["helpful"] == 1.0 and spanish["expected"]["on_topic"] == 2.0
+    role_play = learned.apply_gates(notes, "How many fit in one box?\nStudent: 8!\nTutor: Great.")
+    assert role_play["expected"]["helpful"] == pytest.approx(3.2) and role_play["gates"] == ["role-play"]

@@ -9,7 +9,8 @@ Heads (features: `socratic.judge.features`, standardised):
 - questions, reveal_answer: logistic regression -> P(yes); the score is P >= 0.5;
 - on_topic, helpful: ordinal 1-5 as four cumulative logistic heads P(y > k) (Frank & Hall), so labels on
   a coarser scale (MRBench's 1/3/5) train every threshold; E[y] = 1 + sum_k P(y > k); the score is
-  round(E[y]). The judgment's summary is the expected summary (probabilities and expected values in
+  round(E[y]). Text the labels never show is gated by rules (`apply_gates`: unreadable text is not
+  helpful, role-play and repetition cost a level). The judgment's summary is the expected summary (probabilities and expected values in
   the formula), a smooth reward; `meta.judge_notes` keeps every probability.
 A criterion a source does not label is masked for that source (rows without the label do not enter
 that head). Training data (`training_items`): the socratic_llm human-eval dev file, MRBench V2 and BEA
@@ -350,6 +351,25 @@ def judge_notes(proba: dict[str, np.ndarray], row: int) -> dict[str, Any]:
             "proba": {c: [round(float(x), 4) for x in np.atleast_1d(proba[c][row])] for c in CRITERIA}}
 
 
+_UNREADABLE = {"gibberish", "non-English", "empty"}
+
+
+def apply_gates(notes: dict[str, Any], reply: str) -> dict[str, Any]:
+    """Rules for text the human labels never show (so no head can have learned them): unreadable text
+    (gibberish, another language, empty) is neither helpful nor on topic; role-play as the student and
+    repeated text cost a level of helpfulness. The raw probabilities stay in `proba`."""
+    from socratic.judge.rubric_signals import quality_flags
+
+    flags = set(quality_flags(reply))
+    expected = dict(notes["expected"])
+    if flags & _UNREADABLE:
+        expected["helpful"], expected["on_topic"] = 1.0, min(expected["on_topic"], 2.0)
+    for flag in sorted(flags & {"role-play", "repetition"}):
+        expected["helpful"] = max(1.0, expected["helpful"] - 1.0)
+    gates = sorted(flags & (_UNREADABLE | {"role-play", "repetition"}))
+    return {**notes, "expected": expected, "gates": gates} if gates else notes
+
+
 def scores_from_expected(expected: dict[str, float]) -> Scores:
     return Scores(questions=expected["questions"] >= 0.5, reveal_answer=expected["reveal_answer"] >= 0.5,
                   on_topic=int(min(5, max(1, round(expected["on_topic"])))),
@@ -373,8 +393,8 @@ class LearnedJudge(Judge):
         for start in range(0, len(items), 256):
             part = items[start:start + 256]
             proba = self.model.predict(featurize(part))
-            for offset in range(len(part)):
-                notes = judge_notes(proba, offset)
+            for offset, (_, reply) in enumerate(part):
+                notes = apply_gates(judge_notes(proba, offset), reply)
                 outcome = Outcome(scores=scores_from_expected(notes["expected"]), notes=notes)
                 outcomes.append(outcome)
                 done(start + offset, outcome)

@@ -33,7 +33,7 @@ from socratic.judge.base import Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v1"
+RUBRIC_VERSION = "rubric_v2"  # v2: non-English also by English function words (accented Latin text is mostly ASCII)
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
 # (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and bench/calibrate_rubric.py).
 ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)

@@ -303,6 +303,12 @@ def is_verdict_only(reply: str) -> bool:
 
 # ---------------------------------------------------------------- text quality
 
+_ENGLISH = frozenset("""the a an and or but of to in on at for with is are was were be it this that you your
+what how why can could would do did does have has we i my not so if then there here which when let's lets let us
+our now as by from all each up out one just more than too also try great good yes no about before after get got
+need see think first next""".split())  # noqa: SIM905
+
+
 @lru_cache(maxsize=4096)
 def quality_flags(reply: str) -> tuple[str, ...]:
     """Reasons the reply is not usable text: gibberish, non-English, repetition, role-play."""
@@ -312,9 +318,11 @@ def quality_flags(reply: str) -> tuple[str, ...]:
         run_on = sum(len(w) for w in re.findall(r"[A-Za-z]{19,}", reply))
         if run_on / len(letters) > 0.12:
             flags.append("gibberish")
-        if sum(not ch.isascii() for ch in letters) / len(letters) > 0.2:
-            flags.append("non-English")
     tokens = words(reply)
+    if letters and (sum(not ch.isascii() for ch in letters) / len(letters) > 0.2 or
+                    (len(tokens) >= 8 and sum(t in _ENGLISH for t in tokens) / len(tokens) < 0.1)):
+        # Accented Latin languages (Spanish, French) are mostly ASCII: English function words tell them apart.
+        flags.append("non-English")
     if len(tokens) >= 30:
         trigrams = list(zip(tokens, tokens[1:], tokens[2:], strict=False))
         if len(set(trigrams)) / len(trigrams) < 0.6:
