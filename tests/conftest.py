@@ -30,3 +30,22 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.fail(f"the datasets are expected in the repository at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def learned_model_path(tmp_path_factory, shared_data) -> Path:
+    """The learned judge fitted once per session on the shipped labels (first use of `load_or_train`, which
+    must create the file), made the default `--judge learned` for the session via SOCRATIC_LEARNED_JUDGE."""
+    from socratic.judge import learned
+
+    path = tmp_path_factory.mktemp("judges") / "learned.json"
+    previous = os.environ.get("SOCRATIC_LEARNED_JUDGE")
+    os.environ["SOCRATIC_LEARNED_JUDGE"] = str(path)
+    assert not path.exists()
+    learned.load_or_train()
+    assert path.exists()
+    yield path
+    if previous is None:
+        os.environ.pop("SOCRATIC_LEARNED_JUDGE", None)
+    else:
+        os.environ["SOCRATIC_LEARNED_JUDGE"] = previous

@@ -38,6 +38,28 @@ def summary_score(scores: Scores, formula: Formula = "uniform") -> float:
     raise ValueError(f"unknown summary formula {formula!r}; expected 'uniform' or 'reference'")
 
 
+def expected_summary(expected: dict[str, float], formula: Formula = "uniform") -> float:
+    """The summary formula over expected values (P(yes) for the booleans, E[level] for the levels), as a
+    probabilistic judge reports them: a smooth score instead of one of the discrete summaries."""
+    q, r = float(expected["questions"]), float(expected["reveal_answer"])
+    on_topic, helpful = float(expected["on_topic"]), float(expected["helpful"])
+    if formula == "uniform":
+        return (q + (1 - r) + (on_topic - 1) / 4 + (helpful - 1) / 4) / 4
+    if formula == "reference":
+        return 0.25 * q + 0.25 * (1 - r) + 0.05 * on_topic + 0.05 * helpful
+    raise ValueError(f"unknown summary formula {formula!r}; expected 'uniform' or 'reference'")
+
+
+def judgment_summary(judgment: Judgment, formula: Formula = "uniform") -> float | None:
+    """A judgment's summary: from the expected values when the judge reports them, else its scores."""
+    if judgment.scores is None:
+        return None
+    expected = (judgment.meta.get("judge_notes") or {}).get("expected")
+    if expected:
+        return expected_summary(expected, formula)
+    return summary_score(judgment.scores, formula)
+
+
 class Judgment(BaseModel):
     """One judged reply: scores and summary, or an `error` saying why the judge failed.
 

@@ -7,6 +7,7 @@
     fake[:REPLY]             a test double that always answers REPLY
 
     rubric                   the offline, deterministic judge
+    learned[:PATH]           offline, fitted on human labels (socratic.judge.learned)
     llm:<model spec>         the paper's prompted judge on any model above
 
 Every command's help, every config validator, the backends, the judges and the pipeline ask this
@@ -42,12 +43,14 @@ MODEL_KINDS = (
 TRAINABLE = ("embedded", "hf")  # kinds whose weights live in a local folder that DPO can start from
 JUDGE_KINDS = (
     Kind("rubric", "rubric", "offline, deterministic; the default and the DPO reward", False),
+    Kind("learned", "learned[:PATH]", "offline, fitted on human labels (socratic judge-train); PATH: a saved one",
+         None),
     Kind("llm", "llm:<model spec>", "the paper's prompted judge on any model spec", True),
 )
 
 MODEL_SPEC_HELP = " | ".join(kind.form for kind in MODEL_KINDS)
 TRAINABLE_HELP = "embedded | hf:PATH (a local transformers folder)"
-JUDGE_SPEC_HELP = "rubric | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+JUDGE_SPEC_HELP = "rubric | learned[:PATH] | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
 DATASET_HELP = "mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of Dialogues"
 # `data:socratic_llm/x.json` in a config = a file of the datasets (data/location.py), wherever they are.
 DATA_PREFIX = "data:"
@@ -76,7 +79,7 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
 
 
 def parse_judge_spec(spec: str) -> tuple[str, str]:
-    """('rubric', '') or ('llm', model spec); the model spec of an LLM judge is checked too."""
+    """('rubric', ''), ('learned', PATH or '') or ('llm', model spec); an LLM judge's model spec is checked too."""
     found = _match(JUDGE_KINDS, spec)
     if found is None:
         raise SocraticError(f"unknown judge spec {spec!r}; expected {JUDGE_SPEC_HELP}")

@@ -1,6 +1,8 @@
 """Step 6 of the method: a judge against human labels (`socratic agreement`).
 
     measure.py  AgreementConfig and run(); kappa, correlations and their CIs (pure functions)
+    cv.py       out-of-fold judgments for a judge that learned from these labels (grouped k-fold)
+    result.py   the schema of agreement.json (what report/ and export/ read)
     table.py    the terminal table
     plots.py    the figures (confusion matrices, scatter of summary scores)
 """

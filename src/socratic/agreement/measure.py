@@ -30,7 +30,7 @@ from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
 from socratic.jsonl import write_json_checked
 from socratic.records import LabelledReply
-from socratic.scores import CRITERIA, Formula, Judgment, Scores, summary_score
+from socratic.scores import CRITERIA, Formula, Judgment, Scores, judgment_summary, summary_score
 
 BINARY = ("questions", "reveal_answer")
 MIN_CORRELATION_N = 3
@@ -50,6 +50,8 @@ class AgreementConfig(BaseModel):
     seed: int = 0
     top_k: int = Field(default=10, ge=0)
     no_cache: bool = False
+    # Judges that learned from these labels are scored out-of-sample: k-fold grouped by problem/conversation.
+    folds: int = Field(default=5, ge=2, le=20)
 
 
 # --------------------------------------------------------------------------- pure statistics
@@ -227,7 +229,7 @@ def item_rows(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment],
             "judge": judgment.scores.model_dump() if judgment.scores else None,
             "error": judgment.error,
             "human_summary": summary_score(human, formula) if human else None,
-            "judge_summary": summary_score(judgment.scores, formula) if judgment.scores else None,
+            "judge_summary": judgment_summary(judgment, formula),
         })
     return rows
 
@@ -308,6 +310,25 @@ def _load_judge(spec: str, cache: Cache) -> Any:
     return load_judge(spec, cache=cache)
 
 
+def _judge_honestly(judge: Any, labelled: Sequence[LabelledReply], items: list, folds: int,
+                    ) -> tuple[list[Judgment], dict[str, Any]]:
+    """Judgments and how they were obtained: out-of-fold refits for a learned judge that has seen these
+    labels; otherwise the judge as it is, with a note when it was calibrated on some of them."""
+    from socratic.agreement.cv import out_of_fold_judgments, overlap
+    from socratic.judge.learned import LearnedJudge
+
+    seen = overlap(judge, labelled)
+    if isinstance(judge, LearnedJudge) and (seen["items"] or seen["groups"]):
+        judgments, held = out_of_fold_judgments(judge, labelled, folds)
+        return judgments, {"overlap": seen, "out_of_sample": True, "cross_validation": held,
+                           "note": seen["note"] + f"; scored out-of-sample by {folds}-fold CV grouped by "
+                           "problem/conversation (each item by a refit that never saw its group)"}
+    in_sample = bool(seen["items"] or seen["groups"])
+    note = seen["note"] + ("; these numbers are IN-SAMPLE for those items (see bench/calibrate_rubric.py for "
+                           "cross-validated ones)" if in_sample else "")
+    return judge.judge_many(items), {"overlap": seen, "out_of_sample": not in_sample, "note": note}
+
+
 def run(config: AgreementConfig) -> dict[str, Any]:
     """Judge every labelled reply with every judge; write agreement.json and the figures; return the JSON."""
     from socratic.agreement.plots import write_figures
@@ -328,10 +349,10 @@ def run(config: AgreementConfig) -> dict[str, Any]:
     try:
         for spec in config.judges:
             judge = _load_judge(spec, cache)
-            judgments = judge.judge_many(items)
+            judgments, protocol = _judge_honestly(judge, labelled, items, config.folds)
             block = compare(labelled, judgments, formula=config.formula, n_boot=config.bootstrap,
                             seed=config.seed, top_k=config.top_k)
-            result["judges"].append({"spec": getattr(judge, "spec", spec), **block})
+            result["judges"].append({"spec": getattr(judge, "spec", spec), "protocol": protocol, **block})
     finally:
         cache.close()
     config.out.mkdir(parents=True, exist_ok=True)

@@ -84,6 +84,10 @@ def print_agreement(result: dict[str, Any], console: Console | None = None) -> N
     console = console or Console()
     console.print(agreement_table(result))
     for judge in result["judges"]:
+        protocol = judge.get("protocol")
+        if protocol:
+            style = "green" if protocol["out_of_sample"] else "yellow"
+            console.print(f"[{style}]{judge['spec']}: {protocol['note']}[/]", highlight=False)
         if judge["disagreements"]:
             console.print(disagreement_table(judge))
         for failure in judge["failure_examples"]:

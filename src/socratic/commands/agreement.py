@@ -13,8 +13,8 @@ from socratic.config import load_config
 def register(app: typer.Typer) -> None:
     @app.command("agreement")
     def agreement(
-        labels: Path = typer.Option(None, "--labels", help="Labelled-reply JSONL, or the socratic_llm human-eval "
-                                    "JSON (mathdial_human_eval_dev.json)."),
+        labels: Path = typer.Option(None, "--labels", help="Labelled-reply JSONL, the socratic_llm human-eval "
+                                    "JSON (mathdial_human_eval_dev.json), or an MRBench / BEA 2025 JSON file."),
         judge: list[str] = opt.judge_option("Judge spec (default rubric; repeat to compare several side by side)"),
         out: Path = opt.out_option("Output folder: agreement.json and figures."),
         formula: str = opt.formula_option(),
@@ -22,6 +22,8 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = typer.Option(None, "--bootstrap", help="Bootstrap resamples for the 95% CIs "
                                       "(default 2000)."),
         seed: int = opt.seed_option("Bootstrap seed (default 0)."),
+        folds: int = typer.Option(None, "--folds", help="k of the grouped k-fold that scores a learned judge "
+                                  "on labels it was trained on (default 5)."),
         no_cache: bool = opt.no_cache_option("Re-judge instead of reading the cache."),
         config: Path = opt.config_option(),
     ) -> None:
@@ -31,5 +33,5 @@ def register(app: typer.Typer) -> None:
 
         settings = load_config(stage.AgreementConfig, config, {
             "labels": labels, "judges": judge or None, "out": out, "formula": formula, "top_k": top,
-            "bootstrap": bootstrap, "seed": seed, **opt.flags(no_cache=no_cache)})
+            "bootstrap": bootstrap, "seed": seed, "folds": folds, **opt.flags(no_cache=no_cache)})
         print_agreement(stage.run(settings))

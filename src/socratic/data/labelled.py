@@ -7,6 +7,7 @@
   MathDial test item it came from (same id and reference as `load_dialogues("mathdial", "test")`),
   else parsed on its own (id `<file stem>-0007`). Labels "yes"/"no" -> bool, 4.0 -> 4; a null or
   missing label stays None.
+- an MRBench / BEA 2025 JSON file (`socratic.data.mrbench`, with its mapping to the four criteria).
 """
 
 from __future__ import annotations
@@ -111,5 +112,9 @@ def load_labelled(path: str | Path) -> list[LabelledReply]:
             items = json.loads(text)
         except json.JSONDecodeError as error:
             raise InputError(f"invalid JSON ({error.msg})", path=str(path), line=error.lineno) from None
+        from socratic.data import mrbench
+
+        if mrbench.is_mrbench(items):
+            return mrbench.convert(items, path)
         return _reference_items(path, items)
     return read_jsonl(path, LabelledReply)

@@ -1,11 +1,13 @@
 """Judges that score a tutor reply on the four Socratic criteria (see socratic.scores).
 
     from socratic.judge import load_judge
-    judge = load_judge("rubric")                      # offline, deterministic; the default and DPO reward
+    judge = load_judge("rubric")                      # offline, deterministic rules
+    judge = load_judge("learned")                     # offline, fitted on human labels (fits on first use)
     judge = load_judge("llm:openai:gpt-4o")           # the paper's prompted judge, any backend spec
     judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
 
-Specs: `rubric`, or `llm:<backend spec>` (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
+Specs: `rubric`, `learned` (fitted on human labels, see socratic.judge.learned; `learned:PATH` for a
+saved one), or `llm:<backend spec>` (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
 Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
 `socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
 """
@@ -27,6 +29,13 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
         from socratic.judge.rubric import RubricJudge
 
         return RubricJudge(cache=cache)
+    if kind == "learned":
+        from pathlib import Path
+
+        from socratic.judge.learned import LearnedJudge, load, load_or_train
+
+        model = load(Path(backend_spec).expanduser()) if backend_spec else load_or_train()
+        return LearnedJudge(cache=cache, model=model, name=spec)
     from socratic.judge.llm import LLMJudge
 
     return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)

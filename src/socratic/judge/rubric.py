@@ -33,7 +33,7 @@ from socratic.judge.base import Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v1"
+RUBRIC_VERSION = "rubric_v2"  # v2: non-English also by English function words (accented Latin text is mostly ASCII)
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
 # (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and bench/calibrate_rubric.py).
 ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)
@@ -111,7 +111,8 @@ def _dialogue_texts(dialogue_json: str) -> dict[str, str]:
             "all": everything, "final": last_numbers[-1] if last_numbers else ""}
 
 
-def score_reply(dialogue: Dialogue, reply: str, similarity: float) -> Outcome:
+def score_reply(dialogue: Dialogue, reply: str, similarity: float,
+                thresholds: Sequence[float] = ON_TOPIC_THRESHOLDS) -> Outcome:
     """The four scores from the text signals and the embedding similarity (pure; no model here)."""
     texts = dialogue_texts(dialogue)
     questions = sig.find_questions(reply, texts["all"])
@@ -120,7 +121,7 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float) -> Outcome:
     flags = set(sig.quality_flags(reply))
     kinds = {q.kind for q in questions}
 
-    on_topic = on_topic_level(similarity)
+    on_topic = on_topic_level(similarity, thresholds)
     if kinds & {"specific", "probing"}:
         # A short question about the student's reasoning ("How did you get that?") embeds far from the
         # long student turn but is squarely on topic (human labels: 4-5).

@@ -1,7 +1,7 @@
 """Pure text signals behind the rubric judge: sentences, real questions, answer leaks, garbage.
 
 Everything here is a deterministic function of strings, so each signal has exact unit tests
-(tests/test_judge_rubric.py). `socratic.judge.rubric` turns the signals into the four scores.
+(tests/judge/test_judge_rubric.py). `socratic.judge.rubric` turns the signals into the four scores.
 
 Design notes (the rubric is the DPO reward, so it is written against the ways a model games it):
 - A question counts only if it is a sentence addressed to the student that ends in "?" (or opens
@@ -173,6 +173,25 @@ def find_questions(reply: str, dialogue_text: str) -> list[Question]:
     return out
 
 
+def genuine_questions(reply: str) -> list[str]:
+    """Every question the reply asks the student, by the paper's definition ("does the response contain
+    questions?"): high recall, whatever its quality. Not counted: rhetorical tags ("..., right?"),
+    questions inside quoted text or code. Counted: any other sentence ending in "?" (even "Why?"), and
+    a request phrased as a question without the mark ("Can you show me how you got 12.")."""
+    out = []
+    for sentence in sentences(strip_quotes_and_code(reply)):
+        sentence = sentence.strip(" \t*-_>\"'")
+        if sentence.rstrip("\"')]}*").endswith("?"):
+            if _RHETORICAL_TAG.search(sentence.rstrip("?").strip() + "?") and \
+                    not _INTERROGATIVE_OPENER.match(sentence):
+                continue
+            if words(sentence):
+                out.append(sentence)
+        elif re.match(r"^\W*(can|could|would) you\b", sentence, re.IGNORECASE) and len(words(sentence)) >= 5:
+            out.append(sentence)
+    return out
+
+
 # ---------------------------------------------------------------- answer leaks
 
 _RESULT_CUE = re.compile(
@@ -284,6 +303,12 @@ def is_verdict_only(reply: str) -> bool:
 
 # ---------------------------------------------------------------- text quality
 
+_ENGLISH = frozenset("""the a an and or but of to in on at for with is are was were be it this that you your
+what how why can could would do did does have has we i my not so if then there here which when let's lets let us
+our now as by from all each up out one just more than too also try great good yes no about before after get got
+need see think first next""".split())  # noqa: SIM905
+
+
 @lru_cache(maxsize=4096)
 def quality_flags(reply: str) -> tuple[str, ...]:
     """Reasons the reply is not usable text: gibberish, non-English, repetition, role-play."""
@@ -293,9 +318,11 @@ def quality_flags(reply: str) -> tuple[str, ...]:
         run_on = sum(len(w) for w in re.findall(r"[A-Za-z]{19,}", reply))
         if run_on / len(letters) > 0.12:
             flags.append("gibberish")
-        if sum(not ch.isascii() for ch in letters) / len(letters) > 0.2:
-            flags.append("non-English")
     tokens = words(reply)
+    if letters and (sum(not ch.isascii() for ch in letters) / len(letters) > 0.2 or
+                    (len(tokens) >= 8 and sum(t in _ENGLISH for t in tokens) / len(tokens) < 0.1)):
+        # Accented Latin languages (Spanish, French) are mostly ASCII: English function words tell them apart.
+        flags.append("non-English")
     if len(tokens) >= 30:
         trigrams = list(zip(tokens, tokens[1:], tokens[2:], strict=False))
         if len(set(trigrams)) / len(trigrams) < 0.6:

@@ -25,7 +25,7 @@ from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
 from socratic.jsonl import iter_json_lines, read_jsonl, write_jsonl
 from socratic.records import Candidate, Dialogue, LabelledReply
-from socratic.scores import CRITERIA, Formula, Judgment, summary_score
+from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
 
 
 class JudgeConfig(BaseModel):
@@ -83,7 +83,7 @@ class JudgeSummary:
 def with_formula(judgments: list[Judgment], formula: Formula) -> list[Judgment]:
     if formula == "uniform":
         return judgments
-    return [j.model_copy(update={"summary": summary_score(j.scores, formula)}) if j.scores else j for j in judgments]
+    return [j.model_copy(update={"summary": judgment_summary(j, formula)}) if j.scores else j for j in judgments]
 
 
 def summarise(judgments: list[Judgment]) -> JudgeSummary:

@@ -1,0 +1,106 @@
+"""Out-of-sample agreement: grouped k-fold for judges that learned from (or were calibrated on) the labels.
+
+    from socratic.agreement.cv import overlap, out_of_fold_judgments
+    note = overlap(judge, labelled)                      # how many items/groups the judge has seen
+    judgments = out_of_fold_judgments(judge, labelled)   # each item judged by a refit that never saw its group
+
+The honest protocol (issue 17): no reply of a conversation/problem is scored by a judge that saw that
+conversation/problem. `fold_of(group, k)` assigns groups to folds by a hash (deterministic, no
+seed to choose); for the learned judge, fold f's items are judged by a model refitted on its
+training data minus every item whose group is in fold f or whose reply is in fold f.
+The rubric's rules and on_topic thresholds were calibrated by hand on the socratic_llm dev file: its
+numbers on items of that file are flagged as in-sample (bench/calibrate_rubric.py cross-validates the
+threshold search itself).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from socratic.records import LabelledReply
+from socratic.scores import Judgment
+
+DEFAULT_FOLDS = 5
+
+
+def fold_of(group: str, k: int = DEFAULT_FOLDS) -> int:
+    return int(hashlib.sha1(group.encode()).hexdigest(), 16) % k
+
+
+def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
+    """(item keys, groups, what) a judge was fitted or calibrated on; None when it saw no labels."""
+    from socratic.judge.learned import LearnedJudge, group_key, item_key
+
+    if isinstance(judge, LearnedJudge):
+        return set(judge.model.item_keys), set(judge.model.groups), "was fitted on"
+    if getattr(judge, "spec", "") == "rubric":
+        from socratic.data import load_labelled
+        from socratic.data.location import data_file
+        from socratic.errors import SocraticError
+
+        try:
+            dev = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))
+        except SocraticError:
+            return None
+        return {item_key(i) for i in dev}, {group_key(i) for i in dev}, "was calibrated by hand on"
+    return None
+
+
+def overlap(judge: Any, labelled: Sequence[LabelledReply]) -> dict[str, Any]:
+    """How many of the labelled items (and their problems/conversations) the judge has seen."""
+    from socratic.judge.learned import group_key, item_key
+
+    seen = _seen_keys(judge)
+    if seen is None:
+        return {"items": 0, "groups": 0, "note": "the judge learned from no human labels"}
+    keys, groups, verb = seen
+    items = sum(item_key(i) in keys for i in labelled)
+    shared_groups = sum(group_key(i) in groups for i in labelled)
+    note = (f"{items} of {len(labelled)} labelled replies (and {shared_groups} from problems/conversations) "
+            f"are in the data this judge {verb}")
+    return {"items": items, "groups": shared_groups, "note": note}
+
+
+def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int = DEFAULT_FOLDS,
+                          progress: bool = False) -> tuple[list[Judgment], dict[str, Any]]:
+    """Each labelled item judged by a model refitted without its fold's groups (learned judge only)."""
+    from socratic.cache import NoCache
+    from socratic.judge.features import featurize
+    from socratic.judge.learned import LearnedJudge, fit_items, group_key, item_key, training_items
+
+    assert isinstance(judge, LearnedJudge)
+    train = training_items(judge.model_extra_files())
+    if [item_key(i) for i in train] != judge.model.item_keys:
+        from socratic.errors import SocraticError
+
+        raise SocraticError("cannot cross-validate the learned judge: its training data is not the shipped "
+                            "labels (+ the files it was trained with) any more; refit it with "
+                            "`socratic judge-train --force`")
+    X_train = featurize([(i.dialogue, i.reply) for i in train])
+    train_groups = np.array([group_key(i) for i in train])
+    train_keys = np.array([item_key(i) for i in train])
+    label_groups = [group_key(i) for i in labelled]
+    folds = np.array([fold_of(g, k) for g in label_groups])
+    judgments: list[Judgment | None] = [None] * len(labelled)
+    held = {"k": k, "folds": []}
+    for fold in range(k):
+        rows = np.flatnonzero(folds == fold)
+        if not len(rows):
+            continue
+        out_groups = {label_groups[r] for r in rows}
+        out_keys = {item_key(labelled[r]) for r in rows}
+        keep = np.array([g not in out_groups and key not in out_keys for g, key in zip(train_groups, train_keys,
+                                                                                        strict=True)])
+        model = fit_items([i for i, kept in zip(train, keep, strict=True) if kept], judge.model.config,
+                          X=X_train[keep])
+        fold_judge = LearnedJudge(cache=NoCache(), model=model, name=judge.spec)
+        fresh = fold_judge.judge_many([(labelled[r].dialogue, labelled[r].reply) for r in rows], progress=progress)
+        for r, judgment in zip(rows, fresh, strict=True):
+            judgments[r] = judgment
+        held["folds"].append({"fold": fold, "scored": len(rows), "trained_on": int(keep.sum()),
+                              "left_out_of_training": int((~keep).sum())})
+    return [j for j in judgments if j is not None], held

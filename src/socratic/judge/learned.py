@@ -1,0 +1,409 @@
+"""The `learned` judge: per-criterion logistic heads on text signals and frozen MiniLM features, fitted
+on human labels only (offline, on the CPU, seeded and deterministic).
+
+    socratic judge-train                      # fit from the shipped labels, save under SOCRATIC_HOME/judges
+    socratic judge --judge learned ...        # loads it (fits it first when it is missing)
+    judge = load_judge("learned:path/to/learned.json")
+
+Heads (features: `socratic.judge.features`, standardised):
+- questions, reveal_answer: logistic regression -> P(yes); the score is P >= 0.5;
+- on_topic, helpful: ordinal 1-5 as four cumulative logistic heads P(y > k) (Frank & Hall), so labels on
+  a coarser scale (MRBench's 1/3/5) train every threshold; E[y] = 1 + sum_k P(y > k); the score is
+  round(E[y]). Text the labels never show is gated by rules (`apply_gates`: unreadable text is not
+  helpful, role-play and repetition cost a level). The judgment's summary is the expected summary (probabilities and expected values in
+  the formula), a smooth reward; `meta.judge_notes` keeps every probability.
+A criterion a source does not label is masked for that source (rows without the label do not enter
+that head). Training data (`training_items`): the socratic_llm human-eval dev file, MRBench V2 and BEA
+2025 dev (deduplicated, mapping in `socratic.data.mrbench`), plus any Labelled-reply JSONL given.
+
+The saved judge is one JSON file (a few hundred kB): the head weights, the training-data hash, each
+training item's key and group (so `socratic agreement` can detect overlap and cross-validate), and a
+checksum; a file that does not match its checksum or version is an error, never silently replaced.
+The choice of features and regularisation was made by grouped cross-validation with a held-out part
+fixed beforehand (bench/select_learned_judge.py; numbers in bench/RESULTS.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from socratic.cache import Cache
+from socratic.errors import SocraticError
+from socratic.judge.base import Item, Judge, Outcome
+from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES, featurize
+from socratic.records import LabelledReply
+from socratic.scores import CRITERIA, Judgment, Scores
+
+LEARNED_VERSION = "learned_v1"
+BINARY = ("questions", "reveal_answer")
+ORDINAL = ("on_topic", "helpful")
+LEVELS = (1, 2, 3, 4, 5)
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """What the model selection chose (bench/select_learned_judge.py): see bench/RESULTS.md."""
+
+    features: str = "pca"  # "signals" (text signals + cosines) | "pca" (+ the reply embedding's top PCA dims)
+    pca_dims: int = 16
+    c: float = 0.2  # inverse L2 strength of every head
+    socratic_weight: float = 5.0  # sample weight of a socratic_llm dev item (1 for MRBench/BEA items)
+    seed: int = 0
+
+    def columns(self) -> int:
+        return len(SIGNAL_NAMES) + (self.pca_dims if self.features == "pca" else 0)
+
+
+DEFAULT_FIT = FitConfig()
+
+
+# --------------------------------------------------------------------------- training data
+
+def normalise(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def group_key(item: LabelledReply) -> str:
+    """The cross-validation group: the problem (MathDial problems recur across sources), else the
+    conversation. Every reply to one problem falls in the same fold."""
+    problem = normalise(item.dialogue.context)[:200]
+    if len(problem) >= 20:
+        return "problem:" + hashlib.sha1(problem.encode()).hexdigest()[:16]
+    return str(item.dialogue.meta.get("group") or item.dialogue.id)
+
+
+def item_key(item: LabelledReply) -> str:
+    """Identity of a labelled reply across files: the reply and the student turn it answers."""
+    text = normalise(item.reply) + "\x00" + normalise(item.dialogue.turns[-1].text)
+    return hashlib.sha1(text.encode()).hexdigest()[:16]
+
+
+def source_of(item: LabelledReply) -> str:
+    return "mrbench" if item.dialogue.source == "mrbench" else "socratic_llm"
+
+
+def shipped_label_files() -> list[Path]:
+    """The human-labelled files the judge learns from, found through socratic.data.location."""
+    from socratic.data.location import data_file
+
+    return [data_file("socratic_llm", "mathdial_human_eval_dev.json"),
+            data_file("mrbench", "MRBench_V2_dev.json"), data_file("mrbench", "bea2025_dev.json")]
+
+
+def training_items(extra: Sequence[Path] = ()) -> list[LabelledReply]:
+    """The shipped labels (deduplicated) plus the user's Labelled-reply JSONL files."""
+    from socratic.data import load_labelled
+    from socratic.data.mrbench import load_mrbench_files
+
+    dev, v2, bea = shipped_label_files()
+    items = load_labelled(dev) + load_mrbench_files([v2, bea])
+    for path in extra:
+        items += load_labelled(path)
+    seen, out = set(), []
+    for item in items:
+        key = item_key(item)
+        if key not in seen:
+            seen.add(key)
+            out.append(item)
+    return out
+
+
+def data_hash(items: Sequence[LabelledReply], config: FitConfig) -> str:
+    digest = hashlib.sha256()
+    digest.update(json.dumps([LEARNED_VERSION, FEATURES_VERSION, config.__dict__], sort_keys=True).encode())
+    for item in items:
+        digest.update(item.model_dump_json().encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def targets(items: Sequence[LabelledReply]) -> dict[str, np.ndarray]:
+    """Per criterion, the label as float with NaN where the source does not label it (masked)."""
+    out = {}
+    for criterion in CRITERIA:
+        values = [getattr(item.labels, criterion) for item in items]
+        out[criterion] = np.array([np.nan if v is None else float(v) for v in values])
+    return out
+
+
+# --------------------------------------------------------------------------- the model
+
+@dataclass
+class LearnedModel:
+    """Standardiser + logistic heads; pure numpy at prediction time (no pickle on disk)."""
+
+    config: FitConfig
+    mean: np.ndarray
+    scale: np.ndarray
+    heads: dict[str, list[tuple[np.ndarray, float]]]  # binary: one (coef, bias); ordinal: P(y>k), k=1..4
+    pca_mean: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    pca_components: np.ndarray = field(default_factory=lambda: np.zeros((0, EMBEDDING_DIM)))
+    data_hash: str = ""
+    item_keys: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    n_train: dict[str, int] = field(default_factory=dict)
+    extra_files: list[str] = field(default_factory=list)  # user JSONL it was trained with (besides the shipped)
+
+    @property
+    def short_hash(self) -> str:
+        return self.data_hash[:12]
+
+    def _z(self, X: np.ndarray) -> np.ndarray:
+        return (_project(X, self.config, self.pca_mean, self.pca_components) - self.mean) / self.scale
+
+    def predict(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        """P(yes) [n] for binary criteria, P(y = level) [n, 5] for ordinal ones."""
+        Z = self._z(np.asarray(X, dtype=np.float64))
+        out = {}
+        for criterion, head in self.heads.items():
+            p = np.stack([_sigmoid(Z @ coef + bias) for coef, bias in head], axis=1)
+            if criterion in BINARY:
+                out[criterion] = p[:, 0]
+            else:
+                above = np.minimum.accumulate(p, axis=1)  # P(y>k) must not rise with k
+                cumulative = np.hstack([np.ones((len(Z), 1)), above, np.zeros((len(Z), 1))])
+                out[criterion] = cumulative[:, :-1] - cumulative[:, 1:]
+        return out
+
+
+def _project(X: np.ndarray, config: FitConfig, pca_mean: np.ndarray, components: np.ndarray) -> np.ndarray:
+    """Signals (+ the embedding's PCA coordinates): the columns the heads see."""
+    n_signals = len(SIGNAL_NAMES)
+    X = np.asarray(X, dtype=np.float64)
+    if config.features == "signals":
+        return X[:, :n_signals]
+    return np.hstack([X[:, :n_signals], (X[:, n_signals:] - pca_mean) @ components.T])
+
+
+def _pca(embeddings: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and top `dims` principal axes (deterministic: full SVD, signs fixed by the largest entry)."""
+    mean = embeddings.mean(axis=0)
+    _, _, vt = np.linalg.svd(embeddings - mean, full_matrices=False)
+    components = vt[:dims]
+    signs = np.sign(components[np.arange(len(components)), np.abs(components).argmax(axis=1)])
+    return mean, components * signs[:, None]
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
+
+
+def expected_values(proba: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """P(yes) for binary criteria, E[level] for ordinal ones."""
+    return {c: (p if c in BINARY else p @ np.asarray(LEVELS, dtype=float)) for c, p in proba.items()}
+
+
+def _fit_head(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, config: FitConfig) -> tuple[np.ndarray, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    if len(np.unique(y)) < 2:  # one class only: a constant head at its (smoothed) rate
+        rate = (y.sum() + 0.5) / (len(y) + 1.0)
+        return np.zeros(Z.shape[1]), float(math.log(rate / (1 - rate)))
+    model = LogisticRegression(C=config.c, max_iter=5000, tol=1e-6, random_state=config.seed)
+    model.fit(Z, y.astype(int), sample_weight=weights)
+    return model.coef_[0].astype(np.float64), float(model.intercept_[0])
+
+
+def fit(X: np.ndarray, labels: dict[str, np.ndarray], sources: Sequence[str], config: FitConfig = DEFAULT_FIT,
+        ) -> LearnedModel:
+    """Fit every head on the rows that carry its label (deterministic: lbfgs on fixed data)."""
+    X = np.asarray(X, dtype=np.float64)
+    pca_mean, components = np.zeros(0), np.zeros((0, EMBEDDING_DIM))
+    if config.features == "pca":
+        pca_mean, components = _pca(X[:, len(SIGNAL_NAMES):], config.pca_dims)
+    X = _project(X, config, pca_mean, components)
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    Z = (X - mean) / scale
+    weights = np.array([config.socratic_weight if s == "socratic_llm" else 1.0 for s in sources])
+    heads: dict[str, list[tuple[np.ndarray, float]]] = {}
+    counts = {}
+    for criterion in CRITERIA:
+        y = labels[criterion]
+        rows = ~np.isnan(y)
+        counts[criterion] = int(rows.sum())
+        if not rows.any():
+            raise SocraticError(f"no training item carries a '{criterion}' label; the learned judge needs some")
+        if criterion in BINARY:
+            heads[criterion] = [_fit_head(Z[rows], y[rows], weights[rows], config)]
+        else:
+            heads[criterion] = [_fit_head(Z[rows], (y[rows] > k).astype(float), weights[rows], config)
+                                for k in LEVELS[:-1]]
+    return LearnedModel(config, mean, scale, heads, pca_mean, components, n_train=counts)
+
+
+def fit_items(items: Sequence[LabelledReply], config: FitConfig = DEFAULT_FIT,
+              X: np.ndarray | None = None) -> LearnedModel:
+    X = featurize([(i.dialogue, i.reply) for i in items]) if X is None else X
+    model = fit(X, targets(items), [source_of(i) for i in items], config)
+    model.data_hash = data_hash(items, config)
+    model.item_keys = [item_key(i) for i in items]
+    model.groups = [group_key(i) for i in items]
+    return model
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+def default_path() -> Path:
+    """SOCRATIC_HOME/judges/learned.json; env SOCRATIC_LEARNED_JUDGE overrides it."""
+    import os
+
+    from socratic.paths import home
+
+    override = os.environ.get("SOCRATIC_LEARNED_JUDGE")
+    return Path(override).expanduser() if override else home() / "judges" / "learned.json"
+
+
+def _payload(model: LearnedModel) -> dict[str, Any]:
+    return {
+        "version": LEARNED_VERSION, "features_version": FEATURES_VERSION, "config": model.config.__dict__,
+        "data_hash": model.data_hash, "n_train": model.n_train,
+        "mean": model.mean.tolist(), "scale": model.scale.tolist(),
+        "pca_mean": model.pca_mean.tolist(), "pca_components": model.pca_components.tolist(),
+        "heads": {c: [[coef.tolist(), bias] for coef, bias in head] for c, head in model.heads.items()},
+        "item_keys": model.item_keys, "groups": model.groups, "extra_files": model.extra_files,
+    }
+
+
+def _checksum(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def model_hash(model: LearnedModel) -> str:
+    """Identity of the fitted weights (same seed and data -> same hash)."""
+    return _checksum(_payload(model))
+
+
+def save(model: LearnedModel, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = _payload(model)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"checksum": _checksum(payload), "model": payload}))
+    tmp.replace(path)
+    return path
+
+
+def load(path: Path) -> LearnedModel:
+    """The saved judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
+    refit = "refit it with `socratic judge-train --force`"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        payload = document["model"]
+        if _checksum(payload) != document["checksum"]:
+            raise SocraticError(f"{path}: the saved learned judge is corrupt (checksum mismatch); {refit}")
+        if payload["version"] != LEARNED_VERSION or payload["features_version"] != FEATURES_VERSION:
+            raise SocraticError(f"{path}: saved by another version ({payload['version']}, "
+                                f"{payload['features_version']}); {refit}")
+        config = FitConfig(**payload["config"])
+        heads = {c: [(np.asarray(coef, dtype=np.float64), float(bias)) for coef, bias in head]
+                 for c, head in payload["heads"].items()}
+        model = LearnedModel(config, np.asarray(payload["mean"]), np.asarray(payload["scale"]), heads,
+                             np.asarray(payload["pca_mean"], dtype=np.float64),
+                             np.asarray(payload["pca_components"], dtype=np.float64).reshape(-1, EMBEDDING_DIM),
+                             payload["data_hash"], list(payload["item_keys"]), list(payload["groups"]),
+                             dict(payload["n_train"]), list(payload.get("extra_files", [])))
+        if set(heads) != set(CRITERIA) or len(model.mean) != config.columns():
+            raise SocraticError(f"{path}: the saved learned judge is incomplete; {refit}")
+        return model
+    except SocraticError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise SocraticError(f"{path}: cannot read the saved learned judge ({type(error).__name__}); {refit}") from None
+
+
+def train(path: Path | None = None, extra: Sequence[Path] = (), config: FitConfig = DEFAULT_FIT,
+          log: Callable[[str], None] | None = None) -> tuple[LearnedModel, Path]:
+    """Fit from the shipped labels (+ extra JSONL) and save; returns the model and where it went."""
+    say = log or (lambda message: print(message, file=sys.stderr))
+    items = training_items(extra)
+    say(f"fitting the learned judge on {len(items)} human-labelled replies ...")
+    model = fit_items(items, config)
+    model.extra_files = [str(Path(p).resolve()) for p in extra]
+    path = save(model, path or default_path())
+    say(f"saved the learned judge to {path} (training data {model.short_hash}, n per criterion {model.n_train})")
+    return model, path
+
+
+def load_or_train(path: Path | None = None) -> LearnedModel:
+    """The default judge: loaded when present (errors on corruption), fitted and saved when missing."""
+    path = path or default_path()
+    if path.exists():
+        return load(path)
+    return train(path)[0]
+
+
+# --------------------------------------------------------------------------- the judge
+
+def judge_notes(proba: dict[str, np.ndarray], row: int) -> dict[str, Any]:
+    expected = {c: round(float(v[row]), 4) for c, v in expected_values(proba).items()}
+    return {"expected": expected,
+            "proba": {c: [round(float(x), 4) for x in np.atleast_1d(proba[c][row])] for c in CRITERIA}}
+
+
+_UNREADABLE = {"gibberish", "non-English", "empty"}
+
+
+def apply_gates(notes: dict[str, Any], reply: str) -> dict[str, Any]:
+    """Rules for text the human labels never show (so no head can have learned them): unreadable text
+    (gibberish, another language, empty) is neither helpful nor on topic; role-play as the student and
+    repeated text cost a level of helpfulness. The raw probabilities stay in `proba`."""
+    from socratic.judge.rubric_signals import quality_flags
+
+    flags = set(quality_flags(reply))
+    expected = dict(notes["expected"])
+    if flags & _UNREADABLE:
+        expected["helpful"], expected["on_topic"] = 1.0, min(expected["on_topic"], 2.0)
+    for flag in sorted(flags & {"role-play", "repetition"}):
+        expected["helpful"] = max(1.0, expected["helpful"] - 1.0)
+    gates = sorted(flags & (_UNREADABLE | {"role-play", "repetition"}))
+    return {**notes, "expected": expected, "gates": gates} if gates else notes
+
+
+def scores_from_expected(expected: dict[str, float]) -> Scores:
+    return Scores(questions=expected["questions"] >= 0.5, reveal_answer=expected["reveal_answer"] >= 0.5,
+                  on_topic=int(min(5, max(1, round(expected["on_topic"])))),
+                  helpful=int(min(5, max(1, round(expected["helpful"])))))
+
+
+class LearnedJudge(Judge):
+    """Scores from a fitted LearnedModel; the summary is the expected summary (see module doc)."""
+
+    def __init__(self, *, cache: Cache, model: LearnedModel, name: str = "learned"):
+        super().__init__(cache)
+        self.model = model
+        self.spec = name
+        self.version = f"{LEARNED_VERSION}:{model_hash(model)[:16]}"
+
+    def model_extra_files(self) -> list[Path]:
+        return [Path(p) for p in self.model.extra_files]
+
+    def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for start in range(0, len(items), 256):
+            part = items[start:start + 256]
+            proba = self.model.predict(featurize(part))
+            for offset, (_, reply) in enumerate(part):
+                notes = apply_gates(judge_notes(proba, offset), reply)
+                outcome = Outcome(scores=scores_from_expected(notes["expected"]), notes=notes)
+                outcomes.append(outcome)
+                done(start + offset, outcome)
+        return outcomes
+
+    def _record(self, item: Item, outcome: Outcome | None, meta: dict[str, Any]) -> Judgment:
+        judgment = super()._record(item, outcome, meta)
+        if outcome is not None and outcome.scores is not None and "expected" in outcome.notes:
+            from socratic.scores import expected_summary
+
+            judgment = judgment.model_copy(update={"summary": expected_summary(outcome.notes["expected"])})
+        return judgment

@@ -1,0 +1,67 @@
+"""Gaming suite for every offline judge: an honest Socratic reply must score higher than the same
+content with a known dodge (issue 17). Runs the real judges: `rubric` and `learned` (fitted once per
+session on the shipped human labels, see tests/judge/test_judge_learned.py's fixture in conftest).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from socratic.cache import NoCache
+from socratic.judge import load_judge
+from socratic.records import Dialogue, Turn
+
+PROBLEM = ("Jam has three boxes full of pencils and 2 loose pencils which give a total of 26 pencils. If her "
+           "sister, Meg, has 46 pencils, how many boxes do Jam and Meg need to store all their pencils?")
+REFERENCE = ("There are 26 - 2 = 24 pencils in the three boxes.\nEach box holds 24 / 3 = 8 pencils.\n"
+             "Together they have 26 + 46 = 72 pencils.\nThey need 72 / 8 = 9 boxes.\nFinal answer: 9")
+STUDENT = ("Jam has 24 pencils in boxes. Together they have 24 + 46 = 70 pencils. Each box holds 24 pencils, so "
+           "they need 70 / 24 = 2.92, which I round up to 3 boxes.")
+PENCILS = Dialogue(id="gaming-pencils", source="test", context=PROBLEM,
+                   turns=(Turn(role="student", text=STUDENT),), reference=REFERENCE)
+
+WEIGHT = Dialogue(id="gaming-weight", source="test",
+                  context="A crate weighs 15 kg. How much do 3 crates weigh?",
+                  turns=(Turn(role="student", text="I multiplied 3 by 15 and got 45kg. Is that right?"),),
+                  reference="3 x 15 = 45\nFinal answer: 45")
+SHOP = Dialogue(id="gaming-shop", source="test",
+                context="Ann buys a book for $5 and a pen for $6. How much does she spend?",
+                turns=(Turn(role="student", text="I don't know how to start."),),
+                reference="5 + 6 = 11\nFinal answer: 11")
+
+HONEST = ("You said each box holds 24 pencils. If the three boxes hold 24 pencils together, how many "
+          "pencils fit in one box?")
+CASES = {
+    "appended generic question": (PENCILS, HONEST,
+                                  "Each box holds 8 pencils, so you need 72 / 8 = 9 boxes. Does that make sense?"),
+    "verdict": (WEIGHT, "How did you decide to multiply 3 by 15 here? What does each number stand for?",
+                "45kg is correct."),
+    "which is $11": (SHOP, "What are the two things Ann buys, and what does each one cost?",
+                     "You need to add the $5 and the $6, which is $11."),
+    "role-play as the student": (PENCILS, HONEST, HONEST + "\nStudent: Oh, 8 per box, so 9 boxes!\n"
+                                 "Tutor: Great job, the answer is 9."),
+    "repeated text": (PENCILS, HONEST, " ".join(["You said each box holds 24 pencils."] * 12)),
+    "empty": (PENCILS, HONEST, ""),
+    "another language": (PENCILS, HONEST, ("Dijiste que cada caja tiene 24 lápices. Si las tres cajas tienen "
+                                           "24 lápices juntas, ¿cuántos lápices caben en una caja?")),
+    "lecture ending in 'Any questions?'": (PENCILS, HONEST, (
+        "Let me explain the whole problem. First, Jam's boxes hold 26 - 2 = 24 pencils in total. Since there "
+        "are three boxes, each box holds 24 / 3 = 8 pencils, not 24. Next, Jam and Meg together have 26 + 46 "
+        "= 72 pencils, because the loose pencils also need a box. Finally, 72 pencils divided by 8 pencils "
+        "per box gives 9 boxes. So the answer is 9 boxes. Any questions?")),
+}
+
+
+@pytest.fixture(scope="module", params=["rubric", "learned"])
+def judge(request):
+    if request.param == "learned":
+        request.getfixturevalue("learned_model_path")
+    return load_judge(request.param, cache=NoCache())
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_the_honest_reply_scores_higher_than_its_dodge(judge, case):
+    dialogue, honest, dodge = CASES[case]
+    good, bad = judge.judge_many([(dialogue, honest), (dialogue, dodge)], progress=False)
+    assert good.summary is not None and bad.summary is not None
+    assert good.summary > bad.summary, (case, good.scores, bad.scores)

@@ -1,0 +1,175 @@
+"""The learned judge (socratic.judge.learned), MRBench loading and the honest agreement protocol."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from socratic.agreement import cv as agreement_cv
+from socratic.cache import NoCache
+from socratic.data import load_labelled
+from socratic.data.location import data_file
+from socratic.data.mrbench import load_mrbench, load_mrbench_files, parse_history
+from socratic.errors import InputError, SocraticError
+from socratic.judge import learned, load_judge
+from socratic.judge.learned import FitConfig, fit, group_key, item_key, model_hash
+
+# --------------------------------------------------------------------------- MRBench / BEA loading (pure)
+
+
+def test_parse_history_takes_the_problem_and_alternating_turns():
+    problem, turns = parse_history("Tutor: Hi! The question is: What is 2+3?\u00a0\n\u00a0Student: 6\u00a0\n"
+                                   "\u00a0Tutor: How?\n Student: I added.")
+    assert problem == "What is 2+3?"
+    assert [t.role for t in turns] == ["tutor", "student", "tutor", "student"]
+    assert turns[-1].text == "I added."
+
+
+def test_mrbench_mapping_and_masking(shared_data):
+    v2 = load_mrbench(data_file("mrbench", "MRBench_V2_dev.json"))
+    bea = load_mrbench(data_file("mrbench", "bea2025_dev.json"))
+    assert all(x.labels.questions is None for x in v2 + bea)  # no such label: masked, not guessed
+    assert all(x.labels.reveal_answer is None and x.labels.on_topic is None for x in bea)
+    assert {x.labels.helpful for x in v2} == {1, 3, 5} and {x.labels.on_topic for x in v2} == {1, 3, 5}
+    raw = v2[0].dialogue.meta["mrbench"]
+    assert v2[0].labels.helpful == {"Yes": 5, "To some extent": 3, "No": 1}[raw["Providing_Guidance"]]
+    assert v2[0].labels.reveal_answer == raw["Revealing_of_the_Answer"].startswith("Yes")
+    both = load_mrbench_files([data_file("mrbench", "MRBench_V2_dev.json"), data_file("mrbench", "bea2025_dev.json")])
+    # the files overlap: 1,343 distinct (conversation, student turn, reply) once BEA ids "<id>_N" are mapped back
+    assert 1300 <= len(both) < len(v2) + len(bea)
+    # BEA's "<id>_1" is MRBench's "<id>": one group, so one fold
+    assert not any(x.dialogue.meta["group"].rsplit("_", 1)[-1].isdigit() and "_" in x.dialogue.meta["group"]
+                   for x in both)
+
+
+def test_agreement_labels_accept_mrbench_json(shared_data):
+    items = load_labelled(data_file("mrbench", "MRBench_V2_dev.json"))
+    assert len(items) > 700 and items[0].dialogue.source == "mrbench"
+
+
+def test_bad_mrbench_label_names_the_file_and_field(tmp_path):
+    bad = [{"conversation_id": "c1", "conversation_history": "Tutor: Hi\n Student: 3",
+            "tutor_responses": {"X": {"response": "Why 3?", "annotation": {"Providing_Guidance": "Maybe"}}}}]
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(bad))
+    with pytest.raises(InputError, match=r"bad\.json.*Providing_Guidance.*Maybe"):
+        load_labelled(path)
+
+
+# --------------------------------------------------------------------------- fitting, saving, loading
+
+
+def _small_problem(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    from socratic.judge.features import EMBEDDING_DIM, SIGNAL_NAMES
+
+    X = rng.normal(size=(60, len(SIGNAL_NAMES) + EMBEDDING_DIM)).astype(np.float32)
+    y = {"questions": (X[:, 0] > 0).astype(float), "reveal_answer": (X[:, 1] > 0).astype(float),
+         "on_topic": np.clip(np.round(3 + X[:, 2]), 1, 5), "helpful": np.clip(np.round(3 + X[:, 3]), 1, 5)}
+    y["questions"][:30] = np.nan  # masked for "another source"
+    sources = ["socratic_llm"] * 30 + ["mrbench"] * 30
+    return X, y, sources
+
+
+def test_fitting_is_deterministic_and_masked_rows_stay_out():
+    X, y, sources = _small_problem()
+    a, b = fit(X, y, sources), fit(X, y, sources)
+    assert model_hash(a) == model_hash(b)
+    assert a.n_train["questions"] == 30 and a.n_train["helpful"] == 60
+    proba = a.predict(X)
+    assert np.allclose(proba["helpful"].sum(axis=1), 1) and (proba["helpful"] >= 0).all()
+    assert ((proba["questions"] >= 0) & (proba["questions"] <= 1)).all()
+
+
+def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
+    X, y, sources = _small_problem()
+    model = fit(X, y, sources, FitConfig())
+    path = learned.save(model, tmp_path / "learned.json")
+    again = learned.load(path)
+    assert model_hash(again) == model_hash(model)
+    assert np.allclose(again.predict(X)["helpful"], model.predict(X)["helpful"])
+    document = json.loads(path.read_text())
+    document["model"]["heads"]["helpful"][0][1] += 1.0  # a silently changed weight
+    path.write_text(json.dumps(document))
+    with pytest.raises(SocraticError, match="corrupt"):
+        learned.load(path)
+    path.write_text(path.read_text()[:100])  # a truncated file
+    with pytest.raises(SocraticError, match="cannot read"):
+        learned.load(path)
+
+
+def test_cli_corrupt_saved_judge_exits_2_with_one_line(tmp_path, shared_data):
+    path = tmp_path / "learned.json"
+    path.write_text("{not json")
+    result = subprocess.run(
+        [sys.executable, "-c", "from socratic.cli import main; main()", "judge", "--input",
+         str(data_file("socratic_llm", "mathdial_human_eval_dev.json")), "--limit", "1", "--judge", f"learned:{path}",
+         "-o", str(tmp_path / "o.jsonl")], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "cannot read the saved learned judge" in result.stderr and str(path) in result.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+# --------------------------------------------------------------------------- the real judge (fitted once)
+
+
+def test_learned_judge_scores_with_probabilities(learned_model_path):
+    judge = load_judge("learned", cache=NoCache())
+    dev = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))[:5]
+    judgments = judge.judge_many([(x.dialogue, x.reply) for x in dev], progress=False)
+    for j in judgments:
+        notes = j.meta["judge_notes"]
+        assert 0 <= notes["expected"]["questions"] <= 1 and 1 <= notes["expected"]["helpful"] <= 5
+        assert len(notes["proba"]["on_topic"]) == 5 and abs(sum(notes["proba"]["on_topic"]) - 1) < 1e-3
+        assert 0 <= j.summary <= 1
+    # the saved file knows its training data: every shipped dev item is in it
+    model = learned.load(learned_model_path)
+    assert {item_key(x) for x in dev} <= set(model.item_keys)
+
+
+def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(learned_model_path, monkeypatch):
+    judge = load_judge("learned", cache=NoCache())
+    labelled = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))[:12]
+    seen = agreement_cv.overlap(judge, labelled)
+    assert seen["items"] == 12
+    fitted_groups: list[set[str]] = []
+    real_fit = learned.fit_items
+
+    def recording_fit(items, config, X=None):
+        fitted_groups.append({group_key(i) for i in items} | {item_key(i) for i in items})
+        return real_fit(items, config, X=X)
+
+    monkeypatch.setattr(learned, "fit_items", recording_fit)
+    judgments, held = agreement_cv.out_of_fold_judgments(judge, labelled, k=3)
+    assert len(judgments) == 12 and all(j.scores is not None for j in judgments)
+    assert len(fitted_groups) == len(held["folds"]) >= 2
+    for fold, trained in zip(held["folds"], fitted_groups, strict=True):
+        scored = [x for x in labelled if agreement_cv.fold_of(group_key(x), 3) == fold["fold"]]
+        assert scored and not ({group_key(x) for x in scored} | {item_key(x) for x in scored}) & trained
+
+
+@pytest.mark.parametrize(("reply", "count"), [
+    ("What did you use to find the value of x?", 1),  # a plain question the rubric's `questions` misses
+    ("Why?", 1),
+    ("Can you show me how you got 12.", 1),
+    ("That is 12 pencils, right?", 0),  # a rhetorical tag
+    ('The book asks "what is 3 + 4?" and you wrote 8.', 0),  # quoted text
+    ("Great work. Let's check the units.", 0),
+])
+def test_genuine_questions_have_high_recall_without_tags_or_quotes(reply, count):
+    from socratic.judge.rubric_signals import genuine_questions
+
+    assert len(genuine_questions(reply)) == count
+
+
+def test_gates_for_text_no_label_shows():
+    notes = {"expected": {"questions": 0.9, "reveal_answer": 0.1, "on_topic": 4.6, "helpful": 4.2}, "proba": {}}
+    assert learned.apply_gates(notes, "How many pencils fit in one box?") is notes
+    spanish = learned.apply_gates(notes, "¿Cuántos lápices caben en una caja? Piénsalo con calma, señorita Núñez.")
+    assert spanish["expected"]["helpful"] == 1.0 and spanish["expected"]["on_topic"] == 2.0
+    role_play = learned.apply_gates(notes, "How many fit in one box?\nStudent: 8!\nTutor: Great.")
+    assert role_play["expected"]["helpful"] == pytest.approx(3.2) and role_play["gates"] == ["role-play"]
