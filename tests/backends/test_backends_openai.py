@@ -1,6 +1,6 @@
 """The OpenAI-compatible backend against a small scripted HTTP server on 127.0.0.1.
 
-    .venv/bin/python -m pytest -q tests/test_backends_openai.py
+    .venv/bin/python -m pytest -q tests/backends/test_backends_openai.py
 
 The server answers from a queue of behaviours ("ok", 429 with Retry-After, 500, a slow answer
 that times the client out, 400) and records every request, so each test checks exactly what was

@@ -1,6 +1,6 @@
 """The transformers backend on the real embedded SmolLM2 model (CPU, a few tokens per reply).
 
-    .venv/bin/python -m pytest -q tests/test_backends_transformers.py
+    .venv/bin/python -m pytest -q tests/backends/test_backends_transformers.py
 """
 
 from __future__ import annotations

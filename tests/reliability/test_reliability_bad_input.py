@@ -5,7 +5,7 @@ Most cases call the CLI entry point (`socratic.cli.main`) in-process, which is t
 the installed command without paying a process start per case; a few run `.venv/bin/socratic` as
 a subprocess to check real stderr and exit codes. Runs in ~30 s.
 
-    .venv/bin/python -m pytest -q tests/test_reliability_bad_input.py
+    .venv/bin/python -m pytest -q tests/reliability/test_reliability_bad_input.py
 """
 
 from __future__ import annotations

@@ -2,12 +2,12 @@
 every output valid, and the re-run's outputs equal an uninterrupted run's.
 
 Each stage runs as a real `.venv/bin/socratic` process. Models and the LLM judge are a scripted
-OpenAI-compatible server on 127.0.0.1 (tests/reliability_fake_llm.py) that answers deterministically
+OpenAI-compatible server on 127.0.0.1 (tests/fakes/llm_server.py) that answers deterministically
 (the reply depends only on the request) and slowly enough to kill mid-run; the moment to kill is
 found by polling the output file, the server's answer count or the checkpoint folder. Training uses
 the real embedded model for a few tiny steps (marked slow, ~1-2 min on 2 CPUs); the rest takes ~30 s.
 
-    .venv/bin/python -m pytest -q tests/test_reliability_interrupt.py
+    .venv/bin/python -m pytest -q tests/reliability/test_reliability_interrupt.py
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """The LLM judge against a misbehaving server on 127.0.0.1: every fault is retried, re-asked or recorded.
 
 Each item's dialogue names a fault case in its context ("CASE:<name>"); the fake server
-(tests/reliability_fake_llm.py) looks it up and misbehaves accordingly: timeouts, a closed port,
+(tests/fakes/llm_server.py) looks it up and misbehaves accordingly: timeouts, a closed port,
 429 with Retry-After, 500, invalid JSON, wrong types, out-of-range numbers, and replies that try to
 instruct the judge. The judge stage runs in-process with short timeouts and backoffs (the real
 OpenAIBackend, its knobs turned down), plus once through the CLI. Runs in ~15 s.
 
-    .venv/bin/python -m pytest -q tests/test_reliability_judge_faults.py
+    .venv/bin/python -m pytest -q tests/reliability/test_reliability_judge_faults.py
 """
 
 from __future__ import annotations

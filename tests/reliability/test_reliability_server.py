@@ -9,7 +9,7 @@
 - an API key for an `openai:` model never lands in a run folder or in the cache.
 Runs in ~30 s.
 
-    .venv/bin/python -m pytest -q tests/test_reliability_server.py
+    .venv/bin/python -m pytest -q tests/reliability/test_reliability_server.py
 """
 
 from __future__ import annotations

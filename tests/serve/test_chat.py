@@ -1,6 +1,6 @@
 """`socratic chat`: the session logic on a fake backend, the CLI loop, and the real embedded model through a pipe.
 
-    .venv/bin/python -m pytest -q tests/test_chat.py
+    .venv/bin/python -m pytest -q tests/serve/test_chat.py
 """
 
 from __future__ import annotations

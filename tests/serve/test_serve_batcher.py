@@ -1,6 +1,6 @@
 """serve/batcher.py: concurrent streamed requests decoded in shared batches.
 
-    .venv/bin/python -m pytest -q tests/test_serve_batcher.py
+    .venv/bin/python -m pytest -q tests/serve/test_serve_batcher.py
 
 A recording backend shows how requests are grouped; the slow test runs the real embedded model
 (float32, where a greedy reply does not depend on its batch-mates) through the batcher and the server.

@@ -168,7 +168,7 @@ def _quantize_here(source: str, out: str, qtype: str, threads: int) -> int:
 # KL(source || GGUF) in nats per position. Measured on the embedded SmolLM2-135M, 251 positions, AMD
 # EPYC (AVX-512), portable llama.cpp build: f16 agrees 1.000 / KL 0.0000, q8_0 0.964 / 0.0043,
 # q4_k_m 0.861 / 0.060. The limits leave ~4-5x the KL and 5-15 points of agreement for other CPUs
-# and models; a file whose weights are scrambled fails by far (tests/test_export.py asserts agreement
+# and models; a file whose weights are scrambled fails by far (tests/export/test_export.py asserts agreement
 # < 0.5 and KL > 0.5 nats).
 TOLERANCES = {"f32": (0.97, 0.005), "f16": (0.97, 0.005), "bf16": (0.95, 0.02), "q8_0": (0.90, 0.02)}
 LOW_BIT_TOLERANCE = (0.75, 0.25)  # k-quants and the 4/5/6-bit types
