@@ -115,9 +115,10 @@ def reference_in_step(config: TrainConfig, bf16: bool) -> bool:
     They must come out of the same numerics as the policy's forward pass, or step 1's loss is not
     ln 2 and every implicit reward of the run is biased. TRL 1.16 precomputes them under the same bf16
     autocast as the policy, but in its own fixed batches, while the policy sees shuffled batches with
-    other padding; bf16 GEMM kernels that depend on the shape (oneDNN's AMX kernels on Intel Xeons)
-    then round differently: step 1 gave 0.6829 instead of 0.6931 there (issue 14). In the step, the
-    reference sees the very batch the policy sees. fp32 has no such rounding, so it keeps the faster
+    other padding; bf16 GEMM kernels whose rounding depends on the shape then give other log-probs for
+    the same sequence: the likely cause of step 1 = 0.6829, not 0.6931, on an Intel Xeon with AMX
+    (issue 14; exact on the AMD dev CPU either way). In the step, the reference sees the very batch
+    the policy sees. fp32 has no such rounding, so it keeps the faster
     precomputation; --precompute-ref forces it (39.4 vs 27.8 s/step with bf16 in bench/RESULTS.md).
     """
     if config.precompute_ref_log_probs is not None:
