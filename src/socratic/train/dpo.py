@@ -168,7 +168,7 @@ def check_before_launch(config: TrainConfig) -> None:
     if not (config.resume and is_finished(config.out)):
         _check_out_folder(config)
     resolve_model_dir(config.model)
-    from socratic import train_data
+    from socratic.train import data as train_data
 
     train_data.read_pairs(config.pairs)  # a bad line is named here, not N times by N processes
 
