@@ -55,7 +55,7 @@ class FitConfig:
     """What the model selection chose (bench/select_learned_judge.py): see bench/RESULTS.md."""
 
     features: str = "pca"  # "signals" (text signals + cosines) | "pca" (+ the reply embedding's top PCA dims)
-    pca_dims: int = 16
+    pca_dims: int = 32
     c: float = 0.2  # inverse L2 strength of every head
     socratic_weight: float = 5.0  # sample weight of a socratic_llm dev item (1 for MRBench/BEA items)
     seed: int = 0
