@@ -93,11 +93,11 @@ def needs(config: Any, running: Iterable[str] | None = None, *, env: Mapping[str
     if runs("generate", "train"):
         found += _backend_needs(config.model, "the base model", env, probe)
     if runs("judge"):
-        found += _backend_needs(config.judge, "the training judge", env, probe)
+        found += _backend_needs(config.reward_judge, "the reward judge", env, probe)
     if runs("evaluate", "agreement"):
         if runs("evaluate"):
             found += _backend_needs(config.model, "the base model", env, probe)
-        for judge in config.evaluation.judges:
+        for judge in config.eval_judges:
             found += _backend_needs(judge, "an evaluation judge", env, probe)
     if runs("evaluate"):
         for name, spec in config.reference_models.items():
