@@ -291,14 +291,16 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     timings = timings_section(root)
     if timings and timings.get("figure"):
         pngs["timings"] = timings.pop("figure")
-    lifts, lift_flags = judge_lifts(evaluation)
+    rankers = training_judges(root, evaluation)
+    # The reward judge: as evaluation.json names it, else the one judge every training pair was ranked by.
+    reward = evaluation.training_judge or (rankers[0]["judge"] if len({t["judge"] for t in rankers}) == 1 else None)
+    lifts, lift_flags = judge_lifts(evaluation, reward)
     config_path = root / "config.resolved.yaml"
     context = {
         "title": title, "generated_at": time.strftime("%Y-%m-%d %H:%M"), "evaluation": evaluation,
         "formula": evaluation.formula, "judge_sections": judge_sections, "cross": cross,
         "paired": paired_rows(evaluation), "changes": evaluation.changes,
-        "training_judges": training_judges(root, evaluation), "lifts": lifts, "lift_flags": lift_flags,
-        "reward_judge": evaluation.training_judge,
+        "training_judges": rankers, "lifts": lifts, "lift_flags": lift_flags, "reward_judge": reward,
         "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
         "caveats": caveats(evaluation, agreement, training, lift_flags), "anchors": evaluation.paper_anchors,

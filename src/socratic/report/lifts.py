@@ -53,10 +53,11 @@ def lift_flags(tests: dict[str, Paired], reward_judge: str | None) -> list[str]:
     return flags
 
 
-def judge_lifts(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[str]]:
-    """One row per model x test set against the baseline, one cell per evaluation judge; and the flags."""
+def judge_lifts(evaluation: Evaluation, reward_judge: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per model x test set against the baseline, one cell per evaluation judge; and the flags.
+    `reward_judge`: the judge that ranked the training pairs (default: the one evaluation.json names)."""
     baseline = evaluation.models[0].name
-    reward = evaluation.training_judge
+    reward = reward_judge or evaluation.training_judge
     by: dict[tuple[str, str], dict[str, Paired]] = {}
     for p in evaluation.paired:
         if p.baseline == baseline and p.formula == evaluation.formula and p.diff is not None:
