@@ -10,6 +10,8 @@ Protocol (fixed before any result was looked at):
   variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS);
 - --heldout: fit the chosen variant on the whole non-held-out part and score the held-out part once,
   next to the '?' baseline and the rubric on the same items.
+- --rubric-only: no learned judge: the rubric (whatever RUBRIC_VERSION is installed) and the '?' baseline
+  on the selection part and on the held-out part, to re-measure a changed rubric on the same items.
 Every figure comes with a 95% percentile bootstrap CI over groups (1000 resamples, seed 0).
 """
 
@@ -145,12 +147,28 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--heldout", action="store_true", help="score the chosen variant on the held-out part")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
+    parser.add_argument("--rubric-only", action="store_true", help="only the rubric and the '?' baseline")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     items = training_items()
     groups = np.array([group_key(i) for i in items])
     src = np.array([source_of(i) for i in items])
     y = targets(items)
+    if args.rubric_only:
+        from socratic.judge.rubric import RUBRIC_VERSION
+
+        hold = np.array([held_out(g) for g in groups])
+        dev, test = np.flatnonzero(~hold), np.flatnonzero(hold)
+        base = baselines(items, dev)
+        result = {"rubric_version": RUBRIC_VERSION, "n_selection": len(dev), "n_heldout": len(test),
+                  "selection": {name: with_ci(b, y, src, groups, dev) for name, b in base.items()},
+                  "heldout": {name: with_ci(b, y, src, groups, test) for name, b in base.items()},
+                  "seconds": round(time.perf_counter() - started, 1)}
+        print(json.dumps(result, indent=1))
+        if args.out:
+            with open(args.out, "w") as file:
+                file.write(json.dumps(result, indent=1))
+        return
     X = featurize([(i.dialogue, i.reply) for i in items])
     print(f"{len(items)} items, features in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     hold = np.array([held_out(g) for g in groups])

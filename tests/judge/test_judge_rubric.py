@@ -33,14 +33,33 @@ def test_a_specific_question_is_socratic():
 
 
 @pytest.mark.parametrize("reply", [
-    "What is your answer then?",
-    "Does that make sense?",
     "You added them, right?",
     'A student once asked me "how many kg are in 3 bags of 15 kg?" Let us start.',
-    "The capital of France is Paris. Do you like volcanoes?",
+    "Here is the code: `print('done?')`",
 ])
-def test_generic_rhetorical_quoted_and_unrelated_questions_do_not_count(reply):
+def test_rhetorical_tags_quoted_text_and_code_are_not_questions(reply):
     assert not scores(reply).questions
+
+
+@pytest.mark.parametrize("reply", [
+    "What did you use to find the value of x?",  # a plain question humans count (the example)
+    "Why?",
+    "Can you show me how you got 18 kg.",
+])
+def test_any_genuine_question_counts_as_the_paper_defines_it(reply):
+    assert scores(reply).questions
+
+
+@pytest.mark.parametrize("reply", [
+    "What is your answer then?",
+    "Does that make sense?",
+    "The capital of France is Paris. Do you like volcanoes?",
+    "Each bag of rice weighs 15 kg and the farmer has 3 bags of rice. Any questions?",
+])
+def test_generic_and_unrelated_questions_count_as_questions_but_cost_helpful(reply):
+    # rubric_v3: the dodge is paid for in `helpful` (v2 refused the `questions` credit instead).
+    s = scores(reply)
+    assert s.questions and s.helpful == 1
 
 
 def test_a_probing_question_about_the_students_reasoning_counts():
@@ -51,7 +70,14 @@ def test_a_probing_question_about_the_students_reasoning_counts():
 def test_generic_question_scores_well_below_a_specific_one():
     generic = summary_score(scores("What is your answer then?"))
     specific = summary_score(scores("How much does one bag weigh, and how many bags are there?"))
-    assert generic <= 0.5 < specific
+    assert specific - generic >= 0.1875  # helpful 4 vs 1 (v2 also withheld `questions`: gap 0.44)
+
+
+def test_an_appended_generic_question_does_not_beat_a_specific_one():
+    statement = "Each bag of rice weighs 15 kg and the farmer has 3 bags."
+    dodge = summary_score(scores(statement + " Does that make sense?"))
+    honest = summary_score(scores(statement + " What do you get if you add 15 kg three times?"))
+    assert honest - dodge >= 0.1875  # helpful 1 vs >= 4
 
 
 def test_find_questions_classes():

@@ -126,10 +126,10 @@ def tiny_config(tmp_path: Path, **overrides) -> dict:
         "name": "tiny", "out": str(tmp_path / "run"), "model": "embedded", "seed": 0,
         "datasets": {"train": [{"source": "mathdial", "limit": 2}, {"source": "debugging", "limit": 2}],
                      "test": [{"source": "mathdial", "limit": 2}, {"source": "debugging", "limit": 2}]},
-        "generate": {"k": 2, "max_new_tokens": 8}, "judge": "rubric",
+        "generate": {"k": 2, "max_new_tokens": 8}, "reward_judge": "rubric", "eval_judges": ["rubric"],
         "pairs": {"min_chosen_score": 0.0, "min_margin": 0.0},
         "training": {"max_steps": 1, "batch_size": 1, "grad_accum": 1},
-        "evaluation": {"judges": ["rubric"], "max_new_tokens": 8, "n_resamples": 200},
+        "evaluation": {"max_new_tokens": 8, "n_resamples": 200},
         "report_examples": 1,
     }
     config.update(overrides)
@@ -207,7 +207,7 @@ def test_pipeline_runs_every_stage_then_skips_then_forces(tmp_path, fake_stages)
 
 def test_pipeline_config_change_reruns_only_affected_stages(tmp_path, fake_stages):
     pipeline.run(pipeline.load(write_config(tmp_path, tiny_config(tmp_path))))
-    changed = tiny_config(tmp_path, evaluation={"judges": ["rubric"], "max_new_tokens": 12, "n_resamples": 200})
+    changed = tiny_config(tmp_path, evaluation={"max_new_tokens": 12, "n_resamples": 200})
     config = pipeline.load(write_config(tmp_path, changed))
     decisions = {d.stage: d for d in pipeline.Runner(config.run_dir, pipeline.build_stages(config)).plan()}
     assert decisions["evaluate"].run and "max_new_tokens" in decisions["evaluate"].reason
@@ -228,14 +228,76 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, fake_stages, capsys)
 
 
 def test_config_validation_lists_every_problem(tmp_path):
-    bad = tiny_config(tmp_path, model="gpt-5", judge="oracle", training={"epochs": -1, "warp": 9},
+    bad = tiny_config(tmp_path, model="gpt-5", reward_judge="oracle", eval_judges=["rubric", "nope"], training={"epochs": -1, "warp": 9},
                       labels=str(tmp_path / "missing.json"), generate={"k": 1})
     with pytest.raises(ConfigError) as error:
         pipeline.load(write_config(tmp_path, bad))
     message = str(error.value)
-    for expected in ("field 'model'", "field 'judge'", "field 'training'", "epochs", "warp", "field 'labels'",
+    for expected in ("field 'model'", "field 'reward_judge'", "field 'eval_judges'", "field 'training'", "epochs", "warp", "field 'labels'",
                      "field 'generate.k'"):
         assert expected in message, (expected, message)
+
+
+@pytest.mark.parametrize(("old", "line", "new"), [
+    ("judge: rubric\n", 2, "reward_judge"),
+    ("evaluation:\n  max_new_tokens: 8\n  judges: [rubric]\n", 4, "eval_judges"),
+])
+def test_an_old_config_gets_one_line_naming_the_renamed_key(tmp_path, old, line, new):
+    path = tmp_path / "old.yaml"
+    path.write_text("name: old\n" + old + "datasets: {train: [{source: mathdial}], test: [{source: mathdial}]}\n")
+    with pytest.raises(ConfigError) as error:
+        pipeline.load(path)
+    message = str(error.value)
+    assert "\n" not in message and f"{path}:{line}:" in message and f"renamed to '{new}'" in message
+
+
+def test_eval_judges_are_checked_and_unique(tmp_path):
+    with pytest.raises(ConfigError, match=r"field 'eval_judges'.*each judge may appear once"):
+        pipeline.load(write_config(tmp_path, tiny_config(tmp_path, eval_judges=["rubric", "rubric"])))
+    with pytest.raises(ConfigError, match=r"field 'eval_judges'.*at least 1"):
+        pipeline.load(write_config(tmp_path, tiny_config(tmp_path, eval_judges=[])))
+
+
+def test_reward_and_evaluation_judges_reach_their_stages(tmp_path):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, reward_judge="learned", eval_judges=["rubric", "llm:embedded"],
+        labels="data:socratic_llm/mathdial_human_eval_dev.json")))
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    assert stages["judge:mathdial"].config["judge"] == "learned"  # the reward ranks the candidates
+    assert stages["evaluate"].config["judges"] == ["rubric", "llm:embedded"]
+    assert stages["evaluate"].config["training_judge"] == "learned"  # named in the report, flagged there
+    assert stages["agreement"].config["judges"] == ["rubric", "llm:embedded", "learned"]
+    dumped = config.model_dump(mode="json")
+    assert dumped["reward_judge"] == "learned" and "judge" not in dumped and "judges" not in dumped["evaluation"]
+
+
+def test_the_cli_overrides_the_reward_and_evaluation_judges(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from typer.testing import CliRunner
+
+    from socratic.cli import app, main
+
+    seen = {}
+    monkeypatch.setattr(pipeline, "run", lambda config, **kw: seen.setdefault("config", config))
+    path = write_config(tmp_path, tiny_config(tmp_path))
+    result = CliRunner().invoke(app, ["run", str(path), "--dry-run", "--reward-judge", "learned",
+                                      "--eval-judge", "learned", "--eval-judge", "rubric"])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].reward_judge == "learned" and seen["config"].eval_judges == ["learned", "rubric"]
+    monkeypatch.setattr(sys, "argv", ["socratic", "run", str(path), "--reward-judge", "oracle"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and "field 'reward_judge'" in err and "oracle" in err
+
+
+@pytest.mark.parametrize("name", ["quickstart.yaml", "paper.yaml"])
+def test_shipped_configs_name_their_reward_and_evaluation_judges(name):
+    data = yaml.safe_load((Path(__file__).resolve().parents[2] / "configs" / name).read_text())
+    assert data["reward_judge"] and len(data["eval_judges"]) >= 2
+    # at least one evaluation judge is not the reward: a lift only the reward sees gets flagged
+    assert set(data["eval_judges"]) - {data["reward_judge"]}
 
 
 def test_force_of_an_unknown_stage_is_refused(tmp_path, fake_stages):

@@ -55,8 +55,8 @@ def test_only_the_stages_that_will_run_count(tmp_path):
 
 
 def test_a_served_model_must_answer(tmp_path):
-    config = paper(tmp_path, requires_gpu=False, model="embedded", judge="llm:openai:m@http://127.0.0.1:9/v1",
-                   evaluation={"judges": ["rubric"]}, reference_models={})
+    config = paper(tmp_path, requires_gpu=False, model="embedded", reward_judge="llm:openai:m@http://127.0.0.1:9/v1",
+                   eval_judges=["rubric"], reference_models={})
     [need] = preflight.needs(config, env={}, cuda=lambda: False)  # the real probe: nothing listens on port 9
     assert need.what == "served model" and not need.ok and "127.0.0.1:9" in need.detail
 

@@ -22,8 +22,9 @@ def register(app: typer.Typer) -> None:
         split: str = typer.Option(None, "--split", help="Split (default test)."),
         limit: int = typer.Option(None, "--limit", help="First N dialogues of each test set (default 100)."),
         judge: list[str] = opt.judge_option("Evaluation judge (repeatable)"),
-        training_judge: str = typer.Option(None, "--training-judge",
-                                           help="The judge that made the training pairs (for the report's warning)."),
+        training_judge: str = typer.Option(None, "--reward-judge", "--training-judge",
+                                           help="The judge that ranked the training pairs (the reward): the report "
+                                                "warns when it also judges, and flags lifts only it sees."),
         out: Path = opt.out_option("Output folder."),
         max_new_tokens: int = opt.max_new_tokens_option(200),
         batch_size: int = typer.Option(None, "--batch-size", help="Conversations per model call (default 8)."),

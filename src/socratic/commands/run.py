@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from socratic.commands import _options as opt
+from socratic.specs import JUDGE_SPEC_HELP
 
 
 def register(app: typer.Typer) -> None:
@@ -18,9 +19,15 @@ def register(app: typer.Typer) -> None:
                                              "train stages), evaluate, report, all."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print which stages would run and why; run nothing."),
         out: Path = opt.out_option("Run folder (default runs/<name>)."),
+        reward_judge: str = typer.Option(None, "--reward-judge",
+                                         help=f"Override reward_judge, the judge that ranks the preference pairs' "
+                                              f"candidates: {JUDGE_SPEC_HELP}."),
+        eval_judge: list[str] = typer.Option(None, "--eval-judge",
+                                             help="Override eval_judges (repeatable): the judges that score the "
+                                                  "evaluation, side by side in the report."),
     ) -> None:
         """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
         from socratic import pipeline
 
-        settings = pipeline.load(config, {"out": out})
+        settings = pipeline.load(config, {"out": out, "reward_judge": reward_judge, "eval_judges": eval_judge or None})
         pipeline.run(settings, force=force or [], dry_run=dry_run)

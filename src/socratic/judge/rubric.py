@@ -5,13 +5,14 @@
 
 It is the embedded default judge and the DPO reward, so it is built to be hard to game; the rules
 are in docs/rubric.md, the text signals in `socratic.judge.rubric_signals`. In short:
-- questions: a real, non-rhetorical question that is specific to the student's work or probes
-  their reasoning (generic "What is your answer then?" does not count);
+- questions: the paper's definition ("does the response contain questions?"): any genuine question to
+  the student, high recall (`rubric_signals.genuine_questions`: not rhetorical tags, not quoted text);
 - reveal_answer: any leak found by `find_leaks` (reference answer, fix, new results, verdicts);
 - on_topic: cosine similarity of MiniLM embeddings (reply vs last student turn and vs the problem)
   mapped to 1-5 by thresholds calibrated on the human-labelled MathDial dev file;
 - helpful: the best question's kind, lowered for reveals, bare verdicts, gibberish, lectures,
-  repetition, role-play and off-topic text.
+  repetition, role-play and off-topic text; a reply whose only questions are generic dodges ("What is
+  your answer then?", an appended "Any questions?") is 1: the dodge costs `helpful`, not `questions`.
 Embeddings are computed in batches (bf16 weights: 2x faster on CPU, cosine 0.9999 to fp32).
 """
 
@@ -33,7 +34,8 @@ from socratic.judge.base import Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v2"  # v2: non-English also by English function words (accented Latin text is mostly ASCII)
+RUBRIC_VERSION = "rubric_v3"  # v3: questions = any genuine question (the paper's definition), generic dodges cost helpful
+# v2: non-English also by English function words (accented Latin text is mostly ASCII)
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
 # (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and bench/calibrate_rubric.py).
 ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)
@@ -116,6 +118,7 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float,
     """The four scores from the text signals and the embedding similarity (pure; no model here)."""
     texts = dialogue_texts(dialogue)
     questions = sig.find_questions(reply, texts["all"])
+    asked = sig.genuine_questions(reply)
     leaks = sig.find_leaks(reply, reference=dialogue.reference, given_text=texts["all"],
                            student_text=texts["student"], student_final=texts["final"] or None)
     flags = set(sig.quality_flags(reply))
@@ -143,6 +146,10 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float,
         helpful = 3 if sig.is_hint(reply) and not kinds else 2
     else:
         helpful = 1
+    if asked and not kinds & {"specific", "probing"}:
+        # Only generic questions ("Does that make sense?", "Any questions?" after a lecture): they earn
+        # `questions` by the paper's definition, so the dodge is paid for here.
+        helpful = 1
     if sig.is_verdict_only(reply):
         helpful = 1
     if leaks:
@@ -152,10 +159,9 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float,
         helpful = 1
     helpful = max(1, min(helpful, on_topic + 1, 5))
 
-    scores = Scores(questions=bool(kinds & {"specific", "probing"}), on_topic=on_topic, helpful=helpful,
-                    reveal_answer=bool(leaks))
+    scores = Scores(questions=bool(asked) or bool(kinds & {"specific", "probing"}), on_topic=on_topic, helpful=helpful, reveal_answer=bool(leaks))
     notes = {"similarity": round(float(similarity), 4), "questions": [[q.kind, q.text[:120]] for q in questions],
-             "leaks": leaks, "flags": sorted(flags)}
+             "asked": [q[:120] for q in asked], "leaks": leaks, "flags": sorted(flags)}
     return Outcome(scores=scores, notes=notes)
 
 

@@ -71,19 +71,30 @@ class GenerateSettings(Sampling):
         return temperature
 
 
+# Keys renamed when the reward and the evaluation judges became separate settings (issue 17): an old
+# config gets one line naming the new key instead of pydantic's "extra inputs are not permitted".
+RENAMED = {"judge": "reward_judge", "evaluation.judges": "eval_judges"}
+
+
+def _renamed(key: str) -> str:
+    return (f"renamed to '{RENAMED[key]}' (reward_judge: the judge that ranks the preference pairs' candidates; "
+            "eval_judges: [..] the judges that score the evaluation, side by side in the report)")
+
+
 class EvaluationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
     max_new_tokens: int = Field(default=200, ge=1, le=8192)
     batch_size: int = Field(default=8, ge=1, le=256)
     n_resamples: int = Field(default=4000, ge=100)
 
+    judges: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
+
     @field_validator("judges")
     @classmethod
-    def _judges(cls, judges: list[str]) -> list[str]:
-        for spec in judges:
-            as_value_error(parse_judge_spec, spec)
-        return judges
+    def _old_judges(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError(_renamed("evaluation.judges"))
+        return value
 
 
 class PipelineConfig(BaseModel):
@@ -99,7 +110,12 @@ class PipelineConfig(BaseModel):
     formula: Formula = "uniform"
     datasets: Datasets
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
-    judge: str = "rubric"  # ranks the training candidates
+    # The reward: ranks the k candidates of each training dialogue into the DPO pairs.
+    reward_judge: str = "rubric"
+    # The yardsticks: every one scores every evaluation reply; the report shows them side by side and
+    # flags lifts they disagree on, or that only the reward judge sees.
+    eval_judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
+    judge: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
     judge_concurrency: int = Field(default=4, ge=1, le=64)
     judge_max_tries: int = Field(default=3, ge=1, le=20)
     pairs: PairSettings = Field(default_factory=PairSettings)
@@ -121,8 +137,24 @@ class PipelineConfig(BaseModel):
 
     @field_validator("judge")
     @classmethod
+    def _old_judge(cls, value: Any) -> Any:
+        if value is not None:
+            raise ValueError(_renamed("judge"))
+        return value
+
+    @field_validator("reward_judge")
+    @classmethod
     def _judge(cls, spec: str) -> str:
         return as_value_error(parse_judge_spec, spec)
+
+    @field_validator("eval_judges")
+    @classmethod
+    def _judges(cls, judges: list[str]) -> list[str]:
+        for spec in judges:
+            as_value_error(parse_judge_spec, spec)
+        if len(set(judges)) != len(judges):
+            raise ValueError(f"each judge may appear once ({', '.join(judges)})")
+        return judges
 
     @field_validator("reference_models")
     @classmethod

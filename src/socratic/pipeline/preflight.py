@@ -48,10 +48,10 @@ def _served_model_answers(base_url: str) -> bool:
 
 def _backend_needs(spec: str, use: str, env: Mapping[str, str],
                    probe: Callable[[str], bool]) -> list[Need]:
-    """The needs of one backend spec (`embedded`, `hf:PATH`, `openai:M[@URL]`, `llm:SPEC`, `rubric`)."""
+    """The needs of one backend spec (`embedded`, `hf:PATH`, `openai:M[@URL]`, `llm:SPEC`, `rubric`, `learned`)."""
+    if spec == "rubric" or spec == "learned" or spec.startswith("learned:"):
+        return []  # offline; the learned judge is fitted from the shipped labels on first use
     spec = spec.removeprefix("llm:")
-    if spec == "rubric":
-        return []
     kind, arg = parse_model_spec(spec)
     if kind == "hf":
         folder = Path(arg).expanduser()
@@ -93,11 +93,11 @@ def needs(config: Any, running: Iterable[str] | None = None, *, env: Mapping[str
     if runs("generate", "train"):
         found += _backend_needs(config.model, "the base model", env, probe)
     if runs("judge"):
-        found += _backend_needs(config.judge, "the training judge", env, probe)
+        found += _backend_needs(config.reward_judge, "the reward judge", env, probe)
     if runs("evaluate", "agreement"):
         if runs("evaluate"):
             found += _backend_needs(config.model, "the base model", env, probe)
-        for judge in config.evaluation.judges:
+        for judge in config.eval_judges:
             found += _backend_needs(judge, "an evaluation judge", env, probe)
     if runs("evaluate"):
         for name, spec in config.reference_models.items():

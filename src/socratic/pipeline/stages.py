@@ -6,12 +6,13 @@
 
 Stages, in order (X = each training dataset; one tuned model per training dataset, as in the paper):
     generate:X  k sampled candidates per training dialogue     RUN/prefs/X/candidates.jsonl
-    judge:X     the training judge scores every candidate       RUN/prefs/X/judgments.jsonl
+    judge:X     the reward judge scores every candidate         RUN/prefs/X/judgments.jsonl
     pairs:X     best vs worst candidate -> DPO pairs            RUN/prefs/X/pairs.jsonl + README.md
     train:X     DPO (LoRA) on those pairs                       RUN/models/X/ (hf:RUN/models/X loads it)
-    evaluate    base, every tuned model and the reference models on every test set, by the
-                evaluation judges: the cross table (trained on X, tested on Y)   RUN/eval/
-    agreement   the evaluation judges against human labels (only when `labels` is set)   RUN/agreement/
+    evaluate    base, every tuned model and the reference models on every test set, by every
+                evaluation judge (eval_judges): the cross table (trained on X, tested on Y)   RUN/eval/
+    agreement   the evaluation judges and the reward judge against human labels (only when `labels`
+                is set)   RUN/agreement/
     report      RUN/report.html (self-contained) and RUN/report.md
 The run folder also keeps config.resolved.yaml and timings.json (wall time and peak RSS per stage).
 Skipping and resuming are `socratic.pipeline.runner`'s: a stage re-runs only when its config or its
@@ -71,7 +72,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
             lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
             outputs=[candidates]))
         stages.append(Stage(
-            f"judge:{name}", {"judge": config.judge, "max_tries": config.judge_max_tries},
+            f"judge:{name}", {"judge": config.reward_judge, "max_tries": config.judge_max_tries},
             lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
             inputs=[candidates], outputs=[judgments], upstream=[f"generate:{name}"]))
         pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
@@ -92,7 +93,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         models=model_specs(config), datasets=[t.source for t in config.datasets.test],
         splits={t.source: t.split for t in config.datasets.test},
         limits={t.source: t.limit for t in config.datasets.test if t.limit},
-        limit=None, judges=config.evaluation.judges, training_judge=config.judge,
+        limit=None, judges=config.eval_judges, training_judge=config.reward_judge,
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
         out=root / "eval", formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
@@ -111,7 +112,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
     if config.labels is not None:
         from socratic.agreement import measure as agreement
 
-        judges = list(dict.fromkeys([*config.evaluation.judges, config.judge]))
+        judges = list(dict.fromkeys([*config.eval_judges, config.reward_judge]))
         agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / "agreement",
                                                      formula=config.formula, seed=config.seed)
         stages.append(Stage("agreement", agreement_config.model_dump(mode="json", exclude={"out", "no_cache"}),
@@ -119,7 +120,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                             outputs=[root / "agreement" / "agreement.json"]))
         report_inputs.append(root / "agreement" / "agreement.json")
     stages.append(Stage(
-        "report", {"examples": config.report_examples, "name": config.name, "judge": config.judge},
+        "report", {"examples": config.report_examples, "name": config.name, "reward_judge": config.reward_judge},
         lambda fresh: build_report(root, title=f"socratic run: {config.name}", examples_per_dataset=config.report_examples),
         inputs=report_inputs, outputs=[root / "report.html", root / "report.md"],
         upstream=["evaluate", "agreement"]))
@@ -130,10 +131,10 @@ def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
     from socratic.judge import stage
 
     # Judgments are cached as they arrive, so an interrupted stage resumes at no cost.
-    settings = stage.JudgeConfig(input=candidates, output=judgments, judge=config.judge,
+    settings = stage.JudgeConfig(input=candidates, output=judgments, judge=config.reward_judge,
                                  max_tries=config.judge_max_tries, concurrency=config.judge_concurrency,
                                  formula=config.formula)
-    stage.print_summary(stage.run(settings), config.judge, config.formula, console)
+    stage.print_summary(stage.run(settings), config.reward_judge, config.formula, console)
 
 
 def _train(train_config, name: str, fresh: bool) -> None:

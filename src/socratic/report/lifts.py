@@ -1,0 +1,79 @@
+"""The evaluation judges side by side: each model's lift over the baseline by every judge, and where the
+judges do not tell the same story. Pure: evaluation.json's paired tests in, rows and flags out;
+socratic.report.build puts them in report.html / report.md.
+
+    rows, flags = judge_lifts(Evaluation.read("runs/x/eval/evaluation.json"))
+
+A lift's direction by one judge is "up" when its 95% CI lies above 0, "down" when below, else
+"unclear". Two flags (one line each, also in the report's caveats):
+- judges disagree on the direction: one judge sees a clear lift (or drop) and another's estimate
+  points the other way;
+- a lift seen only by the reward judge: the judge that ranked the training pairs sees a clear lift
+  and none of the other evaluation judges does (the tuned model may have learnt to please its reward
+  rather than to tutor better).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from socratic.evaluate.result import Evaluation, Paired
+
+UP, DOWN, UNCLEAR = "up", "down", "unclear"
+
+
+def direction(test: Paired) -> str:
+    if test.low is not None and test.low > 0:
+        return UP
+    if test.high is not None and test.high < 0:
+        return DOWN
+    return UNCLEAR
+
+
+def _sign(value: float | None) -> int:
+    return 0 if not value else (1 if value > 0 else -1)
+
+
+def lift_flags(tests: dict[str, Paired], reward_judge: str | None) -> list[str]:
+    """The flags of one model x test set, from its paired test by each evaluation judge."""
+    flags = []
+    directions = {judge: direction(t) for judge, t in tests.items()}
+    clear = {judge: d for judge, d in directions.items() if d != UNCLEAR}
+    for judge, d in clear.items():
+        want = 1 if d == UP else -1
+        against = [other for other, t in tests.items() if other != judge and _sign(t.diff) == -want]
+        if against:
+            flags.append(f"judges disagree on the direction: {judge} sees a clear {'lift' if d == UP else 'drop'}, "
+                         f"{', '.join(against)} {'a drop' if d == UP else 'a lift'}")
+            break
+    others = [judge for judge in tests if judge != reward_judge]
+    if reward_judge in tests and others and directions[reward_judge] == UP and \
+            all(directions[judge] != UP for judge in others):
+        flags.append(f"lift seen only by the reward judge {reward_judge} (not by {', '.join(others)})")
+    return flags
+
+
+def judge_lifts(evaluation: Evaluation, reward_judge: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """One row per model x test set against the baseline, one cell per evaluation judge; and the flags.
+    `reward_judge`: the judge that ranked the training pairs (default: the one evaluation.json names)."""
+    baseline = evaluation.models[0].name
+    reward = reward_judge or evaluation.training_judge
+    by: dict[tuple[str, str], dict[str, Paired]] = {}
+    for p in evaluation.paired:
+        if p.baseline == baseline and p.formula == evaluation.formula and p.diff is not None:
+            by.setdefault((p.model, p.dataset), {})[p.judge] = p
+    rows, flags = [], []
+    for model in [m.name for m in evaluation.models[1:]]:
+        for dataset in evaluation.datasets:
+            tests = by.get((model, dataset))
+            if not tests:
+                continue
+            cells = []
+            for judge in evaluation.judges:
+                t = tests.get(judge)
+                cells.append({"judge": judge, "reward": judge == reward, "direction": direction(t) if t else None,
+                              "text": "–" if t is None else f"{t.diff:+.3f} [{t.low:+.2f}, {t.high:+.2f}]"})
+            row_flags = lift_flags(tests, reward)
+            rows.append({"model": model, "dataset": dataset, "cells": cells, "flags": row_flags})
+            flags += [f"{model} on {dataset}: {f}" for f in row_flags]
+    return rows, flags
