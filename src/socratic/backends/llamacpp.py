@@ -1,4 +1,4 @@
-"""GGUF models through llama-cpp-python: `llamacpp:FILE.gguf` (install with `pip install 'socratic[llamacpp]'`).
+"""GGUF models through llama-cpp-python: `llamacpp:FILE.gguf` (install with scripts/install-llamacpp.sh).
 
     backend = load_backend("llamacpp:/models/tutor-q4.gguf")
 
@@ -20,7 +20,10 @@ from socratic.backends.base import BackendError, GenerationOptions, cut_at_turn_
 from socratic.errors import SocraticError
 from socratic.render import Message
 
-INSTALL_HINT = "pip install 'socratic[llamacpp]'"
+# Not `pip install 'socratic[llamacpp]'` alone: pip's default build is -march=native, which segfaults on
+# Intel Xeons with AMX (issue 14); the script builds a portable wheel and checks it.
+INSTALL_HINT = ("bash scripts/install-llamacpp.sh .venv/bin/python from the repository "
+                "(a portable build, ~5 min; pip's default -march=native build crashes on Intel Xeons with AMX)")
 # Cut at a new speaker's turn server-side too, so no tokens are spent on the student's next line.
 STOP = ["<|im_end|>", "\nStudent:", "\nUser:", "\nuser:", "\nstudent:"]
 

