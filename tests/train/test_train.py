@@ -12,30 +12,12 @@ import math
 
 import pytest
 
+from fakes.data import write_pairs
 from socratic.records import Dialogue, Turn
 from socratic.render import render_messages
 
 pytestmark = pytest.mark.slow
 
-PROBLEMS = [("Tom has 3 apples and buys 4 more. How many now?", "7"),
-            ("A car goes 60 km in an hour. How far in 3 hours?", "180 km"),
-            ("What is 12 divided by 4?", "3"),
-            ("Sara reads 5 pages a day. How many in a week?", "35"),
-            ("A box holds 6 eggs. How many eggs in 4 boxes?", "24")]
-
-
-def write_pairs(path):
-    with path.open("w") as f:
-        for i, (problem, answer) in enumerate(PROBLEMS):
-            dialogue = Dialogue(id=f"p{i}", source="test", split="train", context=problem,
-                                turns=[Turn(role="student", text="I got it wrong. Can you help?")],
-                                reference=answer)
-            f.write(json.dumps({
-                "prompt": render_messages(dialogue),
-                "chosen": [{"role": "assistant", "content": "What numbers does the problem give you?"}],
-                "rejected": [{"role": "assistant", "content": f"The answer is {answer}."}],
-                "chosen_score": 1.0, "rejected_score": 0.25, "dialogue_id": dialogue.id}) + "\n")
-    return path
 
 
 class Interrupted(Exception):

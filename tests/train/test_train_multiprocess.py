@@ -18,8 +18,7 @@ import sys
 import pytest
 import yaml
 
-from socratic.records import Dialogue, Turn
-from socratic.render import render_messages
+from fakes.data import write_pairs
 
 pytestmark = pytest.mark.slow
 
@@ -28,22 +27,6 @@ pytestmark = pytest.mark.slow
 # the dev CPU (AMD EPYC); a wrong batch split or a doubled gradient moves them by > 1e-2.
 LOSS_TOLERANCE = 1e-4
 
-PROBLEMS = [("Tom has 3 apples and buys 4 more. How many now?", "7"),
-            ("A car goes 60 km in an hour. How far in 3 hours?", "180 km"),
-            ("What is 12 divided by 4?", "3"),
-            ("Sara reads 5 pages a day. How many in a week?", "35")]
-
-
-def write_pairs(path):
-    with path.open("w") as f:
-        for i, (problem, answer) in enumerate(PROBLEMS):
-            dialogue = Dialogue(id=f"p{i}", source="test", split="train", context=problem,
-                                turns=[Turn(role="student", text="I got it wrong. Can you help?")], reference=answer)
-            f.write(json.dumps({
-                "prompt": render_messages(dialogue),
-                "chosen": [{"role": "assistant", "content": "What numbers does the problem give you?"}],
-                "rejected": [{"role": "assistant", "content": f"The answer is {answer}."}],
-                "chosen_score": 1.0, "rejected_score": 0.25, "dialogue_id": dialogue.id}) + "\n")
 
 
 def train(root, name, batch_size, *extra):
@@ -69,7 +52,7 @@ def logged(out):
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
     (root / "system.md").write_text("You are a Socratic tutor. Answer with a guiding question.")
-    write_pairs(root / "pairs.jsonl")
+    write_pairs(root / "pairs.jsonl", 4)
     one, _ = train(root, "one", 2)
     two, _ = train(root, "two", 1, "--processes", "2")
     finished = root / "two-finished"
