@@ -1,0 +1,127 @@
+"""The gaming and collapse checks in the report: question and reveal rates next to the baseline's, the
+form-only share of each lift, distinctness. Pure: evaluation.json's `behaviour` in, table rows and flags
+out; the definitions and limits are socratic.evaluate.behaviour's, read from the file.
+
+    checks = behaviour_checks(Evaluation.read("runs/x/eval/evaluation.json"))
+    checks["flags"]   # one line per missed target, also in the report's caveats
+
+Flags: a tuned model's reveal rate above the baseline's by any judge (its 95% CI says whether clearly);
+a form-only share of a lift at or above the limit; a collapsed model (base included: it says what the
+tuning started from).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from socratic.evaluate.result import JUDGE_FREE, Evaluation, RateDiff
+
+MOST_REPEATED_CLIP = 160
+
+
+def _rate(test: RateDiff | None) -> str:
+    if test is None or test.model_rate is None:
+        return "–"
+    return f"{test.model_rate:.2f} (base {test.baseline_rate:.2f})"
+
+
+def _diff(test: RateDiff) -> str:
+    return f"{test.diff:+.2f} [{test.low:+.2f}, {test.high:+.2f}]"
+
+
+def _clip(text: str, limit: int = MOST_REPEATED_CLIP) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def rate_rows(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per tuned model x test set: question rates (judge-free and per judge) and reveal rates, each next
+    to the baseline's on the same items; a flag where a reveal rate is higher than the baseline's."""
+    behaviour = evaluation.behaviour
+    rows, flags = [], []
+    for model in [m.name for m in evaluation.models[1:]]:
+        for dataset in evaluation.datasets:
+            free = behaviour.rate("asks_question", model, dataset)
+            if free is None:
+                continue
+            cells, row_flags = [], []
+            for judge in evaluation.judges:
+                questions = behaviour.rate("questions", model, dataset, judge)
+                reveal = behaviour.rate("reveal_answer", model, dataset, judge)
+                higher = reveal is not None and reveal.diff is not None and reveal.diff > 0
+                cells.append({"judge": judge, "questions": _rate(questions), "reveal": _rate(reveal),
+                              "reveal_diff": "–" if reveal is None or reveal.diff is None else _diff(reveal),
+                              "reveal_higher": higher})
+                if higher:
+                    clearly = "its CI lies above 0" if reveal.low > 0 else "its CI includes 0"
+                    row_flags.append(f"reveal rate by {judge} higher than {reveal.baseline}'s: "
+                                     f"{reveal.model_rate:.2f} vs {reveal.baseline_rate:.2f}, {_diff(reveal)} "
+                                     f"({clearly})")
+            rows.append({"model": model, "dataset": dataset, "asks_question": _rate(free), "cells": cells,
+                         "flags": row_flags})
+            flags += [f"{model} on {dataset}: {f}" for f in row_flags]
+    return rows, flags
+
+
+def form_only_rows(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per tuned model x test set, one cell per judge: the share of the lift from form-only changes."""
+    behaviour = evaluation.behaviour
+    limit = behaviour.limits.form_only_share
+    rows, flags = [], []
+    for model in [m.name for m in evaluation.models[1:]]:
+        for dataset in evaluation.datasets:
+            entries = {e.judge: e for e in behaviour.form_only if (e.model, e.dataset) == (model, dataset)}
+            if not entries:
+                continue
+            cells, row_flags = [], []
+            for judge in evaluation.judges:
+                e = entries.get(judge)
+                if e is None or e.mean_lift is None:
+                    cells.append({"judge": judge, "text": "–", "over": False})
+                    continue
+                form_items = f"{e.items.get('form', 0)}/{e.n} items form only"
+                if e.form_only_share is None:
+                    text = f"– (lift {e.mean_lift:+.3f}, below {behaviour.limits.min_lift_to_split}; {form_items})"
+                else:
+                    text = f"{e.form_only_share:.0%} of {e.mean_lift:+.3f} ({form_items})"
+                over = e.form_only_share is not None and e.form_only_share >= limit
+                cells.append({"judge": judge, "text": text, "over": over})
+                if over:
+                    row_flags.append(f"{e.form_only_share:.0%} of the lift by {judge} ({e.mean_lift:+.3f}) comes "
+                                     f"from replies that changed only their form (target: less than {limit:.0%})")
+            rows.append({"model": model, "dataset": dataset, "cells": cells, "flags": row_flags})
+            flags += [f"{model} on {dataset}: {f}" for f in row_flags]
+    return rows, flags
+
+
+def distinctness_rows(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[str]]:
+    """Per model (the baseline too) x test set: the near-duplicate share and the most repeated reply."""
+    behaviour = evaluation.behaviour
+    limit = behaviour.limits.collapse_share
+    rows, flags = [], []
+    for model in [m.name for m in evaluation.models]:
+        for dataset in evaluation.datasets:
+            s = behaviour.reply_set(model, dataset)
+            if s is None:
+                continue
+            share = "–" if s.near_duplicate_share is None else f"{s.near_duplicate_share:.0%}"
+            repeated = (f"“{_clip(s.most_repeated)}” ({s.most_repeated_count} items)" if s.most_repeated_count
+                        else "none repeated")
+            rows.append({"model": model, "dataset": dataset, "n": s.n, "share": share,
+                         "verdict": "collapsed" if s.collapsed else "distinct", "most_repeated": repeated})
+            if s.collapsed:
+                flags.append(f"{model} on {dataset}: collapsed: {share} of its {s.n} replies are near-identical to "
+                             f"another item's reply (limit {limit:.0%}); the most repeated: {repeated}")
+    return rows, flags
+
+
+def behaviour_checks(evaluation: Evaluation) -> dict[str, Any] | None:
+    """The report's checks section, or None for an evaluation.json written before the checks existed."""
+    limits = evaluation.behaviour.limits
+    if limits is None:
+        return None
+    rates, rate_flags = rate_rows(evaluation)
+    form_only, form_flags = form_only_rows(evaluation)
+    distinct, collapse_flags = distinctness_rows(evaluation)
+    return {"limits": limits, "judge_free": JUDGE_FREE, "rates": rates, "form_only": form_only,
+            "distinctness": distinct, "flags": rate_flags + form_flags + collapse_flags}
