@@ -8,10 +8,8 @@ import json
 import pytest
 
 from fakes.data import dialogues
-from fakes.judges import FakeJudge
-from socratic.backends import FakeBackend
+from fakes.evaluation import evaluate_with_fakes
 from socratic.evaluate import behaviour
-from socratic.evaluate import evaluation as evaluate
 from socratic.evaluate.behaviour import asks_question, distinctness, form_only_share, near_duplicates
 from socratic.evaluate.result import JUDGE_FREE, EvalReply, Evaluation
 from socratic.evaluate.summary import summarize
@@ -116,14 +114,10 @@ def test_summarize_behaviour_on_known_replies_and_judgments():
 
 
 def test_evaluation_json_carries_the_checks_and_an_older_file_still_reads(tmp_path, monkeypatch):
-    backends = {"fake:base": FakeBackend(["The answer is 12."], spec="fake:base"),
-                "fake:tuned": FakeBackend(["What do you think the first step is?"], spec="fake:tuned")}
-    monkeypatch.setattr(evaluate, "load_backend", lambda spec: backends[spec])
-    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
-    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: dialogues(source, 5))
-    path = evaluate.run(evaluate.EvaluateConfig(models={"base": "fake:base", "tuned": "fake:tuned"},
-                                                datasets=["mathdial"], judges=["learned", "rubric"],
-                                                out=tmp_path / "eval", n_resamples=200))
+    out = evaluate_with_fakes(monkeypatch, tmp_path / "eval",
+                              {"base": ["The answer is 12."], "tuned": ["What do you think the first step is?"]},
+                              n=5, datasets=["mathdial"], judges=["learned", "rubric"])
+    path = out / "evaluation.json"
     result = Evaluation.read(path)
     tuned = result.behaviour.reply_set("tuned", "mathdial")
     assert tuned.collapsed and tuned.most_repeated_count == 5  # one question for every student

@@ -8,10 +8,7 @@ import re
 
 import pytest
 
-from fakes.data import dialogues
-from fakes.judges import FakeJudge
-from socratic.backends import FakeBackend
-from socratic.evaluate import evaluation as evaluate
+from fakes.evaluation import evaluate_with_fakes
 from socratic.evaluate.result import Evaluation
 from socratic.report import build_report
 from socratic.report.checks import behaviour_checks, distinctness_rows, form_only_rows, rate_rows
@@ -98,17 +95,10 @@ def gaming_run(tmp_path, monkeypatch):
     def numbered(text):
         return lambda messages, options: text.format(re.findall(r"\d+", messages[-1]["content"])[-1])
 
-    backends = {"fake:base": FakeBackend(responder=numbered("The answer is {}."), spec="base"),
-                "fake:gamer": FakeBackend(responder=numbered("The answer is {}?"), spec="gamer"),
-                "fake:parrot": FakeBackend(["What do you think the first step is?"], spec="parrot")}
-    monkeypatch.setattr(evaluate, "load_backend", lambda spec: backends[spec])
-    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
-    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: dialogues(source, 6))
-    out = tmp_path / "eval"
-    evaluate.run(evaluate.EvaluateConfig(models={"base": "fake:base", "gamer": "fake:gamer", "parrot": "fake:parrot"},
-                                         datasets=["mathdial"], judges=["learned", "rubric"], training_judge="rubric",
-                                         out=out, n_resamples=200))
-    return out
+    return evaluate_with_fakes(monkeypatch, tmp_path / "eval",
+                               {"base": numbered("The answer is {}."), "gamer": numbered("The answer is {}?"),
+                                "parrot": ["What do you think the first step is?"]},
+                               n=6, datasets=["mathdial"], judges=["learned", "rubric"], training_judge="rubric")
 
 
 def test_the_report_shows_and_flags_the_checks(gaming_run):
