@@ -114,7 +114,7 @@ def test_the_report_shows_and_flags_the_checks(gaming_run):
     assert ("| gamer | mathdial | 1.00 (base 0.00) | 1.00 (base 0.00) | 1.00 (base 1.00) | +0.00 [+0.00, +0.00] | "
             "1.00 (base 0.00) | 1.00 (base 1.00) | +0.00 [+0.00, +0.00] | – |") in markdown
     assert "gamer on mathdial: collapsed" not in markdown  # one reply per item: distinct
-    assert "| base | mathdial | 6 | 0% | distinct | none repeated |" in markdown
+    assert "| base | mathdial | 6 | 0.00 [0.00, 0.00] | 0% | distinct | none repeated |" in markdown
 
 
 def test_an_older_evaluation_still_renders_without_the_checks(gaming_run):
@@ -124,3 +124,12 @@ def test_an_older_evaluation_still_renders_without_the_checks(gaming_run):
     path.write_text(json.dumps(data))
     _, md_path = build_report(gaming_run)
     assert "Gaming and collapse checks" not in md_path.read_text("utf-8")
+
+
+def test_one_model_alone_shows_its_own_question_rate_and_distinctness(tmp_path, monkeypatch):
+    out = evaluate_with_fakes(monkeypatch, tmp_path / "eval", {"base": ["Why did you add them?", "The answer is 3."]},
+                              datasets=["tutorchat"])
+    markdown = build_report(out)[1].read_text("utf-8")
+    assert "One model only: nothing to compare with" in markdown and "One model only: no lift to split." in markdown
+    # the first item is asked a question, the other three are told the same answer: 3 of 4 repeat, collapsed
+    assert "| base | tutorchat | 4 | 0.25 [0.00, 0.75] | 75% | **collapsed** | “The answer is 3.” (3 items) |" in markdown

@@ -22,15 +22,13 @@ import jinja2
 from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
-from socratic.evaluate.stats import Estimate
 from socratic.jsonl import iter_json_lines, write_text
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
+from socratic.report.text import clip, fmt
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
-
-CLIP = 700
 
 
 def _load_json(path: Path) -> Any | None:
@@ -39,21 +37,6 @@ def _load_json(path: Path) -> Any | None:
 
 def _lines(path: Path) -> list[dict]:
     return [obj for _, obj in iter_json_lines(path, tolerate_torn_tail=True)] if path.exists() else []
-
-
-def clip(text: str | None, limit: int = CLIP) -> str:
-    """Shorten long text in the middle: its start sets the scene, its end holds the question."""
-    text = (text or "").strip()
-    if len(text) <= limit:
-        return text
-    head = (limit * 2) // 3
-    return text[:head].rstrip() + " … " + text[-(limit - head - 3):].lstrip()
-
-
-def fmt(estimate: Estimate | None, digits: int = 2) -> str:
-    if estimate is None or estimate.mean is None:
-        return "–"
-    return f"{estimate.mean:.{digits}f} [{estimate.low:.{digits}f}, {estimate.high:.{digits}f}]"
 
 
 def _eval_dir(root: Path) -> Path:

@@ -16,8 +16,9 @@ import itertools
 from typing import Any
 
 from socratic.evaluate.result import JUDGE_FREE, Evaluation, RateDiff
+from socratic.report.text import clip, fmt
 
-MOST_REPEATED_CLIP = 160
+MOST_REPEATED_CLIP = 160  # characters of the most repeated reply shown
 
 
 def _rate(test: RateDiff | None) -> str:
@@ -28,11 +29,6 @@ def _rate(test: RateDiff | None) -> str:
 
 def _diff(test: RateDiff) -> str:
     return f"{test.diff:+.2f} [{test.low:+.2f}, {test.high:+.2f}]"
-
-
-def _clip(text: str, limit: int = MOST_REPEATED_CLIP) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
 def _rows(evaluation: Evaluation, models: list[str], row) -> tuple[list[dict[str, Any]], list[str]]:
@@ -110,13 +106,14 @@ def _distinctness_row(evaluation: Evaluation, model: str, dataset: str) -> dict[
     if s is None:
         return None
     share = "–" if s.near_duplicate_share is None else f"{s.near_duplicate_share:.0%}"
-    repeated = f"“{_clip(s.most_repeated)}” ({s.most_repeated_count} items)" if s.most_repeated_count else \
-        "none repeated"
+    one_line = " ".join(clip(s.most_repeated, MOST_REPEATED_CLIP).split())
+    repeated = f"“{one_line}” ({s.most_repeated_count} items)" if s.most_repeated_count else "none repeated"
     flags = []
     if s.collapsed:
         flags.append(f"collapsed: {share} of its {s.n} replies are near-identical to another item's reply (limit "
                      f"{evaluation.behaviour.limits.collapse_share:.0%}); the most repeated: {repeated}")
-    return {"n": s.n, "share": share, "verdict": "collapsed" if s.collapsed else "distinct",
+    return {"n": s.n, "asks_question": fmt(s.asks_question), "share": share,
+            "verdict": "collapsed" if s.collapsed else "distinct",
             "most_repeated": repeated, "flags": flags}
 
 
