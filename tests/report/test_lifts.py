@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from fakes.data import dialogues
-from fakes.judges import FakeJudge
-from socratic.backends import FakeBackend
-from socratic.evaluate import evaluation as evaluate
+from fakes.evaluation import evaluate_with_fakes
 from socratic.evaluate.result import Evaluation, Paired
 from socratic.report import build_report
 from socratic.report.lifts import direction, judge_lifts, lift_flags
@@ -82,16 +79,10 @@ class ContraryJudge:
 
 @pytest.fixture
 def disagreeing_run(tmp_path, monkeypatch):
-    backends = {"fake:a": FakeBackend(["The answer is 3."], spec="a"), "fake:b": FakeBackend(["Why?"], spec="b")}
-    judges = {"rubric": FakeJudge("rubric"), "learned": ContraryJudge("learned")}
-    monkeypatch.setattr(evaluate, "load_backend", lambda spec: backends[spec])
-    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: judges[spec])
-    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: dialogues(source, 4))
-    out = tmp_path / "eval"
-    evaluate.run(evaluate.EvaluateConfig(models={"base": "fake:a", "tuned": "fake:b"}, datasets=["tutorchat"],
-                                         judges=["learned", "rubric"], training_judge="rubric", out=out,
-                                         n_resamples=200))
-    return out
+    return evaluate_with_fakes(monkeypatch, tmp_path / "eval",
+                               {"base": ["The answer is 3."], "tuned": ["Why?"]},
+                               fake_judges={"learned": ContraryJudge("learned")}, judges=["learned", "rubric"],
+                               datasets=["tutorchat"], training_judge="rubric")
 
 
 def test_the_report_shows_both_judges_side_by_side_and_flags_them(disagreeing_run):
@@ -109,14 +100,10 @@ def test_the_report_shows_both_judges_side_by_side_and_flags_them(disagreeing_ru
 
 
 def test_agreeing_judges_leave_no_flag_in_the_report(tmp_path, monkeypatch):
-    backends = {"fake:a": FakeBackend(["The answer is 3."], spec="a"), "fake:b": FakeBackend(["Why?"], spec="b")}
-    monkeypatch.setattr(evaluate, "load_backend", lambda spec: backends[spec])
-    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
-    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: dialogues(source, 4))
-    out = tmp_path / "eval"
-    evaluate.run(evaluate.EvaluateConfig(models={"base": "fake:a", "tuned": "fake:b"}, datasets=["tutorchat"],
-                                         judges=["learned", "rubric"], training_judge="rubric", out=out,
-                                         n_resamples=200))
+    out = evaluate_with_fakes(monkeypatch, tmp_path / "eval",
+                              {"base": ["The answer is 3."], "tuned": ["Why?"]},
+                              judges=["learned", "rubric"],
+                              datasets=["tutorchat"], training_judge="rubric")
     _, md_path = build_report(out)
     markdown = md_path.read_text("utf-8")
     assert "Judges side by side" in markdown and "Judges do not agree" not in markdown

@@ -5,4 +5,5 @@
     result.py      the schemas of replies.jsonl and evaluation.json
     stats.py       bootstrap confidence intervals and paired-bootstrap p-values (pure)
     changes.py     how a tuned reply differs from the base reply (form only vs content)
+    behaviour.py   gaming and collapse checks: question/reveal rates, form-only share of a lift, distinctness
 """

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -36,14 +37,22 @@ class ReplyChange(BaseModel):
     question_removed: bool
 
 
-def words(text: str) -> set[str]:
-    return set(_WORD.findall(text.lower()))
+@lru_cache(maxsize=65536)
+def words(text: str) -> frozenset[str]:
+    # Cached: distinctness compares every reply of a test set with every other one.
+    return frozenset(_WORD.findall(text.lower()))
 
 
-def jaccard(a: set[str], b: set[str]) -> float:
+def jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     if not a and not b:
         return 1.0
     return len(a & b) / len(a | b)
+
+
+def same_words(a: str, b: str) -> bool:
+    """Near-identical replies: the same words give or take a few (token-set Jaccard >= FORM_JACCARD).
+    The one definition behind a "form" change and behind a collapsed model's repeated replies."""
+    return jaccard(words(a), words(b)) >= FORM_JACCARD
 
 
 def reply_change(base: str, tuned: str) -> ReplyChange:
@@ -52,7 +61,7 @@ def reply_change(base: str, tuned: str) -> ReplyChange:
     ratio = difflib.SequenceMatcher(None, base.strip(), tuned.strip(), autojunk=False).ratio()
     if base.strip() == tuned.strip():
         kind: Kind = "identical"
-    elif similarity >= FORM_JACCARD:
+    elif same_words(base, tuned):
         kind = "form"
     else:
         kind = "content"

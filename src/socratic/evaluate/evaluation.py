@@ -10,7 +10,9 @@ Writes into the output folder:
                     95% bootstrap CI, the four criteria, failure counts; paired bootstrap tests between
                     models on the same items; form-vs-content change of each model's replies against
                     the baseline's; which judge judged what, and a warning when the training judge
-                    also judges the evaluation.
+                    also judges the evaluation; the gaming and collapse checks (evaluate.behaviour):
+                    question and reveal rates against the baseline's, the form-only share of each lift,
+                    distinctness of each model's replies.
 Both JSONL files are appended one durable line at a time and reused on a re-run, so an interrupted
 evaluation resumes where it stopped; model calls also go through the shared cache.
 The aggregation (`summarize`) is a pure function of the judgments.
@@ -27,6 +29,7 @@ from socratic.backends import GenerationOptions, cut_at_turn_end, inflight, load
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
+from socratic.evaluate.behaviour import summarize_behaviour
 from socratic.evaluate.result import EvalReply, Evaluation
 from socratic.evaluate.summary import PAPER_ANCHORS, judge_warnings, reply_changes, summarize
 from socratic.jsonl import JsonlAppender, read_jsonl, write_json_checked, write_jsonl
@@ -262,6 +265,9 @@ def run(config: EvaluateConfig) -> Path:
                     formula=config.formula, seed=config.seed, n_resamples=config.n_resamples),
         "changes": reply_changes(replies, models),
         "paper_anchors": PAPER_ANCHORS,
+        "behaviour": summarize_behaviour(replies, judgments, models=models, datasets=config.datasets,
+                                         judges=judge_specs, formula=config.formula, seed=config.seed,
+                                         n_resamples=config.n_resamples).model_dump(mode="json"),
     }
     path = write_json_checked(config.out / "evaluation.json", Evaluation, evaluation)
     _print_table(Evaluation.model_validate(evaluation))

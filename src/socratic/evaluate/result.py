@@ -62,6 +62,77 @@ class Paired(PairedTest):
     formula: str
 
 
+JUDGE_FREE = "judge-free"  # the `judge` of a rate measured without any judge
+
+
+class Limits(_Open):
+    """The thresholds the checks used (defined in evaluate.behaviour), so the report reads them here."""
+
+    form_jaccard: float
+    collapse_share: float
+    form_only_share: float
+    min_lift_to_split: float
+
+
+class ReplySet(_Open):
+    """Judge-free facts of one model's replies to one test set."""
+
+    model: str
+    dataset: str
+    n: int
+    asks_question: Estimate  # share with a genuine question (rubric_signals), 95% bootstrap CI
+    near_duplicates: int  # items whose reply is near-identical to another item's reply
+    near_duplicate_share: float | None
+    collapsed: bool
+    most_repeated: str  # the reply with the most near-identical replies ('' when none repeats)
+    most_repeated_count: int  # items answered with it or a near-identical reply (itself included)
+
+
+class RateDiff(PairedTest):
+    """A tuned model's rate (questions, reveal_answer, asks_question) minus the baseline's, same items."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    rate: str
+    judge: str  # an evaluation judge, or JUDGE_FREE
+    dataset: str
+    model: str
+    baseline: str
+    model_rate: float | None
+    baseline_rate: float | None
+
+
+class FormOnlyLift(_Open):
+    """How much of one model's summary lift over the baseline comes from form-only changes (one judge)."""
+
+    judge: str
+    dataset: str
+    model: str
+    baseline: str
+    formula: str
+    n: int
+    items: dict[str, int]  # paired items per kind of change: identical, form, content
+    diff_sums: dict[str, float]  # the sum of per-item summary differences per kind
+    mean_lift: float | None
+    form_only_share: float | None  # diff_sums["form"] / the sum over all kinds; None: lift too small
+
+
+class Behaviour(_Open):
+    """evaluation.json's gaming and collapse checks (socratic.evaluate.behaviour has the definitions)."""
+
+    limits: Limits | None = None  # None: an evaluation.json from before these checks
+    reply_sets: list[ReplySet] = Field(default_factory=list)
+    rates: list[RateDiff] = Field(default_factory=list)
+    form_only: list[FormOnlyLift] = Field(default_factory=list)
+
+    def reply_set(self, model: str, dataset: str) -> ReplySet | None:
+        return next((r for r in self.reply_sets if (r.model, r.dataset) == (model, dataset)), None)
+
+    def rate(self, rate: str, model: str, dataset: str, judge: str = JUDGE_FREE) -> RateDiff | None:
+        return next((r for r in self.rates if (r.rate, r.model, r.dataset, r.judge) == (rate, model, dataset, judge)),
+                    None)
+
+
 class EvalReply(BaseModel):
     """A model's greedy reply to one test dialogue."""
 
@@ -89,6 +160,7 @@ class Evaluation(_Open):
     paired: list[Paired] = Field(default_factory=list)
     changes: list[dict[str, Any]] = Field(default_factory=list)  # evaluate.changes.summarize_changes + names
     paper_anchors: dict[str, Any] | None = None
+    behaviour: Behaviour = Field(default_factory=Behaviour)
 
     def cell(self, model: str, dataset: str, judge: str | None = None) -> Cell | None:
         """The result of one model x dataset (x judge; default the first judge)."""

@@ -32,13 +32,24 @@ def _criteria(judgments: Sequence[Judgment], seed: int, n_resamples: int) -> dic
             for name in CRITERIA}
 
 
+def judgments_by_cell(judgments: Sequence[Judgment]) -> dict[tuple[str, str, str], dict[str, Judgment]]:
+    """(judge, model, dataset) -> {dialogue id: judgment}."""
+    cells: dict[tuple[str, str, str], dict[str, Judgment]] = {}
+    for j in judgments:
+        cells.setdefault((j.judge, j.meta["model"], j.meta["dataset"]), {})[j.dialogue.id] = j
+    return cells
+
+
+def scored_pairs(baseline: dict[str, Judgment], model: dict[str, Judgment]) -> list[tuple[Judgment, Judgment]]:
+    """(baseline, model) judgments of the items both have scores for: the items of every paired test."""
+    return [(baseline[i], model[i]) for i in baseline if i in model and baseline[i].scores and model[i].scores]
+
+
 def summarize(judgments: Sequence[Judgment], *, models: Sequence[str], datasets: Sequence[str],
               judges: Sequence[str], formula: Formula = "uniform", seed: int = 0,
               n_resamples: int = 4000) -> dict[str, Any]:
     """Per-cell estimates and paired tests from the judgments (meta must name model and dataset)."""
-    cells: dict[tuple, dict[str, Judgment]] = {}
-    for j in judgments:
-        cells.setdefault((j.judge, j.meta["model"], j.meta["dataset"]), {})[j.dialogue.id] = j
+    cells = judgments_by_cell(judgments)
     results, paired = [], []
     for judge, dataset in itertools.product(judges, datasets):
         for model in models:
@@ -54,11 +65,10 @@ def summarize(judgments: Sequence[Judgment], *, models: Sequence[str], datasets:
             entry["criteria"] = _criteria(ok, seed, n_resamples)
             results.append(entry)
         for a, b in itertools.combinations(models, 2):
-            left, right = cells.get((judge, a, dataset), {}), cells.get((judge, b, dataset), {})
-            shared = [i for i in left if i in right and left[i].scores and right[i].scores]
+            shared = scored_pairs(cells.get((judge, a, dataset), {}), cells.get((judge, b, dataset), {}))
             for name in ("uniform", "reference"):
-                test = paired_bootstrap([summary_score(right[i].scores, name) for i in shared],
-                                        [summary_score(left[i].scores, name) for i in shared],
+                test = paired_bootstrap([summary_score(right.scores, name) for _, right in shared],
+                                        [summary_score(left.scores, name) for left, _ in shared],
                                         seed=seed, n_resamples=n_resamples)
                 paired.append({"judge": judge, "dataset": dataset, "model": b, "baseline": a,
                                "formula": name, **test.model_dump()})

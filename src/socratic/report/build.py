@@ -22,14 +22,13 @@ import jinja2
 from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
-from socratic.evaluate.stats import Estimate
 from socratic.jsonl import iter_json_lines, write_text
 from socratic.report import figures
+from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
+from socratic.report.text import clip, fmt
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
-
-CLIP = 700
 
 
 def _load_json(path: Path) -> Any | None:
@@ -38,21 +37,6 @@ def _load_json(path: Path) -> Any | None:
 
 def _lines(path: Path) -> list[dict]:
     return [obj for _, obj in iter_json_lines(path, tolerate_torn_tail=True)] if path.exists() else []
-
-
-def clip(text: str | None, limit: int = CLIP) -> str:
-    """Shorten long text in the middle: its start sets the scene, its end holds the question."""
-    text = (text or "").strip()
-    if len(text) <= limit:
-        return text
-    head = (limit * 2) // 3
-    return text[:head].rstrip() + " … " + text[-(limit - head - 3):].lstrip()
-
-
-def fmt(estimate: Estimate | None, digits: int = 2) -> str:
-    if estimate is None or estimate.mean is None:
-        return "–"
-    return f"{estimate.mean:.{digits}f} [{estimate.low:.{digits}f}, {estimate.high:.{digits}f}]"
 
 
 def _eval_dir(root: Path) -> Path:
@@ -224,8 +208,9 @@ def training_judges(root: Path, evaluation: Evaluation) -> list[dict[str, str]]:
 
 
 def caveats(evaluation: Evaluation, agreement: dict | None, training: dict | None = None,
-            lift_flags: list[str] | None = None) -> list[str]:
+            lift_flags: list[str] | None = None, check_flags: list[str] | None = None) -> list[str]:
     notes = [f"Judges do not agree: {flag}." for flag in lift_flags or []]
+    notes += [f"Gaming or collapse check: {flag}." for flag in check_flags or []]
     pairs = [r["pairs"] for r in (training or {}).get("rows", []) if isinstance(r.get("pairs"), int)]
     if pairs and max(pairs) < 100:
         span = str(min(pairs)) if min(pairs) == max(pairs) else f"{min(pairs)}–{max(pairs)}"
@@ -295,15 +280,18 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     # The reward judge: as evaluation.json names it, else the one judge every training pair was ranked by.
     reward = evaluation.training_judge or (rankers[0]["judge"] if len({t["judge"] for t in rankers}) == 1 else None)
     lifts, lift_flags = judge_lifts(evaluation, reward)
+    checks = behaviour_checks(evaluation)
     config_path = root / "config.resolved.yaml"
     context = {
         "title": title, "generated_at": time.strftime("%Y-%m-%d %H:%M"), "evaluation": evaluation,
         "formula": evaluation.formula, "judge_sections": judge_sections, "cross": cross,
         "paired": paired_rows(evaluation), "changes": evaluation.changes,
         "training_judges": rankers, "lifts": lifts, "lift_flags": lift_flags, "reward_judge": reward,
+        "checks": checks,
         "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
-        "caveats": caveats(evaluation, agreement, training, lift_flags), "anchors": evaluation.paper_anchors,
+        "caveats": caveats(evaluation, agreement, training, lift_flags, checks["flags"] if checks else None),
+        "anchors": evaluation.paper_anchors,
         "config_yaml": config_path.read_text("utf-8") if config_path.exists() else None,
         "figures": set(pngs),
     }
