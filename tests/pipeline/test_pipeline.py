@@ -227,6 +227,67 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, fake_stages, capsys)
     assert fake_stages["generate"] == 0 and fake_stages["train"] == []
 
 
+def test_rounds_chain_each_dataset_through_its_previous_model(tmp_path):
+    config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path, rounds=3)))
+    root = tmp_path / "run"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    per_round = ["generate", "judge", "pairs", "train"]
+    assert [n for n in stages if "mathdial" in n] == (
+        [f"{k}:mathdial" for k in per_round] + [f"{k}:mathdial:r2" for k in per_round]
+        + [f"{k}:mathdial:r3" for k in per_round])
+    # Round 1 is a one-round run's: the config's model, seed and folders.
+    assert stages["generate:mathdial"].config["model"] == "embedded" and stages["generate:mathdial"].inputs == []
+    assert stages["generate:mathdial"].config["seed"] == 0
+    assert stages["train:mathdial"].config["model"] == "embedded"
+    # Round r samples from, and trains on from, round r-1's model: the same dialogues, a seed of its own.
+    seeds = set()
+    for number, previous in ((2, root / "models" / "mathdial"), (3, root / "models" / "mathdial-round2")):
+        generate, train = stages[f"generate:mathdial:r{number}"], stages[f"train:mathdial:r{number}"]
+        assert generate.config["model"] == train.config["model"] == f"hf:{previous}"
+        assert (generate.config["dataset"], generate.config["limit"]) == ("mathdial", 2)
+        assert generate.inputs == [previous] and previous in train.inputs
+        assert generate.outputs == [root / "prefs" / "mathdial" / f"round{number}" / "candidates.jsonl"]
+        assert train.outputs == [root / "models" / f"mathdial-round{number}" / "train_summary.json"]
+        previous_train = "train:mathdial" if number == 2 else "train:mathdial:r2"
+        assert generate.upstream == [previous_train] and previous_train in train.upstream
+        seeds.add(generate.config["seed"])
+    assert len(seeds | {0}) == 3
+    # The evaluation's tuned-X is the last round's model.
+    assert pipeline.model_specs(config)["tuned-mathdial"] == f"hf:{root / 'models' / 'mathdial-round3'}"
+    assert stages["evaluate"].inputs == [root / "models" / "mathdial-round3", root / "models" / "debugging-round3"]
+    assert stages["evaluate"].upstream == ["train:mathdial:r3", "train:debugging:r3"]
+
+
+def test_a_two_round_run_skips_when_done_and_reruns_what_a_retrained_round_feeds(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, datasets={"train": [{"source": "mathdial", "limit": 2}],
+                                      "test": [{"source": "mathdial", "limit": 2}]})))
+    pipeline.run(config)
+    root = tmp_path / "run"
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert list(timings) == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "train:mathdial",
+                             "generate:mathdial:r2", "judge:mathdial:r2", "pairs:mathdial:r2", "train:mathdial:r2",
+                             "evaluate", "report"]
+    assert fake_stages["train"] == [("mathdial", False), ("mathdial-round2", False)]
+    round2 = [json.loads(line) for line in (root / "prefs" / "mathdial" / "round2" / "candidates.jsonl").open()]
+    assert {c["model"] for c in round2} == {f"hf:{root / 'models' / 'mathdial'}"}
+    assert (root / "prefs" / "mathdial" / "round2" / "pairs.jsonl").exists()
+    result = json.loads((root / "eval" / "evaluation.json").read_text())
+    assert {m["name"]: m["spec"] for m in result["models"]}["tuned-mathdial"] == f"hf:{root / 'models' / 'mathdial-round2'}"
+
+    pipeline.run(config)
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert {t["status"] for t in timings.values()} == {"skipped"}
+
+    # Round 1 retrained into other weights: round 2 samples again (here the fake sampler's replies, and so
+    # the judgments and pairs, come out the same) and trains again from the new round-1 model.
+    fake_stages["weights"] = b"v2"
+    pipeline.run(config, force=["train:mathdial"])
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert [n for n, t in timings.items() if t["status"] == "ran"] == [
+        "train:mathdial", "generate:mathdial:r2", "train:mathdial:r2", "evaluate", "report"]
+
+
 def test_config_validation_lists_every_problem(tmp_path):
     bad = tiny_config(tmp_path, model="gpt-5", reward_judge="oracle", eval_judges=["rubric", "nope"], training={"epochs": -1, "warp": 9},
                       labels=str(tmp_path / "missing.json"), generate={"k": 1})
@@ -285,6 +346,11 @@ def test_the_cli_overrides_the_reward_and_evaluation_judges(tmp_path, monkeypatc
                                       "--eval-judge", "learned", "--eval-judge", "rubric"])
     assert result.exit_code == 0, result.output
     assert seen["config"].reward_judge == "learned" and seen["config"].eval_judges == ["learned", "rubric"]
+    assert seen["config"].rounds == 1  # the default: one round, a plain DPO run
+    seen.clear()
+    result = CliRunner().invoke(app, ["run", str(path), "--dry-run", "--rounds", "3"])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].rounds == 3
     monkeypatch.setattr(sys, "argv", ["socratic", "run", str(path), "--reward-judge", "oracle"])
     with pytest.raises(SystemExit) as exited:
         main()

@@ -120,6 +120,9 @@ class PipelineConfig(BaseModel):
     judge_max_tries: int = Field(default=3, ge=1, le=20)
     pairs: PairSettings = Field(default_factory=PairSettings)
     training: dict[str, Any] = Field(default_factory=dict)  # TrainConfig fields (lora, epochs, beta, ...)
+    # Iterative (on-policy) DPO: round r > 1 samples new candidates for the same training dialogues from
+    # round r-1's tuned model, judges them, and trains again from that model (socratic.pipeline.stages).
+    rounds: int = Field(default=1, ge=1, le=10)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     reference_models: dict[str, str] = Field(default_factory=dict)  # name -> spec, prompt-only
     labels: Path | None = None  # human-labelled replies -> the agreement stage
