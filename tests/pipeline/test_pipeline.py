@@ -147,6 +147,7 @@ def fake_stages(monkeypatch):
     """Fake candidate generator, judge and trainer; evaluation backends by spec. Returns a call log."""
     from socratic.preference import generate
     from socratic.train import dpo as train
+    from socratic.train import sft
 
     log = {"train": [], "generate": 0, "weights": b"v1"}
 
@@ -158,7 +159,8 @@ def fake_stages(monkeypatch):
     monkeypatch.setattr("socratic.judge.load_judge", lambda spec, **kw: FakeJudge(spec))
 
     def fake_train(config):
-        log["train"].append((config.out.name, config.resume))
+        # A warm-up (sft.run) and a DPO run (train.run) leave the same kind of model folder.
+        log["train"].append((config.out.name, getattr(config, "resume", "sft")))
         config.out.mkdir(parents=True, exist_ok=True)
         (config.out / "model.safetensors").write_bytes(log["weights"])
         (config.out / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": 0.6}) + "\n")
@@ -166,6 +168,7 @@ def fake_stages(monkeypatch):
         return config.out
 
     monkeypatch.setattr(train, "run", fake_train)
+    monkeypatch.setattr(sft, "run", fake_train)
     monkeypatch.setattr(evaluate, "load_backend", lambda spec: FakeBackend(
         ["The answer is 4."] if spec == "embedded" else
         [f"Which step first? ({Path(spec).name} {log['weights'].decode()})"], spec=spec))
@@ -288,6 +291,44 @@ def test_a_two_round_run_skips_when_done_and_reruns_what_a_retrained_round_feeds
         "train:mathdial", "generate:mathdial:r2", "train:mathdial:r2", "evaluate", "report"]
 
 
+def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, sft={"epochs": 1, "learning_rate": 1e-4},
+        training={"max_steps": 1, "batch_size": 1, "grad_accum": 1, "lora_r": 8, "beta": 0.2},
+        datasets={"train": [{"source": "mathdial", "limit": 2}], "test": [{"source": "mathdial", "limit": 2}]})))
+    root = tmp_path / "run"
+    warm = root / "models" / "mathdial-sft"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    assert list(stages)[:5] == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "sft:mathdial",
+                                "train:mathdial"]
+    assert "sft:mathdial:r2" not in stages  # once, before the first round
+    # The warm-up trains the adapter DPO trains, from the base model, on round 1's pairs.
+    assert stages["sft:mathdial"].config["model"] == "embedded" and stages["sft:mathdial"].config["lora_r"] == 8
+    assert stages["sft:mathdial"].config["learning_rate"] == 1e-4 and "beta" not in stages["sft:mathdial"].config
+    assert stages["sft:mathdial"].inputs == [root / "prefs" / "mathdial" / "pairs.jsonl"]
+    assert stages["train:mathdial"].config["model"] == f"hf:{warm}" and warm in stages["train:mathdial"].inputs
+    assert "sft:mathdial" in stages["train:mathdial"].upstream
+    assert stages["generate:mathdial:r2"].config["model"] == f"hf:{root / 'models' / 'mathdial'}"
+
+    pipeline.run(config)
+    assert fake_stages["train"] == [("mathdial-sft", "sft"), ("mathdial", False), ("mathdial-round2", False)]
+    # A DPO-only setting leaves the warm-up alone; one it shares (the adapter's rank) runs it again.
+    for training, reruns in (({"beta": 0.3}, False), ({"lora_r": 4}, True)):
+        changed = pipeline.load(write_config(tmp_path, {**config.model_dump(mode="json", exclude_none=True),
+                                                        "training": {**config.training, **training}}))
+        decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(changed)).plan()}
+        assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
+
+
+def test_sft_and_rounds_are_validated(tmp_path):
+    bad = tiny_config(tmp_path, rounds=0, sft={"epochs": 0, "warp": 1})
+    with pytest.raises(ConfigError) as error:
+        pipeline.load(write_config(tmp_path, bad))
+    message = str(error.value)
+    for expected in ("field 'rounds'", "field 'sft.epochs'", "field 'sft.warp'"):
+        assert expected in message, (expected, message)
+
+
 def test_config_validation_lists_every_problem(tmp_path):
     bad = tiny_config(tmp_path, model="gpt-5", reward_judge="oracle", eval_judges=["rubric", "nope"], training={"epochs": -1, "warp": 9},
                       labels=str(tmp_path / "missing.json"), generate={"k": 1})
@@ -389,6 +430,33 @@ def test_tiny_real_pipeline_end_to_end(tmp_path):
     assert set(cells) == {(m, d) for m in ("base", "tuned-mathdial") for d in ("mathdial", "tutorchat")}
     assert all(c["n"] == 1 and c["failed"] == 0 for c in cells.values())
     assert "tuned-mathdial (trained on mathdial)" in report.read_text()
+    pipeline.run(config)
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert {t["status"] for t in timings.values()} == {"skipped"}
+
+
+@pytest.mark.slow
+def test_tiny_real_two_round_run_with_an_sft_warm_up(tmp_path):
+    """Real embedded model: SFT 1 step, then DPO round 1 from it and round 2 from round 1, on 4 dialogues."""
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, sft={"max_steps": 1, "batch_size": 1, "grad_accum": 1},
+        generate={"k": 3, "max_new_tokens": 8},
+        datasets={"train": [{"source": "mathdial", "limit": 4}], "test": [{"source": "mathdial", "limit": 1}]})))
+    pipeline.run(config)
+    root, models = tmp_path / "run", tmp_path / "run" / "models"
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert list(timings)[:9] == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "sft:mathdial",
+                                 "train:mathdial", "generate:mathdial:r2", "judge:mathdial:r2",
+                                 "pairs:mathdial:r2", "train:mathdial:r2"]
+    started_from = {folder: json.loads((models / folder / "train_summary.json").read_text())["base_model"]
+                    for folder in ("mathdial-sft", "mathdial", "mathdial-round2")}
+    assert started_from == {"mathdial-sft": "embedded", "mathdial": f"hf:{models / 'mathdial-sft'}",
+                            "mathdial-round2": f"hf:{models / 'mathdial'}"}
+    round2 = [json.loads(line) for line in (root / "prefs" / "mathdial" / "round2" / "candidates.jsonl").open()]
+    assert len(round2) == 12 and {c["model"] for c in round2} == {f"hf:{models / 'mathdial'}"}
+    result = json.loads((root / "eval" / "evaluation.json").read_text())
+    assert {m["name"]: m["spec"] for m in result["models"]}["tuned-mathdial"] == f"hf:{models / 'mathdial-round2'}"
+    assert all(r["n"] == 1 and r["failed"] == 0 for r in result["results"])
     pipeline.run(config)
     timings = json.loads((root / "timings.json").read_text())["stages"]
     assert {t["status"] for t in timings.values()} == {"skipped"}

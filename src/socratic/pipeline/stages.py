@@ -9,6 +9,8 @@ Stages, in order (X = each training dataset; one tuned model per training datase
     judge:X     the reward judge scores every candidate         RUN/prefs/X/judgments.jsonl
     pairs:X     best vs worst candidate -> DPO pairs            RUN/prefs/X/pairs.jsonl + README.md
     train:X     DPO (LoRA) on those pairs                       RUN/models/X/ (hf:RUN/models/X loads it)
+  with `sft:` set, a warm-up between pairs:X and train:X, and DPO starts from its model:
+    sft:X       supervised fine-tuning on the chosen replies    RUN/models/X-sft/
   with `rounds: N` (iterative, on-policy DPO), rounds 2..N repeat these four on the same dialogues,
   sampling from the previous round's tuned model and training on from it:
     generate:X:r2, judge:X:r2, pairs:X:r2   RUN/prefs/X/round2/      train:X:r2   RUN/models/X-round2/
@@ -59,6 +61,10 @@ def model_folder(root: Path, dataset: str, round_number: int = 1) -> Path:
     # Later rounds are siblings of round 1's folder, not inside it: a model folder is fingerprinted,
     # exported and (when retrained) removed as a whole, and must not carry other models with it.
     return root / "models" / (dataset if round_number == 1 else f"{dataset}-round{round_number}")
+
+
+def sft_folder(root: Path, dataset: str) -> Path:
+    return root / "models" / f"{dataset}-sft"
 
 
 def tuned_model_folder(config: PipelineConfig, dataset: str) -> Path:
@@ -180,11 +186,23 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         lambda fresh, p=pair_config: pairs.run(p),
         inputs=[judgments], outputs=[pair_file], upstream=[stage_name("judge", name, number)]))
     train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed, **config.training)
+    before_dpo = stage_name("pairs", name, number)
+    if config.sft is not None and number == 1:
+        from socratic.train import sft
+
+        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name))
+        stages.append(Stage(
+            stage_name("sft", name), warm_up.model_dump(mode="json", exclude={"pairs", "out"}),
+            lambda fresh, w=warm_up: _warm_up(w, name, fresh),
+            inputs=[pair_file], outputs=[warm_up.out / "train_summary.json"], upstream=[before_dpo]))
+        # DPO starts from the warmed-up model, which is also its reference.
+        weights, before_dpo = [warm_up.out], stage_name("sft", name)
+        train_config = train_config.model_copy(update={"model": f"hf:{warm_up.out}"})
     stages.append(Stage(
         stage_name("train", name, number), train_config.model_dump(mode="json", exclude={"pairs", "out", "resume"}),
         lambda fresh, t=train_config: _train(t, name, fresh),
         inputs=[pair_file, *weights], outputs=[out / "train_summary.json"],
-        upstream=[stage_name("pairs", name, number), *previous]))
+        upstream=[before_dpo, *previous]))
     return stages
 
 
@@ -198,14 +216,18 @@ def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
     stage.print_summary(stage.run(settings), config.reward_judge, config.formula, console)
 
 
-def _train(train_config, name: str, fresh: bool) -> None:
+def _require_pairs(pairs: Path, name: str) -> None:
     from socratic.jsonl import read_jsonl
     from socratic.records import PairRecord
 
-    if not read_jsonl(train_config.pairs, PairRecord):
-        raise SocraticError(f"{train_config.pairs}: no preference pairs for {name} (every dialogue was dropped; "
+    if not read_jsonl(pairs, PairRecord):
+        raise SocraticError(f"{pairs}: no preference pairs for {name} (every dialogue was dropped; "
                             "see the README.md next to it). Use more training dialogues, a larger k, or a lower "
                             "pairs.min_chosen_score / pairs.min_margin")
+
+
+def _train(train_config, name: str, fresh: bool) -> None:
+    _require_pairs(train_config.pairs, name)
     from socratic.train import dpo as train
 
     if fresh:
@@ -215,6 +237,17 @@ def _train(train_config, name: str, fresh: bool) -> None:
         return  # interrupted after training finished but before the stage's manifest was written
 
     train.run(train_config.model_copy(update={"resume": not fresh}))
+
+
+def _warm_up(warm_up, name: str, fresh: bool) -> None:
+    from socratic.train import dpo as train
+    from socratic.train import sft
+
+    _require_pairs(warm_up.pairs, name)
+    if not fresh and train.is_finished(warm_up.out):
+        return  # interrupted after the warm-up finished but before the stage's manifest was written
+    shutil.rmtree(warm_up.out, ignore_errors=True)  # no checkpoints: an unfinished warm-up starts again
+    sft.run(warm_up)
 
 
 def _evaluate(eval_config, fresh: bool) -> None:
