@@ -399,7 +399,20 @@ def test_the_cli_overrides_the_reward_and_evaluation_judges(tmp_path, monkeypatc
     assert exited.value.code == 2 and "field 'reward_judge'" in err and "oracle" in err
 
 
-@pytest.mark.parametrize("name", ["quickstart.yaml", "paper.yaml"])
+SHIPPED_RUNS = ["quickstart.yaml", "paper.yaml", "cpu.yaml"]
+
+
+def test_every_shipped_run_config_is_listed_and_loads():
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    runs = sorted(p.name for p in configs.glob("*.yaml") if "datasets" in yaml.safe_load(p.read_text()))
+    assert runs == sorted(SHIPPED_RUNS)
+    for name in runs:
+        pipeline.load(configs / name)
+    cpu = pipeline.load(configs / "cpu.yaml")  # the config meant to show the effect (issue 18)
+    assert all(t.limit is None for t in cpu.datasets.test)  # the whole test sets: 96-101 items each
+
+
+@pytest.mark.parametrize("name", SHIPPED_RUNS)
 def test_shipped_configs_name_their_reward_and_evaluation_judges(name):
     data = yaml.safe_load((Path(__file__).resolve().parents[2] / "configs" / name).read_text())
     assert data["reward_judge"] and len(data["eval_judges"]) >= 2
