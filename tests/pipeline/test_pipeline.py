@@ -147,6 +147,7 @@ def fake_stages(monkeypatch):
     """Fake candidate generator, judge and trainer; evaluation backends by spec. Returns a call log."""
     from socratic.preference import generate
     from socratic.train import dpo as train
+    from socratic.train import sft
 
     log = {"train": [], "generate": 0, "weights": b"v1"}
 
@@ -158,7 +159,8 @@ def fake_stages(monkeypatch):
     monkeypatch.setattr("socratic.judge.load_judge", lambda spec, **kw: FakeJudge(spec))
 
     def fake_train(config):
-        log["train"].append((config.out.name, config.resume))
+        # A warm-up (sft.run) and a DPO run (train.run) leave the same kind of model folder.
+        log["train"].append((config.out.name, getattr(config, "resume", "sft")))
         config.out.mkdir(parents=True, exist_ok=True)
         (config.out / "model.safetensors").write_bytes(log["weights"])
         (config.out / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": 0.6}) + "\n")
@@ -166,6 +168,7 @@ def fake_stages(monkeypatch):
         return config.out
 
     monkeypatch.setattr(train, "run", fake_train)
+    monkeypatch.setattr(sft, "run", fake_train)
     monkeypatch.setattr(evaluate, "load_backend", lambda spec: FakeBackend(
         ["The answer is 4."] if spec == "embedded" else
         [f"Which step first? ({Path(spec).name} {log['weights'].decode()})"], spec=spec))
@@ -227,6 +230,105 @@ def test_dry_run_prints_the_plan_and_runs_nothing(tmp_path, fake_stages, capsys)
     assert fake_stages["generate"] == 0 and fake_stages["train"] == []
 
 
+def test_rounds_chain_each_dataset_through_its_previous_model(tmp_path):
+    config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path, rounds=3)))
+    root = tmp_path / "run"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    per_round = ["generate", "judge", "pairs", "train"]
+    assert [n for n in stages if "mathdial" in n] == (
+        [f"{k}:mathdial" for k in per_round] + [f"{k}:mathdial:r2" for k in per_round]
+        + [f"{k}:mathdial:r3" for k in per_round])
+    # Round 1 is a one-round run's: the config's model, seed and folders.
+    assert stages["generate:mathdial"].config["model"] == "embedded" and stages["generate:mathdial"].inputs == []
+    assert stages["generate:mathdial"].config["seed"] == 0
+    assert stages["train:mathdial"].config["model"] == "embedded"
+    # Round r samples from, and trains on from, round r-1's model: the same dialogues, a seed of its own.
+    seeds = set()
+    for number, previous in ((2, root / "models" / "mathdial"), (3, root / "models" / "mathdial-round2")):
+        generate, train = stages[f"generate:mathdial:r{number}"], stages[f"train:mathdial:r{number}"]
+        assert generate.config["model"] == train.config["model"] == f"hf:{previous}"
+        assert (generate.config["dataset"], generate.config["limit"]) == ("mathdial", 2)
+        assert generate.inputs == [previous] and previous in train.inputs
+        assert generate.outputs == [root / "prefs" / "mathdial" / f"round{number}" / "candidates.jsonl"]
+        assert train.outputs == [root / "models" / f"mathdial-round{number}" / "train_summary.json"]
+        previous_train = "train:mathdial" if number == 2 else "train:mathdial:r2"
+        assert generate.upstream == [previous_train] and previous_train in train.upstream
+        seeds.add(generate.config["seed"])
+    assert len(seeds | {0}) == 3
+    # The evaluation's tuned-X is the last round's model.
+    assert pipeline.model_specs(config)["tuned-mathdial"] == f"hf:{root / 'models' / 'mathdial-round3'}"
+    assert stages["evaluate"].inputs == [root / "models" / "mathdial-round3", root / "models" / "debugging-round3"]
+    assert stages["evaluate"].upstream == ["train:mathdial:r3", "train:debugging:r3"]
+
+
+def test_a_two_round_run_skips_when_done_and_reruns_what_a_retrained_round_feeds(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, datasets={"train": [{"source": "mathdial", "limit": 2}],
+                                      "test": [{"source": "mathdial", "limit": 2}]})))
+    pipeline.run(config)
+    root = tmp_path / "run"
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert list(timings) == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "train:mathdial",
+                             "generate:mathdial:r2", "judge:mathdial:r2", "pairs:mathdial:r2", "train:mathdial:r2",
+                             "evaluate", "report"]
+    assert fake_stages["train"] == [("mathdial", False), ("mathdial-round2", False)]
+    round2 = [json.loads(line) for line in (root / "prefs" / "mathdial" / "round2" / "candidates.jsonl").open()]
+    assert {c["model"] for c in round2} == {f"hf:{root / 'models' / 'mathdial'}"}
+    assert (root / "prefs" / "mathdial" / "round2" / "pairs.jsonl").exists()
+    result = json.loads((root / "eval" / "evaluation.json").read_text())
+    assert {m["name"]: m["spec"] for m in result["models"]}["tuned-mathdial"] == f"hf:{root / 'models' / 'mathdial-round2'}"
+
+    pipeline.run(config)
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert {t["status"] for t in timings.values()} == {"skipped"}
+
+    # Round 1 retrained into other weights: round 2 samples again (here the fake sampler's replies, and so
+    # the judgments and pairs, come out the same) and trains again from the new round-1 model.
+    fake_stages["weights"] = b"v2"
+    pipeline.run(config, force=["train:mathdial"])
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert [n for n, t in timings.items() if t["status"] == "ran"] == [
+        "train:mathdial", "generate:mathdial:r2", "train:mathdial:r2", "evaluate", "report"]
+
+
+def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, sft={"epochs": 1, "learning_rate": 1e-4},
+        training={"max_steps": 1, "batch_size": 1, "grad_accum": 1, "lora_r": 8, "beta": 0.2},
+        datasets={"train": [{"source": "mathdial", "limit": 2}], "test": [{"source": "mathdial", "limit": 2}]})))
+    root = tmp_path / "run"
+    warm = root / "models" / "mathdial-sft"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    assert list(stages)[:5] == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "sft:mathdial",
+                                "train:mathdial"]
+    assert "sft:mathdial:r2" not in stages  # once, before the first round
+    # The warm-up trains the adapter DPO trains, from the base model, on round 1's pairs.
+    assert stages["sft:mathdial"].config["model"] == "embedded" and stages["sft:mathdial"].config["lora_r"] == 8
+    assert stages["sft:mathdial"].config["learning_rate"] == 1e-4 and "beta" not in stages["sft:mathdial"].config
+    assert stages["sft:mathdial"].inputs == [root / "prefs" / "mathdial" / "pairs.jsonl"]
+    assert stages["train:mathdial"].config["model"] == f"hf:{warm}" and warm in stages["train:mathdial"].inputs
+    assert "sft:mathdial" in stages["train:mathdial"].upstream
+    assert stages["generate:mathdial:r2"].config["model"] == f"hf:{root / 'models' / 'mathdial'}"
+
+    pipeline.run(config)
+    assert fake_stages["train"] == [("mathdial-sft", "sft"), ("mathdial", False), ("mathdial-round2", False)]
+    # A DPO-only setting leaves the warm-up alone; one it shares (the adapter's rank) runs it again.
+    for training, reruns in (({"beta": 0.3}, False), ({"lora_r": 4}, True)):
+        changed = pipeline.load(write_config(tmp_path, {**config.model_dump(mode="json", exclude_none=True),
+                                                        "training": {**config.training, **training}}))
+        decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(changed)).plan()}
+        assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
+
+
+def test_sft_and_rounds_are_validated(tmp_path):
+    bad = tiny_config(tmp_path, rounds=0, sft={"epochs": 0, "warp": 1})
+    with pytest.raises(ConfigError) as error:
+        pipeline.load(write_config(tmp_path, bad))
+    message = str(error.value)
+    for expected in ("field 'rounds'", "field 'sft.epochs'", "field 'sft.warp'"):
+        assert expected in message, (expected, message)
+
+
 def test_config_validation_lists_every_problem(tmp_path):
     bad = tiny_config(tmp_path, model="gpt-5", reward_judge="oracle", eval_judges=["rubric", "nope"], training={"epochs": -1, "warp": 9},
                       labels=str(tmp_path / "missing.json"), generate={"k": 1})
@@ -285,6 +387,11 @@ def test_the_cli_overrides_the_reward_and_evaluation_judges(tmp_path, monkeypatc
                                       "--eval-judge", "learned", "--eval-judge", "rubric"])
     assert result.exit_code == 0, result.output
     assert seen["config"].reward_judge == "learned" and seen["config"].eval_judges == ["learned", "rubric"]
+    assert seen["config"].rounds == 1  # the default: one round, a plain DPO run
+    seen.clear()
+    result = CliRunner().invoke(app, ["run", str(path), "--dry-run", "--rounds", "3"])
+    assert result.exit_code == 0, result.output
+    assert seen["config"].rounds == 3
     monkeypatch.setattr(sys, "argv", ["socratic", "run", str(path), "--reward-judge", "oracle"])
     with pytest.raises(SystemExit) as exited:
         main()
@@ -292,7 +399,20 @@ def test_the_cli_overrides_the_reward_and_evaluation_judges(tmp_path, monkeypatc
     assert exited.value.code == 2 and "field 'reward_judge'" in err and "oracle" in err
 
 
-@pytest.mark.parametrize("name", ["quickstart.yaml", "paper.yaml"])
+SHIPPED_RUNS = ["quickstart.yaml", "paper.yaml", "cpu.yaml"]
+
+
+def test_every_shipped_run_config_is_listed_and_loads():
+    configs = Path(__file__).resolve().parents[2] / "configs"
+    runs = sorted(p.name for p in configs.glob("*.yaml") if "datasets" in yaml.safe_load(p.read_text()))
+    assert runs == sorted(SHIPPED_RUNS)
+    for name in runs:
+        pipeline.load(configs / name)
+    cpu = pipeline.load(configs / "cpu.yaml")  # the config meant to show the effect (issue 18)
+    assert all(t.limit is None for t in cpu.datasets.test)  # the whole test sets: 96-101 items each
+
+
+@pytest.mark.parametrize("name", SHIPPED_RUNS)
 def test_shipped_configs_name_their_reward_and_evaluation_judges(name):
     data = yaml.safe_load((Path(__file__).resolve().parents[2] / "configs" / name).read_text())
     assert data["reward_judge"] and len(data["eval_judges"]) >= 2
@@ -323,6 +443,33 @@ def test_tiny_real_pipeline_end_to_end(tmp_path):
     assert set(cells) == {(m, d) for m in ("base", "tuned-mathdial") for d in ("mathdial", "tutorchat")}
     assert all(c["n"] == 1 and c["failed"] == 0 for c in cells.values())
     assert "tuned-mathdial (trained on mathdial)" in report.read_text()
+    pipeline.run(config)
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert {t["status"] for t in timings.values()} == {"skipped"}
+
+
+@pytest.mark.slow
+def test_tiny_real_two_round_run_with_an_sft_warm_up(tmp_path):
+    """Real embedded model: SFT 1 step, then DPO round 1 from it and round 2 from round 1, on 4 dialogues."""
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, sft={"max_steps": 1, "batch_size": 1, "grad_accum": 1},
+        generate={"k": 3, "max_new_tokens": 8},
+        datasets={"train": [{"source": "mathdial", "limit": 4}], "test": [{"source": "mathdial", "limit": 1}]})))
+    pipeline.run(config)
+    root, models = tmp_path / "run", tmp_path / "run" / "models"
+    timings = json.loads((root / "timings.json").read_text())["stages"]
+    assert list(timings)[:9] == ["generate:mathdial", "judge:mathdial", "pairs:mathdial", "sft:mathdial",
+                                 "train:mathdial", "generate:mathdial:r2", "judge:mathdial:r2",
+                                 "pairs:mathdial:r2", "train:mathdial:r2"]
+    started_from = {folder: json.loads((models / folder / "train_summary.json").read_text())["base_model"]
+                    for folder in ("mathdial-sft", "mathdial", "mathdial-round2")}
+    assert started_from == {"mathdial-sft": "embedded", "mathdial": f"hf:{models / 'mathdial-sft'}",
+                            "mathdial-round2": f"hf:{models / 'mathdial'}"}
+    round2 = [json.loads(line) for line in (root / "prefs" / "mathdial" / "round2" / "candidates.jsonl").open()]
+    assert len(round2) == 12 and {c["model"] for c in round2} == {f"hf:{models / 'mathdial'}"}
+    result = json.loads((root / "eval" / "evaluation.json").read_text())
+    assert {m["name"]: m["spec"] for m in result["models"]}["tuned-mathdial"] == f"hf:{models / 'mathdial-round2'}"
+    assert all(r["n"] == 1 and r["failed"] == 0 for r in result["results"])
     pipeline.run(config)
     timings = json.loads((root / "timings.json").read_text())["stages"]
     assert {t["status"] for t in timings.values()} == {"skipped"}

@@ -52,6 +52,8 @@ def test_only_the_stages_that_will_run_count(tmp_path):
     assert found == []
     judging = preflight.needs(config, ["judge:mathdial"], env={}, cuda=lambda: False, probe=lambda url: True)
     assert [n.what for n in judging] == ["API key"]
+    warming_up = preflight.needs(config, ["sft:mathdial"], env={}, cuda=lambda: False, probe=lambda url: True)
+    assert [n.what for n in warming_up] == ["GPU", "model folder"]  # the warm-up trains the base model
 
 
 def test_a_served_model_must_answer(tmp_path):

@@ -25,9 +25,13 @@ def register(app: typer.Typer) -> None:
         eval_judge: list[str] = typer.Option(None, "--eval-judge",
                                              help="Override eval_judges (repeatable): the judges that score the "
                                                   "evaluation, side by side in the report."),
+        rounds: int = typer.Option(None, "--rounds", min=1,
+                                   help="Override rounds: DPO rounds, each sampling new candidates from the "
+                                        "previous round's model (iterative, on-policy DPO)."),
     ) -> None:
         """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
         from socratic import pipeline
 
-        settings = pipeline.load(config, {"out": out, "reward_judge": reward_judge, "eval_judges": eval_judge or None})
+        settings = pipeline.load(config, {"out": out, "reward_judge": reward_judge,
+                                          "eval_judges": eval_judge or None, "rounds": rounds})
         pipeline.run(settings, force=force or [], dry_run=dry_run)

@@ -1,6 +1,7 @@
 """The run config of `socratic run CONFIG.yaml`: one section per stage, composed from the stages' own
-settings (preference.generate.Sampling, preference.pairs.PairSettings, train.dpo.TrainConfig), checked
-all at once with the line of every problem. See configs/quickstart.yaml for a commented example.
+settings (preference.generate.Sampling, preference.pairs.PairSettings, train.dpo.TrainConfig,
+train.sft.SftSettings), checked all at once with the line of every problem. See configs/quickstart.yaml
+for a commented example.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from socratic.specs import (
     parse_model_spec,
     parse_trainable_spec,
 )
+from socratic.train.sft import SftSettings
 
 KNOWN_SOURCES = ("mathdial", "debugging", "tutorchat", "mathdial-raw", "debugging-raw")
 PIPELINE_SET = {"pairs", "out", "model", "resume", "seed"}  # TrainConfig fields the pipeline fills itself
@@ -120,6 +122,11 @@ class PipelineConfig(BaseModel):
     judge_max_tries: int = Field(default=3, ge=1, le=20)
     pairs: PairSettings = Field(default_factory=PairSettings)
     training: dict[str, Any] = Field(default_factory=dict)  # TrainConfig fields (lora, epochs, beta, ...)
+    # Iterative (on-policy) DPO: round r > 1 samples new candidates for the same training dialogues from
+    # round r-1's tuned model, judges them, and trains again from that model (socratic.pipeline.stages).
+    rounds: int = Field(default=1, ge=1, le=10)
+    # A supervised warm-up on the chosen replies of round 1's pairs, before its DPO; absent = none.
+    sft: SftSettings | None = None
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     reference_models: dict[str, str] = Field(default_factory=dict)  # name -> spec, prompt-only
     labels: Path | None = None  # human-labelled replies -> the agreement stage

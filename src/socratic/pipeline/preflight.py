@@ -86,11 +86,11 @@ def needs(config: Any, running: Iterable[str] | None = None, *, env: Mapping[str
         return stages is None or bool(stages & set(kinds))
 
     found: list[Need] = []
-    if getattr(config, "requires_gpu", False) and runs("generate", "train", "evaluate"):
+    if getattr(config, "requires_gpu", False) and runs("generate", "sft", "train", "evaluate"):
         found.append(Need("GPU", "CUDA, for generation, training and evaluation (requires_gpu: true)", cuda(),
                           "run on a machine with an NVIDIA GPU and a CUDA build of torch, or set "
                           "requires_gpu: false and expect days on a CPU"))
-    if runs("generate", "train"):
+    if runs("generate", "sft", "train"):
         found += _backend_needs(config.model, "the base model", env, probe)
     if runs("judge"):
         found += _backend_needs(config.reward_judge, "the reward judge", env, probe)

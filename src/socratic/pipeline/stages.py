@@ -9,8 +9,13 @@ Stages, in order (X = each training dataset; one tuned model per training datase
     judge:X     the reward judge scores every candidate         RUN/prefs/X/judgments.jsonl
     pairs:X     best vs worst candidate -> DPO pairs            RUN/prefs/X/pairs.jsonl + README.md
     train:X     DPO (LoRA) on those pairs                       RUN/models/X/ (hf:RUN/models/X loads it)
-    evaluate    base, every tuned model and the reference models on every test set, by every
-                evaluation judge (eval_judges): the cross table (trained on X, tested on Y)   RUN/eval/
+  with `sft:` set, a warm-up between pairs:X and train:X, and DPO starts from its model:
+    sft:X       supervised fine-tuning on the chosen replies    RUN/models/X-sft/
+  with `rounds: N` (iterative, on-policy DPO), rounds 2..N repeat these four on the same dialogues,
+  sampling from the previous round's tuned model and training on from it:
+    generate:X:r2, judge:X:r2, pairs:X:r2   RUN/prefs/X/round2/      train:X:r2   RUN/models/X-round2/
+    evaluate    base, every tuned model (the last round's), the reference models on every test set, by
+                every evaluation judge (eval_judges): the cross table (trained on X, tested on Y)   RUN/eval/
     agreement   the evaluation judges and the reward judge against human labels (only when `labels`
                 is set)   RUN/agreement/
     report      RUN/report.html (self-contained) and RUN/report.md
@@ -29,7 +34,7 @@ import yaml
 from socratic.cache import content_key
 from socratic.errors import SocraticError
 from socratic.jsonl import write_text
-from socratic.pipeline.config import PipelineConfig, slug
+from socratic.pipeline.config import PipelineConfig, TrainSlice, slug
 from socratic.pipeline.runner import Decision, Runner, Stage
 from socratic.progress import console
 from socratic.render import load_system_prompt
@@ -40,54 +45,68 @@ def _prompt_hash(config: PipelineConfig) -> str:
     return content_key(load_system_prompt(config.system_prompt))[:16]
 
 
+# ------------------------------------------------------------------------------------- the run folder
+
+def stage_name(kind: str, dataset: str, round_number: int = 1) -> str:
+    """`generate:mathdial` in round 1 (the names of a one-round run), `generate:mathdial:r2` after."""
+    return f"{kind}:{dataset}" if round_number == 1 else f"{kind}:{dataset}:r{round_number}"
+
+
+def prefs_folder(root: Path, dataset: str, round_number: int = 1) -> Path:
+    folder = root / "prefs" / dataset
+    return folder if round_number == 1 else folder / f"round{round_number}"
+
+
+def model_folder(root: Path, dataset: str, round_number: int = 1) -> Path:
+    # Later rounds are siblings of round 1's folder, not inside it: a model folder is fingerprinted,
+    # exported and (when retrained) removed as a whole, and must not carry other models with it.
+    return root / "models" / (dataset if round_number == 1 else f"{dataset}-round{round_number}")
+
+
+def sft_folder(root: Path, dataset: str) -> Path:
+    return root / "models" / f"{dataset}-sft"
+
+
+def tuned_model_folder(config: PipelineConfig, dataset: str) -> Path:
+    """The model the evaluation calls tuned-<dataset>: the last round's."""
+    return model_folder(config.run_dir, dataset, config.rounds)
+
+
+def round_seed(seed: int, round_number: int) -> int:
+    """The sampling seed of a round: the run's own in round 1, then one derived from it per round.
+
+    Each round samples afresh from a new model; a seed of its own keeps its draws from reusing the
+    random numbers of the round before (the cache keys include the model, not the round).
+    """
+    if round_number == 1:
+        return seed
+    return int(content_key("socratic.pipeline.round", seed, round_number)[:8], 16) & 0x7FFFFFFF
+
+
 def model_specs(config: PipelineConfig) -> dict[str, str]:
     """Evaluation models: the base, one tuned model per training dataset, then reference models."""
-    root = config.run_dir
     models = {"base": config.model}
-    models.update({f"tuned-{slug(s.source)}": f"hf:{root / 'models' / slug(s.source)}" for s in config.datasets.train})
+    models.update({f"tuned-{slug(s.source)}": f"hf:{tuned_model_folder(config, slug(s.source))}"
+                   for s in config.datasets.train})
     models.update(config.reference_models)
     return models
 
 
+# ------------------------------------------------------------------------------------- the stages
+
 def build_stages(config: PipelineConfig) -> list[Stage]:
     from socratic.evaluate import evaluation as evaluate
-    from socratic.preference import generate, pairs
     from socratic.report import build_report
-    from socratic.train import dpo as train
 
     root, prompt = config.run_dir, _prompt_hash(config)
     stages: list[Stage] = []
     model_dirs = []
     for part in config.datasets.train:
-        name, prefs = slug(part.source), root / "prefs" / slug(part.source)
-        candidates, judgments, pair_file, model_dir = (prefs / "candidates.jsonl", prefs / "judgments.jsonl",
-                                                       prefs / "pairs.jsonl", root / "models" / slug(part.source))
-        model_dirs.append(model_dir)
-        gen = generate.GenerateConfig(dataset=part.source, split=part.split, limit=part.limit, model=config.model,
-                                      out=candidates, seed=config.seed, system_prompt=config.system_prompt,
-                                      **config.generate.model_dump())
-        stages.append(Stage(
-            f"generate:{name}", {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache", "concurrency"}),
-                                 "system_prompt_sha": prompt},
-            lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
-            outputs=[candidates]))
-        stages.append(Stage(
-            f"judge:{name}", {"judge": config.reward_judge, "max_tries": config.judge_max_tries},
-            lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
-            inputs=[candidates], outputs=[judgments], upstream=[f"generate:{name}"]))
-        pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
-                                        system_prompt=config.system_prompt, **config.pairs.model_dump())
-        stages.append(Stage(
-            f"pairs:{name}", {**pair_config.model_dump(mode="json", exclude={"judgments", "out", "system_prompt"}),
-                              "system_prompt_sha": prompt},
-            lambda fresh, p=pair_config: pairs.run(p),
-            inputs=[judgments], outputs=[pair_file], upstream=[f"judge:{name}"]))
-        train_config = train.TrainConfig(pairs=pair_file, out=model_dir, model=config.model, seed=config.seed,
-                                         **config.training)
-        stages.append(Stage(
-            f"train:{name}", train_config.model_dump(mode="json", exclude={"pairs", "out", "resume"}),
-            lambda fresh, t=train_config, n=name: _train(t, n, fresh),
-            inputs=[pair_file], outputs=[model_dir / "train_summary.json"], upstream=[f"pairs:{name}"]))
+        start = None  # the run's own model folder a round starts from; None: config.model
+        for number in range(1, config.rounds + 1):
+            stages += _round_stages(config, part, number, start, prompt)
+            start = model_folder(root, slug(part.source), number)
+        model_dirs.append(start)
 
     eval_config = evaluate.EvaluateConfig(
         models=model_specs(config), datasets=[t.source for t in config.datasets.test],
@@ -105,7 +124,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                      "system_prompt_sha": prompt},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / "eval" / "evaluation.json"],
-        upstream=[f"train:{slug(s.source)}" for s in config.datasets.train]))
+        upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
 
     report_inputs = [root / "eval" / "evaluation.json", root / "eval" / "replies.jsonl"]
     report_inputs += [d / "metrics.jsonl" for d in model_dirs]
@@ -127,6 +146,66 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
     return stages
 
 
+def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: Path | None,
+                  prompt: str) -> list[Stage]:
+    """generate, judge, pairs and train of one training dataset in one round.
+
+    Every round uses the same training dialogues (the on-policy loop: the policy's own replies to the
+    same conversations, re-judged); round r > 1 samples from round r-1's tuned model, with a seed of
+    its own, and DPO starts from that model, which is also its reference model.
+    """
+    from socratic.preference import generate, pairs
+    from socratic.train import dpo as train
+
+    root, name = config.run_dir, slug(part.source)
+    prefs, out = prefs_folder(root, name, number), model_folder(root, name, number)
+    candidates, judgments, pair_file = prefs / "candidates.jsonl", prefs / "judgments.jsonl", prefs / "pairs.jsonl"
+    policy = config.model if start is None else f"hf:{start}"
+    weights = [] if start is None else [start]  # the starting model, when the run made it: an input
+    previous = [] if number == 1 else [stage_name("train", name, number - 1)]
+    stages = []
+    gen = generate.GenerateConfig(dataset=part.source, split=part.split, limit=part.limit, model=policy,
+                                  out=candidates, seed=round_seed(config.seed, number),
+                                  system_prompt=config.system_prompt, **config.generate.model_dump())
+    stages.append(Stage(
+        stage_name("generate", name, number),
+        {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache", "concurrency"}),
+         "system_prompt_sha": prompt},
+        lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
+        inputs=weights, outputs=[candidates], upstream=previous))
+    stages.append(Stage(
+        stage_name("judge", name, number), {"judge": config.reward_judge, "max_tries": config.judge_max_tries},
+        lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
+        inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
+    pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
+                                    system_prompt=config.system_prompt, **config.pairs.model_dump())
+    stages.append(Stage(
+        stage_name("pairs", name, number),
+        {**pair_config.model_dump(mode="json", exclude={"judgments", "out", "system_prompt"}),
+         "system_prompt_sha": prompt},
+        lambda fresh, p=pair_config: pairs.run(p),
+        inputs=[judgments], outputs=[pair_file], upstream=[stage_name("judge", name, number)]))
+    train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed, **config.training)
+    before_dpo = stage_name("pairs", name, number)
+    if config.sft is not None and number == 1:
+        from socratic.train import sft
+
+        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name))
+        stages.append(Stage(
+            stage_name("sft", name), warm_up.model_dump(mode="json", exclude={"pairs", "out"}),
+            lambda fresh, w=warm_up: _warm_up(w, name, fresh),
+            inputs=[pair_file], outputs=[warm_up.out / "train_summary.json"], upstream=[before_dpo]))
+        # DPO starts from the warmed-up model, which is also its reference.
+        weights, before_dpo = [warm_up.out], stage_name("sft", name)
+        train_config = train_config.model_copy(update={"model": f"hf:{warm_up.out}"})
+    stages.append(Stage(
+        stage_name("train", name, number), train_config.model_dump(mode="json", exclude={"pairs", "out", "resume"}),
+        lambda fresh, t=train_config: _train(t, name, fresh),
+        inputs=[pair_file, *weights], outputs=[out / "train_summary.json"],
+        upstream=[before_dpo, *previous]))
+    return stages
+
+
 def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
     from socratic.judge import stage
 
@@ -137,14 +216,18 @@ def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
     stage.print_summary(stage.run(settings), config.reward_judge, config.formula, console)
 
 
-def _train(train_config, name: str, fresh: bool) -> None:
+def _require_pairs(pairs: Path, name: str) -> None:
     from socratic.jsonl import read_jsonl
     from socratic.records import PairRecord
 
-    if not read_jsonl(train_config.pairs, PairRecord):
-        raise SocraticError(f"{train_config.pairs}: no preference pairs for {name} (every dialogue was dropped; "
+    if not read_jsonl(pairs, PairRecord):
+        raise SocraticError(f"{pairs}: no preference pairs for {name} (every dialogue was dropped; "
                             "see the README.md next to it). Use more training dialogues, a larger k, or a lower "
                             "pairs.min_chosen_score / pairs.min_margin")
+
+
+def _train(train_config, name: str, fresh: bool) -> None:
+    _require_pairs(train_config.pairs, name)
     from socratic.train import dpo as train
 
     if fresh:
@@ -154,6 +237,17 @@ def _train(train_config, name: str, fresh: bool) -> None:
         return  # interrupted after training finished but before the stage's manifest was written
 
     train.run(train_config.model_copy(update={"resume": not fresh}))
+
+
+def _warm_up(warm_up, name: str, fresh: bool) -> None:
+    from socratic.train import dpo as train
+    from socratic.train import sft
+
+    _require_pairs(warm_up.pairs, name)
+    if not fresh and train.is_finished(warm_up.out):
+        return  # interrupted after the warm-up finished but before the stage's manifest was written
+    shutil.rmtree(warm_up.out, ignore_errors=True)  # no checkpoints: an unfinished warm-up starts again
+    sft.run(warm_up)
 
 
 def _evaluate(eval_config, fresh: bool) -> None:

@@ -1,0 +1,151 @@
+"""A supervised warm-up before DPO: TRL's SFTTrainer on the chosen replies of the preference pairs.
+
+    socratic run CONFIG.yaml       # with `sft: {epochs: 1}` in the config: the stage sft:X, before train:X
+    python -c "from socratic.train import sft; ..."   # sft.run(sft.warm_up_config(settings, dpo_config, out))
+
+The warm-up teaches the model the *form* of the preferred replies (a short Socratic question, in the
+tutor's role) before DPO teaches the preference itself: a 135M model rarely samples a question, so
+DPO alone sees few pairs whose chosen side asks one. The loss is on the reply only (TRL's
+prompt-completion format: prompt = the pair's prompt, completion = its chosen reply).
+
+It trains what the DPO that follows trains, within the same length budget: the adapter shape (lora,
+lora_r, ...), max_length / max_prompt_length, bf16, the instructions override and the seed come from the
+DPO TrainConfig (`warm_up_config`); only the schedule (epochs, learning rate, batch) is the warm-up's own.
+Prompts are fitted by `socratic.train.data.prepare_pairs`, exactly as for DPO.
+
+OUT ends up like a `socratic train` folder: the merged full model (so DPO starts from `hf:OUT`, and its
+reference model is the warmed-up one), adapter/ (LoRA runs), metrics.jsonl, train_config.json, and
+train_summary.json written LAST. No checkpoints: an interrupted warm-up starts again (it is short).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from socratic.errors import SocraticError
+from socratic.jsonl import write_json
+from socratic.progress import console
+from socratic.train.dpo import DEFAULT_LR, FINISHED_MARKER, TrainConfig, is_finished, resolve_model_dir
+
+# TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there).
+FROM_DPO = ("model", "seed", "lora", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "max_length",
+            "max_prompt_length", "bf16", "gradient_checkpointing", "system_prompt")
+
+
+class SftSettings(BaseModel):
+    """The warm-up's schedule: the `sft:` section of a run config."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    epochs: float = Field(1.0, gt=0)
+    learning_rate: float | None = Field(None, gt=0, description="default: DPO's (2e-4 LoRA / 5e-6 full)")
+    max_steps: int | None = Field(None, ge=1, description="stop after this many steps (overrides epochs)")
+    batch_size: int = Field(2, ge=1)
+    grad_accum: int = Field(2, ge=1)
+    logging_steps: int = Field(1, ge=1)
+
+
+class SftConfig(SftSettings):
+    """One warm-up run; build it with `warm_up_config` so the shared fields match the DPO run."""
+
+    pairs: Path
+    out: Path
+    model: str
+    seed: int
+    lora: bool
+    lora_r: int
+    lora_alpha: int
+    lora_dropout: float
+    target_modules: str | list[str]
+    max_length: int
+    max_prompt_length: int
+    bf16: bool | None
+    gradient_checkpointing: bool
+    system_prompt: Path | None
+
+    @property
+    def lr(self) -> float:
+        return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.lora]
+
+
+def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path) -> SftConfig:
+    """The warm-up before `dpo`: its pairs and model, its adapter shape and length budget, into `out`."""
+    shared = {name: getattr(dpo, name) for name in FROM_DPO}
+    return SftConfig(**settings.model_dump(), **shared, pairs=dpo.pairs, out=out)
+
+
+def completion_rows(rows: list[dict]) -> list[dict]:
+    """TRL prompt-completion rows from prepared preference rows: the chosen reply is the completion."""
+    return [{"prompt": row["prompt"], "completion": row["chosen"]} for row in rows]
+
+
+def run(config: SftConfig) -> Path:
+    """Fine-tune on the chosen replies; save adapter + merged model + metrics into config.out."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+    from trl import SFTConfig as TrlSFTConfig
+    from trl import SFTTrainer
+
+    from socratic.records import PairRecord
+    from socratic.train import data as train_data
+    from socratic.train import dpo, starting_model
+    from socratic.train import monitor as train_monitor
+
+    out = config.out
+    if is_finished(out):
+        raise SocraticError(f"{out} already holds a finished warm-up; choose another folder")
+    model_dir = resolve_model_dir(config.model)
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    pairs = train_data.read_pairs(config.pairs)
+    if config.system_prompt is not None:
+        from socratic.render import load_system_prompt
+
+        rows = [p.model_dump(mode="json") for p in pairs]
+        dpo._replace_instructions(rows, load_system_prompt(config.system_prompt))
+        pairs = [PairRecord.model_validate(row) for row in rows]
+    rows, stats = train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
+                                           max_prompt_length=config.max_prompt_length, source=str(config.pairs))
+    console.print(f"SFT warm-up on the chosen replies of {stats.pairs} pairs; {stats.prompts_shortened} prompts "
+                  f"shortened; longest prompt {stats.longest_prompt} tokens")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "train_config.json", json.loads(config.model_dump_json()))
+    (out / "metrics.jsonl").unlink(missing_ok=True)
+
+    on_cpu = not torch.cuda.is_available()
+    bf16 = starting_model.trains_in_bf16(config, on_cpu)
+    args = TrlSFTConfig(
+        output_dir=str(out / "checkpoints"), per_device_train_batch_size=config.batch_size,
+        gradient_accumulation_steps=config.grad_accum, num_train_epochs=config.epochs,
+        max_steps=config.max_steps or -1, learning_rate=config.lr, seed=config.seed, data_seed=config.seed,
+        max_length=config.max_length, completion_only_loss=True, packing=False, save_strategy="no",
+        logging_steps=config.logging_steps, report_to="none", bf16=bf16,
+        activation_checkpointing=config.gradient_checkpointing, use_cpu=on_cpu, dataloader_num_workers=0,
+    )
+    trainer = SFTTrainer(model=starting_model.load(model_dir), args=args,
+                         train_dataset=Dataset.from_list(completion_rows(rows)), processing_class=tokenizer,
+                         peft_config=starting_model.lora_config(config),
+                         callbacks=[train_monitor.MetricsCallback(out)])
+    started = time.time()
+    result = trainer.train()
+    seconds = time.time() - started
+    dpo._save_outputs(trainer, tokenizer, out, lora=config.lora)
+    records = train_monitor.read_metrics(out / "metrics.jsonl")
+    steps = trainer.state.global_step
+    summary = {
+        "kind": "sft", "steps": steps, "epochs": trainer.state.epoch, "seconds": round(seconds, 1),
+        "seconds_per_step": round(seconds / max(1, steps), 2), "train_loss": result.training_loss,
+        "final_metrics": train_monitor.final_metrics(records), "pairs": stats.pairs,
+        "prompts_shortened": stats.prompts_shortened, "longest_prompt_tokens": stats.longest_prompt,
+        "base_model": config.model, "base_model_dir": str(model_dir), "lora": config.lora, "bf16": bf16,
+        "learning_rate": config.lr,
+    }
+    write_json(out / FINISHED_MARKER, summary)  # last: marks the folder as a finished model
+    console.print(f"SFT warm-up: {steps} steps in {seconds:.0f} s; model in {out}")
+    return out

@@ -1,0 +1,103 @@
+"""The SFT warm-up: its config taken from the DPO run it prepares, and (slow) a real run on the embedded model
+that trains on the chosen replies only and leaves a model folder DPO can start from.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fakes.data import PROBLEMS, write_pairs
+from socratic.train import sft
+from socratic.train.dpo import TrainConfig
+
+
+def test_the_warm_up_shares_the_dpo_runs_adapter_and_budget_and_keeps_its_own_schedule(tmp_path):
+    dpo = TrainConfig(pairs=tmp_path / "pairs.jsonl", out=tmp_path / "dpo", model="hf:/models/base", seed=7,
+                      lora_r=8, lora_alpha=16, max_length=512, max_prompt_length=400, bf16=False, epochs=3,
+                      learning_rate=1e-5, batch_size=4)
+    warm = sft.warm_up_config(sft.SftSettings(epochs=1, batch_size=1), dpo, tmp_path / "sft")
+    assert (warm.pairs, warm.out, warm.model, warm.seed) == (dpo.pairs, tmp_path / "sft", "hf:/models/base", 7)
+    assert (warm.lora, warm.lora_r, warm.lora_alpha, warm.max_length, warm.max_prompt_length, warm.bf16) == (
+        True, 8, 16, 512, 400, False)
+    assert (warm.epochs, warm.batch_size) == (1, 1)  # its own schedule, not DPO's 3 epochs of 4
+    assert warm.lr == 2e-4  # DPO's default for a LoRA, not the DPO run's own 1e-5
+    full = sft.warm_up_config(sft.SftSettings(), dpo.model_copy(update={"lora": False}), tmp_path / "sft")
+    assert full.lr == 5e-6
+    assert sft.warm_up_config(sft.SftSettings(learning_rate=3e-4), dpo, tmp_path / "sft").lr == 3e-4
+
+
+def test_completion_rows_put_the_chosen_reply_after_the_prompt():
+    prompt = [{"role": "system", "content": "tutor"}, {"role": "user", "content": "Is it 6?"}]
+    rows = [{"prompt": prompt, "chosen": [{"role": "assistant", "content": "What is 2 + 3?"}],
+             "rejected": [{"role": "assistant", "content": "It is 5."}]}]
+    assert sft.completion_rows(rows) == [{"prompt": prompt,
+                                          "completion": [{"role": "assistant", "content": "What is 2 + 3?"}]}]
+
+
+@pytest.mark.slow
+def test_a_real_warm_up_learns_the_chosen_replies_only_and_leaves_a_model_dpo_starts_from(tmp_path, monkeypatch):
+    """Embedded model, 5 hand-made pairs, 3 steps (~1 min on 2 CPUs)."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from trl import SFTTrainer
+
+    from socratic.backends.embedded import embedded_model_dir
+    from socratic.train import dpo
+
+    pairs = write_pairs(tmp_path / "pairs.jsonl")
+    seen = {}
+    original_train = SFTTrainer.train
+
+    def spy(self, *args, **kwargs):  # the rows as TRL will train on them
+        seen["rows"] = [self.train_dataset[i] for i in range(len(self.train_dataset))]
+        return original_train(self, *args, **kwargs)
+
+    monkeypatch.setattr(SFTTrainer, "train", spy)
+    config = sft.warm_up_config(
+        sft.SftSettings(max_steps=3, batch_size=5, grad_accum=1, learning_rate=1e-3),
+        TrainConfig(pairs=pairs, out=tmp_path / "dpo", max_length=256, max_prompt_length=192),
+        tmp_path / "sft")
+    out = sft.run(config)
+
+    # The loss is on the reply alone: the tokens with labels spell the chosen reply (and its end-of-turn).
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    assert len(seen["rows"]) == len(PROBLEMS)
+    for row in seen["rows"]:
+        trained = tokenizer.decode([t for t, label in zip(row["input_ids"], row["labels"]) if label != -100])
+        assert trained.startswith("What numbers does the problem give you?") and "Tom has" not in trained
+
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["kind"] == "sft" and summary["steps"] == 3 and summary["pairs"] == len(PROBLEMS)
+    assert dpo.is_finished(out) and dpo.resolve_model_dir(f"hf:{out}") == out  # DPO can start from it
+    assert (out / "adapter" / "adapter_config.json").exists()
+    assert [r["step"] for r in map(json.loads, (out / "metrics.jsonl").open()) if "loss" in r] == [1, 2, 3]
+
+    # It learnt: the chosen reply is likelier under the warmed-up model than under the base.
+    def reply_log_prob(folder: Path) -> float:
+        model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+        row = seen["rows"][0]
+        ids = torch.tensor([row["input_ids"]])
+        labels = torch.tensor([row["labels"]])
+        with torch.no_grad():
+            return -model(input_ids=ids, labels=labels).loss.item()
+
+    assert reply_log_prob(out) > reply_log_prob(embedded_model_dir()) + 0.5
+    key = "model.layers.0.self_attn.q_proj.weight"
+    assert not load_file(out / "model.safetensors")[key].equal(load_file(embedded_model_dir() / "model.safetensors")[key])
+    with pytest.raises(Exception, match="already holds a finished warm-up"):
+        sft.run(config)
+
+
+def test_the_starting_model_helpers_follow_the_config():
+    from socratic.train import starting_model
+
+    dpo = TrainConfig(pairs=Path("p.jsonl"), out=Path("o"), lora_r=8, lora_alpha=16, target_modules=["q_proj"])
+    adapter = starting_model.lora_config(dpo)
+    assert (adapter.r, adapter.lora_alpha, adapter.target_modules) == (8, 16, {"q_proj"})
+    assert starting_model.lora_config(dpo.model_copy(update={"lora": False})) is None
+    for bf16 in (True, False):
+        assert starting_model.trains_in_bf16(dpo.model_copy(update={"bf16": bf16}), on_cpu=True) is bf16
