@@ -78,6 +78,16 @@ def test_no_warning_when_judges_differ(tmp_path, fakes):
     assert result["warnings"] == []
 
 
+def test_the_reward_judge_warning_names_the_independent_judge_when_there_is_one():
+    (alone,) = summary.judge_warnings(["rubric"], "rubric")
+    assert "gaming its reward" in alone and "evaluate with a second, independent judge" in alone
+    (side_by_side,) = summary.judge_warnings(["learned", "rubric", "rubric"], "rubric")
+    assert "gaming its reward" in side_by_side and "second" not in side_by_side
+    assert "Read the lift by learned, which did not rank the pairs, side by side" in side_by_side
+    assert "Read the lift by learned and llm:x," in summary.judge_warnings(["rubric", "learned", "llm:x"], "rubric")[0]
+    assert summary.judge_warnings(["learned"], "rubric") == summary.judge_warnings(["rubric"], None) == []
+
+
 def test_judge_failures_are_counted_not_dropped(tmp_path, fakes, monkeypatch):
     backends, _ = fakes
     backends["fake:tuned"] = FakeBackend(responder=lambda m, o: "FAIL" if "result is 1." in m[-1]["content"]

@@ -132,6 +132,9 @@ class Behaviour(_Open):
         return next((r for r in self.rates if (r.rate, r.model, r.dataset, r.judge) == (rate, model, dataset, judge)),
                     None)
 
+    def form_only_lift(self, model: str, dataset: str, judge: str) -> FormOnlyLift | None:
+        return next((e for e in self.form_only if (e.model, e.dataset, e.judge) == (model, dataset, judge)), None)
+
 
 class EvalReply(BaseModel):
     """A model's greedy reply to one test dialogue."""

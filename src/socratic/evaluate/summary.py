@@ -88,11 +88,18 @@ def reply_changes(replies: Sequence[EvalReply], models: Sequence[str]) -> list[d
 
 
 def judge_warnings(judges: Sequence[str], training_judge: str | None) -> list[str]:
-    if training_judge and training_judge in judges:
-        return [(f"The judge that ranked the training pairs ({training_judge}) also judged this evaluation: "
-                "part of a lift may be the tuned model gaming its reward rather than tutoring better. "
-                "Check the form-vs-content changes and evaluate with a second, independent judge.")]
-    return []
+    """The warning when the judge that ranked the training pairs also judges the evaluation. Where another
+    evaluation judge did not rank them, the lift is to be read by that one too (the report flags a lift
+    only the reward judge sees); where none did, the advice is to add one."""
+    if not training_judge or training_judge not in judges:
+        return []
+    independent = [judge for judge in dict.fromkeys(judges) if judge != training_judge]
+    risk = (f"The judge that ranked the training pairs ({training_judge}) also judged this evaluation: part of a "
+            "lift it sees may be the tuned model gaming its reward rather than tutoring better.")
+    if independent:
+        return [(f"{risk} Read the lift by {' and '.join(independent)}, which did not rank the pairs, side by side "
+                 f"with it (a lift only {training_judge} sees is flagged), and check the form-vs-content changes.")]
+    return [f"{risk} Check the form-vs-content changes and evaluate with a second, independent judge."]
 
 
 def cell(evaluation: dict[str, Any], model: str, dataset: str, judge: str | None = None) -> dict | None:

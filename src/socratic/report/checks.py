@@ -74,12 +74,11 @@ def rate_rows(evaluation: Evaluation) -> tuple[list[dict[str, Any]], list[str]]:
 
 def _form_only_row(evaluation: Evaluation, model: str, dataset: str) -> dict[str, Any] | None:
     limits = evaluation.behaviour.limits
-    entries = {e.judge: e for e in evaluation.behaviour.form_only if (e.model, e.dataset) == (model, dataset)}
-    if not entries:
+    entries = {judge: evaluation.behaviour.form_only_lift(model, dataset, judge) for judge in evaluation.judges}
+    if not any(entries.values()):
         return None
     cells, flags = [], []
-    for judge in evaluation.judges:
-        e = entries.get(judge)
+    for judge, e in entries.items():
         if e is None or e.mean_lift is None:
             cells.append({"judge": judge, "text": "–", "over": False})
             continue
