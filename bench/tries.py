@@ -27,6 +27,7 @@ import yaml
 
 from socratic.evaluate.result import Evaluation, RateDiff
 from socratic.pipeline.config import slug
+from socratic.preference.pairs import PairSettings
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
 from socratic.train.dpo import TrainConfig
@@ -87,10 +88,12 @@ def dpo_config(config: dict[str, Any]) -> TrainConfig:
 def setting(config: dict[str, Any], part: dict[str, Any]) -> dict[str, str]:
     """The knobs of one tuned model, from the resolved run config (every pipeline-level field is there)."""
     training, dpo = config.get("training") or {}, dpo_config(config)
+    pairs = PairSettings(**(config.get("pairs") or {}))
     knobs = {
         "k": str(config["generate"]["k"]),
         "train": f"{part['source']}:{part.get('limit') or 'all'}",
         "reward": config["reward_judge"],
+        "pairs": f"{pairs.strategy}, chosen >= {pairs.min_chosen_score:g}",
         "rounds": str(config.get("rounds", 1)),
         "sft": _schedule(config.get("sft")),
         "dpo": f"{dpo.max_steps} steps" if dpo.max_steps else f"{dpo.epochs:g} ep",

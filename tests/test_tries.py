@@ -68,7 +68,7 @@ def test_a_row_per_run_with_its_setting_pairs_cost_lifts_and_checks(tmp_path, mo
 
     text = tries.tries_table([new, old, pending])
     rows = {row["run"]: row for row in table_rows(text)}
-    assert text.startswith("Shared by every row: k 8, train mathdial:4, reward rubric, dpo 2 ep, beta 0.1.\n")
+    assert text.startswith("Shared by every row: k 8, train mathdial:4, reward rubric, pairs best-worst, chosen >= 0.5, dpo 2 ep, beta 0.1.\n")
     assert rows["t-new"]["setting"] == "rounds 2, sft 1 ep, lr 0.0001, lora full, max_length 1536"
     assert rows["t-old"]["setting"] == "rounds 1, sft –, lr 0.0002, lora r16, max_length 1024"
     assert rows["t-new"]["pairs"] == "5 (3+2)" and rows["t-old"]["pairs"] == "3"
