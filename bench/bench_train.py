@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -138,6 +139,7 @@ def worker(args) -> dict:
         run(config)
         total = time.perf_counter() - started
         summary = json.loads((tmp / "out" / "train_summary.json").read_text())
+        logged = train_monitor.train_logs(train_monitor.read_metrics(tmp / "out" / "metrics.jsonl"))
     ends = [t for kind, t in steps if kind == "step_end"]
     begin = next(t for kind, t in steps if kind == "train_begin")
     per_step = [b - a for a, b in zip([begin, *ends], ends)]
@@ -145,7 +147,7 @@ def worker(args) -> dict:
             "seconds_per_step": statistics.median(per_step[1:] or per_step), "setup_s": setup.get("seconds"),
             "total_s": total, "longest_prompt_tokens": summary.get("longest_prompt_tokens"),
             "prompts_shortened": summary.get("prompts_shortened"), "pairs": summary.get("pairs"),
-            "pair_tokens": tokens, "threads": threads,
+            "pair_tokens": tokens, "threads": threads, "step1_loss": logged[0]["loss"],
             "flops_per_step": step_flops(tokens, args.steps, shared=shares_prompt(args.worker),
                                          lora=VARIANTS[args.worker].get("lora", True))}
 
@@ -223,7 +225,7 @@ def matmul_worker() -> dict:
 
 
 COLUMNS = ["variant", "s/step", "s/step with set-up", f"speed-up vs {BASELINE}", "first step s", "trainer set-up s",
-           "total s", "peak RSS MiB", "TFLOP/step", "compute-bound s/step", "of the limit"]
+           "total s", "peak RSS MiB", "TFLOP/step", "compute-bound s/step", "of the limit", "step-1 loss - ln 2"]
 
 
 def main(argv=None) -> int:
@@ -284,7 +286,7 @@ def main(argv=None) -> int:
     rows = [[r["variant"], r["seconds_per_step"], r["with_setup"],
              baseline["with_setup"] / r["with_setup"] if baseline else None, r["step_seconds"][0], r["setup_s"],
              r["total_s"], r["peak_rss_mib"], r["flops_per_step"] / 1e12, r["bound"],
-             f"{r['bound'] / r['with_setup']:.0%}"] for r in results]
+             f"{r['bound'] / r['with_setup']:.0%}", f"{r['step1_loss'] - math.log(2):+.4f}"] for r in results]
     title = (f"DPO training: {args.steps} steps at batch {args.batch_size} x grad-accum {args.grad_accum}, "
              f"max_length {args.max_length}")
     common.print_table(title, COLUMNS, rows)
@@ -304,7 +306,9 @@ def main(argv=None) -> int:
              "Speed-up compares 's/step with set-up'. TFLOP/step by the formula in bench_train.py's doc "
              "(matmuls, padding excluded); compute-bound s/step = TFLOP/step / the best matmul rate of the "
              f"variant's dtype measured in the same run on {matmul['threads']} threads (GFLOP/s: {rates}); "
-             "'of the limit' = compute-bound / measured s/step with set-up. "
+             "'of the limit' = compute-bound / measured s/step with set-up. 'step-1 loss - ln 2': the policy "
+             "equals the reference at step 1, so anything but 0 is reference log-probs that differ from the "
+             "policy's own pass. "
              f"Training threads: {results[0]['threads']}. 1-min load average before->after: {loads}.")
     common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
                   quick_why="tiny sizes; not a measurement")
