@@ -114,6 +114,11 @@ def worker(args) -> dict:
         setup["seconds"] = time.perf_counter() - started
 
     trl.DPOTrainer.__init__ = timed_init
+    from socratic.train import shared_prompt
+
+    packed_calls = []
+    packed = shared_prompt._packed_forward
+    shared_prompt._packed_forward = lambda *a: (packed_calls.append(1), packed(*a))[1]
     variant = dict(VARIANTS[args.worker])
     if variant.pop("trl", False):
         from socratic.train import dpo
@@ -140,6 +145,8 @@ def worker(args) -> dict:
         total = time.perf_counter() - started
         summary = json.loads((tmp / "out" / "train_summary.json").read_text())
         logged = train_monitor.train_logs(train_monitor.read_metrics(tmp / "out" / "metrics.jsonl"))
+    if shares_prompt(args.worker) != bool(packed_calls):
+        raise RuntimeError(f"{args.worker}: the shared-prompt forward ran {len(packed_calls)} times")
     ends = [t for kind, t in steps if kind == "step_end"]
     begin = next(t for kind, t in steps if kind == "train_begin")
     per_step = [b - a for a, b in zip([begin, *ends], ends)]
@@ -148,6 +155,7 @@ def worker(args) -> dict:
             "total_s": total, "longest_prompt_tokens": summary.get("longest_prompt_tokens"),
             "prompts_shortened": summary.get("prompts_shortened"), "pairs": summary.get("pairs"),
             "pair_tokens": tokens, "threads": threads, "step1_loss": logged[0]["loss"],
+            "packed_calls": len(packed_calls),
             "flops_per_step": step_flops(tokens, args.steps, shared=shares_prompt(args.worker),
                                          lora=VARIANTS[args.worker].get("lora", True))}
 
@@ -309,6 +317,8 @@ def main(argv=None) -> int:
              "'of the limit' = compute-bound / measured s/step with set-up. 'step-1 loss - ln 2': the policy "
              "equals the reference at step 1, so anything but 0 is reference log-probs that differ from the "
              "policy's own pass. "
+             "Shared-prompt forward calls (policy + reference, checked): "
+             + ", ".join(f"{r['variant']} {r['packed_calls']}" for r in results) + ". "
              f"Training threads: {results[0]['threads']}. 1-min load average before->after: {loads}.")
     common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,
                   quick_why="tiny sizes; not a measurement")

@@ -103,3 +103,32 @@ def test_batches_that_are_not_pairs_go_to_trls_forward():
     torch.testing.assert_close(fallback, reference, atol=0, rtol=0)
     plain = model(input_ids=ids, attention_mask=mask)  # generation-style call: the original forward
     assert plain.logits.shape == (*ids.shape, 97)
+
+
+def test_the_packed_path_runs_under_peft_lora(monkeypatch):
+    """TRL calls the model through PEFT, which passes inputs_embeds=None and the like along."""
+    from peft import LoraConfig, get_peft_model
+    from trl.trainer.utils import add_fused_lm_head
+
+    from socratic.train import shared_prompt
+
+    calls = []
+    packed = shared_prompt._packed_forward
+    monkeypatch.setattr(shared_prompt, "_packed_forward", lambda *a: (calls.append(1), packed(*a))[1])
+    model = tiny_llama()
+    add_fused_lm_head(model, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+    peft_model = get_peft_model(model, LoraConfig(r=4, target_modules="all-linear", task_type="CAUSAL_LM"))
+    expected = peft_model(**trl_inputs(), fused_lm_head=True).log_probs
+    shared_prompt.share_prompts(peft_model.get_base_model())
+    ours = peft_model(**trl_inputs(), fused_lm_head=True).log_probs
+    assert calls == [1]
+    torch.testing.assert_close(ours, expected, atol=1e-5, rtol=1e-5)
+    with peft_model.disable_adapter():  # the reference pass of a LoRA run
+        peft_model(**trl_inputs(), fused_lm_head=True)
+    assert calls == [1, 1]
+
+
+def trl_inputs():
+    batch, labels = trl_batch(PAIRS)
+    return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"], "labels": labels,
+            "use_cache": False}

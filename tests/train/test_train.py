@@ -145,13 +145,19 @@ def test_step_one_is_ln2_under_forced_bf16_autocast_with_precomputed_reference(w
         assert again[key] == pytest.approx(first[key], abs=1e-4), key
 
 
-def test_shared_prompt_trains_like_trls_own_forward(workdir):
+def test_shared_prompt_trains_like_trls_own_forward(workdir, monkeypatch):
     """Two fp32 steps on the same pairs: the same losses and rewards with and without the shared prompt."""
     from socratic.train import dpo as train
+    from socratic.train import shared_prompt
 
-    runs = [first_logged(train.run(config(workdir, f"share-{share}", bf16=False, max_steps=2, save_steps=10,
-                                          share_prompt=share, grad_accum=2)))
-            for share in (False, True)]
+    calls = []
+    packed = shared_prompt._packed_forward
+    monkeypatch.setattr(shared_prompt, "_packed_forward", lambda *a: (calls.append(1), packed(*a))[1])
+    runs = []
+    for share in (False, True):
+        runs.append(first_logged(train.run(config(workdir, f"share-{share}", bf16=False, max_steps=2, save_steps=10,
+                                                  share_prompt=share, grad_accum=2))))
+        assert bool(calls) == share  # the shared-prompt pass really ran (policy, reference), or never did
     assert [r["step"] for r in runs[1]] == [1, 2]
     for old, new in zip(*runs):
         for key in ("loss", "logps/chosen", "logps/rejected", "rewards/chosen", "rewards/margins", "entropy"):

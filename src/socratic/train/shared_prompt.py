@@ -77,7 +77,10 @@ def pair_layout(input_ids: torch.Tensor | None, attention_mask: torch.Tensor | N
     """
     if input_ids is None or attention_mask is None or attention_mask.dim() != 2 or input_ids.dim() != 2:
         return None
-    if set(kwargs) - {"input_ids", "attention_mask", "use_cache"} or input_ids.size(0) % 2:
+    # PEFT passes inputs_embeds=None, output_attentions=None, ... along; anything else set is not ours to drop.
+    if {k for k, v in kwargs.items() if v is not None} - {"input_ids", "attention_mask", "use_cache"}:
+        return None
+    if input_ids.size(0) % 2:
         return None
     scored = labels != -100
     lengths = attention_mask.sum(dim=1)
