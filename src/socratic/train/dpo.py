@@ -14,7 +14,9 @@ OUT ends up holding:
 
 An interrupted run (Ctrl-C, kill -9) continues from its last complete checkpoint with `--resume`.
 Prompts are fitted to the length budget by `socratic.train.data` before TRL sees them (TRL 1.16
-would otherwise silently drop prompts that fill max_length).
+would otherwise silently drop prompts that fill max_length). Each pair's prompt goes through the
+model once for both replies (`socratic.train.shared_prompt`), and the reference log-probs are
+computed once before training, in the micro-batches the policy will see (`trainer_class`).
 
 Learning rate: 2e-4 for LoRA by default. The paper's 5e-5 did not move a r=16 LoRA on the 135M
 model in 16 steps on this project's data; 2e-4 did. Full fine-tuning defaults to 5e-6.
