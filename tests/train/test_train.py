@@ -107,28 +107,62 @@ def test_loss_and_dpo_metrics_are_logged(lora_run):
     assert saved["beta"] == 0.1 and saved["lora"] is True
 
 
-def test_reference_log_probs_are_computed_in_the_step_under_bf16(tmp_path):
+def test_reference_log_probs_are_precomputed_unless_asked_per_step(tmp_path):
     from socratic.train.dpo import TrainConfig, reference_in_step
 
     cfg = TrainConfig(pairs=tmp_path / "p.jsonl", out=tmp_path / "o")
-    assert reference_in_step(cfg, bf16=True) and not reference_in_step(cfg, bf16=False)
-    forced = cfg.model_copy(update={"precompute_ref_log_probs": True})
-    assert not reference_in_step(forced, bf16=True)
-    assert reference_in_step(cfg.model_copy(update={"precompute_ref_log_probs": False}), bf16=False)
+    assert not reference_in_step(cfg)
+    assert not reference_in_step(cfg.model_copy(update={"precompute_ref_log_probs": True}))
+    assert reference_in_step(cfg.model_copy(update={"precompute_ref_log_probs": False}))
 
 
-def test_step_one_is_ln2_under_forced_bf16_autocast(workdir):
-    """Policy == reference at step 1, so the DPO loss is ln 2 and every reward 0, with bf16 autocast on."""
-    from socratic.train import dpo as train
+def first_logged(out):
     from socratic.train.monitor import read_metrics
 
+    return [r for r in read_metrics(out / "metrics.jsonl") if "loss" in r and "train_runtime" not in r]
+
+
+def test_step_one_is_ln2_under_forced_bf16_autocast_with_precomputed_reference(workdir):
+    """Policy == reference at step 1, so the DPO loss is ln 2 and every reward 0, with bf16 autocast on.
+
+    The reference log-probs are precomputed before training (the default): this holds only if they
+    equal the policy's own in-step pass on the same pairs (issue 14: 0.6829 when the batches differed).
+    """
+    from socratic.train import dpo as train
+
     out = train.run(config(workdir, "bf16", bf16=True, max_steps=1, save_steps=10))
-    first = next(r for r in read_metrics(out / "metrics.jsonl") if "loss" in r)
+    first = first_logged(out)[0]
     assert first["loss"] == pytest.approx(math.log(2), abs=1e-4)
     assert first["rewards/chosen"] == pytest.approx(0, abs=1e-4)
     assert first["rewards/rejected"] == pytest.approx(0, abs=1e-4)
     summary = json.loads((out / "train_summary.json").read_text())
-    assert summary["bf16"] is True and summary["reference_log_probs"] == "per step"
+    assert summary["bf16"] is True and summary["reference_log_probs"] == "precomputed"
+    assert summary["share_prompt"] is True
+    in_step = train.run(config(workdir, "bf16-in-step", bf16=True, max_steps=1, save_steps=10,
+                               precompute_ref_log_probs=False))
+    again = first_logged(in_step)[0]
+    for key in ("loss", "logps/chosen", "logps/rejected", "rewards/chosen", "rewards/rejected"):
+        assert again[key] == pytest.approx(first[key], abs=1e-4), key
+
+
+def test_shared_prompt_trains_like_trls_own_forward(workdir, monkeypatch):
+    """Two fp32 steps on the same pairs: the same losses and rewards with and without the shared prompt."""
+    from socratic.train import dpo as train
+    from socratic.train import shared_prompt
+
+    calls = []
+    packed = shared_prompt._packed_forward
+    monkeypatch.setattr(shared_prompt, "_packed_forward", lambda *a: (calls.append(1), packed(*a))[1])
+    runs = []
+    for share in (False, True):
+        runs.append(first_logged(train.run(config(workdir, f"share-{share}", bf16=False, max_steps=2, save_steps=10,
+                                                  share_prompt=share, grad_accum=2))))
+        assert bool(calls) == share  # the shared-prompt pass really ran (policy, reference), or never did
+    assert [r["step"] for r in runs[1]] == [1, 2]
+    for old, new in zip(*runs):
+        for key in ("loss", "logps/chosen", "logps/rejected", "rewards/chosen", "rewards/margins", "entropy"):
+            assert new[key] == pytest.approx(old[key], abs=2e-4, rel=1e-4), (new["step"], key)
+    assert runs[1][1]["rewards/margins"] != 0  # step 2 trained on something
 
 
 def test_adapter_weights_changed_and_merged_into_the_model(lora_run):

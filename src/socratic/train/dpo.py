@@ -14,7 +14,9 @@ OUT ends up holding:
 
 An interrupted run (Ctrl-C, kill -9) continues from its last complete checkpoint with `--resume`.
 Prompts are fitted to the length budget by `socratic.train.data` before TRL sees them (TRL 1.16
-would otherwise silently drop prompts that fill max_length).
+would otherwise silently drop prompts that fill max_length). Each pair's prompt goes through the
+model once for both replies (`socratic.train.shared_prompt`), and the reference log-probs are
+computed once before training, in the micro-batches the policy will see (`trainer_class`).
 
 Learning rate: 2e-4 for LoRA by default. The paper's 5e-5 did not move a r=16 LoRA on the 135M
 model in 16 steps on this project's data; 2e-4 did. Full fine-tuning defaults to 5e-6.
@@ -66,10 +68,13 @@ class TrainConfig(BaseModel):
     max_length: int = Field(1024, ge=16)
     max_prompt_length: int = Field(768, ge=8)
     seed: int = 0
-    # The reference model's log-probs once, before training, instead of a second forward pass at every
-    # step: 44.8 vs 58.9 s/step fp32 (LoRA, quickstart-length pairs). None = only when training in fp32:
-    # see reference_in_step().
+    # The reference model's log-probs once, before training, instead of a second forward pass at every step.
+    # Exact under bf16 too, because the micro-batches are fixed (see `trainer_class`): the reference sees each
+    # pair in the very batch the policy will see it in. None = True (the command line's "not given").
     precompute_ref_log_probs: bool | None = None
+    # Each pair as one row, its prompt computed once for both replies, only reply tokens through the LM head
+    # (socratic.train.shared_prompt): 2.3x fewer FLOPs at quickstart lengths. False = TRL's own forward.
+    share_prompt: bool = True
     save_steps: int = Field(10, ge=1)
     save_total_limit: int = Field(2, ge=1)
     logging_steps: int = Field(1, ge=1)
@@ -109,21 +114,9 @@ class TrainConfig(BaseModel):
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.lora]
 
 
-def reference_in_step(config: TrainConfig, bf16: bool) -> bool:
-    """Whether the reference log-probs are computed in each step, on the step's own batch.
-
-    They must come out of the same numerics as the policy's forward pass, or step 1's loss is not
-    ln 2 and every implicit reward of the run is biased. TRL 1.16 precomputes them under the same bf16
-    autocast as the policy, but in its own fixed batches, while the policy sees shuffled batches with
-    other padding; bf16 GEMM kernels whose rounding depends on the shape then give other log-probs for
-    the same sequence: the likely cause of step 1 = 0.6829, not 0.6931, on an Intel Xeon with AMX
-    (issue 14; exact on the AMD dev CPU either way). In the step, the reference sees the very batch
-    the policy sees. fp32 has no such rounding, so it keeps the faster
-    precomputation; --precompute-ref forces it (39.4 vs 27.8 s/step with bf16 in bench/RESULTS.md).
-    """
-    if config.precompute_ref_log_probs is not None:
-        return not config.precompute_ref_log_probs
-    return bf16
+def reference_in_step(config: TrainConfig) -> bool:
+    """Whether the reference log-probs are computed in each step instead of once before training."""
+    return config.precompute_ref_log_probs is False
 
 
 def resolve_model_dir(spec: str) -> Path:
@@ -221,7 +214,7 @@ def run(config: TrainConfig) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.integrations import TensorBoardCallback
     from transformers.trainer_callback import ProgressCallback
-    from trl import DPOConfig, DPOTrainer
+    from trl import DPOConfig
 
     from socratic.backends.transformers_backend import auto_dtype
     from socratic.train import data as train_data
@@ -300,7 +293,7 @@ def run(config: TrainConfig) -> Path:
         gradient_accumulation_steps=config.grad_accum, num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1, learning_rate=config.lr, beta=config.beta,
         loss_type=[config.loss_type], label_smoothing=config.label_smoothing, max_length=config.max_length,
-        precompute_ref_log_probs=not reference_in_step(config, bf16), seed=config.seed, data_seed=config.seed,
+        precompute_ref_log_probs=not reference_in_step(config), seed=config.seed, data_seed=config.seed,
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps, report_to="none", bf16=bf16,
         activation_checkpointing=config.gradient_checkpointing, use_cpu=on_cpu, dataloader_num_workers=0,
@@ -309,8 +302,8 @@ def run(config: TrainConfig) -> Path:
     callbacks = [train_monitor.MetricsCallback(out)]
     if main:  # a SummaryWriter writes its event file as soon as it exists
         callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(out / "tensorboard"))))
-    trainer = DPOTrainer(model=model, args=args, train_dataset=dataset,
-                         processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
+                              peft_config=peft_config, callbacks=callbacks, share_prompt=config.share_prompt)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(train_monitor.CompactProgressCallback())
     dropped = len(rows) - len(trainer.train_dataset)
@@ -337,7 +330,8 @@ def run(config: TrainConfig) -> Path:
         "turns_dropped": stats.turns_dropped, "contexts_shortened": stats.contexts_shortened,
         "completions_cut": stats.completions_cut, "longest_prompt_tokens": stats.longest_prompt,
         "base_model": config.model, "base_model_dir": str(model_dir), "lora": config.lora, "bf16": bf16,
-        "reference_log_probs": "per step" if reference_in_step(config, bf16) else "precomputed",
+        "reference_log_probs": "per step" if reference_in_step(config) else "precomputed",
+        "share_prompt": config.share_prompt,
         "learning_rate": config.lr, "warnings": [w["kind"] for w in found], "processes": world_size,
         "effective_batch": world_size * config.batch_size * config.grad_accum,
     }
@@ -345,6 +339,80 @@ def run(config: TrainConfig) -> Path:
     write_json(out / FINISHED_MARKER, summary)  # last: marks the folder as a finished model
     console.print(f"trained {summary['steps']} steps in {seconds:.0f} s; model in {out} (load it as hf:{out})")
     return out
+
+
+def trainer_class() -> type:
+    """TRL's DPOTrainer with fixed micro-batches of similar length and, optionally, shared prompts.
+
+    Fixed micro-batches: the pairs are sorted by length (prompt + both replies) once and cut into
+    micro-batches in that order; each epoch visits them in a new random order (`FixedBatchSampler`).
+    Less padding, and TRL's reference precomputation (which walks the dataset in order, in
+    micro-batches of the same size) computes every pair in the batch the policy will see it in. Under bf16 that matters:
+    GEMM kernels whose rounding depends on the batch's shape gave other reference log-probs than the
+    policy's own pass when the batches differed (step 1 = 0.6829, not ln 2, on an AMX Xeon: issue 14).
+    """
+    from trl import DPOTrainer
+
+    from socratic.train.shared_prompt import share_prompts
+
+    class SocraticDPOTrainer(DPOTrainer):
+        def __init__(self, *args: Any, share_prompt: bool = True, **kwargs: Any) -> None:
+            self._share_prompt = share_prompt  # read by _precompute_ref_logps, which runs inside __init__
+            super().__init__(*args, **kwargs)
+            self._install_shared_prompt()
+
+        def _install_shared_prompt(self) -> None:
+            if self._share_prompt:
+                model = self.model
+                share_prompts(model.get_base_model() if hasattr(model, "get_base_model") else model)
+
+        def _prepare_dataset(self, dataset: Any, processing_class: Any, args: Any, dataset_name: str) -> Any:
+            from trl.trainer.utils import global_then_local_main_first
+
+            dataset = super()._prepare_dataset(dataset, processing_class, args, dataset_name)
+            lengths = [len(p) + len(c) + len(r) for p, c, r in
+                       zip(dataset["prompt_ids"], dataset["chosen_ids"], dataset["rejected_ids"])]
+            order = sorted(range(len(lengths)), key=lambda i: (lengths[i], i))
+            with global_then_local_main_first():  # an on-disk dataset: rank 0 writes the sorted copy first
+                return dataset.select(order).flatten_indices()
+
+        def _precompute_ref_logps(self, *args: Any, **kwargs: Any) -> Any:
+            self._install_shared_prompt()
+            return super()._precompute_ref_logps(*args, **kwargs)
+
+        def _get_train_sampler(self, train_dataset: Any = None) -> Any:
+            # One unit = the micro-batches of all processes at once, so N processes x batch b train on the
+            # same pairs together as one process x batch N*b (and as the reference precomputation saw them).
+            dataset = train_dataset if train_dataset is not None else self.train_dataset
+            return FixedBatchSampler(len(dataset), self.args.per_device_train_batch_size * self.args.world_size,
+                                     self.args.seed)
+
+    return SocraticDPOTrainer
+
+
+class FixedBatchSampler:
+    """Indices 0..n-1 in micro-batches [0, b), [b, 2b), ... whose order is shuffled anew each epoch.
+
+    A short last micro-batch stays last, so the DataLoader (batch size b) cuts exactly these batches.
+    """
+
+    def __init__(self, n: int, batch_size: int, seed: int) -> None:
+        self.n, self.batch_size, self.seed, self.epoch = n, batch_size, seed, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self) -> Any:
+        import torch
+
+        full = self.n // self.batch_size
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+        for batch in torch.randperm(full, generator=generator).tolist():
+            yield from range(batch * self.batch_size, (batch + 1) * self.batch_size)
+        yield from range(full * self.batch_size, self.n)
 
 
 def _shared_dataset(dataset: Any, folder: Path, main: bool, state: Any) -> Any:
