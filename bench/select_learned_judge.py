@@ -7,7 +7,8 @@ Protocol (fixed before any result was looked at):
   (`socratic.judge.learned.training_items`); group = problem (else conversation), `group_key`;
 - held-out part: sha1("holdout:" + group) % 5 == 0, for every source; it is not touched by the selection;
 - selection: 5-fold grouped CV (folds by `socratic.agreement.cv.fold_of`) on the rest, over the
-  variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS);
+  variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS; each ratio
+  capped at 1.5);
 - --heldout: fit the chosen variant on the whole non-held-out part and score the held-out part once,
   next to the '?' baseline and the rubric on the same items.
 - --rubric-only: no learned judge: the rubric (whatever RUBRIC_VERSION is installed) and the '?' baseline
@@ -38,22 +39,25 @@ from socratic.judge.learned import (
     group_key,
     source_of,
     targets,
+    three_levels,
     training_items,
 )
 
+# The first 10: every head on every column (learned_v1's grid). Then the `questions` head restricted to
+# the question signals with coefficients >= 0 (issue 17, second round), on each PCA variant and with its own
+# regularisation; one variant with level-balanced `helpful` weights (for the Providing_Guidance macro-F1).
+_PCA = [FitConfig(features="pca", pca_dims=d, c=c, socratic_weight=5.0) for d in (8, 16, 32) for c in (0.05, 0.2)]
+_QUESTIONS = FitConfig(features="pca", pca_dims=32, c=0.2, socratic_weight=5.0, questions_head="question_signals")
 VARIANTS = ([FitConfig(features="signals", c=c, socratic_weight=w) for c in (0.05, 0.2) for w in (1.0, 5.0)]
-            + [FitConfig(features="pca", pca_dims=d, c=c, socratic_weight=5.0) for d in (8, 16, 32) for c in (0.05, 0.2)])
+            + _PCA + [replace(base, questions_head="question_signals") for base in _PCA]
+            + [replace(_QUESTIONS, questions_c=qc) for qc in (0.05, 1.0)]
+            + [replace(_QUESTIONS, balanced_helpful=True)])
 TARGETS = {"summary_pearson": 0.80, "questions_accuracy": 0.92, "reveal_kappa": 0.60,
            "guidance_spearman": 0.45, "guidance_macro_f1": 0.55}
 
 
 def held_out(group: str) -> bool:
     return int(hashlib.sha1(("holdout:" + group).encode()).hexdigest(), 16) % 5 == 0
-
-
-def three_levels(values: np.ndarray) -> np.ndarray:
-    """A 1-5 value as MRBench's level: nearest of 1 (No), 3 (To some extent), 5 (Yes)."""
-    return np.where(values < 2, 1, np.where(values < 4, 3, 5))
 
 
 def uniform_summary(q, r, t, h):

@@ -85,6 +85,33 @@ def test_fitting_is_deterministic_and_masked_rows_stay_out():
     assert ((proba["questions"] >= 0) & (proba["questions"] <= 1)).all()
 
 
+def test_questions_head_on_question_signals_is_monotone_and_sees_nothing_else():
+    from socratic.judge.features import QUESTION_SIGNALS, SIGNAL_NAMES
+
+    X, y, sources = _small_problem()
+    columns = [SIGNAL_NAMES.index(name) for name in QUESTION_SIGNALS]
+    # the label falls as the first question signal rises: an unconstrained head would learn a negative weight
+    y["questions"] = (X[:, columns[0]] < 0).astype(float)
+    y["questions"][:30] = np.nan
+    model = fit(X, y, sources, FitConfig(questions_head="question_signals", questions_c=1.0))
+    coef, _ = model.heads["questions"][0]
+    assert (coef[columns] >= 0).all()
+    assert not np.delete(coef, columns).any()  # no other column, no embedding
+    more = X.copy()
+    more[:, columns] += 1.0  # more of every question signal
+    assert (model.predict(more)["questions"] >= model.predict(X)["questions"] - 1e-12).all()
+    with pytest.raises(ValueError, match="questions_head"):
+        FitConfig(questions_head="everything")
+
+
+def test_level_balanced_weights_give_each_mrbench_level_the_same_total():
+    values = np.array([1, 1, 1, 1, 3, 5, 5, 4, 2, 5])  # socratic_llm's 2 and 4 count as 3 and 5
+    weights = learned._level_balance(values)
+    levels = learned.three_levels(values)
+    totals = [weights[levels == level].sum() for level in (1, 3, 5)]
+    assert np.allclose(totals, totals[0]) and np.isclose(weights.sum(), len(values))
+
+
 def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
     X, y, sources = _small_problem()
     model = fit(X, y, sources, FitConfig())

@@ -40,7 +40,7 @@ import numpy as np
 from socratic.cache import Cache
 from socratic.errors import SocraticError
 from socratic.judge.base import Item, Judge, Outcome
-from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES, featurize
+from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SIGNALS, SIGNAL_NAMES, featurize
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Judgment, Scores
 
@@ -59,11 +59,24 @@ class FitConfig:
     c: float = 0.2  # inverse L2 strength of every head
     socratic_weight: float = 5.0  # sample weight of a socratic_llm dev item (1 for MRBench/BEA items)
     seed: int = 0
+    # The `questions` head: "all" sees every column like the other heads; "question_signals" sees only
+    # QUESTION_SIGNALS, with coefficients >= 0 (more questions never lower P(questions)). Only the ~50
+    # socratic_llm items label `questions`: a head on ~70 columns overfits them.
+    questions_head: str = "all"
+    questions_c: float | None = None  # inverse L2 strength of the questions head; None: `c`
+    # The `helpful` heads: each of MRBench's three levels (No / To some extent / Yes, `three_levels`)
+    # weighs as much in total as the others, so the rarer levels are predicted at all.
+    balanced_helpful: bool = False
+
+    def __post_init__(self) -> None:
+        if self.questions_head not in QUESTIONS_HEADS:
+            raise ValueError(f"questions_head {self.questions_head!r}: expected one of {QUESTIONS_HEADS}")
 
     def columns(self) -> int:
         return len(SIGNAL_NAMES) + (self.pca_dims if self.features == "pca" else 0)
 
 
+QUESTIONS_HEADS = ("all", "question_signals")
 DEFAULT_FIT = FitConfig()
 
 
@@ -194,6 +207,18 @@ def _pca(embeddings: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
     return mean, components * signs[:, None]
 
 
+def three_levels(values: np.ndarray) -> np.ndarray:
+    """A 1-5 value as MRBench's level: nearest of 1 (No), 3 (To some extent), 5 (Yes)."""
+    return np.where(values < 2, 1, np.where(values < 4, 3, 5))
+
+
+def _level_balance(values: np.ndarray) -> np.ndarray:
+    """Per-row weights that give each of the three levels the same total weight."""
+    levels = three_levels(values)
+    counts = {level: int((levels == level).sum()) for level in np.unique(levels)}
+    return np.array([len(values) / (len(counts) * counts[level]) for level in levels])
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
@@ -203,15 +228,48 @@ def expected_values(proba: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {c: (p if c in BINARY else p @ np.asarray(LEVELS, dtype=float)) for c, p in proba.items()}
 
 
+def _constant_head(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """One class only: a constant head at its (smoothed) rate."""
+    rate = (y.sum() + 0.5) / (len(y) + 1.0)
+    return np.zeros(Z.shape[1]), float(math.log(rate / (1 - rate)))
+
+
 def _fit_head(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, config: FitConfig) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
-    if len(np.unique(y)) < 2:  # one class only: a constant head at its (smoothed) rate
-        rate = (y.sum() + 0.5) / (len(y) + 1.0)
-        return np.zeros(Z.shape[1]), float(math.log(rate / (1 - rate)))
+    if len(np.unique(y)) < 2:
+        return _constant_head(Z, y)
     model = LogisticRegression(C=config.c, max_iter=5000, tol=1e-6, random_state=config.seed)
     model.fit(Z, y.astype(int), sample_weight=weights)
     return model.coef_[0].astype(np.float64), float(model.intercept_[0])
+
+
+def _fit_monotone_head(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float, columns: Sequence[int],
+                       ) -> tuple[np.ndarray, float]:
+    """Logistic regression on `columns` only with coefficients >= 0 (P never falls as one of them rises;
+    Z is standardised with a positive scale, so the sign holds for the raw signal too). The objective
+    is scikit-learn's: c * sum(weight * log-loss) + |coef|^2 / 2, intercept not penalised; L-BFGS-B with
+    bounds from zero, so the fit is deterministic. Other columns get coefficient 0."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    if len(np.unique(y)) < 2:
+        return _constant_head(Z, y)
+    A = Z[:, list(columns)]
+    sign = 2.0 * y - 1.0
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        margin = sign * (A @ theta[:-1] + theta[-1])
+        slope = -weights * sign * expit(-margin)  # d(weight * log-loss) / d(logit)
+        value = c * float(weights @ np.logaddexp(0.0, -margin)) + 0.5 * float(theta[:-1] @ theta[:-1])
+        return value, np.append(c * (A.T @ slope) + theta[:-1], c * slope.sum())
+
+    bounds = [(0.0, None)] * A.shape[1] + [(None, None)]
+    result = minimize(objective, np.zeros(A.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 5000, "gtol": 1e-8})
+    coef = np.zeros(Z.shape[1])
+    coef[list(columns)] = result.x[:-1]
+    return coef, float(result.x[-1])
 
 
 def fit(X: np.ndarray, labels: dict[str, np.ndarray], sources: Sequence[str], config: FitConfig = DEFAULT_FIT,
@@ -235,11 +293,17 @@ def fit(X: np.ndarray, labels: dict[str, np.ndarray], sources: Sequence[str], co
         counts[criterion] = int(rows.sum())
         if not rows.any():
             raise SocraticError(f"no training item carries a '{criterion}' label; the learned judge needs some")
-        if criterion in BINARY:
+        if criterion == "questions" and config.questions_head == "question_signals":
+            columns = [SIGNAL_NAMES.index(name) for name in QUESTION_SIGNALS]  # signals come first in Z
+            c = config.c if config.questions_c is None else config.questions_c
+            heads[criterion] = [_fit_monotone_head(Z[rows], y[rows], weights[rows], c, columns)]
+        elif criterion in BINARY:
             heads[criterion] = [_fit_head(Z[rows], y[rows], weights[rows], config)]
         else:
-            heads[criterion] = [_fit_head(Z[rows], (y[rows] > k).astype(float), weights[rows], config)
-                                for k in LEVELS[:-1]]
+            w = weights[rows]
+            if criterion == "helpful" and config.balanced_helpful:
+                w = w * _level_balance(y[rows])
+            heads[criterion] = [_fit_head(Z[rows], (y[rows] > k).astype(float), w, config) for k in LEVELS[:-1]]
     return LearnedModel(config, mean, scale, heads, pca_mean, components, n_train=counts)
 
 
