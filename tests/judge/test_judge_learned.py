@@ -158,6 +158,25 @@ def test_learned_judge_scores_with_probabilities(learned_model_path):
     assert {item_key(x) for x in dev} <= set(model.item_keys)
 
 
+def test_a_reply_without_any_question_gets_a_low_questions_probability(learned_model_path):
+    """The quickstart's base model answers in statements; the judge must not credit them with questions
+    (an earlier head on every feature gave such replies P(questions) 0.25-0.50)."""
+    judge = load_judge("learned", cache=NoCache())
+    dialogue = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))[0].dialogue
+    statements = [
+        "To solve this, first work out each part of the problem, then add the results together.",
+        "Let's think about the problem step by step. The student needs to find the total first.",
+        "Great job! You're on the right track. Keep working on it.",
+        "Check your multiplication again, and remember to include the units in your final answer.",
+    ]
+    asking = ["What did you get when you added the first two amounts?", "How did you find that number?"]
+    judgments = judge.judge_many([(dialogue, reply) for reply in statements + asking], progress=False)
+    p = [j.meta["judge_notes"]["expected"]["questions"] for j in judgments]
+    assert max(p[:len(statements)]) < 0.2, p
+    assert min(p[len(statements):]) > 0.5, p
+    assert not any(j.scores.questions for j in judgments[:len(statements)])
+
+
 def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(learned_model_path, monkeypatch):
     judge = load_judge("learned", cache=NoCache())
     labelled = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))[:12]

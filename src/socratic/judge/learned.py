@@ -44,7 +44,7 @@ from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SI
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Judgment, Scores
 
-LEARNED_VERSION = "learned_v1"
+LEARNED_VERSION = "learned_v2"  # v2: the questions head sees only the question signals, weights >= 0
 BINARY = ("questions", "reveal_answer")
 ORDINAL = ("on_topic", "helpful")
 LEVELS = (1, 2, 3, 4, 5)
@@ -62,7 +62,7 @@ class FitConfig:
     # The `questions` head: "all" sees every column like the other heads; "question_signals" sees only
     # QUESTION_SIGNALS, with coefficients >= 0 (more questions never lower P(questions)). Only the ~50
     # socratic_llm items label `questions`: a head on ~70 columns overfits them.
-    questions_head: str = "all"
+    questions_head: str = "question_signals"
     questions_c: float | None = None  # inverse L2 strength of the questions head; None: `c`
     # The `helpful` heads: each of MRBench's three levels (No / To some extent / Yes, `three_levels`)
     # weighs as much in total as the others, so the rarer levels are predicted at all.
