@@ -6,7 +6,8 @@ on human labels only (offline, on the CPU, seeded and deterministic).
     judge = load_judge("learned:path/to/learned.json")
 
 Heads (features: `socratic.judge.features`, standardised):
-- questions, reveal_answer: logistic regression -> P(yes); the score is P >= 0.5;
+- questions, reveal_answer: logistic regression -> P(yes); the score is P >= 0.5; the questions head
+  sees only the question signals, with weights >= 0 (`FitConfig.questions_head`);
 - on_topic, helpful: ordinal 1-5 as four cumulative logistic heads P(y > k) (Frank & Hall), so labels on
   a coarser scale (MRBench's 1/3/5) train every threshold; E[y] = 1 + sum_k P(y > k); the score is
   round(E[y]). Text the labels never show is gated by rules (`apply_gates`: unreadable text is not
