@@ -160,7 +160,7 @@ def test_learned_judge_scores_with_probabilities(learned_model_path):
 
 def test_a_reply_without_any_question_gets_a_low_questions_probability(learned_model_path):
     """The quickstart's base model answers in statements; the judge must not credit them with questions
-    (an earlier head on every feature gave such replies P(questions) 0.25-0.50)."""
+    (learned_v1's head on every feature credited 25-50% of the quickstart's base replies with questions)."""
     judge = load_judge("learned", cache=NoCache())
     dialogue = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))[0].dialogue
     statements = [
