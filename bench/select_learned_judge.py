@@ -7,9 +7,13 @@ Protocol (fixed before any result was looked at):
   (`socratic.judge.learned.training_items`); group = problem (else conversation), `group_key`;
 - held-out part: sha1("holdout:" + group) % 5 == 0, for every source; it is not touched by the selection;
 - selection: 5-fold grouped CV (folds by `socratic.agreement.cv.fold_of`) on the rest, over the
-  variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS);
+  variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS; each ratio
+  capped at 1.5);
 - --heldout: fit the chosen variant on the whole non-held-out part and score the held-out part once,
   next to the '?' baseline and the rubric on the same items.
+- --guidance-cuts: no held-out part: would cuts on E[helpful] chosen inside each CV fold (by an inner
+  grouped CV on the fold's training part) raise the Providing_Guidance macro-F1 of the default judge
+  over the fixed cuts 2 / 4 (`three_levels`)? Selection part only.
 - --rubric-only: no learned judge: the rubric (whatever RUBRIC_VERSION is installed) and the '?' baseline
   on the selection part and on the held-out part, to re-measure a changed rubric on the same items.
 Every figure comes with a 95% percentile bootstrap CI over groups (1000 resamples, seed 0).
@@ -38,22 +42,27 @@ from socratic.judge.learned import (
     group_key,
     source_of,
     targets,
+    three_levels,
     training_items,
 )
 
-VARIANTS = ([FitConfig(features="signals", c=c, socratic_weight=w) for c in (0.05, 0.2) for w in (1.0, 5.0)]
-            + [FitConfig(features="pca", pca_dims=d, c=c, socratic_weight=5.0) for d in (8, 16, 32) for c in (0.05, 0.2)])
+# The first 10: every head on every column (learned_v1's grid). Then the `questions` head restricted to
+# the question signals with coefficients >= 0 (issue 17, second round), on each PCA variant and with its own
+# regularisation; one variant with level-balanced `helpful` weights (for the Providing_Guidance macro-F1).
+_PCA = [FitConfig(features="pca", pca_dims=d, c=c, socratic_weight=5.0, questions_head="all")
+        for d in (8, 16, 32) for c in (0.05, 0.2)]
+_QUESTIONS = FitConfig(features="pca", pca_dims=32, c=0.2, socratic_weight=5.0, questions_head="question_signals")
+VARIANTS = ([FitConfig(features="signals", c=c, socratic_weight=w, questions_head="all")
+             for c in (0.05, 0.2) for w in (1.0, 5.0)]
+            + _PCA + [replace(base, questions_head="question_signals") for base in _PCA]
+            + [replace(_QUESTIONS, questions_c=qc) for qc in (0.05, 1.0)]
+            + [replace(_QUESTIONS, balanced_helpful=True)])
 TARGETS = {"summary_pearson": 0.80, "questions_accuracy": 0.92, "reveal_kappa": 0.60,
            "guidance_spearman": 0.45, "guidance_macro_f1": 0.55}
 
 
 def held_out(group: str) -> bool:
     return int(hashlib.sha1(("holdout:" + group).encode()).hexdigest(), 16) % 5 == 0
-
-
-def three_levels(values: np.ndarray) -> np.ndarray:
-    """A 1-5 value as MRBench's level: nearest of 1 (No), 3 (To some extent), 5 (Yes)."""
-    return np.where(values < 2, 1, np.where(values < 4, 3, 5))
 
 
 def uniform_summary(q, r, t, h):
@@ -143,11 +152,46 @@ def baselines(items, index) -> dict[str, dict[str, np.ndarray]]:
     return {"qmark": base, "rubric": rub}
 
 
+def _guidance_rows(src, y, index) -> np.ndarray:
+    mrb = index[src[index] == "mrbench"]
+    return mrb[~np.isnan(y["helpful"][mrb])]
+
+
+def _cut(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.where(values < low, 1, np.where(values < high, 3, 5))
+
+
+def guidance_cuts_in_fold(config: FitConfig, X, y, src, groups, index, k=5) -> dict:
+    """Providing_Guidance macro-F1 over the rows `index` with the fixed cuts 2 / 4 and with two cuts chosen
+    per fold on out-of-fold predictions of the fold's training part only."""
+    grid = [(a, b) for a in np.arange(1.5, 4.01, 0.1) for b in np.arange(2.5, 4.81, 0.1) if b > a + 0.1]
+    outer = cross_validate(config, X, y, src, groups, index, k)["helpful"]
+    chosen = np.full(len(X), np.nan)
+    folds = np.array([fold_of(groups[i], k) for i in index])
+    cuts = []
+    for fold in range(k):
+        train, test = index[folds != fold], index[folds == fold]
+        inner = cross_validate(config, X, y, src, groups, train, k)["helpful"]  # k-1 non-empty inner folds
+        rows = _guidance_rows(src, y, train)
+        best = max(grid, key=lambda ab: f1_score(y["helpful"][rows], _cut(inner[rows], *ab), average="macro",
+                                                 labels=[1, 3, 5]))
+        cuts.append([round(float(c), 2) for c in best])
+        chosen[test] = _cut(outer[test], *best)
+    rows = _guidance_rows(src, y, index)
+    return {"cuts_per_fold": cuts,
+            "macro_f1_fixed_cuts": round(float(f1_score(y["helpful"][rows], three_levels(outer[rows]),
+                                                        average="macro", labels=[1, 3, 5])), 3),
+            "macro_f1_cuts_chosen_in_fold": round(float(f1_score(y["helpful"][rows], chosen[rows], average="macro",
+                                                                 labels=[1, 3, 5])), 3)}
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--heldout", action="store_true", help="score the chosen variant on the held-out part")
     parser.add_argument("--out", default=None, help="write the results as JSON here")
     parser.add_argument("--rubric-only", action="store_true", help="only the rubric and the '?' baseline")
+    parser.add_argument("--guidance-cuts", action="store_true",
+                        help="Providing_Guidance cuts chosen inside CV folds vs fixed (selection part only)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     items = training_items()
@@ -175,6 +219,12 @@ def main(argv: list[str]) -> None:
     dev, test = np.flatnonzero(~hold), np.flatnonzero(hold)
     print(f"selection part {len(dev)} ({(src[dev] == 'socratic_llm').sum()} socratic_llm), held-out {len(test)} "
           f"({(src[test] == 'socratic_llm').sum()} socratic_llm)", file=sys.stderr)
+    if args.guidance_cuts:
+        result = {"config": DEFAULT_FIT.__dict__, "n_selection": len(dev),
+                  **guidance_cuts_in_fold(DEFAULT_FIT, X, y, src, groups, dev),
+                  "seconds": round(time.perf_counter() - started, 1)}
+        print(json.dumps(result, indent=1))
+        return
     result: dict = {"n_items": len(items), "n_selection": len(dev), "n_heldout": len(test), "variants": []}
     best = None
     for config in VARIANTS:

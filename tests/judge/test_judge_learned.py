@@ -85,6 +85,33 @@ def test_fitting_is_deterministic_and_masked_rows_stay_out():
     assert ((proba["questions"] >= 0) & (proba["questions"] <= 1)).all()
 
 
+def test_questions_head_on_question_signals_is_monotone_and_sees_nothing_else():
+    from socratic.judge.features import QUESTION_SIGNALS, SIGNAL_NAMES
+
+    X, y, sources = _small_problem()
+    columns = [SIGNAL_NAMES.index(name) for name in QUESTION_SIGNALS]
+    # the label falls as the first question signal rises: an unconstrained head would learn a negative weight
+    y["questions"] = (X[:, columns[0]] < 0).astype(float)
+    y["questions"][:30] = np.nan
+    model = fit(X, y, sources, FitConfig(questions_head="question_signals", questions_c=1.0))
+    coef, _ = model.heads["questions"][0]
+    assert (coef[columns] >= 0).all()
+    assert not np.delete(coef, columns).any()  # no other column, no embedding
+    more = X.copy()
+    more[:, columns] += 1.0  # more of every question signal
+    assert (model.predict(more)["questions"] >= model.predict(X)["questions"] - 1e-12).all()
+    with pytest.raises(ValueError, match="questions_head"):
+        FitConfig(questions_head="everything")
+
+
+def test_level_balanced_weights_give_each_mrbench_level_the_same_total():
+    values = np.array([1, 1, 1, 1, 3, 5, 5, 4, 2, 5])  # socratic_llm's 2 and 4 count as 3 and 5
+    weights = learned._level_balance(values)
+    levels = learned.three_levels(values)
+    totals = [weights[levels == level].sum() for level in (1, 3, 5)]
+    assert np.allclose(totals, totals[0]) and np.isclose(weights.sum(), len(values))
+
+
 def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
     X, y, sources = _small_problem()
     model = fit(X, y, sources, FitConfig())
@@ -100,6 +127,32 @@ def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
     path.write_text(path.read_text()[:100])  # a truncated file
     with pytest.raises(SocraticError, match="cannot read"):
         learned.load(path)
+
+
+def _saved_by_an_older_version(path):
+    X, y, sources = _small_problem()
+    learned.save(fit(X, y, sources, FitConfig()), path)
+    document = json.loads(path.read_text())
+    document["model"]["version"] = "learned_v1"
+    document["checksum"] = learned._checksum(document["model"])
+    path.write_text(json.dumps(document))
+
+
+def test_an_older_version_is_refitted_at_the_default_location_and_an_error_at_a_users_path(tmp_path, monkeypatch):
+    default = tmp_path / "judges" / "learned.json"
+    default.parent.mkdir()
+    _saved_by_an_older_version(default)
+    monkeypatch.setattr(learned, "default_path", lambda: default)
+    refits = []
+    monkeypatch.setattr(learned, "train", lambda path: refits.append(path) or ("refitted", path))
+    assert learned.load_or_train() == "refitted" and refits == [default]
+    users = tmp_path / "mine.json"
+    _saved_by_an_older_version(users)
+    with pytest.raises(SocraticError, match="another version"):
+        learned.load_or_train(users)
+    default.write_text("{not json")  # corrupt, not stale: an error even at the default location
+    with pytest.raises(SocraticError, match="cannot read"):
+        learned.load_or_train()
 
 
 def test_cli_corrupt_saved_judge_exits_2_with_one_line(tmp_path, shared_data):
@@ -129,6 +182,25 @@ def test_learned_judge_scores_with_probabilities(learned_model_path):
     # the saved file knows its training data: every shipped dev item is in it
     model = learned.load(learned_model_path)
     assert {item_key(x) for x in dev} <= set(model.item_keys)
+
+
+def test_a_reply_without_any_question_gets_a_low_questions_probability(learned_model_path):
+    """The quickstart's base model answers in statements; the judge must not credit them with questions
+    (learned_v1's head on every feature credited 25-50% of the quickstart's base replies with questions)."""
+    judge = load_judge("learned", cache=NoCache())
+    dialogue = load_labelled(data_file("socratic_llm", "mathdial_human_eval_dev.json"))[0].dialogue
+    statements = [
+        "To solve this, first work out each part of the problem, then add the results together.",
+        "Let's think about the problem step by step. The student needs to find the total first.",
+        "Great job! You're on the right track. Keep working on it.",
+        "Check your multiplication again, and remember to include the units in your final answer.",
+    ]
+    asking = ["What did you get when you added the first two amounts?", "How did you find that number?"]
+    judgments = judge.judge_many([(dialogue, reply) for reply in statements + asking], progress=False)
+    p = [j.meta["judge_notes"]["expected"]["questions"] for j in judgments]
+    assert max(p[:len(statements)]) < 0.2, p
+    assert min(p[len(statements):]) > 0.5, p
+    assert not any(j.scores.questions for j in judgments[:len(statements)])
 
 
 def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(learned_model_path, monkeypatch):

@@ -42,6 +42,11 @@ SIGNAL_NAMES: tuple[str, ...] = (
     "log_words", "sentences", "numbers", "new_numbers", "overlap_last", "overlap_problem", "has_reference",
     "cos_last", "cos_problem", "cos_reference", "cos_prev_tutor",
 )
+# The signals that say whether (and how) the reply asks the student something, chosen by meaning: the
+# only columns a `questions` head restricted to them sees (FitConfig.questions_head). Each one counts
+# questions, so more of it should never make "the reply contains questions" less likely.
+QUESTION_SIGNALS: tuple[str, ...] = ("qmark_count", "has_qmark", "genuine_questions", "q_specific", "q_probing",
+                                     "q_generic", "ends_with_question")
 
 
 def _texts(dialogue: Dialogue) -> dict[str, str]:

@@ -6,7 +6,8 @@ on human labels only (offline, on the CPU, seeded and deterministic).
     judge = load_judge("learned:path/to/learned.json")
 
 Heads (features: `socratic.judge.features`, standardised):
-- questions, reveal_answer: logistic regression -> P(yes); the score is P >= 0.5;
+- questions, reveal_answer: logistic regression -> P(yes); the score is P >= 0.5; the questions head
+  sees only the question signals, with weights >= 0 (`FitConfig.questions_head`);
 - on_topic, helpful: ordinal 1-5 as four cumulative logistic heads P(y > k) (Frank & Hall), so labels on
   a coarser scale (MRBench's 1/3/5) train every threshold; E[y] = 1 + sum_k P(y > k); the score is
   round(E[y]). Text the labels never show is gated by rules (`apply_gates`: unreadable text is not
@@ -18,7 +19,8 @@ that head). Training data (`training_items`): the socratic_llm human-eval dev fi
 
 The saved judge is one JSON file (a few hundred kB): the head weights, the training-data hash, each
 training item's key and group (so `socratic agreement` can detect overlap and cross-validate), and a
-checksum; a file that does not match its checksum or version is an error, never silently replaced.
+checksum; a file that does not match its checksum is an error, never silently replaced; one saved by an
+older version is refitted only at the default location (`load_or_train`), an error anywhere else.
 The choice of features and regularisation was made by grouped cross-validation with a held-out part
 fixed beforehand (bench/select_learned_judge.py; numbers in bench/RESULTS.md).
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -40,11 +43,11 @@ import numpy as np
 from socratic.cache import Cache
 from socratic.errors import SocraticError
 from socratic.judge.base import Item, Judge, Outcome
-from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES, featurize
+from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SIGNALS, SIGNAL_NAMES, featurize
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Judgment, Scores
 
-LEARNED_VERSION = "learned_v1"
+LEARNED_VERSION = "learned_v2"  # v2: the questions head sees only the question signals, weights >= 0
 BINARY = ("questions", "reveal_answer")
 ORDINAL = ("on_topic", "helpful")
 LEVELS = (1, 2, 3, 4, 5)
@@ -59,11 +62,24 @@ class FitConfig:
     c: float = 0.2  # inverse L2 strength of every head
     socratic_weight: float = 5.0  # sample weight of a socratic_llm dev item (1 for MRBench/BEA items)
     seed: int = 0
+    # The `questions` head: "all" sees every column like the other heads; "question_signals" sees only
+    # QUESTION_SIGNALS, with coefficients >= 0 (more questions never lower P(questions)). Only the ~50
+    # socratic_llm items label `questions`: a head on ~70 columns overfits them.
+    questions_head: str = "question_signals"
+    questions_c: float | None = None  # inverse L2 strength of the questions head; None: `c`
+    # The `helpful` heads: each of MRBench's three levels (No / To some extent / Yes, `three_levels`)
+    # weighs as much in total as the others, so the rarer levels are predicted at all.
+    balanced_helpful: bool = False
+
+    def __post_init__(self) -> None:
+        if self.questions_head not in QUESTIONS_HEADS:
+            raise ValueError(f"questions_head {self.questions_head!r}: expected one of {QUESTIONS_HEADS}")
 
     def columns(self) -> int:
         return len(SIGNAL_NAMES) + (self.pca_dims if self.features == "pca" else 0)
 
 
+QUESTIONS_HEADS = ("all", "question_signals")
 DEFAULT_FIT = FitConfig()
 
 
@@ -194,6 +210,18 @@ def _pca(embeddings: np.ndarray, dims: int) -> tuple[np.ndarray, np.ndarray]:
     return mean, components * signs[:, None]
 
 
+def three_levels(values: np.ndarray) -> np.ndarray:
+    """A 1-5 value as MRBench's level: nearest of 1 (No), 3 (To some extent), 5 (Yes)."""
+    return np.where(values < 2, 1, np.where(values < 4, 3, 5))
+
+
+def _level_balance(values: np.ndarray) -> np.ndarray:
+    """Per-row weights that give each of the three levels the same total weight."""
+    levels = three_levels(values)
+    counts = {level: int((levels == level).sum()) for level in np.unique(levels)}
+    return np.array([len(values) / (len(counts) * counts[level]) for level in levels])
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(x, -30, 30)))
 
@@ -203,15 +231,48 @@ def expected_values(proba: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return {c: (p if c in BINARY else p @ np.asarray(LEVELS, dtype=float)) for c, p in proba.items()}
 
 
+def _constant_head(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
+    """One class only: a constant head at its (smoothed) rate."""
+    rate = (y.sum() + 0.5) / (len(y) + 1.0)
+    return np.zeros(Z.shape[1]), float(math.log(rate / (1 - rate)))
+
+
 def _fit_head(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, config: FitConfig) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
-    if len(np.unique(y)) < 2:  # one class only: a constant head at its (smoothed) rate
-        rate = (y.sum() + 0.5) / (len(y) + 1.0)
-        return np.zeros(Z.shape[1]), float(math.log(rate / (1 - rate)))
+    if len(np.unique(y)) < 2:
+        return _constant_head(Z, y)
     model = LogisticRegression(C=config.c, max_iter=5000, tol=1e-6, random_state=config.seed)
     model.fit(Z, y.astype(int), sample_weight=weights)
     return model.coef_[0].astype(np.float64), float(model.intercept_[0])
+
+
+def _fit_monotone_head(Z: np.ndarray, y: np.ndarray, weights: np.ndarray, c: float, columns: Sequence[int],
+                       ) -> tuple[np.ndarray, float]:
+    """Logistic regression on `columns` only with coefficients >= 0 (P never falls as one of them rises;
+    Z is standardised with a positive scale, so the sign holds for the raw signal too). The objective
+    is scikit-learn's: c * sum(weight * log-loss) + |coef|^2 / 2, intercept not penalised; L-BFGS-B with
+    bounds from zero, so the fit is deterministic. Other columns get coefficient 0."""
+    from scipy.optimize import minimize
+    from scipy.special import expit
+
+    if len(np.unique(y)) < 2:
+        return _constant_head(Z, y)
+    A = Z[:, list(columns)]
+    sign = 2.0 * y - 1.0
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        margin = sign * (A @ theta[:-1] + theta[-1])
+        slope = -weights * sign * expit(-margin)  # d(weight * log-loss) / d(logit)
+        value = c * float(weights @ np.logaddexp(0.0, -margin)) + 0.5 * float(theta[:-1] @ theta[:-1])
+        return value, np.append(c * (A.T @ slope) + theta[:-1], c * slope.sum())
+
+    bounds = [(0.0, None)] * A.shape[1] + [(None, None)]
+    result = minimize(objective, np.zeros(A.shape[1] + 1), jac=True, method="L-BFGS-B", bounds=bounds,
+                      options={"maxiter": 5000, "gtol": 1e-8})
+    coef = np.zeros(Z.shape[1])
+    coef[list(columns)] = result.x[:-1]
+    return coef, float(result.x[-1])
 
 
 def fit(X: np.ndarray, labels: dict[str, np.ndarray], sources: Sequence[str], config: FitConfig = DEFAULT_FIT,
@@ -235,11 +296,17 @@ def fit(X: np.ndarray, labels: dict[str, np.ndarray], sources: Sequence[str], co
         counts[criterion] = int(rows.sum())
         if not rows.any():
             raise SocraticError(f"no training item carries a '{criterion}' label; the learned judge needs some")
-        if criterion in BINARY:
+        if criterion == "questions" and config.questions_head == "question_signals":
+            columns = [SIGNAL_NAMES.index(name) for name in QUESTION_SIGNALS]  # signals come first in Z
+            c = config.c if config.questions_c is None else config.questions_c
+            heads[criterion] = [_fit_monotone_head(Z[rows], y[rows], weights[rows], c, columns)]
+        elif criterion in BINARY:
             heads[criterion] = [_fit_head(Z[rows], y[rows], weights[rows], config)]
         else:
-            heads[criterion] = [_fit_head(Z[rows], (y[rows] > k).astype(float), weights[rows], config)
-                                for k in LEVELS[:-1]]
+            w = weights[rows]
+            if criterion == "helpful" and config.balanced_helpful:
+                w = w * _level_balance(y[rows])
+            heads[criterion] = [_fit_head(Z[rows], (y[rows] > k).astype(float), w, config) for k in LEVELS[:-1]]
     return LearnedModel(config, mean, scale, heads, pca_mean, components, n_train=counts)
 
 
@@ -257,8 +324,6 @@ def fit_items(items: Sequence[LabelledReply], config: FitConfig = DEFAULT_FIT,
 
 def default_path() -> Path:
     """SOCRATIC_HOME/judges/learned.json; env SOCRATIC_LEARNED_JUDGE overrides it."""
-    import os
-
     from socratic.paths import home
 
     override = os.environ.get("SOCRATIC_LEARNED_JUDGE")
@@ -336,11 +401,31 @@ def train(path: Path | None = None, extra: Sequence[Path] = (), config: FitConfi
 
 
 def load_or_train(path: Path | None = None) -> LearnedModel:
-    """The default judge: loaded when present (errors on corruption), fitted and saved when missing."""
+    """The default judge: loaded when present (errors on corruption), fitted and saved when missing.
+
+    At the default location (SOCRATIC_HOME/judges: the judge `--judge learned` fits on first use) a file
+    saved by an older version of socratic is refitted from the shipped labels, saying so: upgrading must
+    not break every command that judges. A judge at a path of the user's (`learned:PATH`,
+    SOCRATIC_LEARNED_JUDGE) is theirs: a stale one is an error (exit 2) naming the fix, like a corrupt
+    one anywhere."""
+    default = path is None and not os.environ.get("SOCRATIC_LEARNED_JUDGE")
     path = path or default_path()
-    if path.exists():
-        return load(path)
-    return train(path)[0]
+    if not path.exists():
+        return train(path)[0]
+    if default and stale_version(path):
+        print(f"{path}: saved by an older version of socratic (not {LEARNED_VERSION}); refitting it",
+              file=sys.stderr)
+        return train(path)[0]
+    return load(path)
+
+
+def stale_version(path: Path) -> bool:
+    """Whether a readable saved judge was written by another version (False when unreadable: load() says why)."""
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))["model"]
+        return (payload["version"], payload["features_version"]) != (LEARNED_VERSION, FEATURES_VERSION)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return False
 
 
 # --------------------------------------------------------------------------- the judge
