@@ -32,7 +32,8 @@ def register(app: typer.Typer) -> None:
                                               help="Prompt tokens; older turns dropped first (default 768)."),
         precompute_ref: bool = typer.Option(None, "--precompute-ref/--no-precompute-ref",
                                             help="Compute the reference log-probs once before training "
-                                                 "(default: on in fp32, off with bf16)."),
+                                                 "instead of in each step (default: on; exact under bf16 "
+                                                 "too)."),
         bf16: bool = typer.Option(None, "--bf16/--no-bf16",
                                   help="bf16 autocast (default: where the hardware has native bf16)."),
         save_steps: int = typer.Option(None, "--save-steps", help="Checkpoint every N steps (default 10)."),

@@ -28,7 +28,6 @@ import json
 import os
 import shutil
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -193,7 +192,7 @@ def _check_out_folder(config: TrainConfig) -> Path | None:
     return None
 
 
-def _replace_instructions(rows: list[dict[str, Any]], instructions: str) -> None:
+def replace_instructions(rows: list[dict[str, Any]], instructions: str) -> None:
     from socratic.render import CONTEXT_MARKER
 
     for row in rows:
@@ -205,26 +204,40 @@ def _replace_instructions(rows: list[dict[str, Any]], instructions: str) -> None
             row["prompt"].insert(0, {"role": "system", "content": instructions})
 
 
+def read_training_pairs(config: Any, tokenizer: Any) -> tuple[list[dict[str, Any]], Any]:
+    """config.pairs with config.system_prompt's instructions (if any), fitted to the length budget.
+
+    `config` is a TrainConfig or a train.sft.SftConfig; returns train.data.prepare_pairs' rows and stats.
+    """
+    from socratic.train import data as train_data
+
+    pairs = train_data.read_pairs(config.pairs)
+    if config.system_prompt is not None:
+        from socratic.records import PairRecord
+        from socratic.render import load_system_prompt
+
+        rows = [p.model_dump(mode="json") for p in pairs]
+        replace_instructions(rows, load_system_prompt(config.system_prompt))
+        pairs = [PairRecord.model_validate(row) for row in rows]
+    return train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
+                                    max_prompt_length=config.max_prompt_length, source=str(config.pairs))
+
+
 def run(config: TrainConfig) -> Path:
     """Train, save adapter + merged model + metrics into config.out, and return config.out."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from datasets import Dataset
     from torch.utils.tensorboard import SummaryWriter
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoTokenizer
     from transformers.integrations import TensorBoardCallback
     from transformers.trainer_callback import ProgressCallback
     from trl import DPOConfig
 
-    from socratic.backends.transformers_backend import auto_dtype
-    from socratic.train import data as train_data
+    from socratic.train import launch, starting_model
     from socratic.train import monitor as train_monitor
 
-    # transformers 5 renamed gradient to activation checkpointing; PEFT/Trainer internals still
-    # call the old name and warn on every checkpoint save.
-    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
-
-    from socratic.train import launch
+    starting_model.silence_known_warnings()
 
     out = config.out
     # Under `socratic train --processes N` / accelerate / torchrun: every process trains on its share of
@@ -248,18 +261,7 @@ def run(config: TrainConfig) -> Path:
         state.wait_for_everyone()  # every process has checked OUT before rank 0 writes into it
     model_dir = resolve_model_dir(config.model)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    pairs = train_data.read_pairs(config.pairs)
-    rows = [{"prompt": [m.model_dump() for m in p.prompt], "chosen": [m.model_dump() for m in p.chosen],
-             "rejected": [m.model_dump() for m in p.rejected]} for p in pairs]
-    if config.system_prompt is not None:
-        from socratic.render import load_system_prompt
-
-        _replace_instructions(rows, load_system_prompt(config.system_prompt))
-        from socratic.records import PairRecord
-
-        pairs = [PairRecord.model_validate(row) for row in rows]
-    rows, stats = train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
-                                           max_prompt_length=config.max_prompt_length, source=str(config.pairs))
+    rows, stats = read_training_pairs(config, tokenizer)
     say(f"{stats.pairs} pairs; {stats.prompts_shortened} prompts shortened "
         f"({stats.turns_dropped} old turns dropped, {stats.contexts_shortened} contexts cut in the "
         f"middle); longest prompt {stats.longest_prompt} tokens, longest reply "
@@ -280,14 +282,7 @@ def run(config: TrainConfig) -> Path:
     if state is not None:
         dataset = _shared_dataset(dataset, out / ".dataset", main, state)
 
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32)
-    peft_config = None
-    if config.lora:
-        from peft import LoraConfig
-
-        peft_config = LoraConfig(r=config.lora_r, lora_alpha=config.lora_alpha, lora_dropout=config.lora_dropout,
-                                 target_modules=config.target_modules, task_type="CAUSAL_LM")
-    bf16 = config.bf16 if config.bf16 is not None else auto_dtype("cpu" if on_cpu else "cuda") == "bfloat16"
+    bf16 = starting_model.trains_in_bf16(config, on_cpu)
     args = DPOConfig(
         output_dir=str(out / "checkpoints"), per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum, num_train_epochs=config.epochs,
@@ -302,8 +297,9 @@ def run(config: TrainConfig) -> Path:
     callbacks = [train_monitor.MetricsCallback(out)]
     if main:  # a SummaryWriter writes its event file as soon as it exists
         callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(out / "tensorboard"))))
-    trainer = trainer_class()(model=model, args=args, train_dataset=dataset, processing_class=tokenizer,
-                              peft_config=peft_config, callbacks=callbacks, share_prompt=config.share_prompt)
+    trainer = trainer_class()(model=starting_model.load(model_dir), args=args, train_dataset=dataset,
+                              processing_class=tokenizer, peft_config=starting_model.lora_config(config),
+                              callbacks=callbacks, share_prompt=config.share_prompt)
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(train_monitor.CompactProgressCallback())
     dropped = len(rows) - len(trainer.train_dataset)
@@ -316,7 +312,7 @@ def run(config: TrainConfig) -> Path:
     if not main:
         return out  # rank 0 saves the model (the weights are the same in every process) and the summary
 
-    _save_outputs(trainer, tokenizer, out, lora=config.lora)
+    save_outputs(trainer, tokenizer, out, lora=config.lora)
     records = train_monitor.read_metrics(out / "metrics.jsonl")
     train_monitor.plot_training_curve(records, out / "training_curve.png")
     found = train_monitor.find_warnings(records, trainer.state.max_steps)
@@ -435,7 +431,7 @@ def _step_of(checkpoint: Path | None) -> int:
     return int(checkpoint.name.rsplit("-", 1)[1]) if checkpoint else 0
 
 
-def _save_outputs(trainer: Any, tokenizer: Any, out: Path, *, lora: bool) -> None:
+def save_outputs(trainer: Any, tokenizer: Any, out: Path, *, lora: bool) -> None:
     """Adapter into OUT/adapter, merged full model into OUT (via a temp folder, config.json moved last)."""
     model = trainer.model
     if lora:

@@ -93,25 +93,16 @@ def run(config: SftConfig) -> Path:
     from trl import SFTConfig as TrlSFTConfig
     from trl import SFTTrainer
 
-    from socratic.records import PairRecord
-    from socratic.train import data as train_data
     from socratic.train import dpo, starting_model
     from socratic.train import monitor as train_monitor
 
+    starting_model.silence_known_warnings()
     out = config.out
     if is_finished(out):
         raise SocraticError(f"{out} already holds a finished warm-up; choose another folder")
     model_dir = resolve_model_dir(config.model)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    pairs = train_data.read_pairs(config.pairs)
-    if config.system_prompt is not None:
-        from socratic.render import load_system_prompt
-
-        rows = [p.model_dump(mode="json") for p in pairs]
-        dpo._replace_instructions(rows, load_system_prompt(config.system_prompt))
-        pairs = [PairRecord.model_validate(row) for row in rows]
-    rows, stats = train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
-                                           max_prompt_length=config.max_prompt_length, source=str(config.pairs))
+    rows, stats = dpo.read_training_pairs(config, tokenizer)
     console.print(f"SFT warm-up on the chosen replies of {stats.pairs} pairs; {stats.prompts_shortened} prompts "
                   f"shortened; longest prompt {stats.longest_prompt} tokens")
     out.mkdir(parents=True, exist_ok=True)
@@ -135,7 +126,7 @@ def run(config: SftConfig) -> Path:
     started = time.time()
     result = trainer.train()
     seconds = time.time() - started
-    dpo._save_outputs(trainer, tokenizer, out, lora=config.lora)
+    dpo.save_outputs(trainer, tokenizer, out, lora=config.lora)
     records = train_monitor.read_metrics(out / "metrics.jsonl")
     steps = trainer.state.global_step
     summary = {
