@@ -142,6 +142,7 @@ def test_an_older_version_is_refitted_at_the_default_location_and_an_error_at_a_
     default = tmp_path / "judges" / "learned.json"
     default.parent.mkdir()
     _saved_by_an_older_version(default)
+    monkeypatch.delenv("SOCRATIC_LEARNED_JUDGE", raising=False)  # set for the session by the shared fixture
     monkeypatch.setattr(learned, "default_path", lambda: default)
     refits = []
     monkeypatch.setattr(learned, "train", lambda path: refits.append(path) or ("refitted", path))
