@@ -359,6 +359,10 @@ def save(model: LearnedModel, path: Path) -> Path:
     return path
 
 
+class StaleJudgeError(SocraticError):
+    """A readable saved judge written by another version of socratic (refittable, unlike a corrupt one)."""
+
+
 def load(path: Path) -> LearnedModel:
     """The saved judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
     refit = "refit it with `socratic judge-train --force`"
@@ -368,8 +372,8 @@ def load(path: Path) -> LearnedModel:
         if _checksum(payload) != document["checksum"]:
             raise SocraticError(f"{path}: the saved learned judge is corrupt (checksum mismatch); {refit}")
         if payload["version"] != LEARNED_VERSION or payload["features_version"] != FEATURES_VERSION:
-            raise SocraticError(f"{path}: saved by another version ({payload['version']}, "
-                                f"{payload['features_version']}); {refit}")
+            raise StaleJudgeError(f"{path}: saved by another version ({payload['version']}, "
+                                  f"{payload['features_version']}); {refit}")
         config = FitConfig(**payload["config"])
         heads = {c: [(np.asarray(coef, dtype=np.float64), float(bias)) for coef, bias in head]
                  for c, head in payload["heads"].items()}
@@ -412,20 +416,14 @@ def load_or_train(path: Path | None = None) -> LearnedModel:
     path = path or default_path()
     if not path.exists():
         return train(path)[0]
-    if default and stale_version(path):
+    try:
+        return load(path)
+    except StaleJudgeError:
+        if not default:
+            raise
         print(f"{path}: saved by an older version of socratic (not {LEARNED_VERSION}); refitting it",
               file=sys.stderr)
         return train(path)[0]
-    return load(path)
-
-
-def stale_version(path: Path) -> bool:
-    """Whether a readable saved judge was written by another version (False when unreadable: load() says why)."""
-    try:
-        payload = json.loads(path.read_text(encoding="utf-8"))["model"]
-        return (payload["version"], payload["features_version"]) != (LEARNED_VERSION, FEATURES_VERSION)
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError):
-        return False
 
 
 # --------------------------------------------------------------------------- the judge
