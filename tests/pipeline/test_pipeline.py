@@ -15,6 +15,7 @@ import yaml
 from fakes.judges import FakeJudge
 from socratic import pipeline
 from socratic.backends import FakeBackend
+from socratic.cache import content_key
 from socratic.errors import ConfigError
 from socratic.evaluate import evaluation as evaluate
 from socratic.pipeline.runner import Runner, Stage
@@ -318,6 +319,38 @@ def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, f
                                                         "training": {**config.training, **training}}))
         decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(changed)).plan()}
         assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
+
+
+def test_a_moved_run_folder_is_still_up_to_date(tmp_path, fake_stages):
+    # Stages after the first round start from the run's own models ("hf:<run folder>/models/..."): a
+    # copied or moved run folder must not train them again.
+    settings = tiny_config(tmp_path, rounds=2, sft={"epochs": 1},
+                           datasets={"train": [{"source": "mathdial", "limit": 2}],
+                                     "test": [{"source": "mathdial", "limit": 2}]})
+    pipeline.run(pipeline.load(write_config(tmp_path, settings)))
+    manifest = json.loads((tmp_path / "run" / ".stages" / "train--mathdial--r2.json").read_text())
+    assert manifest["config"]["model"] == "hf:<run>/models/mathdial"
+
+    (tmp_path / "run").rename(tmp_path / "moved")
+    moved = pipeline.load(write_config(tmp_path, {**settings, "out": str(tmp_path / "moved")}))
+    decisions = pipeline.Runner(moved.run_dir, pipeline.build_stages(moved)).plan()
+    assert [(d.stage, d.reason) for d in decisions if d.run] == []
+    assert fake_stages["train"] == [("mathdial-sft", "sft"), ("mathdial", False), ("mathdial-round2", False)]
+
+
+def test_manifests_from_before_portable_paths_still_count(tmp_path):
+    calls = []
+    stages = [Stage("train:x", {"model": f"hf:{tmp_path / 'models' / 'x'}"}, lambda fresh: calls.append(fresh))]
+    runner = Runner(tmp_path, stages)
+    runner.execute(tmp_path / "timings.json")
+    manifest_path = tmp_path / ".stages" / "train--x.json"
+    manifest = json.loads(manifest_path.read_text())
+    # Written by an older version: the config hashed with its absolute paths.
+    manifest["config_hash"] = content_key(stages[0].config)
+    manifest_path.write_text(json.dumps(manifest))
+    assert [d.run for d in Runner(tmp_path, stages).plan()] == [False]
+    stages[0].config["model"] = "hf:elsewhere"
+    assert [d.reason for d in Runner(tmp_path, stages).plan()] == ["config changed (model)"]
 
 
 def test_sft_and_rounds_are_validated(tmp_path):

@@ -9,7 +9,8 @@ output files, its wall time and peak RSS. A stage runs when
 A stage is resumed (not started afresh) only when its pending marker shows the same config and
 inputs: the stage's action receives `fresh=False` and continues where it stopped.
 
-Fingerprints hash file contents, not mtimes, so a re-run upstream stage that produced the same
+Paths inside the run folder are hashed relative to it (`portable`), so a run folder that was moved
+or copied elsewhere is still up to date. Fingerprints hash file contents, not mtimes, so a re-run upstream stage that produced the same
 bytes (a cache hit) does not make downstream stages run again. Hashes are reused while a file's
 size and mtime are unchanged, so checking a large model costs nothing on the second look.
 """
@@ -102,6 +103,17 @@ def _changed(now: dict[str, dict], before: dict[str, dict]) -> list[str]:
     return sorted(n for n in names if now.get(n, {}).get("sha256") != before.get(n, {}).get("sha256"))
 
 
+def portable(config: Any, root: Path) -> Any:
+    """`config` with the run folder's absolute path written as "<run>" (e.g. "hf:<run>/models/x")."""
+    if isinstance(config, str):
+        return config.replace(str(root.resolve()), "<run>")
+    if isinstance(config, dict):
+        return {key: portable(value, root) for key, value in config.items()}
+    if isinstance(config, (list, tuple)):
+        return [portable(value, root) for value in config]
+    return config
+
+
 # ------------------------------------------------------------------------------------- memory
 
 def reset_peak_rss() -> None:
@@ -161,24 +173,31 @@ class Runner:
         except (OSError, ValueError):
             return None
 
+    def _config(self, stage: Stage) -> tuple[dict[str, Any], str]:
+        """The stage's config as its manifest keeps it (portable), and its hash."""
+        config = portable(stage.config, self.root)
+        return config, content_key(config)
+
     def forced(self, stage: Stage) -> bool:
         return any(f == "all" or stage.name == f or stage.name.startswith(f + ":") for f in self.force)
 
     def decide(self, stage: Stage, running_upstream: Sequence[str] = ()) -> Decision:
         """Whether `stage` must run now, and why. `running_upstream`: stages that will run first (dry run)."""
-        config_hash = content_key(stage.config)
+        config, config_hash = self._config(stage)
+        # Manifests written before paths were made portable hashed the config as it was.
+        hashes = {config_hash, content_key(stage.config)}
         if self.forced(stage):
             return Decision(stage.name, True, "forced")
         manifest = self._read(self._manifest_path(stage))
         if manifest is None:
             pending = self._read(self._pending_path(stage))
-            if pending is not None and pending.get("config_hash") == config_hash and not _changed(
+            if pending is not None and pending.get("config_hash") in hashes and not _changed(
                     fingerprint(stage.inputs, self.root, pending.get("inputs")), pending.get("inputs", {})):
                 return Decision(stage.name, True, "resuming an interrupted run", fresh=False)
             return Decision(stage.name, True, "no previous run")
-        if manifest.get("config_hash") != config_hash:
-            before = manifest.get("config", {})
-            keys = sorted(k for k in set(before) | set(stage.config) if before.get(k) != stage.config.get(k))
+        if manifest.get("config_hash") not in hashes:
+            before = portable(manifest.get("config", {}), self.root)
+            keys = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
             return Decision(stage.name, True, f"config changed ({', '.join(keys) or 'settings'})")
         missing = [o for o in stage.outputs if not o.exists()]
         if missing:
@@ -227,7 +246,7 @@ class Runner:
         return record
 
     def _run_one(self, stage: Stage, decision: Decision) -> dict[str, Any]:
-        config_hash = content_key(stage.config)
+        config, config_hash = self._config(stage)
         previous = self._read(self._manifest_path(stage)) or {}
         inputs = fingerprint(stage.inputs, self.root, previous.get("inputs"))
         self._manifest_path(stage).unlink(missing_ok=True)  # until it finishes, the stage is not done
@@ -239,7 +258,7 @@ class Runner:
         peak = peak_rss_mb()
         release_memory()
         write_json(self._manifest_path(stage), {
-            "stage": stage.name, "config": stage.config, "config_hash": config_hash, "inputs": inputs,
+            "stage": stage.name, "config": config, "config_hash": config_hash, "inputs": inputs,
             "outputs": fingerprint(stage.outputs, self.root), "wall_s": wall, "peak_rss_mb": peak,
             "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "reason": decision.reason,
         })
