@@ -338,6 +338,19 @@ def test_a_moved_run_folder_is_still_up_to_date(tmp_path, fake_stages):
     assert fake_stages["train"] == [("mathdial-sft", "sft"), ("mathdial", False), ("mathdial-round2", False)]
 
 
+def test_a_new_version_of_a_judge_judges_again(tmp_path, fake_stages, monkeypatch):
+    from socratic.judge import rubric
+
+    config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path, datasets={
+        "train": [{"source": "mathdial", "limit": 2}], "test": [{"source": "mathdial", "limit": 2}]})))
+    pipeline.run(config)
+    monkeypatch.setattr(rubric, "RUBRIC_VERSION", "rubric_next")
+    decisions = {d.stage: d for d in pipeline.Runner(config.run_dir, pipeline.build_stages(config)).plan()}
+    assert decisions["judge:mathdial"].reason == "config changed (judge_version)"
+    assert decisions["evaluate"].reason == "config changed (judge_versions)"
+    assert not decisions["generate:mathdial"].run
+
+
 def test_manifests_from_before_portable_paths_still_count(tmp_path):
     calls = []
     stages = [Stage("train:x", {"model": f"hf:{tmp_path / 'models' / 'x'}"}, lambda fresh: calls.append(fresh))]

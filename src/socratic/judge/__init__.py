@@ -18,7 +18,7 @@ from socratic.cache import Cache
 from socratic.judge.base import Judge, Outcome
 from socratic.specs import parse_judge_spec
 
-__all__ = ["Judge", "Outcome", "load_judge"]
+__all__ = ["Judge", "Outcome", "judge_version", "load_judge"]
 
 
 def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, concurrency: int = 4) -> Judge:
@@ -39,3 +39,20 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
     from socratic.judge.llm import LLMJudge
 
     return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)
+
+
+def judge_version(spec: str) -> str:
+    """The version of the rules or prompt behind `spec`, without loading a model: what a stage that
+    judges records, so that a new version of a judge re-judges (its cached judgments are keyed by it too)."""
+    kind, _ = parse_judge_spec(spec)
+    if kind == "rubric":
+        from socratic.judge.rubric import RUBRIC_VERSION
+
+        return RUBRIC_VERSION
+    if kind == "learned":
+        from socratic.judge.learned import FEATURES_VERSION, LEARNED_VERSION
+
+        return f"{LEARNED_VERSION}/{FEATURES_VERSION}"
+    from socratic.judge.llm import PROMPT_VERSION
+
+    return PROMPT_VERSION

@@ -34,6 +34,7 @@ import yaml
 from socratic.cache import content_key
 from socratic.errors import SocraticError
 from socratic.jsonl import write_text
+from socratic.judge import judge_version
 from socratic.pipeline.config import PipelineConfig, TrainSlice, slug
 from socratic.pipeline.runner import Decision, Runner, Stage
 from socratic.progress import console
@@ -121,7 +122,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         # batch_size changes how replies are computed, not what they are: not part of the hash.
         "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size",
                                                           "concurrency"}),
-                     "system_prompt_sha": prompt},
+                     "system_prompt_sha": prompt, "judge_versions": [judge_version(j) for j in config.eval_judges]},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / "eval" / "evaluation.json"],
         upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
@@ -134,7 +135,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         judges = list(dict.fromkeys([*config.eval_judges, config.reward_judge]))
         agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / "agreement",
                                                      formula=config.formula, seed=config.seed)
-        stages.append(Stage("agreement", agreement_config.model_dump(mode="json", exclude={"out", "no_cache"}),
+        stages.append(Stage("agreement", {**agreement_config.model_dump(mode="json", exclude={"out", "no_cache"}),
+                                          "judge_versions": [judge_version(j) for j in judges]},
                             lambda fresh: agreement.run(agreement_config), inputs=[config.labels],
                             outputs=[root / "agreement" / "agreement.json"]))
         report_inputs.append(root / "agreement" / "agreement.json")
@@ -174,7 +176,9 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
         inputs=weights, outputs=[candidates], upstream=previous))
     stages.append(Stage(
-        stage_name("judge", name, number), {"judge": config.reward_judge, "max_tries": config.judge_max_tries},
+        stage_name("judge", name, number),
+        {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
+         "max_tries": config.judge_max_tries},
         lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
         inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
     pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
