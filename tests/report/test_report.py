@@ -142,3 +142,33 @@ def test_clip_keeps_the_start_and_the_end():
     clipped = clip(text, 60)
     assert clipped.startswith("The problem:") and clipped.endswith("So is it 12?") and " … " in clipped
     assert len(clipped) <= 62
+
+
+def test_training_lists_the_warm_up_and_every_round_with_its_own_pairs(tmp_path):
+    from types import SimpleNamespace
+
+    from socratic.report.build import training_section
+
+    root = tmp_path / "run"
+    for folder, loss in (("mathdial-sft", 1.6), ("mathdial", 0.6), ("mathdial-round2", 0.4)):
+        (root / "models" / folder).mkdir(parents=True)
+        (root / "models" / folder / "metrics.jsonl").write_text(json.dumps({"step": 1, "loss": loss}) + "\n")
+        (root / "models" / folder / "train_summary.json").write_text(json.dumps({"steps": 1, "train_loss": loss}))
+    for prefs, n in ((root / "prefs" / "mathdial", 2), (root / "prefs" / "mathdial" / "round2", 3)):
+        prefs.mkdir(parents=True, exist_ok=True)
+        pair = json.dumps({"chosen_score": 0.9, "rejected_score": 0.2}) + "\n"
+        (prefs / "pairs.jsonl").write_text(pair * n)
+    models = [SimpleNamespace(name="base", spec="embedded", trained_on=None),
+              SimpleNamespace(name="tuned-mathdial", spec=f"hf:{root / 'models' / 'mathdial-round2'}",
+                              trained_on="mathdial")]
+    section = training_section(SimpleNamespace(models=models), root)
+    assert [(r["model"], r["pairs"], r["train_loss"]) for r in section["rows"]] == [
+        ("tuned-mathdial · SFT warm-up", 2, 1.6), ("tuned-mathdial · DPO round 1", 2, 0.6),
+        ("tuned-mathdial · DPO round 2", 3, 0.4)]
+
+    # A model folder outside a run's models/ (socratic evaluate on any hf: folder): that folder alone.
+    elsewhere = tmp_path / "other"
+    elsewhere.mkdir()
+    (elsewhere / "train_summary.json").write_text(json.dumps({"steps": 5, "train_loss": 0.5}))
+    models[1].spec = f"hf:{elsewhere}"
+    assert [r["model"] for r in training_section(SimpleNamespace(models=models), root)["rows"]] == ["tuned-mathdial"]

@@ -128,20 +128,45 @@ def example_dialogues(evaluation: Evaluation, replies: list[dict], judgments: li
     return out
 
 
+def training_steps(root: Path, folder: Path, dataset: str) -> list[tuple[str, Path, Path]]:
+    """(step, model folder, pairs folder) of each training step that made `folder`, in order: in a run
+    folder, the SFT warm-up and every DPO round (RUN/models/X-sft, X, X-round2, ...); else `folder` alone."""
+    from socratic.pipeline.config import slug
+    from socratic.pipeline.stages import model_folder, prefs_folder, sft_folder
+
+    dataset = slug(dataset)
+    if folder.resolve().parent != (root / "models").resolve():
+        return [("", folder, root / "prefs" / dataset)]
+    steps = []
+    if sft_folder(root, dataset).is_dir():
+        steps.append(("SFT warm-up", sft_folder(root, dataset), prefs_folder(root, dataset)))
+    number = 1
+    while model_folder(root, dataset, number).is_dir():
+        steps.append((f"DPO round {number}", model_folder(root, dataset, number), prefs_folder(root, dataset, number)))
+        if model_folder(root, dataset, number).resolve() == folder.resolve():
+            break
+        number += 1
+    return steps if steps and steps[-1][1].resolve() == folder.resolve() else [("", folder, root / "prefs" / dataset)]
+
+
 def training_section(evaluation: dict, root: Path) -> dict[str, Any] | None:
+    """One row per training step of each tuned model (its SFT warm-up and DPO rounds), with its curve."""
     curves, rows = {}, []
     for model in evaluation.models:
         folder = hf_path(model.spec)
         if folder is None:
             continue
-        metrics = [r for r in _lines(folder / "metrics.jsonl") if "loss" in r and "train_runtime" not in r]
-        summary = _load_json(folder / "train_summary.json") or {}
-        if metrics:
-            curves[model.name] = metrics
-        if metrics or summary:
-            prefs = root / "prefs" / (model.trained_on or "-")
+        steps = training_steps(root, folder, model.trained_on or "-")
+        for step, step_folder, prefs in steps:
+            name = f"{model.name} · {step}" if len(steps) > 1 else model.name
+            metrics = [r for r in _lines(step_folder / "metrics.jsonl") if "loss" in r and "train_runtime" not in r]
+            summary = _load_json(step_folder / "train_summary.json") or {}
+            if metrics:
+                curves[name] = metrics
+            if not metrics and not summary:
+                continue
             pairs = _lines(prefs / "pairs.jsonl")
-            rows.append({"model": model.name, "steps": summary.get("steps"),
+            rows.append({"model": name, "steps": summary.get("steps"),
                          "train_loss": _round(summary.get("train_loss")),
                          "seconds_per_step": summary.get("seconds_per_step"),
                          "pairs": len(pairs) if pairs else summary.get("pairs"),
