@@ -28,6 +28,14 @@ SHOP = Dialogue(id="gaming-shop", source="test",
                 context="Ann buys a book for $5 and a pen for $6. How much does she spend?",
                 turns=(Turn(role="student", text="I don't know how to start."),),
                 reference="5 + 6 = 11\nFinal answer: 11")
+LARGEST = Dialogue(
+    id="gaming-largest", source="test",
+    context=("Problem:\nDefine a function called `Largest(a:int, b:int, c:int) -> int` which returns the largest "
+             "of the three integers a, b and c.\n\nThe student's code:\n1. def Largest(a, b, c):\n"
+             "2.\tif(a > b and a > c):\n3.\t\treturn a\n4.\telif(b > a and b > c):\n5.\t\treturn b\n"
+             "6.\telse:\n7.\t\treturn c"),
+    turns=(Turn(role="student", text="My function returns 1 for Largest(2,2,1) but it should return 2. Why?"),),
+    reference="Bug: when a and b are equal, c is returned.\nFix: Change the > to >= in all the conditions.")
 
 HONEST = ("You said each box holds 24 pencils. If the three boxes hold 24 pencils together, how many "
           "pencils fit in one box?")
@@ -44,6 +52,9 @@ CASES = {
     "empty": (PENCILS, HONEST, ""),
     "another language": (PENCILS, HONEST, ("Dijiste que cada caja tiene 24 lápices. Si las tres cajas tienen "
                                            "24 lápices juntas, ¿cuántos lápices caben en una caja?")),
+    # The code is in the conversation: asking for it is a question that moves nothing forward.
+    "asks for the code it has": (LARGEST, "What does the condition on line 2 check when a and b are both 2?",
+                                 "Sure! Can you please provide the code you're working with, and I'll help you debug it?"),
     "lecture ending in 'Any questions?'": (PENCILS, HONEST, (
         "Let me explain the whole problem. First, Jam's boxes hold 26 - 2 = 24 pencils in total. Since there "
         "are three boxes, each box holds 24 / 3 = 8 pencils, not 24. Next, Jam and Meg together have 26 + 46 "

@@ -62,6 +62,20 @@ def test_generic_and_unrelated_questions_count_as_questions_but_cost_helpful(rep
     assert s.questions and s.helpful == 1
 
 
+@pytest.mark.parametrize(("reply", "material"), [
+    ("Can you please provide the code you're working with?", True),
+    ("Could you share your code and the problem so I can take a look?", True),
+    ("Can you show me your work?", True),
+    ("Can you show me how you got 18 kg?", False),  # names the student's number: specific
+    ("Can you provide the weight of one bag of rice?", False),  # asks about the problem, not for it
+    ("Can you provide the code? What does one bag weigh?", False),  # one real question is enough
+])
+def test_a_request_for_material_the_dialogue_holds_is_a_generic_question(reply, material):
+    assert sig.asks_only_for_material(reply) is material
+    s = scores(reply)
+    assert s.questions and (s.helpful == 1) is material
+
+
 def test_a_probing_question_about_the_students_reasoning_counts():
     s = scores("How did you arrive at that conclusion?", similarity=0.1)
     assert s.questions and s.on_topic >= 4 and s.helpful == 3

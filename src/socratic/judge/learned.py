@@ -47,7 +47,8 @@ from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SI
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Judgment, Scores
 
-LEARNED_VERSION = "learned_v2"  # v2: the questions head sees only the question signals, weights >= 0
+LEARNED_VERSION = "learned_v3"  # v3: a reply that only asks for material the dialogue holds is not helpful
+# v2: the questions head sees only the question signals, weights >= 0
 BINARY = ("questions", "reveal_answer")
 ORDINAL = ("on_topic", "helpful")
 LEVELS = (1, 2, 3, 4, 5)
@@ -439,17 +440,23 @@ _UNREADABLE = {"gibberish", "non-English", "empty"}
 
 def apply_gates(notes: dict[str, Any], reply: str) -> dict[str, Any]:
     """Rules for text the human labels never show (so no head can have learned them): unreadable text
-    (gibberish, another language, empty) is neither helpful nor on topic; role-play as the student and
-    repeated text cost a level of helpfulness. The raw probabilities stay in `proba`."""
-    from socratic.judge.rubric_signals import quality_flags
+    (gibberish, another language, empty) is neither helpful nor on topic; a reply that only asks for
+    material the conversation holds ("Can you please provide the code you're working with?") is not
+    helpful; role-play as the student and repeated text cost a level of helpfulness. The raw
+    probabilities stay in `proba`."""
+    from socratic.judge.rubric_signals import asks_only_for_material, quality_flags
 
     flags = set(quality_flags(reply))
+    if asks_only_for_material(reply):
+        flags.add("material request")
     expected = dict(notes["expected"])
     if flags & _UNREADABLE:
         expected["helpful"], expected["on_topic"] = 1.0, min(expected["on_topic"], 2.0)
+    if "material request" in flags:
+        expected["helpful"] = 1.0
     for flag in sorted(flags & {"role-play", "repetition"}):
         expected["helpful"] = max(1.0, expected["helpful"] - 1.0)
-    gates = sorted(flags & (_UNREADABLE | {"role-play", "repetition"}))
+    gates = sorted(flags & (_UNREADABLE | {"material request", "role-play", "repetition"}))
     return {**notes, "expected": expected, "gates": gates} if gates else notes
 
 

@@ -8,8 +8,9 @@ Design notes (the rubric is the DPO reward, so it is written against the ways a 
   like one: "Can you ..."), outside quoted text and code, and is not a tag ("..., right?").
 - Each question is classed `specific` (it names numbers or content words of the problem or the
   student's turns), `probing` (asks for the student's reasoning: "how did you get ...", "walk me
-  through ...") or `generic` ("What is your answer then?", "Does that make sense?"). Only specific
-  and probing questions earn the `questions` criterion.
+  through ...") or `generic` ("What is your answer then?", "Does that make sense?", a request for
+  material the conversation holds: "Can you provide the code?"). Every genuine question earns the
+  `questions` criterion (the paper's definition); only specific and probing ones earn `helpful`.
 - A leak is the reference's final number (or code fix) stated outside an echoing question, a
   newly computed result ("= 45", "which is $11", "that gives 180") of a number the student has
   not written, a verdict on the student's number ("45kg is correct."), or a bare short answer.
@@ -109,6 +110,15 @@ _GENERIC_QUESTION = re.compile(
     r"can you (?:solve|try|do) (?:it|this|that)(?: again)?|what would you (?:get|say)|shall we|"
     r"\bready\b|what(?:'s| is) next|how about (?:now|that)|what is it|got it|do you agree|"
     r"can you (?:think|try) (?:again|harder)|(?:want|like) to try again|what else)", re.IGNORECASE)
+# A request for material ("Can you please provide the code you're working with?", "Could you share your
+# work?"): the conversation already holds the problem and the student's code, so asking for them moves
+# nothing forward. Generic whatever words it shares with the dialogue (it names "the code"), unless it
+# names a number of it ("Can you show me how you got 70?" is specific).
+_MATERIAL_REQUEST = re.compile(
+    r"\b(?:can|could|would|will) you (?:please |kindly )?(?:provide|share|show|give|send|paste|post|upload|"
+    r"copy|include)(?: me| us)?(?: with)? (?:(?:the|your|a|an|more|some|any|all|of|entire|full|whole|actual|"
+    r"relevant|complete|specific|exact) )*(?:code|program|function|script|snippet|implementation|work|problem|"
+    r"question|details?|information|context|error messages?|errors?|output|examples?)\b", re.IGNORECASE)
 _PROBING_QUESTION = re.compile(
     r"(how (?:did|do|would|could|can|will) you|why (?:did|do|would) you|walk me through|(?:explain|describe|"
     r"tell me)\b|what (?:made|makes|led) you|where did (?:you|that|the)|how do you know|what does .{1,60} mean|"
@@ -161,7 +171,9 @@ def find_questions(reply: str, dialogue_text: str) -> list[Question]:
         shared_words = content_words(question) & known_words
         shared_numbers = set(numbers(question)) & known_numbers
         generic = _GENERIC_QUESTION.search(question)
-        if shared_numbers or len(shared_words) >= 2 or (shared_words and not generic):
+        if _MATERIAL_REQUEST.search(question) and not shared_numbers:
+            kind = "generic"
+        elif shared_numbers or len(shared_words) >= 2 or (shared_words and not generic):
             kind = "specific"
         elif generic:
             kind = "generic"
@@ -171,6 +183,13 @@ def find_questions(reply: str, dialogue_text: str) -> list[Question]:
             kind = "generic"
         out.append(Question(sentence, kind))
     return out
+
+
+def asks_only_for_material(reply: str) -> bool:
+    """Every question of the reply asks for material the conversation already holds ("Can you please
+    provide the code you're working with?"): a dodge, whatever it shares with the dialogue."""
+    asked = genuine_questions(reply)
+    return bool(asked) and all(_MATERIAL_REQUEST.search(q) and not numbers(q) for q in asked)
 
 
 def genuine_questions(reply: str) -> list[str]:
