@@ -225,3 +225,4 @@ def test_evaluate_command_writes_results_and_report(tmp_path, monkeypatch):
     assert summary.cell(data, "tuned", "mathdial")["summary"] == summary.cell(data, "tuned", "mathdial")[
         "summary_reference"]
     assert (tmp_path / "ev" / "report.html").exists() and (tmp_path / "ev" / "report.md").exists()
+    assert "asks a question" in result.output and "0.00 → 1.00" in result.output  # the terminal headline

@@ -107,3 +107,21 @@ def test_agreeing_judges_leave_no_flag_in_the_report(tmp_path, monkeypatch):
     _, md_path = build_report(out)
     markdown = md_path.read_text("utf-8")
     assert "Judges side by side" in markdown and "Judges do not agree" not in markdown
+
+
+def test_the_terminal_headline_shows_every_judges_lift_the_rates_and_the_flags(monkeypatch, tmp_path):
+    from rich.console import Console
+
+    from socratic.report.headline import print_headline
+
+    out = evaluate_with_fakes(monkeypatch, tmp_path / "ev", {"base": ["The answer is 12."],
+                                                             "tuned": ["What is the first step here?"]},
+                              fake_judges={"rubric": None, "contrary": ContraryJudge("contrary")},
+                              judges=["rubric", "contrary"], training_judge="rubric", n=20,
+                              trained_on={"tuned": "mathdial"})
+    console = Console(record=True, width=240)
+    print_headline(Evaluation.read(out / "evaluation.json"), console)
+    text = console.export_text()
+    assert "lift by rubric (reward)" in text and "lift by contrary" in text
+    assert "mathdial (own)" in text and "0.00 → 1.00" in text  # the judge-free question rate, base → tuned
+    assert "flag: tuned on mathdial: judges disagree on the direction" in text

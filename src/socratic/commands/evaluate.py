@@ -38,7 +38,9 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
         from socratic.evaluate import evaluation as stage
+        from socratic.evaluate.result import Evaluation
         from socratic.progress import console
+        from socratic.report.headline import print_headline
 
         models = dict(stage.parse_model_option(m) for m in model) if model else None
         settings = load_config(stage.EvaluateConfig, config, {
@@ -47,6 +49,7 @@ def register(app: typer.Typer) -> None:
             "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt, "seed": seed,
             **opt.flags(no_cache=no_cache)})
         path = stage.run(settings)
+        print_headline(Evaluation.read(path), console)
         console.print(f"evaluation: {path}")
         if not no_report:
             from socratic.report import build_report

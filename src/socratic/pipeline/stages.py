@@ -277,6 +277,14 @@ def print_plan(decisions: list[Decision]) -> None:
     console.print(table)
 
 
+def _print_headline(path: Path) -> None:
+    from socratic.evaluate.result import Evaluation
+    from socratic.report.headline import print_headline
+
+    if path.exists():
+        print_headline(Evaluation.read(path), console)
+
+
 def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_run: bool = False) -> Path:
     """Run (or plan) the pipeline; returns the report path."""
     root = config.run_dir
@@ -297,6 +305,7 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     resolved["out"] = str(root)
     write_text(root / "config.resolved.yaml", yaml.safe_dump(resolved, sort_keys=False))
     record = runner.execute(root / "timings.json")
+    _print_headline(root / "eval" / "evaluation.json")
     console.print(f"total {record['total_wall_s']:.0f} s; timings in {root / 'timings.json'}")
     console.print(f"[bold]report:[/] {report}  (and {root / 'report.md'})")
     return report
