@@ -91,7 +91,10 @@ def main(argv=None) -> int:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="8 new tokens, once, nothing written (run_all --quick)")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.new_tokens, args.repeats, args.no_write = 8, 1, True
     builds = [(b.split("=", 1)[0], Path(b.split("=", 1)[1])) for b in args.build] or [("installed", None)]
     results = [measure(name, wheel, args.new_tokens, args.repeats) for name, wheel in builds]
     rows = []

@@ -6,7 +6,8 @@ bench/RESULTS.md.
     .venv/bin/python bench/run_all.py --only generate --only train
     .venv/bin/python bench/run_all.py --list
 
-Benchmarks run in this order: generate, train, judge, serve, remote, e2e (the quickstart, the longest).
+Benchmarks run in this order: generate, train, judge, serve, remote, e2e (the quickstart, the longest),
+llamacpp (the installed llama.cpp build; other builds: bench/bench_llamacpp_build.py --build).
 A failing benchmark is reported and the others still run; the exit code is 1 if any failed.
 """
 
@@ -28,6 +29,7 @@ BENCHMARKS = {
     "serve": ("bench_serve.py", "socratic serve: 1/4/8 streaming clients, tokens/s, p50/p95 latency"),
     "remote": ("bench_remote.py", "generate/evaluate against socratic serve over HTTP at concurrency 1/4/8"),
     "e2e": ("bench_e2e.py", "the quickstart end to end, per stage"),
+    "llamacpp": ("bench_llamacpp_build.py", "llama.cpp decode speed of the installed (portable) build"),
 }
 
 

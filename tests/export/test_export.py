@@ -286,3 +286,21 @@ def test_export_of_a_trained_run_folder_puts_its_results_in_the_card(tmp_path):
     assert "| `export-q8_0.gguf` | yes |" in card
     assert (out / "train_summary.json").exists()
     _check_gguf_matches_its_source(out / "gguf" / "export-q8_0.gguf", out, "q8_0")
+
+
+def test_a_crash_in_the_quantizer_is_named_by_its_signal_and_leaves_no_partial_file(tmp_path, monkeypatch):
+    from socratic.errors import SocraticError
+    from socratic.export import gguf
+
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(
+        "import os, signal, sys\n"
+        "if sys.argv[:2] == ['-m', 'quantize']:\n"
+        "    os.kill(os.getpid(), signal.SIGSEGV)\n")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])))
+    source, out = tmp_path / "model-f16.gguf", tmp_path / "model-q8_0.gguf"
+    source.write_bytes(b"GGUF")
+    with pytest.raises(SocraticError, match=r"model-f16\.gguf: quantizing to q8_0 crashed \(SIGSEGV\)"):
+        gguf.quantize(source, out, "q8_0")
+    assert not out.exists() and not out.with_name(out.name + ".partial").exists()

@@ -142,14 +142,13 @@ def convert(model_dir: Path, out_file: Path, outtype: str = "f16") -> float:
 def quantize(source: Path, out_file: Path, qtype: str, threads: int | None = None) -> float:
     """llama.cpp's quantizer (llama_model_quantize), in a subprocess; returns seconds taken."""
     partial = out_file.with_name(out_file.name + ".partial")
-    command = [sys.executable, "-m", "socratic.export.gguf", "quantize", str(source), str(partial), qtype,
-               str(threads or os.cpu_count() or 1)]
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    if done.returncode != 0:
+    try:  # a crash in llama.cpp is named by its signal (run_child), not reported as a plain failure
+        run_child(["quantize", str(source), str(partial), qtype, str(threads or os.cpu_count() or 1)],
+                  source, f"quantizing to {qtype}")
+    except SocraticError:
         partial.unlink(missing_ok=True)
-        tail = "\n".join((done.stderr or done.stdout).strip().splitlines()[-5:])
-        raise SocraticError(f"quantizing {source.name} to {qtype} failed:\n{tail}")
+        raise
     partial.replace(out_file)
     return time.perf_counter() - started
 
