@@ -10,8 +10,8 @@ A stage is resumed (not started afresh) only when its pending marker shows the s
 inputs: the stage's action receives `fresh=False` and continues where it stopped.
 
 Paths inside the run folder are hashed relative to it (`portable`), so a run folder that was moved
-or copied elsewhere is still up to date. Fingerprints hash file contents, not mtimes, so a re-run upstream stage that produced the same
-bytes (a cache hit) does not make downstream stages run again. Hashes are reused while a file's
+or copied elsewhere is still up to date. Fingerprints hash file contents, not mtimes, so a re-run
+upstream stage that produced the same bytes (a cache hit) does not make downstream stages run again. Hashes are reused while a file's
 size and mtime are unchanged, so checking a large model costs nothing on the second look.
 """
 
