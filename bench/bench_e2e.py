@@ -35,6 +35,9 @@ def shrink(config: dict) -> dict:
     small.setdefault("generate", {}).update(k=2, max_new_tokens=8, batch_dialogues=2)
     small.setdefault("training", {}).update(epochs=1, batch_size=1, grad_accum=1, max_length=256,
                                             max_prompt_length=192)
+    if small.get("sft"):
+        small["sft"].update(epochs=1, batch_size=1, grad_accum=1)
+    small["pairs"] = {**small.get("pairs", {}), "min_chosen_score": 0.0, "min_margin": 0.0}  # 2 samples: any pair
     small.setdefault("evaluation", {}).update(max_new_tokens=8, n_resamples=200)
     small["report_examples"] = 1
     return small
