@@ -132,3 +132,31 @@ def trl_inputs():
     batch, labels = trl_batch(PAIRS)
     return {"input_ids": batch["input_ids"], "attention_mask": batch["attention_mask"], "labels": labels,
             "use_cache": False}
+
+
+def test_the_sft_forward_scores_only_the_labelled_positions_as_trls_does():
+    from trl.trainer.utils import add_fused_lm_head
+
+    from socratic.train.shared_prompt import SFT_OUTPUTS, score_replies_only
+
+    ids = torch.tensor([[5, 6, 7, 8, 20, 21, 22, 0], [12, 13, 14, 15, 16, 17, 23, 24]])
+    mask = torch.tensor([[1] * 7 + [0], [1] * 8])
+    labels = ids.masked_fill(torch.tensor([[1] * 4 + [0] * 3 + [1], [1] * 6 + [0] * 2]).bool(), -100)
+    results = []
+    for ours in (False, True):
+        model = tiny_llama()
+        add_fused_lm_head(model, outputs=SFT_OUTPUTS)
+        if ours:
+            score_replies_only(model)
+        out = model(input_ids=ids, attention_mask=mask, labels=labels, fused_lm_head=True, use_cache=False)
+        out.loss.backward()
+        results.append((out, {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+    (trl, trl_grads), (mine, my_grads) = results
+    torch.testing.assert_close(mine.loss, trl.loss)
+    assert torch.equal(mine.label_mask, trl.label_mask) and int(mine.label_mask.sum()) == 5
+    for field in ("log_probs", "entropy"):
+        torch.testing.assert_close(getattr(mine, field), getattr(trl, field), atol=1e-5, rtol=1e-5)
+    assert torch.equal(mine.is_top1 & mine.label_mask, trl.is_top1 & trl.label_mask)
+    assert set(my_grads) == set(trl_grads)
+    for name, grad in trl_grads.items():
+        torch.testing.assert_close(my_grads[name], grad, atol=1e-5, rtol=1e-4, msg=name)

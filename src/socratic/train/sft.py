@@ -6,7 +6,8 @@
 The warm-up teaches the model the *form* of the preferred replies (a short Socratic question, in the
 tutor's role) before DPO teaches the preference itself: a 135M model rarely samples a question, so
 DPO alone sees few pairs whose chosen side asks one. The loss is on the reply only (TRL's
-prompt-completion format: prompt = the pair's prompt, completion = its chosen reply).
+prompt-completion format: prompt = the pair's prompt, completion = its chosen reply), and only the reply
+positions go through the LM head (`shared_prompt.score_replies_only`; TRL scores every position on a CPU).
 
 It trains what the DPO that follows trains, within the same length budget: the adapter shape (lora,
 lora_r, ...), max_length / max_prompt_length, bf16, the instructions override and the seed come from the
@@ -95,6 +96,7 @@ def run(config: SftConfig) -> Path:
 
     from socratic.train import dpo, starting_model
     from socratic.train import monitor as train_monitor
+    from socratic.train.shared_prompt import score_replies_only
 
     starting_model.silence_known_warnings()
     out = config.out
@@ -123,6 +125,8 @@ def run(config: SftConfig) -> Path:
                          train_dataset=Dataset.from_list(completion_rows(rows)), processing_class=tokenizer,
                          peft_config=starting_model.lora_config(config),
                          callbacks=[train_monitor.MetricsCallback(out)])
+    model = trainer.model
+    score_replies_only(model.get_base_model() if hasattr(model, "get_base_model") else model)
     started = time.time()
     result = trainer.train()
     seconds = time.time() - started

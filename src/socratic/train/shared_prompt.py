@@ -16,6 +16,10 @@ reference pass (adapter disabled) and the reference precomputation all run uncha
 
 Calls that are not a batch of pairs in TRL's layout (rows i and B+i sharing a prompt), and models
 whose LM head scales or caps its logits, go to TRL's forward untouched.
+
+The SFT warm-up has no pairs but the same waste: TRL's SFTTrainer scores every position of
+[prompt | reply] on a CPU, ~15x the reply positions the loss uses. `score_replies_only(model)` makes
+its fused forward take the LM head at the labelled positions only, as TRL itself does where Triton runs.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import torch
 DPO_OUTPUTS = ("log_probs", "entropy", "mean_logits", "is_top1")
 _LOGIT_SCALING = ("final_logit_softcapping", "logit_scale", "output_multiplier", "lm_head_multiplier",
                   "logits_scaling")
+# Per-token fields TRL's SFTTrainer asks its fused LM head for (trl/trainer/sft_trainer.py, 1.16).
+SFT_OUTPUTS = ("log_probs", "entropy", "is_top1")
 _VOCAB_CHUNK = 32768  # vocabulary columns per LM-head tile (TRL's _CHUNKED_LOGPROB_CHUNK_SIZE)
 
 
@@ -145,6 +151,49 @@ def _packed_forward(model: Any, pairs: Pairs, labels: torch.Tensor, num_items_in
     log_probs, entropy, log_sum_sq_probs, mean_logits, is_top1 = (
         None if x is None else x.new_zeros(shape).index_put(where, x) for x in per_token)
     label_mask = labels[:, 1:] != -100
+    count = label_mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
+    return FusedCausalLMOutput(loss=-log_probs.sum() / count, log_probs=log_probs, entropy=entropy,
+                               log_sum_sq_probs=log_sum_sq_probs, mean_logits=mean_logits, is_top1=is_top1,
+                               label_mask=label_mask)
+
+
+def score_replies_only(model: Any, outputs: tuple[str, ...] = SFT_OUTPUTS) -> None:
+    """Make `model(..., labels=, fused_lm_head=True)` take the LM head at the labelled positions only.
+
+    `model` is the causal LM TRL patched with `add_fused_lm_head` (the base model under PEFT). The result
+    is TRL's: per-token fields in [B, L-1], zero where the label is -100. Calling this twice is harmless.
+    """
+    if getattr(model, "_socratic_replies_only", False):
+        return
+    if any(getattr(model.config.get_text_config(), name, None) is not None for name in _LOGIT_SCALING):
+        return  # TRL's forward knows how to scale these logits
+    trl_forward = model.forward
+
+    def forward(self, *args, fused_lm_head=False, labels=None, shift_labels=None, num_items_in_batch=None,
+                **kwargs):
+        if not fused_lm_head or args or shift_labels is not None or labels is None:
+            return trl_forward(*args, fused_lm_head=fused_lm_head, labels=labels, shift_labels=shift_labels,
+                               num_items_in_batch=num_items_in_batch, **kwargs)
+        return _labelled_forward(self, labels, num_items_in_batch, outputs, kwargs)
+
+    model.forward = types.MethodType(forward, model)
+    model._socratic_replies_only = True
+
+
+def _labelled_forward(model: Any, labels: torch.Tensor, num_items_in_batch: Any, outputs: tuple[str, ...],
+                      inputs: dict[str, Any]) -> Any:
+    from trl.kernels import ChunkedLogProbFunction
+    from trl.trainer.utils import FusedCausalLMOutput
+
+    hidden = model.base_model(**{**inputs, "use_cache": False}).last_hidden_state[:, :-1]
+    targets = labels[:, 1:]
+    label_mask = targets != -100
+    lm_head = model.get_output_embeddings()
+    per_token = ChunkedLogProbFunction.apply(hidden[label_mask].to(lm_head.weight.device), lm_head.weight,
+                                             lm_head.bias, targets[label_mask], 1.0, _VOCAB_CHUNK, None, 1.0, outputs)
+    # masked_scatter keeps the result connected to the model even when no label is valid (TRL does the same).
+    log_probs, entropy, log_sum_sq_probs, mean_logits, is_top1 = (
+        None if x is None else x.new_zeros(label_mask.shape).masked_scatter(label_mask, x) for x in per_token)
     count = label_mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
     return FusedCausalLMOutput(loss=-log_probs.sum() / count, log_probs=log_probs, entropy=entropy,
                                log_sum_sq_probs=log_sum_sq_probs, mean_logits=mean_logits, is_top1=is_top1,
