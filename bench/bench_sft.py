@@ -14,7 +14,6 @@ saving), the child's peak RSS, and the step-1 loss (the same in both: they compu
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -32,7 +31,7 @@ COLUMNS = ["variant", "s/step", "first step s", "total s", "peak RSS MiB", "step
 
 def worker(args) -> dict:
     from socratic.train import monitor as train_monitor
-    from socratic.train import shared_prompt, sft
+    from socratic.train import sft, shared_prompt
     from socratic.train.dpo import TrainConfig
 
     ends: list[float] = []
