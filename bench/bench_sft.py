@@ -14,6 +14,7 @@ saving), the child's peak RSS, and the step-1 loss (the same in both: they compu
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import statistics
 import sys
@@ -58,7 +59,7 @@ def worker(args) -> dict:
         sft.run(config)
         total = time.perf_counter() - started
         logged = train_monitor.train_logs(train_monitor.read_metrics(tmp / "out" / "metrics.jsonl"))
-    per_step = [b - a for a, b in zip(ends, ends[1:])]
+    per_step = [b - a for a, b in itertools.pairwise(ends)]
     return {"variant": args.worker, "steps": len(per_step), "step_seconds": per_step,
             "seconds_per_step": statistics.median(per_step[1:] or per_step), "total_s": total,
             "step1_loss": logged[0]["loss"] if logged else None}
