@@ -94,7 +94,7 @@ def test_report_html_is_self_contained_with_all_sections(run_folder):
     assert "What do you think the first step is?" in text and "The answer is 12." in text  # side by side
     assert "tuned-mathdial (trained on mathdial)" in text
     assert "Small test slices" in text  # honest caveat on n=8
-    assert "learnt from only 1 preference pair:" in text
+    assert "learnt from only 1 preference pair (the paper" in text
     assert "0.82" in text and "Phi-3-mini" in text  # the paper's anchors
     assert "accuracy_saturated" in text and "generate:mathdial" in text
     assert "<b>see</b>" in text  # model text is escaped, not interpreted as markup

@@ -240,9 +240,9 @@ def caveats(evaluation: Evaluation, agreement: dict | None, training: dict | Non
     if pairs and max(pairs) < 100:
         span = str(min(pairs)) if min(pairs) == max(pairs) else f"{min(pairs)}–{max(pairs)}"
         plural = "s" if max(pairs) > 1 else ""
-        notes.append(f"Each tuned model learnt from only {span} preference pair{plural}: too few to "
-                     "expect a reliable lift (the paper used hundreds per dataset). A null result here says little "
-                     "about the method; configs/paper.yaml is the full-size setup.")
+        notes.append(f"Each training step (DPO round, warm-up) learnt from only {span} preference pair{plural} "
+                     "(the paper used hundreds per dataset): a lift that is not significant here says little about "
+                     "the method; configs/cpu.yaml and configs/paper.yaml are larger setups.")
     ns = [r.judged for r in evaluation.results if r.judged]
     widths = [r.summary.high - r.summary.low for r in evaluation.results if r.summary.mean is not None]
     if ns and min(ns) < 50:
