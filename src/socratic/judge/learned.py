@@ -446,9 +446,7 @@ def apply_gates(notes: dict[str, Any], reply: str) -> dict[str, Any]:
     probabilities stay in `proba`."""
     from socratic.judge.rubric_signals import asks_only_for_material, quality_flags
 
-    flags = set(quality_flags(reply))
-    if asks_only_for_material(reply):
-        flags.add("material request")
+    flags = set(quality_flags(reply)) | ({"material request"} if asks_only_for_material(reply) else set())
     expected = dict(notes["expected"])
     if flags & _UNREADABLE:
         expected["helpful"], expected["on_topic"] = 1.0, min(expected["on_topic"], 2.0)

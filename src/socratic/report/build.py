@@ -135,18 +135,15 @@ def training_steps(root: Path, folder: Path, dataset: str) -> list[tuple[str, Pa
     from socratic.pipeline.stages import model_folder, prefs_folder, sft_folder
 
     dataset = slug(dataset)
-    if folder.resolve().parent != (root / "models").resolve():
+    rounds = []
+    while model_folder(root, dataset, len(rounds) + 1).is_dir():
+        number = len(rounds) + 1
+        rounds.append((f"DPO round {number}", model_folder(root, dataset, number), prefs_folder(root, dataset, number)))
+    last = next((i for i, (_, f, _) in enumerate(rounds) if f.resolve() == folder.resolve()), None)
+    if last is None:
         return [("", folder, root / "prefs" / dataset)]
-    steps = []
-    if sft_folder(root, dataset).is_dir():
-        steps.append(("SFT warm-up", sft_folder(root, dataset), prefs_folder(root, dataset)))
-    number = 1
-    while model_folder(root, dataset, number).is_dir():
-        steps.append((f"DPO round {number}", model_folder(root, dataset, number), prefs_folder(root, dataset, number)))
-        if model_folder(root, dataset, number).resolve() == folder.resolve():
-            break
-        number += 1
-    return steps if steps and steps[-1][1].resolve() == folder.resolve() else [("", folder, root / "prefs" / dataset)]
+    warm_up = sft_folder(root, dataset)
+    return ([("SFT warm-up", warm_up, prefs_folder(root, dataset))] if warm_up.is_dir() else []) + rounds[:last + 1]
 
 
 def training_section(evaluation: dict, root: Path) -> dict[str, Any] | None:

@@ -102,7 +102,8 @@ def cross_heatmap(rows: Sequence[str], columns: Sequence[str], values: list[list
 
 def training_curves(curves: dict[str, list[dict[str, Any]]]) -> bytes:
     """Loss (and reward margin when logged) per optimisation step for each trained model."""
-    keys = [("loss", "training loss (SFT: cross-entropy, DPO: preference loss)"), ("rewards/margins", "reward margin (chosen - rejected)")]
+    keys = [("loss", "training loss (SFT: cross-entropy, DPO: preference loss)"),
+            ("rewards/margins", "reward margin (chosen - rejected)")]
     present = [(k, t) for k, t in keys if any(k in row for rows in curves.values() for row in rows)]
     present = present or keys[:1]
     fig, axes = plt.subplots(1, len(present), figsize=(5.5 * len(present), 3.4), squeeze=False)

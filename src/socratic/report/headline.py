@@ -10,25 +10,23 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from socratic.evaluate.result import Evaluation
+from socratic.evaluate.result import JUDGE_FREE, Evaluation
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import UP, judge_lifts
 
 
-def _rate(evaluation: Evaluation, rate: str, model: str, dataset: str, judge: str | None = None) -> str:
-    found = evaluation.behaviour.rate(rate, model, dataset, *([judge] if judge else []))
+def _rate(evaluation: Evaluation, rate: str, model: str, dataset: str, judge: str = JUDGE_FREE) -> str:
+    found = evaluation.behaviour.rate(rate, model, dataset, judge)
     if found is None or found.model_rate is None:
         return "–"
     return f"{found.baseline_rate:.2f} → {found.model_rate:.2f}"
 
 
-def headline_table(evaluation: Evaluation) -> Table | None:
-    """One row per model x test set (its own training set's first): lift per judge, question and reveal rates."""
-    rows, _ = judge_lifts(evaluation)
-    if not rows:
-        return None
+def headline_table(evaluation: Evaluation, rows: list[dict]) -> Table:
+    """One row per model x test set (its own training set's first): lift per judge, question and reveal
+    rates; `rows` are `judge_lifts`'."""
     trained = {m.name: m.trained_on for m in evaluation.models}
-    rows.sort(key=lambda r: (r["model"], r["dataset"] != trained.get(r["model"])))
+    rows = sorted(rows, key=lambda r: (r["model"], r["dataset"] != trained.get(r["model"])))
     baseline = evaluation.models[0].name
     table = Table(title=f"summary lift over {baseline} [95% CI] (↑: CI above 0); rates {baseline} → model")
     table.add_column("model")
@@ -48,13 +46,12 @@ def headline_table(evaluation: Evaluation) -> Table | None:
 
 
 def print_headline(evaluation: Evaluation, console: Console) -> None:
-    table = headline_table(evaluation)
-    if table is not None:
-        console.print(table)
-    _, lift_flags = judge_lifts(evaluation)
+    rows, lift_flags = judge_lifts(evaluation)
+    if rows:
+        console.print(headline_table(evaluation, rows))
     checks = behaviour_checks(evaluation)
     flags = lift_flags + (checks["flags"] if checks else [])
     for flag in flags:
         console.print(f"[yellow]flag:[/] {flag}")
-    if table is not None and not flags:
+    if rows and not flags:
         console.print("no flags: the judges agree on every lift's direction; no gaming or collapse check fired")
