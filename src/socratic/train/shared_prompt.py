@@ -112,7 +112,6 @@ def pair_layout(input_ids: torch.Tensor | None, attention_mask: torch.Tensor | N
 def _packed_forward(model: Any, pairs: Pairs, labels: torch.Tensor, num_items_in_batch: Any,
                     outputs: tuple[str, ...]) -> Any:
     from trl.kernels import ChunkedLogProbFunction
-    from trl.trainer.utils import FusedCausalLMOutput
 
     ids, half = pairs.input_ids, len(pairs.prompt)
     device = ids.device
@@ -148,9 +147,16 @@ def _packed_forward(model: Any, pairs: Pairs, labels: torch.Tensor, num_items_in
                                              targets, 1.0, _VOCAB_CHUNK, None, 1.0, outputs)
     shape = (labels.size(0), labels.size(1) - 1)
     where = (torch.tensor(rows, device=device), torch.tensor(columns, device=device))
-    log_probs, entropy, log_sum_sq_probs, mean_logits, is_top1 = (
-        None if x is None else x.new_zeros(shape).index_put(where, x) for x in per_token)
-    label_mask = labels[:, 1:] != -100
+    fields = [None if x is None else x.new_zeros(shape).index_put(where, x) for x in per_token]
+    return _fused_output(fields, labels[:, 1:] != -100, num_items_in_batch)
+
+
+def _fused_output(fields: list[torch.Tensor | None], label_mask: torch.Tensor, num_items_in_batch: Any) -> Any:
+    """TRL's FusedCausalLMOutput from the per-token fields in its layout (log_probs, entropy, log_sum_sq_probs,
+    mean_logits, is_top1; zero outside the labelled positions): the loss is TRL's mean negative log-prob."""
+    from trl.trainer.utils import FusedCausalLMOutput
+
+    log_probs, entropy, log_sum_sq_probs, mean_logits, is_top1 = fields
     count = label_mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
     return FusedCausalLMOutput(loss=-log_probs.sum() / count, log_probs=log_probs, entropy=entropy,
                                log_sum_sq_probs=log_sum_sq_probs, mean_logits=mean_logits, is_top1=is_top1,
@@ -183,7 +189,6 @@ def score_replies_only(model: Any, outputs: tuple[str, ...] = SFT_OUTPUTS) -> No
 def _labelled_forward(model: Any, labels: torch.Tensor, num_items_in_batch: Any, outputs: tuple[str, ...],
                       inputs: dict[str, Any]) -> Any:
     from trl.kernels import ChunkedLogProbFunction
-    from trl.trainer.utils import FusedCausalLMOutput
 
     hidden = model.base_model(**{**inputs, "use_cache": False}).last_hidden_state[:, :-1]
     targets = labels[:, 1:]
@@ -192,9 +197,5 @@ def _labelled_forward(model: Any, labels: torch.Tensor, num_items_in_batch: Any,
     per_token = ChunkedLogProbFunction.apply(hidden[label_mask].to(lm_head.weight.device), lm_head.weight,
                                              lm_head.bias, targets[label_mask], 1.0, _VOCAB_CHUNK, None, 1.0, outputs)
     # masked_scatter keeps the result connected to the model even when no label is valid (TRL does the same).
-    log_probs, entropy, log_sum_sq_probs, mean_logits, is_top1 = (
-        None if x is None else x.new_zeros(label_mask.shape).masked_scatter(label_mask, x) for x in per_token)
-    count = label_mask.sum().clamp(min=1) if num_items_in_batch is None else num_items_in_batch
-    return FusedCausalLMOutput(loss=-log_probs.sum() / count, log_probs=log_probs, entropy=entropy,
-                               log_sum_sq_probs=log_sum_sq_probs, mean_logits=mean_logits, is_top1=is_top1,
-                               label_mask=label_mask)
+    fields = [None if x is None else x.new_zeros(label_mask.shape).masked_scatter(label_mask, x) for x in per_token]
+    return _fused_output(fields, label_mask, num_items_in_batch)
