@@ -8,6 +8,7 @@
 
     rubric                   the offline, deterministic judge
     learned[:PATH]           offline, fitted on human labels (socratic.judge.learned)
+    qmark                    the baseline: "asks a question" = contains '?'
     llm:<model spec>         the paper's prompted judge on any model above
 
 Every command's help, every config validator, the backends, the judges and the pipeline ask this
@@ -45,12 +46,13 @@ JUDGE_KINDS = (
     Kind("rubric", "rubric", "offline, deterministic; the default and the DPO reward", False),
     Kind("learned", "learned[:PATH]", "offline, fitted on human labels (socratic judge-train); PATH: a saved one",
          None),
+    Kind("qmark", "qmark", "the baseline to beat: a reply asks a question when it contains '?'", False),
     Kind("llm", "llm:<model spec>", "the paper's prompted judge on any model spec", True),
 )
 
 MODEL_SPEC_HELP = " | ".join(kind.form for kind in MODEL_KINDS)
 TRAINABLE_HELP = "embedded | hf:PATH (a local transformers folder)"
-JUDGE_SPEC_HELP = "rubric | learned[:PATH] | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+JUDGE_SPEC_HELP = "rubric | learned[:PATH] | qmark | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
 DATASET_HELP = "mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of Dialogues"
 # `data:socratic_llm/x.json` in a config = a file of the datasets (data/location.py), wherever they are.
 DATA_PREFIX = "data:"

@@ -4,10 +4,11 @@
     judge = load_judge("rubric")                      # offline, deterministic rules
     judge = load_judge("learned")                     # offline, fitted on human labels (fits on first use)
     judge = load_judge("llm:openai:gpt-4o")           # the paper's prompted judge, any backend spec
+    judge = load_judge("qmark")                       # the '?' baseline every judge must beat
     judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
 
 Specs: `rubric`, `learned` (fitted on human labels, see socratic.judge.learned; `learned:PATH` for a
-saved one), or `llm:<backend spec>` (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
+saved one), `qmark` (the one-character baseline, socratic.judge.baseline), or `llm:<backend spec>` (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
 Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
 `socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
 """
@@ -29,6 +30,10 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
         from socratic.judge.rubric import RubricJudge
 
         return RubricJudge(cache=cache)
+    if kind == "qmark":
+        from socratic.judge.baseline import QuestionMarkJudge
+
+        return QuestionMarkJudge(cache=cache)
     if kind == "learned":
         from pathlib import Path
 
@@ -49,6 +54,10 @@ def judge_version(spec: str) -> str:
         from socratic.judge.rubric import RUBRIC_VERSION
 
         return RUBRIC_VERSION
+    if kind == "qmark":
+        from socratic.judge.baseline import QMARK_VERSION
+
+        return QMARK_VERSION
     if kind == "learned":
         from socratic.judge.learned import FEATURES_VERSION, LEARNED_VERSION
 
