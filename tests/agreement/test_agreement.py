@@ -9,6 +9,7 @@ import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -21,6 +22,7 @@ from socratic.agreement.measure import (
     disagreements,
     ordinal_agreement,
     paired_values,
+    gain,
     summary_agreement,
 )
 from socratic.jsonl import write_jsonl
@@ -171,6 +173,34 @@ def test_summary_ci_drops_degenerate_resamples():
     assert any("resamples had a constant side" in n for n in block["notes"])
 
 
+# --------------------------------------------------------------------------- a judge against the baseline
+
+def _accuracy(h, j, axis=-1):
+    return (h == j).mean(axis=axis)
+
+
+def test_gain_says_better_worse_or_no_clear_difference():
+    rng = np.random.default_rng(1)
+    human = rng.integers(0, 2, 60).astype(float)
+    noisy = np.where(rng.random(60) < 0.4, 1 - human, human)
+    better = gain("acc", _accuracy, human, human, noisy, n_boot=500)
+    assert better["judge"] == 1.0 and better["baseline"] == pytest.approx(_accuracy(human, noisy))
+    assert better["difference"] > 0 and better["ci_low"] > 0 and better["verdict"] == "better"
+    worse = gain("acc", _accuracy, human, noisy, human, n_boot=500)
+    assert worse["difference"] == pytest.approx(-better["difference"]) and worse["verdict"] == "worse"
+    same = gain("acc", _accuracy, human, noisy, noisy, n_boot=500)
+    assert same["difference"] == 0.0 and (same["ci_low"], same["ci_high"]) == (0.0, 0.0)
+    assert same["verdict"] == "no clear difference"
+    assert gain("acc", _accuracy, human, human, noisy, n_boot=500) == better  # deterministic for a seed
+
+
+def test_gain_too_few_items_or_constant_side_is_null_with_note():
+    few = gain("acc", _accuracy, [1.0, 0.0], [1.0, 0.0], [0.0, 0.0])
+    assert few["difference"] is None and few["verdict"] is None and "fewer than 3" in few["notes"][0]
+    flat = gain("Pearson", agreement._pearson_stat, [0.1, 0.5, 0.9], [0.2, 0.4, 0.8], [0.5, 0.5, 0.5])
+    assert flat["difference"] is None and flat["baseline"] is None and "constant" in flat["notes"][0]
+
+
 # --------------------------------------------------------------------------- records
 
 def test_missing_labels_and_judge_failures_counted_and_excluded():
@@ -239,9 +269,10 @@ def _labelled_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def fake_judges(monkeypatch):
     made = {}
+    real = agreement._load_judge
 
     def load(spec, cache):
-        made[spec] = NoisyJudge(spec, noise=0 if spec == "fake-a" else 2)
+        made[spec] = real(spec, cache) if spec == agreement.BASELINE else NoisyJudge(spec, noise=0 if spec == "fake-a" else 2)
         return made[spec]
 
     monkeypatch.setattr(agreement, "_load_judge", load)
@@ -259,8 +290,14 @@ def test_run_end_to_end_with_fake_judges(tmp_path, fake_judges):
     json.dumps(on_disk, allow_nan=False)
     assert on_disk["config"]["judges"] == ["fake-a", "fake-b"] and on_disk["anchor"]["pearson"] == 0.78
     assert on_disk["labels"]["n_items"] == 10 and on_disk["labels"]["labelled"]["on_topic"] == 9
-    a, b = on_disk["judges"]
-    assert (a["spec"], b["spec"]) == ("fake-a", "fake-b")
+    a, b, baseline = on_disk["judges"]
+    assert (a["spec"], b["spec"], baseline["spec"]) == ("fake-a", "fake-b", "qmark")  # the baseline is added
+    assert "versus_baseline" not in baseline
+    # fake-a and the '?' baseline both reproduce the human `questions` labels (they are '?' in the reply)
+    versus = a["versus_baseline"]["questions_accuracy"]
+    assert versus["judge"] == versus["baseline"] == 1.0 and versus["difference"] == 0.0
+    assert versus["n"] == 9 and versus["verdict"] == "no clear difference"
+    assert a["versus_baseline"]["summary_pearson"]["n"] == 8
     assert a["failures"] == 1 and a["failure_examples"] == [{"id": "d3", "error": "parse error"}]
     # fake-a reproduces the human questions/reveal labels exactly
     assert a["criteria"]["questions"]["kappa"] == pytest.approx(1.0)
@@ -293,7 +330,7 @@ def test_cli_with_fake_judge_prints_table(tmp_path, fake_judges):
                                       "fake-b", "-o", str(tmp_path / "o"), "--top", "2", "--bootstrap", "100"])
     assert result.exit_code == 0, result.output
     for text in ("Judge vs human agreement", "fake-a", "fake-b", "Cohen's kappa", "quadratic kappa",
-                 "Largest disagreements", "Published anchor", "0.78"):
+                 "Largest disagreements", "Published anchor", "0.78", "fake-b vs the '?' baseline (qmark)"):
         assert text in result.output
     assert (tmp_path / "o" / "agreement.json").exists()
 

@@ -28,12 +28,14 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recal
 from socratic.agreement.result import Agreement
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
+from socratic.judge.baseline import QMARK
 from socratic.jsonl import write_json_checked
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, Scores, judgment_summary, summary_score
 
 BINARY = ("questions", "reveal_answer")
 MIN_CORRELATION_N = 3
+BASELINE = QMARK  # the '?' baseline judge (socratic.judge.baseline): scored next to every judge
 ANCHOR = {"judge": "GPT-4o", "pearson": 0.78, "n": 100, "dataset": "MathDial",
           "source": "Fine Tuning a Large Language Model for Socratic Interactions (EURECOM, 2024)",
           "note": "socratic_llm/mathdial_human_eval_dev.json holds 50 of those 100 items"}
@@ -146,10 +148,10 @@ def _spearman_stat(x: np.ndarray, y: np.ndarray, axis: int = -1) -> np.ndarray:
     return _pearson_stat(stats.rankdata(x, axis=axis), stats.rankdata(y, axis=axis), axis=axis)
 
 
-def _bootstrap_ci(stat: Callable[..., np.ndarray], h: np.ndarray, j: np.ndarray, n_boot: int, seed: int,
+def _bootstrap_ci(stat: Callable[..., np.ndarray], data: tuple[np.ndarray, ...], n_boot: int, seed: int,
                   name: str, notes: list[str]) -> tuple[float | None, float | None]:
     """Paired percentile bootstrap (items resampled with their human and judge values together)."""
-    result = _quiet(stats.bootstrap, (h, j), stat, paired=True, vectorized=True, n_resamples=n_boot,
+    result = _quiet(stats.bootstrap, data, stat, paired=True, vectorized=True, n_resamples=n_boot,
                     method="percentile", confidence_level=0.95, rng=np.random.default_rng(seed))
     low, high = result.confidence_interval
     if math.isfinite(low) and math.isfinite(high):
@@ -177,7 +179,7 @@ def summary_agreement(human: Sequence[float], judge: Sequence[float], n_boot: in
         corr = _correlation(name, fn, h, j, notes)
         corr["ci_low"] = corr["ci_high"] = None
         if corr["estimate"] is not None and n_boot > 0:
-            corr["ci_low"], corr["ci_high"] = _bootstrap_ci(stat, h, j, n_boot, seed, name, notes)
+            corr["ci_low"], corr["ci_high"] = _bootstrap_ci(stat, (h, j), n_boot, seed, name, notes)
         out[name] = corr
     out.update({
         "mae": _num(np.mean(np.abs(h - j))) if n else None,
@@ -187,6 +189,38 @@ def summary_agreement(human: Sequence[float], judge: Sequence[float], n_boot: in
                       "seed": seed},
         "notes": notes,
     })
+    return out
+
+
+def _accuracy_stat(h: np.ndarray, j: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.mean(j == h, axis=axis)
+
+
+def gain(name: str, stat: Callable[..., np.ndarray], human: Sequence[float], judge: Sequence[float],
+         baseline: Sequence[float], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """stat(human, judge) and stat(human, baseline) on the same items, their difference with a paired
+    percentile bootstrap 95% CI, and a verdict: "better" / "worse" when the CI excludes 0."""
+    h, j, b = (np.asarray(v, dtype=float) for v in (human, judge, baseline))
+    notes: list[str] = []
+    out: dict[str, Any] = {"n": len(h), "judge": None, "baseline": None, "difference": None, "ci_low": None,
+                           "ci_high": None, "verdict": None, "notes": notes}
+    if len(h) < MIN_CORRELATION_N:
+        notes.append(f"{name}: fewer than {MIN_CORRELATION_N} items")
+        return out
+    out["judge"], out["baseline"] = _num(stat(h, j)), _num(stat(h, b))
+    if out["judge"] is None or out["baseline"] is None:
+        notes.append(f"{name}: undefined for the judge or the baseline (a constant side)")
+        return out
+    out["difference"] = out["judge"] - out["baseline"]
+
+    def difference(h: np.ndarray, j: np.ndarray, b: np.ndarray, axis: int = -1) -> np.ndarray:
+        return stat(h, j, axis=axis) - stat(h, b, axis=axis)
+
+    if n_boot > 0:
+        out["ci_low"], out["ci_high"] = _bootstrap_ci(difference, (h, j, b), n_boot, seed, name, notes)
+    if out["ci_low"] is not None:
+        out["verdict"] = ("better" if out["ci_low"] > 0 else "worse" if out["ci_high"] < 0
+                          else "no clear difference")
     return out
 
 
@@ -284,6 +318,26 @@ def compare(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment], *,
     }
 
 
+def versus_baseline(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment],
+                    baseline: Sequence[Judgment], *, formula: Formula = "uniform", n_boot: int = 2000,
+                    seed: int = 0) -> dict[str, Any]:
+    """A judge against the '?' baseline (`BASELINE`) on the items both judged: summary Pearson and
+    questions accuracy, each with the difference's CI (`gain`)."""
+    rows, base = item_rows(labelled, judgments, formula), item_rows(labelled, baseline, formula)
+    summaries = [(r["human_summary"], r["judge_summary"], b["judge_summary"]) for r, b in zip(rows, base, strict=True)
+                 if None not in (r["human_summary"], r["judge_summary"], b["judge_summary"])]
+    questions = [(r["human"]["questions"], r["judge"]["questions"], b["judge"]["questions"])
+                 for r, b in zip(rows, base, strict=True)
+                 if r["human"]["questions"] is not None and r["judge"] and b["judge"]]
+    return {"baseline": BASELINE,
+            "summary_pearson": gain("summary Pearson", _pearson_stat, *_columns(summaries, 3), n_boot, seed),
+            "questions_accuracy": gain("questions accuracy", _accuracy_stat, *_columns(questions, 3), n_boot, seed)}
+
+
+def _columns(rows: list[tuple], width: int) -> list[list]:
+    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+
+
 def label_counts(labelled: Sequence[LabelledReply], formula: Formula) -> dict[str, Any]:
     """How many items carry each human label, and the human means over all labelled items."""
     counts = {c: sum(getattr(i.labels, c) is not None for i in labelled) for c in CRITERIA}
@@ -346,15 +400,21 @@ def run(config: AgreementConfig) -> dict[str, Any]:
         "anchor": ANCHOR,
         "judges": [],
     }
+    specs = config.judges + ([] if BASELINE in config.judges else [BASELINE])
+    judged = {}
     try:
-        for spec in config.judges:
+        for spec in specs:
             judge = _load_judge(spec, cache)
-            judgments, protocol = _judge_honestly(judge, labelled, items, config.folds)
-            block = compare(labelled, judgments, formula=config.formula, n_boot=config.bootstrap,
+            judged[spec], protocol = _judge_honestly(judge, labelled, items, config.folds)
+            block = compare(labelled, judged[spec], formula=config.formula, n_boot=config.bootstrap,
                             seed=config.seed, top_k=config.top_k)
             result["judges"].append({"spec": getattr(judge, "spec", spec), "protocol": protocol, **block})
     finally:
         cache.close()
+    for spec, block in zip(specs, result["judges"], strict=True):
+        if spec != BASELINE:
+            block["versus_baseline"] = versus_baseline(labelled, judged[spec], judged[BASELINE], formula=config.formula,
+                                                       n_boot=config.bootstrap, seed=config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     result["figures"] = [path.name for path in write_figures(result, config.out)]
     write_json_checked(config.out / "agreement.json", Agreement, result)

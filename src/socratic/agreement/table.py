@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from socratic.agreement.measure import BINARY
+from socratic.agreement.measure import BASELINE, BINARY
 from socratic.scores import CRITERIA
 
 
@@ -80,6 +80,23 @@ def disagreement_table(judge: dict[str, Any], width: int = 70) -> Table:
     return table
 
 
+def _gain(name: str, block: dict[str, Any]) -> str:
+    if block["difference"] is None:
+        return f"{name} n/a ({'; '.join(block['notes'])})"
+    ci = "" if block["ci_low"] is None else f" [{block['ci_low']:+.2f}, {block['ci_high']:+.2f}]"
+    verdict = f": {block['verdict']}" if block["verdict"] else ""
+    return (f"{name} {_f(block['judge'])} vs {_f(block['baseline'])}, difference {block['difference']:+.2f}{ci}"
+            f"{verdict}")
+
+
+def versus_baseline_line(judge: dict[str, Any]) -> str:
+    """One line: the judge against the '?' baseline on the same items, each difference with its CI."""
+    versus = judge["versus_baseline"]
+    return (f"{judge['spec']} vs the '?' baseline ({versus['baseline']}), same items: "
+            f"{_gain('summary Pearson', versus['summary_pearson'])}; "
+            f"{_gain('questions accuracy', versus['questions_accuracy'])}")
+
+
 def print_agreement(result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     console.print(agreement_table(result))
@@ -88,7 +105,7 @@ def print_agreement(result: dict[str, Any], console: Console | None = None) -> N
         if protocol:
             style = "green" if protocol["out_of_sample"] else "yellow"
             console.print(f"[{style}]{judge['spec']}: {protocol['note']}[/]", highlight=False)
-        if judge["disagreements"]:
+        if judge["disagreements"] and judge["spec"] != BASELINE:
             console.print(disagreement_table(judge))
         for failure in judge["failure_examples"]:
             console.print(f"[yellow]{judge['spec']} failed on {failure['id']}:[/] {failure['error']}")
@@ -96,6 +113,9 @@ def print_agreement(result: dict[str, Any], console: Console | None = None) -> N
                         for note in block["notes"]})
         for note in notes:
             console.print(f"[dim]note ({judge['spec']}) {note}[/]")
+    for judge in result["judges"]:
+        if "versus_baseline" in judge:
+            console.print(versus_baseline_line(judge), highlight=False)
     anchor = result["anchor"]
     ours = ", ".join(f"{j['spec']} {_corr(j['summary']['pearson'])} (n={j['summary']['n']})"
                      for j in result["judges"])

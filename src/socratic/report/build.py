@@ -22,6 +22,7 @@ import jinja2
 from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
+from socratic.judge.baseline import QMARK
 from socratic.jsonl import iter_json_lines, write_text
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
@@ -187,7 +188,8 @@ def agreement_section(root: Path) -> dict[str, Any] | None:
     rows = []
     for judge in result.judges:
         pearson, crit = judge.summary.pearson, judge.criteria
-        rows.append({"judge": judge.spec, "n": judge.summary.n,
+        rows.append({"judge": judge.spec + (" (the '?' baseline)" if judge.spec == QMARK else ""),
+                     "n": judge.summary.n,
                      "pearson": "–" if pearson.estimate is None else f"{pearson.estimate:.2f}",
                      "ci": "" if pearson.ci_low is None else f"[{pearson.ci_low:.2f}, {pearson.ci_high:.2f}]",
                      "questions_acc": _pct(crit["questions"].accuracy),
