@@ -34,6 +34,7 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 
 from socratic.agreement.cv import fold_of
 from socratic.judge.features import featurize
+from socratic.scores import CRITERIA
 from socratic.judge.learned import (
     DEFAULT_FIT,
     FitConfig,
@@ -139,17 +140,15 @@ def cross_validate(config: FitConfig, X, y, src, groups, index, k=5) -> dict[str
 
 
 def baselines(items, index) -> dict[str, dict[str, np.ndarray]]:
-    """The '?' baseline and the rubric (its discrete scores), on every item."""
+    """The '?' baseline (the `qmark` judge) and the rubric, their discrete scores on every item."""
     from socratic.judge import rubric
+    from socratic.judge.baseline import qmark_scores
 
-    qmark = np.array([float("?" in i.reply) for i in items])
-    base = {"questions": qmark, "reveal_answer": np.zeros(len(items)), "on_topic": np.full(len(items), 5.0),
-            "helpful": 1 + 4 * qmark}
     sims = rubric.similarities([(i.dialogue, i.reply) for i in items])
-    scores = [rubric.score_reply(i.dialogue, i.reply, s).scores for i, s in zip(items, sims, strict=True)]
-    rub = {c: np.array([float(getattr(s, c)) for s in scores]) for c in ("questions", "reveal_answer",
-                                                                          "on_topic", "helpful")}
-    return {"qmark": base, "rubric": rub}
+    judged = {"qmark": [qmark_scores(i.reply) for i in items],
+              "rubric": [rubric.score_reply(i.dialogue, i.reply, s).scores for i, s in zip(items, sims, strict=True)]}
+    return {name: {c: np.array([float(getattr(s, c)) for s in scores]) for c in CRITERIA}
+            for name, scores in judged.items()}
 
 
 def _guidance_rows(src, y, index) -> np.ndarray:
