@@ -194,6 +194,16 @@ def test_gain_says_better_worse_or_no_clear_difference():
     assert gain("acc", _accuracy, human, human, noisy, n_boot=500) == better  # deterministic for a seed
 
 
+def test_kappa_stat_matches_sklearn_and_is_vectorised():
+    from sklearn.metrics import cohen_kappa_score
+
+    rng = np.random.default_rng(2)
+    h, j = rng.integers(0, 2, (2, 40)).astype(float)
+    assert agreement._kappa_stat(h, j) == pytest.approx(cohen_kappa_score(h, j))
+    stacked = agreement._kappa_stat(np.stack([h, h]), np.stack([j, h]), axis=-1)
+    assert stacked == pytest.approx([cohen_kappa_score(h, j), 1.0])
+
+
 def test_gain_too_few_items_or_constant_side_is_null_with_note():
     few = gain("acc", _accuracy, [1.0, 0.0], [1.0, 0.0], [0.0, 0.0])
     assert few["difference"] is None and few["verdict"] is None and "fewer than 3" in few["notes"][0]
@@ -298,6 +308,8 @@ def test_run_end_to_end_with_fake_judges(tmp_path, fake_judges):
     assert versus["judge"] == versus["baseline"] == 1.0 and versus["difference"] == 0.0
     assert versus["n"] == 9 and versus["verdict"] == "no clear difference"
     assert a["versus_baseline"]["summary_pearson"]["n"] == 8
+    assert a["versus_baseline"]["reveal_kappa"]["baseline"] == 0.0  # the baseline never says "reveals"
+    assert a["versus_baseline"]["helpful_spearman"]["n"] == 8
     assert a["failures"] == 1 and a["failure_examples"] == [{"id": "d3", "error": "parse error"}]
     # fake-a reproduces the human questions/reveal labels exactly
     assert a["criteria"]["questions"]["kappa"] == pytest.approx(1.0)

@@ -196,6 +196,15 @@ def _accuracy_stat(h: np.ndarray, j: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.mean(j == h, axis=axis)
 
 
+def _kappa_stat(h: np.ndarray, j: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Cohen's kappa of two 0/1 raters, vectorised (NaN when both are constant and agree)."""
+    observed = np.mean(h == j, axis=axis)
+    ph, pj = np.mean(h, axis=axis), np.mean(j, axis=axis)
+    chance = ph * pj + (1 - ph) * (1 - pj)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (observed - chance) / (1 - chance)
+
+
 def gain(name: str, stat: Callable[..., np.ndarray], human: Sequence[float], judge: Sequence[float],
          baseline: Sequence[float], n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """stat(human, judge) and stat(human, baseline) on the same items, their difference with a paired
@@ -318,24 +327,36 @@ def compare(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment], *,
     }
 
 
+# What a judge is compared with the baseline on: (key, name, the value in an item row, statistic).
+VERSUS = (("summary_pearson", "summary Pearson", "summary", _pearson_stat),
+          ("questions_accuracy", "questions accuracy", "questions", _accuracy_stat),
+          ("reveal_kappa", "reveal_answer kappa", "reveal_answer", _kappa_stat),
+          ("helpful_spearman", "helpful Spearman", "helpful", _spearman_stat))
+
+
 def versus_baseline(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment],
                     baseline: Sequence[Judgment], *, formula: Formula = "uniform", n_boot: int = 2000,
                     seed: int = 0) -> dict[str, Any]:
-    """A judge against the '?' baseline (`BASELINE`) on the items both judged: summary Pearson and
-    questions accuracy, each with the difference's CI (`gain`)."""
+    """A judge against the '?' baseline (`BASELINE`) on the items that carry the label and that both
+    judged: each statistic of VERSUS with the difference's CI (`gain`); `None` where the labels file has
+    fewer than 3 such items (MRBench has no `questions` label, so no summary either)."""
     rows, base = item_rows(labelled, judgments, formula), item_rows(labelled, baseline, formula)
-    summaries = [(r["human_summary"], r["judge_summary"], b["judge_summary"]) for r, b in zip(rows, base, strict=True)
-                 if None not in (r["human_summary"], r["judge_summary"], b["judge_summary"])]
-    questions = [(r["human"]["questions"], r["judge"]["questions"], b["judge"]["questions"])
-                 for r, b in zip(rows, base, strict=True)
-                 if r["human"]["questions"] is not None and r["judge"] and b["judge"]]
-    return {"baseline": BASELINE,
-            "summary_pearson": gain("summary Pearson", _pearson_stat, *_columns(summaries, 3), n_boot, seed),
-            "questions_accuracy": gain("questions accuracy", _accuracy_stat, *_columns(questions, 3), n_boot, seed)}
+    out: dict[str, Any] = {"baseline": BASELINE}
+    for key, name, value, stat in VERSUS:
+        triples = [(_value(r, "human", value), _value(r, "judge", value), _value(b, "judge", value))
+                   for r, b in zip(rows, base, strict=True)]
+        triples = [t for t in triples if None not in t]
+        out[key] = (gain(name, stat, *zip(*triples, strict=True), n_boot, seed)
+                    if len(triples) >= MIN_CORRELATION_N else None)
+    return out
 
 
-def _columns(rows: list[tuple], width: int) -> list[list]:
-    return [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+def _value(row: dict[str, Any], side: str, value: str) -> float | None:
+    """An item row's human or judge value of a criterion, or its summary; None when missing."""
+    if value == "summary":
+        return row[f"{side}_summary"]
+    scores = row[side]
+    return None if scores is None or scores[value] is None else float(scores[value])
 
 
 def label_counts(labelled: Sequence[LabelledReply], formula: Formula) -> dict[str, Any]:

@@ -9,12 +9,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from socratic.agreement.measure import BASELINE, BINARY
+from socratic.agreement.measure import BASELINE, BINARY, VERSUS
 from socratic.scores import CRITERIA
 
 
 def _f(value: float | None, digits: int = 2) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f}"
+    if value is None:
+        return "n/a"
+    return f"{value if round(value, digits) else 0.0:.{digits}f}"  # no "-0.00"
 
 
 def _corr(block: dict[str, Any]) -> str:
@@ -80,7 +82,7 @@ def disagreement_table(judge: dict[str, Any], width: int = 70) -> Table:
     return table
 
 
-def _gain(name: str, block: dict[str, Any]) -> str:
+def _gain(block: dict[str, Any], name: str) -> str:
     if block["difference"] is None:
         return f"{name} n/a ({'; '.join(block['notes'])})"
     ci = "" if block["ci_low"] is None else f" [{block['ci_low']:+.2f}, {block['ci_high']:+.2f}]"
@@ -92,9 +94,9 @@ def _gain(name: str, block: dict[str, Any]) -> str:
 def versus_baseline_line(judge: dict[str, Any]) -> str:
     """One line: the judge against the '?' baseline on the same items, each difference with its CI."""
     versus = judge["versus_baseline"]
+    parts = [_gain(versus[key], name) for key, name, _, _ in VERSUS if versus[key] is not None]
     return (f"{judge['spec']} vs the '?' baseline ({versus['baseline']}), same items: "
-            f"{_gain('summary Pearson', versus['summary_pearson'])}; "
-            f"{_gain('questions accuracy', versus['questions_accuracy'])}")
+            + ("; ".join(parts) or "no label of this file can compare them"))
 
 
 def print_agreement(result: dict[str, Any], console: Console | None = None) -> None:
