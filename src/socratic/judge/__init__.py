@@ -8,7 +8,8 @@
     judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
 
 Specs: `rubric`, `learned` (fitted on human labels, see socratic.judge.learned; `learned:PATH` for a
-saved one), `qmark` (the one-character baseline, socratic.judge.baseline), or `llm:<backend spec>` (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
+saved one), `qmark` (the one-character baseline, socratic.judge.baseline), or `llm:<backend spec>`
+(`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
 Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
 `socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
 """

@@ -3,8 +3,8 @@
     judge = load_judge("qmark")
 
 questions = the reply contains '?'; helpful 5 if so, else 1; on_topic 5; reveal_answer never. On the
-socratic_llm dev 50 its summary correlates about 0.8 with people's: a judge is worth its cost only where
-it beats this. `socratic agreement` scores it next to every judge; as an evaluation judge it shows how much
+socratic_llm dev 50 its summary correlates 0.76 with people's (0.81 on 42 of them): a judge is worth its
+cost only where it beats this. `socratic agreement` scores it next to every judge; as an evaluation judge it shows how much
 of a lift a question mark alone would explain. Rules only, no model; cached like any judge.
 """
 
