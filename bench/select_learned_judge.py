@@ -34,7 +34,6 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 
 from socratic.agreement.cv import fold_of
 from socratic.judge.features import featurize
-from socratic.scores import CRITERIA
 from socratic.judge.learned import (
     DEFAULT_FIT,
     FitConfig,
@@ -46,6 +45,7 @@ from socratic.judge.learned import (
     three_levels,
     training_items,
 )
+from socratic.scores import CRITERIA
 
 # The first 10: every head on every column (learned_v1's grid). Then the `questions` head restricted to
 # the question signals with coefficients >= 0 (issue 17, second round), on each PCA variant and with its own
