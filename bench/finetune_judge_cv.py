@@ -25,11 +25,11 @@ import sys
 import time
 
 import numpy as np
-from select_learned_judge import cross_validate, held_out, metrics, with_ci
+from select_learned_judge import cross_validate, elapsed_log, metrics, protocol_items, with_ci, write_result
 
 from socratic.agreement.cv import fold_of
 from socratic.judge.features import featurize
-from socratic.judge.learned import DEFAULT_FIT, group_key, source_of, targets, training_items
+from socratic.judge.learned import DEFAULT_FIT
 from socratic.judge.rubric import dialogue_texts, minilm_dir
 from socratic.scores import CRITERIA
 
@@ -130,15 +130,8 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     started = time.perf_counter()
-
-    def log(text):
-        print(f"[{time.perf_counter() - started:7.1f}s] {text}", file=sys.stderr, flush=True)
-
-    items = training_items()
-    groups = np.array([group_key(i) for i in items])
-    src = np.array([source_of(i) for i in items])
-    y = targets(items)
-    dev = np.flatnonzero(~np.array([held_out(g) for g in groups]))
+    log = elapsed_log()
+    items, groups, src, y, dev, _ = protocol_items()
     pairs = [pair(i) for i in items]
     target = scaled(y)
     folds = np.array([fold_of(groups[i], 5) for i in dev])
@@ -166,11 +159,7 @@ def main(argv: list[str]) -> None:
               "cv": {name: with_ci(p, y, src, groups, index)
                      for name, p in (("finetuned", tuned), ("learned", learned), ("mean", mean))},
               "seconds": round(time.perf_counter() - started, 1)}
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as file:
-            file.write(text)
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

@@ -22,11 +22,11 @@ import sys
 import time
 
 import numpy as np
-from select_learned_judge import cross_validate, held_out, with_ci
+from select_learned_judge import cross_validate, elapsed_log, protocol_items, with_ci, write_result
 
 from socratic.backends.embedded import embedded_model_dir
 from socratic.judge.features import SIGNAL_NAMES, featurize
-from socratic.judge.learned import DEFAULT_FIT, group_key, source_of, targets, training_items
+from socratic.judge.learned import DEFAULT_FIT
 from socratic.judge.rubric import dialogue_texts
 
 LAYERS = (15, 30)
@@ -86,15 +86,8 @@ def main(argv: list[str]) -> None:
     args = parser.parse_args(argv)
     torch.set_num_threads(2)
     started = time.perf_counter()
-
-    def log(text):
-        print(f"[{time.perf_counter() - started:7.1f}s] {text}", file=sys.stderr, flush=True)
-
-    items = training_items()
-    groups = np.array([group_key(i) for i in items])
-    src = np.array([source_of(i) for i in items])
-    y = targets(items)
-    dev = np.flatnonzero(~np.array([held_out(g) for g in groups]))
+    log = elapsed_log()
+    items, groups, src, y, dev, _ = protocol_items()
     X = featurize([(i.dialogue, i.reply) for i in items])
     signals = X[:, :len(SIGNAL_NAMES)]
     states, seconds = hidden_states(items, log)
@@ -107,11 +100,7 @@ def main(argv: list[str]) -> None:
         result["cv"][name] = with_ci(pred, y, src, groups, dev)
         log(name + " " + json.dumps({k: v["estimate"] for k, v in result["cv"][name].items()}))
     result["seconds"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as file:
-            file.write(text)
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":

@@ -66,6 +66,34 @@ def held_out(group: str) -> bool:
     return int(hashlib.sha1(("holdout:" + group).encode()).hexdigest(), 16) % 5 == 0
 
 
+def protocol_items():
+    """The items, their groups, sources and labels, and the selection / held-out row indices."""
+    items = training_items()
+    groups = np.array([group_key(i) for i in items])
+    src = np.array([source_of(i) for i in items])
+    hold = np.array([held_out(g) for g in groups])
+    return items, groups, src, targets(items), np.flatnonzero(~hold), np.flatnonzero(hold)
+
+
+def write_result(result: dict, out: str | None) -> None:
+    """The result as JSON on stdout, and into `out` when given."""
+    text = json.dumps(result, indent=1)
+    print(text)
+    if out:
+        with open(out, "w") as file:
+            file.write(text)
+
+
+def elapsed_log():
+    """A logger to stderr that prefixes the seconds since it was made."""
+    started = time.perf_counter()
+
+    def log(text: str) -> None:
+        print(f"[{time.perf_counter() - started:7.1f}s] {text}", file=sys.stderr, flush=True)
+
+    return log
+
+
 def uniform_summary(q, r, t, h):
     return (q + (1 - r) + (t - 1) / 4 + (h - 1) / 4) / 4
 
@@ -193,29 +221,19 @@ def main(argv: list[str]) -> None:
                         help="Providing_Guidance cuts chosen inside CV folds vs fixed (selection part only)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    items = training_items()
-    groups = np.array([group_key(i) for i in items])
-    src = np.array([source_of(i) for i in items])
-    y = targets(items)
+    items, groups, src, y, dev, test = protocol_items()
     if args.rubric_only:
         from socratic.judge.rubric import RUBRIC_VERSION
 
-        hold = np.array([held_out(g) for g in groups])
-        dev, test = np.flatnonzero(~hold), np.flatnonzero(hold)
         base = baselines(items, dev)
         result = {"rubric_version": RUBRIC_VERSION, "n_selection": len(dev), "n_heldout": len(test),
                   "selection": {name: with_ci(b, y, src, groups, dev) for name, b in base.items()},
                   "heldout": {name: with_ci(b, y, src, groups, test) for name, b in base.items()},
                   "seconds": round(time.perf_counter() - started, 1)}
-        print(json.dumps(result, indent=1))
-        if args.out:
-            with open(args.out, "w") as file:
-                file.write(json.dumps(result, indent=1))
+        write_result(result, args.out)
         return
     X = featurize([(i.dialogue, i.reply) for i in items])
     print(f"{len(items)} items, features in {time.perf_counter() - started:.1f}s", file=sys.stderr)
-    hold = np.array([held_out(g) for g in groups])
-    dev, test = np.flatnonzero(~hold), np.flatnonzero(hold)
     print(f"selection part {len(dev)} ({(src[dev] == 'socratic_llm').sum()} socratic_llm), held-out {len(test)} "
           f"({(src[test] == 'socratic_llm').sum()} socratic_llm)", file=sys.stderr)
     if args.guidance_cuts:
@@ -249,11 +267,7 @@ def main(argv: list[str]) -> None:
         result["heldout"] = {"learned": with_ci(pred, y, src, groups, test),
                              **{name: with_ci(b, y, src, groups, test) for name, b in base.items()}}
     result["seconds"] = round(time.perf_counter() - started, 1)
-    text = json.dumps(result, indent=1)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as file:
-            file.write(text)
+    write_result(result, args.out)
 
 
 if __name__ == "__main__":
