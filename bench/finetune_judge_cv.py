@@ -29,11 +29,10 @@ from select_learned_judge import cross_validate, elapsed_log, metrics, protocol_
 
 from socratic.agreement.cv import fold_of
 from socratic.judge.features import featurize
-from socratic.judge.learned import DEFAULT_FIT
+from socratic.judge.learned import BINARY, DEFAULT_FIT
 from socratic.judge.rubric import dialogue_texts, minilm_dir
 from socratic.scores import CRITERIA
 
-BINARY = ("questions", "reveal_answer")
 MAX_LENGTH = 192
 CONTEXT_WORDS = 60
 BATCH = 16
@@ -61,8 +60,9 @@ class CrossEncoder:
 
         torch.manual_seed(SEED)
         self.torch = torch
-        self.tokenizer = AutoTokenizer.from_pretrained(str(minilm_dir()), local_files_only=True)
-        self.encoder = AutoModel.from_pretrained(str(minilm_dir()), local_files_only=True)
+        folder = str(minilm_dir())
+        self.tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        self.encoder = AutoModel.from_pretrained(folder, local_files_only=True)
         self.head = torch.nn.Linear(self.encoder.config.hidden_size, len(CRITERIA))
 
     def _batch(self, pairs):
