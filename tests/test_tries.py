@@ -1,4 +1,4 @@
-"""bench/tries.py: the table of tries, from run folders built here (fakes, no model)."""
+"""experiments/tries.py: the table of tries, from run folders built here (fakes, no model)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 
 from fakes.evaluation import evaluate_with_fakes
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "experiments"))
 import tries
 
 QUESTIONS = ["What did you add first?", "Which number is the total?", "How many apples were there at the start?",

@@ -9,7 +9,7 @@ conversation/problem. `fold_of(group, k)` assigns groups to folds by a hash (det
 seed to choose); for the learned judge, fold f's items are judged by a model refitted on its
 training data minus every item whose group is in fold f or whose reply is in fold f.
 The rubric's rules and on_topic thresholds were calibrated by hand on the socratic_llm dev file: its
-numbers on items of that file are flagged as in-sample (bench/calibrate_rubric.py cross-validates the
+numbers on items of that file are flagged as in-sample (experiments/calibrate_rubric.py cross-validates the
 threshold search itself).
 """
 

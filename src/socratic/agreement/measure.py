@@ -399,7 +399,7 @@ def _judge_honestly(judge: Any, labelled: Sequence[LabelledReply], items: list, 
                            "note": seen["note"] + f"; scored out-of-sample by {folds}-fold CV grouped by "
                            "problem/conversation (each item by a refit that never saw its group)"}
     in_sample = bool(seen["items"] or seen["groups"])
-    note = seen["note"] + ("; these numbers are IN-SAMPLE for those items (see bench/calibrate_rubric.py for "
+    note = seen["note"] + ("; these numbers are IN-SAMPLE for those items (see experiments/calibrate_rubric.py for "
                            "cross-validated ones)" if in_sample else "")
     return judge.judge_many(items), {"overlap": seen, "out_of_sample": not in_sample, "note": note}
 

@@ -22,7 +22,7 @@ training item's key and group (so `socratic agreement` can detect overlap and cr
 checksum; a file that does not match its checksum is an error, never silently replaced; one saved by an
 older version is refitted only at the default location (`load_or_train`), an error anywhere else.
 The choice of features and regularisation was made by grouped cross-validation with a held-out part
-fixed beforehand (bench/select_learned_judge.py; numbers in bench/RESULTS.md).
+fixed beforehand (experiments/select_learned_judge.py; numbers in docs/results.md).
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ LEVELS = (1, 2, 3, 4, 5)
 
 @dataclass(frozen=True)
 class FitConfig:
-    """What the model selection chose (bench/select_learned_judge.py): see bench/RESULTS.md."""
+    """What the model selection chose (experiments/select_learned_judge.py): see docs/results.md."""
 
     features: str = "pca"  # "signals" (text signals + cosines) | "pca" (+ the reply embedding's top PCA dims)
     pca_dims: int = 32

@@ -38,7 +38,7 @@ RUBRIC_VERSION = "rubric_v4"  # v4: a request for material the dialogue holds ("
 # v3: questions = any genuine question (the paper's definition), generic dodges cost helpful
 # v2: non-English also by English function words (accented Latin text is mostly ASCII)
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
-# (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and bench/calibrate_rubric.py).
+# (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and experiments/calibrate_rubric.py).
 ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)
 MAX_TOKENS = 128  # replies past ~100 words are lectures anyway; the start says what they are about
 CONTEXT_TOKENS = 64  # the problem / student turn: their start carries the topic; halves their cost

@@ -1,7 +1,7 @@
 """The table of tries (issue 18): what each `socratic run` folder's setting bought, one row per run x
 tuned model x test set.
 
-    .venv/bin/python bench/tries.py runs/t1 runs/t2 ... [--out tries.md]
+    .venv/bin/python experiments/tries.py runs/t1 runs/t2 ... [--out tries.md]
 
 Reads each RUN's config.resolved.yaml (the setting), prefs/X/pairs.jsonl and prefs/X/round*/pairs.jsonl
 (pairs, all rounds), timings.json (wall time, peak RSS) and eval/evaluation.json (through
@@ -32,7 +32,8 @@ from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
 from socratic.train.dpo import TrainConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# the table formatter of the benchmarks (bench/common.py): one markdown table format for both
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 import common
 
 NONE = "–"

@@ -1,6 +1,6 @@
 """Calibrate and check the rubric judge against the human labels of the MathDial dev file, honestly.
 
-    .venv/bin/python bench/calibrate_rubric.py [--search] [--show] [--folds 5]
+    .venv/bin/python experiments/calibrate_rubric.py [--search] [--show] [--folds 5]
 
 Prints per-criterion agreement with the 50 human labels and the Pearson correlation of the summary
 scores for the shipped thresholds (IN-SAMPLE: they were chosen on these 50 items). --search

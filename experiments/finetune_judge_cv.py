@@ -1,6 +1,6 @@
 """Would fine-tuning MiniLM itself (a small cross-encoder) beat the learned judge's linear heads? (issue 17)
 
-    flock /tmp/socratic-heavy.lock .venv/bin/python bench/finetune_judge_cv.py [--epochs 3] [--folds 5] [--out F]
+    flock /tmp/socratic-heavy.lock .venv/bin/python experiments/finetune_judge_cv.py [--epochs 3] [--folds 5] [--out F]
 
 The learned judge fits logistic heads on frozen MiniLM vectors plus text signals; four rounds of selection
 (bench/RESULTS.md) left it at Providing_Guidance Spearman 0.38 / macro-F1 0.46 in CV, against targets of
@@ -8,7 +8,7 @@ The learned judge fits logistic heads on frozen MiniLM vectors plus text signals
 down that road that fits a 2-core CPU: the embedded all-MiniLM-L6-v2 fine-tuned end to end on
 (last student turn, reply) pairs, one output per criterion, losses masked where a source has no label.
 
-Protocol: the one of bench/select_learned_judge.py, unchanged: same items, same held-out part (not
+Protocol: the one of experiments/select_learned_judge.py, unchanged: same items, same held-out part (not
 touched here), 5-fold CV grouped by problem on the selection part, the same metrics with bootstrap CIs
 over groups. Hyper-parameters are fixed before any result (below, the usual values for fine-tuning a
 small BERT), not searched. Three predictors are scored on the same out-of-fold rows:

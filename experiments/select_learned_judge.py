@@ -1,6 +1,6 @@
 """Choose the learned judge's features and regularisation by grouped CV; report once on a held-out part.
 
-    flock /tmp/socratic-heavy.lock .venv/bin/python bench/select_learned_judge.py [--heldout] [--out FILE]
+    flock /tmp/socratic-heavy.lock .venv/bin/python experiments/select_learned_judge.py [--heldout] [--out FILE]
 
 Protocol (fixed before any result was looked at):
 - items: the socratic_llm human-eval dev 50 + MRBench V2 dev + BEA 2025 dev, deduplicated

@@ -1,6 +1,6 @@
 """Would the embedded LLM's hidden states be better features for the learned judge than MiniLM's? (issue 17)
 
-    flock /tmp/socratic-heavy.lock .venv/bin/python bench/llm_features_cv.py [--out F]
+    flock /tmp/socratic-heavy.lock .venv/bin/python experiments/llm_features_cv.py [--out F]
 
 The learned judge's linear heads see text signals + the top PCA dims of the reply's MiniLM vector.
 MiniLM was trained for sentence similarity; SmolLM2-135M-Instruct (the embedded model, 30 layers, 576
@@ -9,7 +9,7 @@ wide) has read dialogue. Here the reply is read as the assistant's turn after th
 layer (15) and at the last (30) — both fixed before any result (probing studies favour middle layers).
 Those vectors replace the MiniLM columns, everything else as shipped (DEFAULT_FIT: PCA 32, C 0.2, ...).
 
-Protocol: bench/select_learned_judge.py's, unchanged (same items, same grouped 5-fold CV on the selection
+Protocol: experiments/select_learned_judge.py's, unchanged (same items, same grouped 5-fold CV on the selection
 part, same metrics and bootstrap; the held-out part is not touched). Also timed: replies per second of
 the feature extraction on 2 cores (the judge's speed target is 100 judgments/s).
 """
