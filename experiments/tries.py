@@ -26,7 +26,7 @@ from typing import Any
 import yaml
 
 from socratic.evaluate.result import Evaluation, RateDiff
-from socratic.pipeline.config import slug
+from socratic.run_folder import slug
 from socratic.preference.pairs import PairSettings
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts

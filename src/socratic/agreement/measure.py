@@ -28,8 +28,8 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recal
 from socratic.agreement.result import Agreement
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
-from socratic.judge.baseline import QMARK
 from socratic.jsonl import write_json_checked
+from socratic.judge.baseline import QMARK
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, Scores, judgment_summary, summary_score
 

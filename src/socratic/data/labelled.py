@@ -46,10 +46,8 @@ def convert_label(name: str, value: Any) -> bool | int | None:
 
 def _known_prompts() -> dict[str, Dialogue]:
     """Reference prompt string -> the MathDial test Dialogue made from it (same id and reference)."""
-    from socratic.data import load_dialogues
-
     try:
-        by_id = {dialogue.id: dialogue for dialogue in load_dialogues("mathdial", "test")}
+        by_id = {dialogue.id: dialogue for dialogue in socratic_llm.load("mathdial", "test").dialogues}
         texts = socratic_llm.read_items("mathdial", "test")
     except SocraticError:  # no shared data here: each prompt is parsed on its own
         return {}

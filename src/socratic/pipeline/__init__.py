@@ -10,8 +10,9 @@
     pipeline.run(pipeline.load("configs/quickstart.yaml"), dry_run=True)
 """
 
-from socratic.pipeline.config import PipelineConfig, load, slug
+from socratic.pipeline.config import PipelineConfig, load
 from socratic.pipeline.runner import Runner, Stage
 from socratic.pipeline.stages import build_stages, model_specs, run
+from socratic.run_folder import slug
 
 __all__ = ["PipelineConfig", "Runner", "Stage", "build_stages", "load", "model_specs", "run", "slug"]

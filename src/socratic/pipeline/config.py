@@ -16,6 +16,7 @@ from socratic.config import load_config
 from socratic.errors import SocraticError
 from socratic.preference.generate import Sampling
 from socratic.preference.pairs import PairSettings
+from socratic.run_folder import slug
 from socratic.scores import Formula
 from socratic.specs import (
     DATA_PREFIX,
@@ -26,7 +27,6 @@ from socratic.specs import (
 )
 from socratic.train.sft import SftSettings
 
-KNOWN_SOURCES = ("mathdial", "debugging", "tutorchat", "mathdial-raw", "debugging-raw")
 PIPELINE_SET = {"pairs", "out", "model", "resume", "seed"}  # TrainConfig fields the pipeline fills itself
 
 
@@ -211,13 +211,6 @@ class PipelineConfig(BaseModel):
     @property
     def run_dir(self) -> Path:
         return (self.out or Path("runs") / self.name).resolve()
-
-
-def slug(source: str) -> str:
-    """A folder-safe name for a data source (a path becomes its file stem)."""
-    if source in KNOWN_SOURCES:
-        return source
-    return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(source).stem) or "data"
 
 
 def load(path: str | Path, overrides: dict[str, Any] | None = None) -> PipelineConfig:

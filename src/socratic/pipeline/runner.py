@@ -31,6 +31,7 @@ from socratic.cache import content_key
 from socratic.errors import ConfigError
 from socratic.jsonl import write_json
 from socratic.progress import console
+from socratic.run_folder import STAGES
 
 # Inside a folder output, these are working state, not the result: not fingerprinted.
 SKIP_NAMES = {"checkpoints", "tensorboard", "adapter", "__pycache__"}
@@ -159,7 +160,7 @@ class Runner:
             raise ConfigError(f"--force {', '.join(unknown)}: no such stage; stages are {', '.join(names)} "
                               f"(or a kind: {', '.join(kinds)}, or all)")
         self.force = list(force)
-        self.state_dir = root / ".stages"
+        self.state_dir = root / STAGES
 
     def _manifest_path(self, stage: Stage) -> Path:
         return self.state_dir / f"{stage.name.replace(':', '--')}.json"

@@ -35,10 +35,21 @@ from socratic.cache import content_key
 from socratic.errors import SocraticError
 from socratic.jsonl import write_text
 from socratic.judge import judge_version
-from socratic.pipeline.config import PipelineConfig, TrainSlice, slug
+from socratic.pipeline.config import PipelineConfig, TrainSlice
 from socratic.pipeline.runner import Decision, Runner, Stage
 from socratic.progress import console
 from socratic.render import load_system_prompt
+from socratic.run_folder import (
+    AGREEMENT,
+    EVAL,
+    REPORT_HTML,
+    REPORT_MD,
+    TIMINGS,
+    model_folder,
+    prefs_folder,
+    sft_folder,
+    slug,
+)
 
 # ------------------------------------------------------------------------------------- the stages
 
@@ -51,21 +62,6 @@ def _prompt_hash(config: PipelineConfig) -> str:
 def stage_name(kind: str, dataset: str, round_number: int = 1) -> str:
     """`generate:mathdial` in round 1 (the names of a one-round run), `generate:mathdial:r2` after."""
     return f"{kind}:{dataset}" if round_number == 1 else f"{kind}:{dataset}:r{round_number}"
-
-
-def prefs_folder(root: Path, dataset: str, round_number: int = 1) -> Path:
-    folder = root / "prefs" / dataset
-    return folder if round_number == 1 else folder / f"round{round_number}"
-
-
-def model_folder(root: Path, dataset: str, round_number: int = 1) -> Path:
-    # Later rounds are siblings of round 1's folder, not inside it: a model folder is fingerprinted,
-    # exported and (when retrained) removed as a whole, and must not carry other models with it.
-    return root / "models" / (dataset if round_number == 1 else f"{dataset}-round{round_number}")
-
-
-def sft_folder(root: Path, dataset: str) -> Path:
-    return root / "models" / f"{dataset}-sft"
 
 
 def tuned_model_folder(config: PipelineConfig, dataset: str) -> Path:
@@ -124,26 +120,26 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                                                           "concurrency"}),
                      "system_prompt_sha": prompt, "judge_versions": [judge_version(j) for j in config.eval_judges]},
         lambda fresh: _evaluate(eval_config, fresh),
-        inputs=model_dirs, outputs=[root / "eval" / "evaluation.json"],
+        inputs=model_dirs, outputs=[root / EVAL / "evaluation.json"],
         upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
 
-    report_inputs = [root / "eval" / "evaluation.json", root / "eval" / "replies.jsonl"]
+    report_inputs = [root / EVAL / "evaluation.json", root / EVAL / "replies.jsonl"]
     report_inputs += [d / "metrics.jsonl" for d in model_dirs]
     if config.labels is not None:
         from socratic.agreement import measure as agreement
 
         judges = list(dict.fromkeys([*config.eval_judges, config.reward_judge]))
-        agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / "agreement",
+        agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / AGREEMENT,
                                                      formula=config.formula, seed=config.seed)
         stages.append(Stage("agreement", {**agreement_config.model_dump(mode="json", exclude={"out", "no_cache"}),
                                           "judge_versions": [judge_version(j) for j in judges]},
                             lambda fresh: agreement.run(agreement_config), inputs=[config.labels],
-                            outputs=[root / "agreement" / "agreement.json"]))
-        report_inputs.append(root / "agreement" / "agreement.json")
+                            outputs=[root / AGREEMENT / "agreement.json"]))
+        report_inputs.append(root / AGREEMENT / "agreement.json")
     stages.append(Stage(
         "report", {"examples": config.report_examples, "name": config.name, "reward_judge": config.reward_judge},
         lambda fresh: build_report(root, title=f"socratic run: {config.name}", examples_per_dataset=config.report_examples),
-        inputs=report_inputs, outputs=[root / "report.html", root / "report.md"],
+        inputs=report_inputs, outputs=[root / REPORT_HTML, root / REPORT_MD],
         upstream=["evaluate", "agreement"]))
     return stages
 
@@ -294,7 +290,7 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     from socratic.pipeline import preflight
 
     needs = preflight.needs(config, [d.stage for d in decisions if d.run])
-    report = root / "report.html"
+    report = root / REPORT_HTML
     if dry_run:
         preflight.print_needs(needs, console)
         console.print(f"dry run: nothing was run. Run folder: {root}")
@@ -304,8 +300,8 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     resolved = config.model_dump(mode="json")
     resolved["out"] = str(root)
     write_text(root / "config.resolved.yaml", yaml.safe_dump(resolved, sort_keys=False))
-    record = runner.execute(root / "timings.json")
-    _print_headline(root / "eval" / "evaluation.json")
-    console.print(f"total {record['total_wall_s']:.0f} s; timings in {root / 'timings.json'}")
+    record = runner.execute(root / TIMINGS)
+    _print_headline(root / EVAL / "evaluation.json")
+    console.print(f"total {record['total_wall_s']:.0f} s; timings in {root / TIMINGS}")
     console.print(f"[bold]report:[/] {report}  (and {root / 'report.md'})")
     return report

@@ -22,12 +22,13 @@ import jinja2
 from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
-from socratic.judge.baseline import QMARK
 from socratic.jsonl import iter_json_lines, write_text
+from socratic.judge.baseline import QMARK
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
 from socratic.report.text import clip, fmt
+from socratic.run_folder import EVAL, model_folder, prefs_folder, sft_folder, slug
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
 
@@ -41,10 +42,10 @@ def _lines(path: Path) -> list[dict]:
 
 
 def _eval_dir(root: Path) -> Path:
-    for candidate in (root / "eval", root):
+    for candidate in (root / EVAL, root):
         if (candidate / "evaluation.json").exists():
             return candidate
-    raise SocraticError(f"{root}: no evaluation.json (in {root / 'eval'} or {root}); run the evaluation first")
+    raise SocraticError(f"{root}: no evaluation.json (in {root / EVAL} or {root}); run the evaluation first")
 
 
 # ------------------------------------------------------------------------------------- sections
@@ -132,9 +133,6 @@ def example_dialogues(evaluation: Evaluation, replies: list[dict], judgments: li
 def training_steps(root: Path, folder: Path, dataset: str) -> list[tuple[str, Path, Path]]:
     """(step, model folder, pairs folder) of each training step that made `folder`, in order: in a run
     folder, the SFT warm-up and every DPO round (RUN/models/X-sft, X, X-round2, ...); else `folder` alone."""
-    from socratic.pipeline.config import slug
-    from socratic.pipeline.stages import model_folder, prefs_folder, sft_folder
-
     dataset = slug(dataset)
     rounds = []
     while model_folder(root, dataset, len(rounds) + 1).is_dir():
