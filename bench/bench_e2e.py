@@ -21,6 +21,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 
+from socratic.run_folder import TIMINGS, Timings
+
 DEFAULT_CONFIG = common.ROOT / "configs" / "quickstart.yaml"
 
 
@@ -94,18 +96,16 @@ def main(argv=None) -> int:
             print("\n".join(child.output.splitlines()[-40:]), file=sys.stderr)
             print(f"socratic run failed (exit {child.returncode})", file=sys.stderr)
             return 1
-        timings = json.loads((run_dir / "timings.json").read_text())
+        timings = Timings.read(run_dir / TIMINGS)
         evaluation_path = run_dir / "eval" / "evaluation.json"
         evaluation = json.loads(evaluation_path.read_text()) if evaluation_path.exists() else None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
-    total = timings.get("total_wall_s") or child.wall_s
-    rows = [[name, stage.get("status"), stage.get("wall_s", stage.get("last_wall_s")),
-             (stage.get("wall_s") or 0) / total if total else None,
-             stage.get("peak_rss_mb", stage.get("last_peak_rss_mb"))]
-            for name, stage in timings["stages"].items()]
-    rows.append(["total (timings.json)", "", total, 1.0, timings.get("peak_rss_mb")])
+    total = timings.total_wall_s or child.wall_s
+    rows = [[name, stage.status, stage.wall, (stage.wall_s or 0) / total if total else None, stage.peak]
+            for name, stage in timings.stages.items()]
+    rows.append(["total (timings.json)", "", total, 1.0, timings.peak_rss_mb])
     rows.append(["total (process, incl. start-up)", "", child.wall_s, child.wall_s / total if total else None,
                  child.peak_rss_mib])
     title = f"End to end: `socratic run {args.config.name}`{' (QUICK, shrunken)' if args.quick else ''}"

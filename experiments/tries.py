@@ -16,7 +16,6 @@ Writes nothing into the run folders.
 from __future__ import annotations
 
 import argparse
-import json
 import re
 import sys
 from dataclasses import dataclass, field
@@ -26,10 +25,10 @@ from typing import Any
 import yaml
 
 from socratic.evaluate.result import Evaluation, RateDiff
-from socratic.run_folder import slug
 from socratic.preference.pairs import PairSettings
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
+from socratic.run_folder import TIMINGS, Timings, slug
 from socratic.train.dpo import TrainConfig
 
 # the table formatter of the benchmarks (bench/common.py): one markdown table format for both
@@ -120,12 +119,11 @@ def pair_counts(run: Path, dataset: str) -> str:
 def wall_and_rss(run: Path) -> str:
     """The run end to end: the sum of its stages' wall times (a stage reused from an earlier invocation
     at the time it took then) and the largest stage peak RSS."""
-    path = run / "timings.json"
-    if not path.exists():
+    timings = Timings.read_if_exists(run / TIMINGS)
+    if timings is None:
         return NONE
-    stages = json.loads(path.read_text("utf-8")).get("stages", {}).values()
-    walls = [s.get("wall_s", s.get("last_wall_s")) for s in stages]
-    peaks = [s.get("peak_rss_mb", s.get("last_peak_rss_mb")) for s in stages]
+    walls = [s.wall for s in timings.stages.values()]
+    peaks = [s.peak for s in timings.stages.values()]
     wall = sum(w for w in walls if w is not None) / 60
     peak = max((p for p in peaks if p is not None), default=None)
     return f"{wall:.1f} min, " + (NONE if peak is None else f"{peak / 1024:.1f} GiB")

@@ -1,5 +1,5 @@
 """No import circle inside the package: every module's imports (top-level and inside functions) form a
-graph without cycles, so each layer can be read, tested and replaced on its own (issue 29: the run-folder
+graph without cycles (an import of a submodule also counts as one of each package above it), so each layer can be read, tested and replaced on its own (issue 29: the run-folder
 layout once lived in the orchestrator, and the report imported it back)."""
 
 from __future__ import annotations
@@ -42,8 +42,10 @@ def import_graph() -> dict[str, set[str]]:
             for target in _imported(node, package, modules):
                 while target and target not in modules:
                     target = target.rpartition(".")[0]
-                if target and target != name:
+                # importing a.b.c runs a/__init__ and a/b/__init__ first: those are edges too
+                while target and target != name and not name.startswith(target + "."):
                     edges.add(target)
+                    target = target.rpartition(".")[0]
         graph[name] = edges
     return graph
 

@@ -106,13 +106,6 @@ def write_json(path: str | Path, obj: Any) -> Path:
     return Path(path)
 
 
-def write_json_checked(path: str | Path, model: type[BaseModel], obj: dict[str, Any]) -> Path:
-    """Check a result document against its schema (`model`), then write it as it is, atomically:
-    what readers will parse with `read_json_model(path, model)` is refused here, not there."""
-    model.model_validate(obj)
-    return write_json(path, obj)
-
-
 def write_text(path: str | Path, text: str) -> Path:
     """Write a text file (a dataset card, a report) atomically."""
     with atomic_file(path) as out:

@@ -45,11 +45,11 @@ def test_runner_runs_then_skips(tmp_path):
     calls, settings = [], {"a": "x"}
     first = execute(tmp_path, calls, settings)
     assert calls == ["a fresh=True", "b fresh=True"]
-    assert first["stages"]["copy"]["status"] == "ran" and first["stages"]["copy"]["wall_s"] >= 0
-    assert first["stages"]["copy"]["peak_rss_mb"] > 0
+    assert first.stages["copy"].status == "ran" and first.stages["copy"].wall_s >= 0
+    assert first.stages["copy"].peak_rss_mb > 0
     second = execute(tmp_path, calls, settings)
     assert calls == ["a fresh=True", "b fresh=True"]
-    assert {s["status"] for s in second["stages"].values()} == {"skipped"}
+    assert {s.status for s in second.stages.values()} == {"skipped"}
     assert json.loads((tmp_path / "timings.json").read_text())["stages"]["copy"]["status"] == "skipped"
 
 

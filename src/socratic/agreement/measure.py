@@ -28,7 +28,6 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recal
 from socratic.agreement.result import Agreement
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
-from socratic.jsonl import write_json_checked
 from socratic.judge.baseline import QMARK
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, Scores, judgment_summary, summary_score
@@ -438,5 +437,4 @@ def run(config: AgreementConfig) -> dict[str, Any]:
                                                        n_boot=config.bootstrap, seed=config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     result["figures"] = [path.name for path in write_figures(result, config.out)]
-    write_json_checked(config.out / "agreement.json", Agreement, result)
-    return result
+    return Agreement.write_checked(config.out / "agreement.json", result)

@@ -10,12 +10,11 @@ None, never absent, so readers need no `.get()`.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.jsonl import read_json_model
+from socratic.artifact import Artifact
 
 
 class _Open(BaseModel):
@@ -56,12 +55,10 @@ class JudgeAgreement(_Open):
     summary: SummaryAgreement
 
 
-class Agreement(_Open):
+class Agreement(Artifact):
+    VERSION: ClassVar[int] = 1
+
     config: dict[str, Any] = Field(default_factory=dict)
     labels: dict[str, Any] = Field(default_factory=dict)
     anchor: dict[str, Any] | None = None
     judges: list[JudgeAgreement] = Field(default_factory=list)
-
-    @classmethod
-    def read(cls, path: str | Path) -> Agreement:
-        return read_json_model(path, cls)

@@ -32,7 +32,7 @@ from socratic.errors import SocraticError
 from socratic.evaluate.behaviour import summarize_behaviour
 from socratic.evaluate.result import EvalReply, Evaluation
 from socratic.evaluate.summary import PAPER_ANCHORS, judge_warnings, reply_changes, summarize
-from socratic.jsonl import JsonlAppender, read_jsonl, write_json_checked, write_jsonl
+from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
 from socratic.render import load_system_prompt, render_messages
@@ -269,8 +269,8 @@ def run(config: EvaluateConfig) -> Path:
                                          judges=judge_specs, formula=config.formula, seed=config.seed,
                                          n_resamples=config.n_resamples).model_dump(mode="json"),
     }
-    path = write_json_checked(config.out / "evaluation.json", Evaluation, evaluation)
-    _print_table(Evaluation.model_validate(evaluation))
+    path = config.out / "evaluation.json"
+    _print_table(Evaluation.model_validate(Evaluation.write_checked(path, evaluation)))
     return path
 
 

@@ -11,13 +11,12 @@ newer version still reads.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from socratic.artifact import Artifact
 from socratic.evaluate.stats import Estimate, PairedTest
-from socratic.jsonl import read_json_model
 from socratic.records import Dialogue
 
 
@@ -149,7 +148,9 @@ class EvalReply(BaseModel):
     settings: str  # hash of generation options + system prompt: a changed setting is not reused
 
 
-class Evaluation(_Open):
+class Evaluation(Artifact):
+    VERSION: ClassVar[int] = 1
+
     config: dict[str, Any] = Field(default_factory=dict)
     models: list[EvalModel]
     datasets: list[str]
@@ -169,7 +170,3 @@ class Evaluation(_Open):
         """The result of one model x dataset (x judge; default the first judge)."""
         judge = judge or self.judges[0]
         return next((r for r in self.results if (r.model, r.dataset, r.judge) == (model, dataset, judge)), None)
-
-    @classmethod
-    def read(cls, path: str | Path) -> Evaluation:
-        return read_json_model(path, cls)

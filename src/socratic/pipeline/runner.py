@@ -18,20 +18,21 @@ size and mtime are unchanged, so checking a large model costs nothing on the sec
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import resource
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from socratic.artifact import Artifact
 from socratic.cache import content_key
-from socratic.errors import ConfigError
-from socratic.jsonl import write_json
+from socratic.errors import ConfigError, InputError
 from socratic.progress import console
-from socratic.run_folder import STAGES
+from socratic.run_folder import STAGES, PendingStage, StageManifest, StageTiming, Timings
+
+R = TypeVar("R", bound=Artifact)
 
 # Inside a folder output, these are working state, not the result: not fingerprinted.
 SKIP_NAMES = {"checkpoints", "tensorboard", "adapter", "__pycache__"}
@@ -168,10 +169,11 @@ class Runner:
     def _pending_path(self, stage: Stage) -> Path:
         return self.state_dir / f"{stage.name.replace(':', '--')}.pending.json"
 
-    def _read(self, path: Path) -> dict | None:
+    def _read(self, record: type[R], path: Path) -> R | None:
+        """The record at `path`; None when it is missing or unreadable (the stage then counts as not run)."""
         try:
-            return json.loads(path.read_text("utf-8"))
-        except (OSError, ValueError):
+            return record.read(path)
+        except (OSError, InputError):
             return None
 
     def _config(self, stage: Stage) -> tuple[dict[str, Any], str]:
@@ -189,15 +191,15 @@ class Runner:
         hashes = {config_hash, content_key(stage.config)}
         if self.forced(stage):
             return Decision(stage.name, True, "forced")
-        manifest = self._read(self._manifest_path(stage))
+        manifest = self._read(StageManifest, self._manifest_path(stage))
         if manifest is None:
-            pending = self._read(self._pending_path(stage))
-            if pending is not None and pending.get("config_hash") in hashes and not _changed(
-                    fingerprint(stage.inputs, self.root, pending.get("inputs")), pending.get("inputs", {})):
+            pending = self._read(PendingStage, self._pending_path(stage))
+            if pending is not None and pending.config_hash in hashes and not _changed(
+                    fingerprint(stage.inputs, self.root, pending.inputs), pending.inputs):
                 return Decision(stage.name, True, "resuming an interrupted run", fresh=False)
             return Decision(stage.name, True, "no previous run")
-        if manifest.get("config_hash") not in hashes:
-            before = portable(manifest.get("config", {}), self.root)
+        if manifest.config_hash not in hashes:
+            before = portable(manifest.config, self.root)
             keys = sorted(k for k in set(before) | set(config) if before.get(k) != config.get(k))
             return Decision(stage.name, True, f"config changed ({', '.join(keys) or 'settings'})")
         missing = [o for o in stage.outputs if not o.exists()]
@@ -207,7 +209,7 @@ class Runner:
         if upstream:
             return Decision(stage.name, True, f"upstream {', '.join(upstream)} runs first (it re-runs if their "
                                               "outputs change)")
-        changed = _changed(fingerprint(stage.inputs, self.root, manifest.get("inputs")), manifest.get("inputs", {}))
+        changed = _changed(fingerprint(stage.inputs, self.root, manifest.inputs), manifest.inputs)
         if changed:
             return Decision(stage.name, True, f"input changed ({changed[0]}"
                                               f"{f' and {len(changed) - 1} more' if len(changed) > 1 else ''})")
@@ -223,46 +225,48 @@ class Runner:
                 running.append(stage.name)
         return decisions
 
-    def execute(self, timings_path: Path) -> dict[str, Any]:
+    def execute(self, timings_path: Path) -> Timings:
         """Run the stages in order; returns and writes the timings record."""
         started = time.perf_counter()
-        record: dict[str, Any] = {"started_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "stages": {}}
+        started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        stages: dict[str, StageTiming] = {}
         for stage in self.stages:
             decision = self.decide(stage)
             if not decision.run:
-                manifest = self._read(self._manifest_path(stage)) or {}
+                manifest = self._read(StageManifest, self._manifest_path(stage))
                 console.print(f"[dim]- {stage.name}: skipped ({decision.reason})[/]")
-                record["stages"][stage.name] = {"status": "skipped", "reason": decision.reason,
-                                                "last_wall_s": manifest.get("wall_s"),
-                                                "last_peak_rss_mb": manifest.get("peak_rss_mb")}
+                stages[stage.name] = StageTiming(status="skipped", reason=decision.reason,
+                                                 last_wall_s=manifest.wall_s if manifest else None,
+                                                 last_peak_rss_mb=manifest.peak_rss_mb if manifest else None)
                 continue
             console.rule(f"{stage.name}: {decision.reason}")
-            record["stages"][stage.name] = self._run_one(stage, decision)
-            write_json(timings_path, {**record, "total_wall_s": round(time.perf_counter() - started, 1)})
-        record["total_wall_s"] = round(time.perf_counter() - started, 1)
+            stages[stage.name] = self._run_one(stage, decision)
+            Timings(started_at=started_at, stages=stages,
+                    total_wall_s=round(time.perf_counter() - started, 1)).write(timings_path)
         # The per-stage resets also reset the process-wide mark, so the run's peak is the largest stage peak.
-        peaks = [s.get("peak_rss_mb") for s in record["stages"].values() if s.get("peak_rss_mb")]
-        record["peak_rss_mb"] = max(peaks) if peaks else peak_rss_mb()
-        write_json(timings_path, record)
+        peaks = [s.peak_rss_mb for s in stages.values() if s.peak_rss_mb]
+        record = Timings(started_at=started_at, stages=stages, total_wall_s=round(time.perf_counter() - started, 1),
+                         peak_rss_mb=max(peaks) if peaks else peak_rss_mb())
+        record.write(timings_path)
         return record
 
-    def _run_one(self, stage: Stage, decision: Decision) -> dict[str, Any]:
+    def _run_one(self, stage: Stage, decision: Decision) -> StageTiming:
         config, config_hash = self._config(stage)
-        previous = self._read(self._manifest_path(stage)) or {}
-        inputs = fingerprint(stage.inputs, self.root, previous.get("inputs"))
+        previous = self._read(StageManifest, self._manifest_path(stage))
+        inputs = fingerprint(stage.inputs, self.root, previous.inputs if previous else None)
         self._manifest_path(stage).unlink(missing_ok=True)  # until it finishes, the stage is not done
-        write_json(self._pending_path(stage), {"config_hash": config_hash, "inputs": inputs})
+        PendingStage(config_hash=config_hash, inputs=inputs).write(self._pending_path(stage))
         reset_peak_rss()
         started = time.perf_counter()
         stage.action(decision.fresh)
         wall = round(time.perf_counter() - started, 2)
         peak = peak_rss_mb()
         release_memory()
-        write_json(self._manifest_path(stage), {
-            "stage": stage.name, "config": config, "config_hash": config_hash, "inputs": inputs,
-            "outputs": fingerprint(stage.outputs, self.root), "wall_s": wall, "peak_rss_mb": peak,
-            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "reason": decision.reason,
-        })
+        StageManifest(
+            stage=stage.name, config=config, config_hash=config_hash, inputs=inputs,
+            outputs=fingerprint(stage.outputs, self.root), wall_s=wall, peak_rss_mb=peak,
+            finished_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"), reason=decision.reason,
+        ).write(self._manifest_path(stage))
         self._pending_path(stage).unlink(missing_ok=True)
         console.print(f"[green]{stage.name}[/] done in {wall:.1f} s (peak RSS {peak:.0f} MB)")
-        return {"status": "ran", "reason": decision.reason, "wall_s": wall, "peak_rss_mb": peak}
+        return StageTiming(status="ran", reason=decision.reason, wall_s=wall, peak_rss_mb=peak)

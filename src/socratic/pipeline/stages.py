@@ -302,6 +302,6 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     write_text(root / "config.resolved.yaml", yaml.safe_dump(resolved, sort_keys=False))
     record = runner.execute(root / TIMINGS)
     _print_headline(root / EVAL / "evaluation.json")
-    console.print(f"total {record['total_wall_s']:.0f} s; timings in {root / TIMINGS}")
+    console.print(f"total {record.total_wall_s:.0f} s; timings in {root / TIMINGS}")
     console.print(f"[bold]report:[/] {report}  (and {root / 'report.md'})")
     return report

@@ -28,9 +28,10 @@ from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
 from socratic.report.text import clip, fmt
-from socratic.run_folder import EVAL, model_folder, prefs_folder, sft_folder, slug
+from socratic.run_folder import EVAL, TIMINGS, Timings, model_folder, prefs_folder, sft_folder, slug
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
+from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 
 def _load_json(path: Path) -> Any | None:
@@ -156,19 +157,20 @@ def training_section(evaluation: dict, root: Path) -> dict[str, Any] | None:
         for step, step_folder, prefs in steps:
             name = f"{model.name} · {step}" if len(steps) > 1 else model.name
             metrics = [r for r in _lines(step_folder / "metrics.jsonl") if "loss" in r and "train_runtime" not in r]
-            summary = _load_json(step_folder / "train_summary.json") or {}
+            summary = TrainSummary.read_if_exists(step_folder / FINISHED_MARKER)
             if metrics:
                 curves[name] = metrics
-            if not metrics and not summary:
+            if not metrics and summary is None:
                 continue
+            summary = summary or TrainSummary()
             pairs = _lines(prefs / "pairs.jsonl")
-            rows.append({"model": name, "steps": summary.get("steps"),
-                         "train_loss": _round(summary.get("train_loss")),
-                         "seconds_per_step": summary.get("seconds_per_step"),
-                         "pairs": len(pairs) if pairs else summary.get("pairs"),
+            rows.append({"model": name, "steps": summary.steps,
+                         "train_loss": _round(summary.train_loss),
+                         "seconds_per_step": summary.seconds_per_step,
+                         "pairs": len(pairs) if pairs else summary.pairs,
                          "chosen": _round(statistics.mean(p["chosen_score"] for p in pairs)) if pairs else None,
                          "rejected": _round(statistics.mean(p["rejected_score"] for p in pairs)) if pairs else None,
-                         "warnings": ", ".join(summary.get("warnings") or []) or "none"})
+                         "warnings": ", ".join(summary.warnings) or "none"})
     if not rows:
         return None
     return {"rows": rows, "figure": figures.training_curves(curves) if curves else None}
@@ -203,18 +205,17 @@ def _pct(value: float | None) -> str:
 
 
 def timings_section(root: Path) -> dict[str, Any] | None:
-    record = _load_json(root / "timings.json")
-    if not record:
+    record = Timings.read_if_exists(root / TIMINGS)
+    if record is None:
         return None
     rows, walls = [], {}
-    for name, t in record["stages"].items():
-        wall = t.get("wall_s", t.get("last_wall_s"))
-        rss = t.get("peak_rss_mb", t.get("last_peak_rss_mb"))
-        rows.append({"stage": name, "status": t["status"], "wall": "–" if wall is None else f"{wall:.1f}",
+    for name, t in record.stages.items():
+        wall, rss = t.wall, t.peak
+        rows.append({"stage": name, "status": t.status, "wall": "–" if wall is None else f"{wall:.1f}",
                      "rss": "–" if rss is None else f"{rss:.0f}"})
         if wall is not None:
             walls[name] = {"wall_s": wall}
-    return {"rows": rows, "total": record.get("total_wall_s"), "started_at": record.get("started_at"),
+    return {"rows": rows, "total": record.total_wall_s, "started_at": record.started_at,
             "figure": figures.stage_timings(walls) if walls else None}
 
 

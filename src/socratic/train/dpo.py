@@ -37,12 +37,12 @@ from socratic.errors import SocraticError
 from socratic.jsonl import write_json
 from socratic.progress import console
 from socratic.specs import as_value_error, parse_model_spec
+from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 # The loss types TRL 1.16's DPOConfig accepts (tests compare this with the installed TRL's help text).
 LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
               "aot_unpaired", "apo_zero", "apo_down", "discopop", "sft", "sigmoid_norm")
 DEFAULT_LR = {True: 2e-4, False: 5e-6}  # keyed by `lora`
-FINISHED_MARKER = "train_summary.json"
 
 
 class TrainConfig(BaseModel):
@@ -317,23 +317,24 @@ def run(config: TrainConfig) -> Path:
     train_monitor.plot_training_curve(records, out / "training_curve.png")
     found = train_monitor.find_warnings(records, trainer.state.max_steps)
     write_json(out / "warnings.json", found)
-    summary = {
-        "steps": trainer.state.global_step, "epochs": trainer.state.epoch, "seconds_this_session": round(seconds, 1),
-        "seconds_per_step": round(seconds / max(1, trainer.state.global_step - _step_of(resume_from)), 2),
-        "resumed_from_step": _step_of(resume_from), "train_loss": result.training_loss,
-        "final_metrics": train_monitor.final_metrics(records), "pairs": stats.pairs,
-        "pairs_trained": len(trainer.train_dataset), "prompts_shortened": stats.prompts_shortened,
-        "turns_dropped": stats.turns_dropped, "contexts_shortened": stats.contexts_shortened,
-        "completions_cut": stats.completions_cut, "longest_prompt_tokens": stats.longest_prompt,
-        "base_model": config.model, "base_model_dir": str(model_dir), "lora": config.lora, "bf16": bf16,
-        "reference_log_probs": "per step" if reference_in_step(config) else "precomputed",
-        "share_prompt": config.share_prompt,
-        "learning_rate": config.lr, "warnings": [w["kind"] for w in found], "processes": world_size,
-        "effective_batch": world_size * config.batch_size * config.grad_accum,
-    }
+    summary = TrainSummary(
+        kind="dpo", steps=trainer.state.global_step, epochs=trainer.state.epoch,
+        seconds_this_session=round(seconds, 1),
+        seconds_per_step=round(seconds / max(1, trainer.state.global_step - _step_of(resume_from)), 2),
+        resumed_from_step=_step_of(resume_from), train_loss=result.training_loss,
+        final_metrics=train_monitor.final_metrics(records), pairs=stats.pairs,
+        pairs_trained=len(trainer.train_dataset), prompts_shortened=stats.prompts_shortened,
+        turns_dropped=stats.turns_dropped, contexts_shortened=stats.contexts_shortened,
+        completions_cut=stats.completions_cut, longest_prompt_tokens=stats.longest_prompt,
+        base_model=config.model, base_model_dir=str(model_dir), lora=config.lora, bf16=bf16,
+        reference_log_probs="per step" if reference_in_step(config) else "precomputed",
+        share_prompt=config.share_prompt,
+        learning_rate=config.lr, warnings=[w["kind"] for w in found], processes=world_size,
+        effective_batch=world_size * config.batch_size * config.grad_accum,
+    )
     shutil.rmtree(out / ".dataset", ignore_errors=True)  # the multi-process copy of the pairs, if any
-    write_json(out / FINISHED_MARKER, summary)  # last: marks the folder as a finished model
-    console.print(f"trained {summary['steps']} steps in {seconds:.0f} s; model in {out} (load it as hf:{out})")
+    summary.write(out / FINISHED_MARKER)  # last: marks the folder as a finished model
+    console.print(f"trained {summary.steps} steps in {seconds:.0f} s; model in {out} (load it as hf:{out})")
     return out
 
 

@@ -31,7 +31,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from socratic.errors import SocraticError
 from socratic.jsonl import write_json
 from socratic.progress import console
-from socratic.train.dpo import DEFAULT_LR, FINISHED_MARKER, TrainConfig, is_finished, resolve_model_dir
+from socratic.train.dpo import DEFAULT_LR, TrainConfig, is_finished, resolve_model_dir
+from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 # TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there).
 FROM_DPO = ("model", "seed", "lora", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "max_length",
@@ -133,14 +134,13 @@ def run(config: SftConfig) -> Path:
     dpo.save_outputs(trainer, tokenizer, out, lora=config.lora)
     records = train_monitor.read_metrics(out / "metrics.jsonl")
     steps = trainer.state.global_step
-    summary = {
-        "kind": "sft", "steps": steps, "epochs": trainer.state.epoch, "seconds": round(seconds, 1),
-        "seconds_per_step": round(seconds / max(1, steps), 2), "train_loss": result.training_loss,
-        "final_metrics": train_monitor.final_metrics(records), "pairs": stats.pairs,
-        "prompts_shortened": stats.prompts_shortened, "longest_prompt_tokens": stats.longest_prompt,
-        "base_model": config.model, "base_model_dir": str(model_dir), "lora": config.lora, "bf16": bf16,
-        "learning_rate": config.lr,
-    }
-    write_json(out / FINISHED_MARKER, summary)  # last: marks the folder as a finished model
+    TrainSummary(
+        kind="sft", steps=steps, epochs=trainer.state.epoch, seconds_this_session=round(seconds, 1),
+        seconds_per_step=round(seconds / max(1, steps), 2), train_loss=result.training_loss,
+        final_metrics=train_monitor.final_metrics(records), pairs=stats.pairs,
+        prompts_shortened=stats.prompts_shortened, longest_prompt_tokens=stats.longest_prompt,
+        base_model=config.model, base_model_dir=str(model_dir), lora=config.lora, bf16=bf16,
+        learning_rate=config.lr,
+    ).write(out / FINISHED_MARKER)  # last: marks the folder as a finished model
     console.print(f"SFT warm-up: {steps} steps in {seconds:.0f} s; model in {out}")
     return out
