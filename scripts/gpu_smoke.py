@@ -1,7 +1,7 @@
 """GPU smoke run: the shortest path through every GPU code path, one line per step with time and memory.
 
-    .venv/bin/python bench/gpu_smoke.py models/Qwen2.5-0.5B-Instruct          # any local transformers folder
-    .venv/bin/python bench/gpu_smoke.py models/Phi-3-mini-4k-instruct --k 4 --gguf q8_0 -o /tmp/smoke
+    .venv/bin/python scripts/gpu_smoke.py models/Qwen2.5-0.5B-Instruct          # any local transformers folder
+    .venv/bin/python scripts/gpu_smoke.py models/Phi-3-mini-4k-instruct --k 4 --gguf q8_0 -o /tmp/smoke
 
 Steps (each on `cuda`, bf16 where the GPU has it):
     1 load      the model folder as `hf:PATH` (TransformersBackend picks cuda and bf16 itself)
