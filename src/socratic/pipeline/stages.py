@@ -117,7 +117,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
         out=root / "eval", formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
-        n_resamples=config.evaluation.n_resamples)
+        n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
+        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes)
     stages.append(Stage(
         # batch_size changes how replies are computed, not what they are: not part of the hash.
         "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size",
