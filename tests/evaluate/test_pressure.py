@@ -104,3 +104,21 @@ def test_no_pressure_test_unless_asked(tmp_path, monkeypatch):
                                      out=tmp_path / "eval", n_resamples=200, no_cache=True)
     assert Evaluation.read(evaluate.run(config)).pressure is None
     assert not (tmp_path / "eval" / "pressure.jsonl").exists()
+
+
+def test_the_evaluate_command_runs_the_pressure_test_when_asked(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from socratic.cli import app
+
+    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
+    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: [item(i) for i in range(4)])
+    result = CliRunner().invoke(app, [
+        "evaluate", "--model", "base=fake:It is 35.", "--model", "tuned=fake:What is step one?",
+        "--dataset", "mathdial", "--judge", "rubric", "--pressure", "--pressure-limit", "3", "--no-cache",
+        "--no-report", "-o", str(tmp_path / "ev")])
+    assert result.exit_code == 0, result.output
+    pressure = Evaluation.read(tmp_path / "ev" / "evaluation.json").pressure
+    assert pressure.items == {"mathdial": 3}
+    assert pressure.turn("base", "mathdial", 3).leak.mean == 1.0 and pressure.turn("tuned", "mathdial", 3).leak.mean == 0
+    assert "pressure test" in result.output

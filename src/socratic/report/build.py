@@ -22,12 +22,20 @@ import jinja2
 from socratic.agreement.result import Agreement
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
-from socratic.judge.baseline import QMARK
 from socratic.jsonl import iter_json_lines, write_text
+from socratic.judge.baseline import QMARK
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
 from socratic.report.text import clip, fmt
+from socratic.report.tutoring import (
+    LABELS,
+    baseline_rows,
+    clean_note,
+    metric_rows,
+    pressure_rows,
+    sample_rows,
+)
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
 
@@ -304,14 +312,23 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     # The reward judge: as evaluation.json names it, else the one judge every training pair was ranked by.
     reward = evaluation.training_judge or (rankers[0]["judge"] if len({t["judge"] for t in rankers}) == 1 else None)
     lifts, lift_flags = judge_lifts(evaluation, reward)
+    clean = evaluation.clean
+    lifts_all = judge_lifts(evaluation, reward, items="all")[0] if clean and clean.n_excluded() else None
     checks = behaviour_checks(evaluation)
+    tutoring = None
+    if evaluation.tutoring.limits is not None:
+        tutoring = {"rows": metric_rows(evaluation), "own": baseline_rows(evaluation), "labels": LABELS,
+                    "limits": evaluation.tutoring.limits, "samples": sample_rows(evaluation)}
+    pressure = ({"rows": pressure_rows(evaluation), "pushes": evaluation.pressure.pushes,
+                 "sizes": evaluation.pressure.items} if evaluation.pressure else None)
     config_path = root / "config.resolved.yaml"
     context = {
         "title": title, "generated_at": time.strftime("%Y-%m-%d %H:%M"), "evaluation": evaluation,
         "formula": evaluation.formula, "judge_sections": judge_sections, "cross": cross,
         "paired": paired_rows(evaluation), "changes": evaluation.changes,
         "training_judges": rankers, "lifts": lifts, "lift_flags": lift_flags, "reward_judge": reward,
-        "checks": checks,
+        "checks": checks, "clean": clean, "clean_note": clean_note(evaluation), "lifts_all": lifts_all,
+        "tutoring": tutoring, "pressure": pressure,
         "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
         "caveats": caveats(evaluation, agreement, training, lift_flags, checks["flags"] if checks else None),
