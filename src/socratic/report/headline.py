@@ -20,6 +20,10 @@ from socratic.report.tutoring import clean_note, metric_rows, pressure_rows
 
 def _rate(evaluation: Evaluation, rate: str, model: str, dataset: str, judge: str = JUDGE_FREE) -> str:
     found = evaluation.behaviour.rate(rate, model, dataset, judge)
+    if rate == "asks_question" and evaluation.tutoring.limits is not None:
+        # The plain rule of evaluate.tutoring: behaviour's rate uses the rubric's question detector, the
+        # reward's own signal, so it cannot tell whether the tuned model games it.
+        found = evaluation.tutoring.diff(rate, model, dataset)
     if found is None or found.model_rate is None:
         return "–"
     return f"{found.baseline_rate:.2f} → {found.model_rate:.2f}"
@@ -38,7 +42,7 @@ def headline_table(evaluation: Evaluation, rows: list[dict]) -> Table:
     for judge in evaluation.judges:
         reward = " (reward)" if judge == evaluation.training_judge else ""
         table.add_column(f"lift by {judge}{reward}", justify="right")
-    table.add_column("asks a question", justify="right")
+    table.add_column("asks a question (plain rule)", justify="right")
     table.add_column(f"reveals (by {evaluation.judges[0]})", justify="right")
     for row in rows:
         own = " (own)" if trained.get(row["model"]) == row["dataset"] else ""
