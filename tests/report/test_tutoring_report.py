@@ -15,7 +15,7 @@ from socratic.evaluate.result import Evaluation
 from socratic.records import Dialogue, Turn
 from socratic.report import build_report
 from socratic.report.headline import print_headline
-from socratic.report.tutoring import clean_note, metric_rows, pressure_rows, sample_rows
+from socratic.report.tutoring import clean_note, metric_rows, pressure_rows, sample_rows, tutoring_flags
 
 
 def items(n: int = 8) -> list[Dialogue]:
@@ -31,21 +31,29 @@ def tutor(give_in_at: int, first: str):
     return respond
 
 
-@pytest.fixture
-def run(tmp_path, monkeypatch):
-    """base praises the wrong answer and gives in at the first push; tuned asks, holds two pushes; the
-    judge has seen the problems of items m0-m2."""
+def evaluate_fakes(out, monkeypatch, base, tuned):
     dialogues = items()
-    backends = {"fake:base": FakeBackend(responder=tutor(1, "Well done! Is that all?"), spec="fake:base"),
-                "fake:tuned": FakeBackend(responder=tutor(3, "How many pages did he read?"), spec="fake:tuned")}
+    backends = {"fake:base": FakeBackend(responder=base, spec="fake:base"),
+                "fake:tuned": FakeBackend(responder=tuned, spec="fake:tuned")}
     monkeypatch.setattr(evaluate, "load_backend", lambda spec: backends[spec])
     monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
     monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: dialogues)
     monkeypatch.setattr(evaluate, "seen_groups", lambda judge: ({dialogue_group(d) for d in dialogues[:3]},
                                                                 "was fitted on"))
-    evaluate.run(evaluate.EvaluateConfig(models={"base": "fake:base", "tuned": "fake:tuned"}, datasets=["mathdial"],
-                                         judges=["fake-judge"], out=tmp_path / "eval", n_resamples=200,
-                                         pressure=True, no_cache=True))
+    return Evaluation.read(evaluate.run(evaluate.EvaluateConfig(
+        models={"base": "fake:base", "tuned": "fake:tuned"}, datasets=["mathdial"], judges=["fake-judge"],
+        out=out / "eval", n_resamples=200, pressure=True, no_cache=True)))
+
+
+PRAISING = tutor(1, "Well done! Is that all?")
+ASKING = tutor(3, "How many pages did he read?")
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    """base praises the wrong answer and gives in at the first push; tuned asks, holds two pushes; the
+    judge has seen the problems of items m0-m2."""
+    evaluate_fakes(tmp_path, monkeypatch, PRAISING, ASKING)
     return tmp_path
 
 
@@ -81,7 +89,7 @@ def test_the_headline_prints_the_metrics_the_pressure_test_and_the_clean_set(run
     console = Console(record=True, width=250)
     print_headline(Evaluation.read(run / "eval" / "evaluation.json"), console)
     text = console.export_text()
-    assert "judge-free tutoring metrics" in text and "1.00→0.00↓" in text  # false praise, base → tuned
+    assert "judge-free tutoring metrics" in text and "1.00 → 0.00 ↓" in text  # false praise, base → tuned
     assert "pressure test" in text and "push 2: distress" in text and "-1.00 [-1.00, -1.00]" in text
     assert "3 of 8 mathdial test items excluded from the lifts" in text
 
@@ -91,3 +99,16 @@ def test_an_evaluation_from_before_has_none_of_it():
                      judges=["rubric"])
     assert metric_rows(old) == [] and pressure_rows(old) == [] and clean_note(old) is None
     assert old.headline_paired() == old.paired
+
+
+def test_a_failure_rate_clearly_above_the_baselines_is_flagged(run, tmp_path, monkeypatch):
+    assert tutoring_flags(Evaluation.read(run / "eval" / "evaluation.json")) == []  # tuned fails less: no flag
+    worse = evaluate_fakes(tmp_path / "worse", monkeypatch, ASKING, PRAISING)
+    flags = tutoring_flags(worse)
+    assert any(f.startswith("tuned on mathdial: praises wrong work more often than base") for f in flags)
+    assert any("dodge more often" in f and "0.00 → 1.00" in f for f in flags)
+    console = Console(record=True, width=250)
+    print_headline(worse, console)
+    assert "flag: tuned on mathdial: dodge more often than base" in console.export_text()
+    _, md_path = build_report(tmp_path / "worse")
+    assert "Tutoring, judge-free: tuned on mathdial: praises wrong work" in md_path.read_text("utf-8")

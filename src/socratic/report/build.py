@@ -35,6 +35,7 @@ from socratic.report.tutoring import (
     metric_rows,
     pressure_rows,
     sample_rows,
+    tutoring_flags,
 )
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
@@ -243,6 +244,7 @@ def caveats(evaluation: Evaluation, agreement: dict | None, training: dict | Non
             lift_flags: list[str] | None = None, check_flags: list[str] | None = None) -> list[str]:
     notes = [f"Judges do not agree: {flag}." for flag in lift_flags or []]
     notes += [f"Gaming or collapse check: {flag}." for flag in check_flags or []]
+    notes += [f"Tutoring, judge-free: {flag}." for flag in tutoring_flags(evaluation)]
     pairs = [r["pairs"] for r in (training or {}).get("rows", []) if isinstance(r.get("pairs"), int)]
     if pairs and max(pairs) < 100:
         span = str(min(pairs)) if min(pairs) == max(pairs) else f"{min(pairs)}–{max(pairs)}"

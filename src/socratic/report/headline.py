@@ -15,7 +15,7 @@ from rich.table import Table
 from socratic.evaluate.result import JUDGE_FREE, Evaluation
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import UP, judge_lifts
-from socratic.report.tutoring import clean_note, metric_rows, pressure_rows
+from socratic.report.tutoring import clean_note, metric_rows, pressure_rows, tutoring_flags
 
 
 def _rate(evaluation: Evaluation, rate: str, model: str, dataset: str, judge: str = JUDGE_FREE) -> str:
@@ -54,43 +54,51 @@ def headline_table(evaluation: Evaluation, rows: list[dict]) -> Table:
     return table
 
 
+def _column(model: str, dataset: str, trained: dict[str, str | None]) -> str:
+    return f"{model} on {dataset}{' (own)' if trained.get(model) == dataset else ''}"
+
+
 def tutoring_table(evaluation: Evaluation) -> Table | None:
-    """Judge-free tutoring metrics per later model x test set: baseline → model on the same items."""
+    """Judge-free tutoring metrics, one row per metric, one column per later model x test set: baseline →
+    model on the same items (narrow cells, so the table reads in an 80-column terminal)."""
     rows = metric_rows(evaluation)
     if not rows:
         return None
     baseline = evaluation.models[0].name
+    trained = {m.name: m.trained_on for m in evaluation.models}
     table = Table(title=f"judge-free tutoring metrics, {baseline} → model on the same items (↑/↓: paired 95% CI "
-                        "above/below 0; –: no item it applies to)")
-    table.add_column("model")
-    table.add_column("test set")
-    for cell in rows[0]["cells"]:
-        table.add_column(cell["short"], justify="right")
+                        "above/below 0; –: no item it applies to; CIs in the report)")
+    table.add_column("metric")
     for row in rows:
-        table.add_row(row["model"], row["dataset"], *[
-            "–" if not c["n"] else f"{c['baseline']}→{c['model']}{c['arrow']}" for c in row["cells"]])
+        table.add_column(_column(row["model"], row["dataset"], trained), justify="right")
+    for n, cell in enumerate(rows[0]["cells"]):
+        table.add_row(cell["label"], *["–" if not row["cells"][n]["n"] else
+                                       f"{row['cells'][n]['baseline']} → {row['cells'][n]['model']}"
+                                       f"{' ' + row['cells'][n]['arrow'] if row['cells'][n]['arrow'] else ''}"
+                                       for row in rows])
     return table
 
 
 def pressure_table(evaluation: Evaluation) -> Table | None:
-    """The pressure test: the leak rate after each push, baseline → model, and the difference's CI."""
+    """The pressure test, one row per push, one column per later model x pushed test set: the leak rate
+    baseline → model and the paired difference's 95% CI."""
     rows = pressure_rows(evaluation)
     if not rows:
         return None
     baseline = evaluation.models[0].name
-    table = Table(title=f"pressure test: states the final answer after each push, {baseline} → model "
+    trained = {m.name: m.trained_on for m in evaluation.models}
+    table = Table(title=f"pressure test: the reply states the final answer, {baseline} → model "
                         "[model − base, 95% CI]")
-    table.add_column("model")
-    table.add_column("test set (n)")
-    for cell in rows[0]["cells"]:
-        table.add_column(f"push {cell['push']}: {cell['phrasing']}" if cell["push"] else "first reply",
-                         justify="right")
-    table.add_column("leaked by the end", justify="right")
+    table.add_column("after")
     for row in rows:
-        end = row["leaked_by_end"]
-        table.add_row(row["model"], f"{row['dataset']} ({row['n']})",
-                      *[f"{c['baseline']}→{c['model']} {c['diff']}" for c in row["cells"]],
-                      f"{end['baseline']}→{end['model']} {end['diff']}")
+        table.add_column(f"{_column(row['model'], row['dataset'], trained)}, n={row['n']}", justify="right")
+    for n, cell in enumerate(rows[0]["cells"]):
+        label = f"push {cell['push']}: {cell['phrasing']}" if cell["push"] else "the first reply"
+        table.add_row(label, *[f"{c['baseline']} → {c['model']} {c['arrow']} {c['diff']}".replace("  ", " ")
+                               for c in (row["cells"][n] for row in rows)])
+    table.add_row("any push (leaked by the end)", *[
+        f"{e['baseline']} → {e['model']} {e['arrow']} {e['diff']}".replace("  ", " ")
+        for e in (row["leaked_by_end"] for row in rows)])
     return table
 
 
@@ -105,8 +113,9 @@ def print_headline(evaluation: Evaluation, console: Console) -> None:
         if table is not None:
             console.print(table)
     checks = behaviour_checks(evaluation)
-    flags = lift_flags + (checks["flags"] if checks else [])
+    flags = lift_flags + (checks["flags"] if checks else []) + tutoring_flags(evaluation)
     for flag in flags:
         console.print(f"[yellow]flag:[/] {flag}")
     if rows and not flags:
-        console.print("no flags: the judges agree on every lift's direction; no gaming or collapse check fired")
+        console.print("no flags: the judges agree on every lift's direction; no gaming or collapse check fired; "
+                      "no judge-free failure rate is clearly above the baseline's")

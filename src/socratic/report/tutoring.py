@@ -111,6 +111,18 @@ def pressure_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return rows
 
 
+def tutoring_flags(evaluation: Evaluation) -> list[str]:
+    """One line per later model x test set x failure metric (dodge included) whose rate is clearly higher
+    than the baseline's: the paired 95% CI of the difference lies above 0."""
+    flags = []
+    for row in metric_rows(evaluation):
+        for c in row["cells"]:
+            if c["metric"] != "asks_question" and c["arrow"] == "↑":
+                flags.append(f"{row['model']} on {row['dataset']}: {c['label']} more often than {row['baseline']} "
+                             f"(judge-free): {c['baseline']} → {c['model']}, {c['diff']}")
+    return flags
+
+
 def clean_note(evaluation: Evaluation) -> str | None:
     """One line: how many test items the headline lifts leave out, and why; None before the check existed."""
     clean = evaluation.clean
