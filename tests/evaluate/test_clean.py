@@ -86,3 +86,16 @@ def test_evaluate_leaves_overlapping_items_out_of_the_headline_paired_tests(tmp_
     assert evaluation.headline_paired() == evaluation.paired_clean
     assert evaluation.lift_part("tuned", "mathdial", "fake-judge", "all").questions_part == pytest.approx(0.125)
     assert evaluation.lift_part("tuned", "mathdial", "fake-judge").questions_part == 0
+
+
+def test_an_llm_judge_is_not_loaded_again_to_check_the_overlap(tmp_path, monkeypatch):
+    loaded = []
+
+    def load(spec, cache):
+        loaded.append(spec)
+        return FakeJudge(spec)
+
+    monkeypatch.setattr(evaluate, "_load_judge", load)
+    config = evaluate.EvaluateConfig(models={"base": "fake:x"}, judges=["llm:embedded", "rubric"], out=tmp_path)
+    clean = evaluate.clean_test_set(config, {"mathdial": [problem(0)]}, cache=None)
+    assert loaded == ["rubric"] and "no test item excluded" in clean.judges["llm:embedded"]

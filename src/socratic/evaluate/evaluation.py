@@ -271,9 +271,21 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
     return ordered
 
 
+def _may_have_seen_labels(spec: str) -> bool:
+    """Only the judges we fit or calibrate (learned, rubric) have seen human labels; an LLM judge is not
+    loaded a second time just to find that out. A spec this version does not parse is asked."""
+    from socratic.specs import parse_judge_spec
+
+    try:
+        return parse_judge_spec(spec)[0] in ("learned", "rubric")
+    except SocraticError:
+        return True
+
+
 def clean_test_set(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache):
     """Which test items each evaluation judge was fitted or calibrated on (evaluate.clean)."""
-    return clean_set(test_sets, {spec: seen_groups(_load_judge(spec, cache)) for spec in config.judges})
+    return clean_set(test_sets, {spec: seen_groups(_load_judge(spec, cache)) if _may_have_seen_labels(spec) else None
+                                 for spec in config.judges})
 
 
 def _judgment_key(judgment: Judgment) -> tuple:
