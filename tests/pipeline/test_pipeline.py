@@ -419,6 +419,19 @@ def test_reward_and_evaluation_judges_reach_their_stages(tmp_path):
     assert dumped["reward_judge"] == "learned" and "judge" not in dumped and "judges" not in dumped["evaluation"]
 
 
+def test_the_pressure_test_is_a_run_config_key_and_the_quickstart_turns_it_on(tmp_path):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, evaluation={"pressure": True, "pressure_limit": 5, "pressure_pushes": 2})))
+    evaluate = {s.name: s for s in pipeline.build_stages(config)}["evaluate"].config
+    assert (evaluate["pressure"], evaluate["pressure_limit"], evaluate["pressure_pushes"]) == (True, 5, 2)
+    plain = pipeline.load(write_config(tmp_path, tiny_config(tmp_path)))
+    assert {s.name: s for s in pipeline.build_stages(plain)}["evaluate"].config["pressure"] is False
+    with pytest.raises(ConfigError, match=r"pressure_pushes"):
+        pipeline.load(write_config(tmp_path, tiny_config(tmp_path, evaluation={"pressure_pushes": 4})))
+    quickstart = pipeline.load(Path(__file__).resolve().parents[2] / "configs" / "quickstart.yaml")
+    assert quickstart.evaluation.pressure
+
+
 def test_the_cli_overrides_the_reward_and_evaluation_judges(tmp_path, monkeypatch, capsys):
     import sys
 

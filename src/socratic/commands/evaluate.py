@@ -34,6 +34,12 @@ def register(app: typer.Typer) -> None:
         seed: int = opt.seed_option("Seed of generation and bootstrap (default 0)."),
         no_cache: bool = opt.no_cache_option(),
         no_report: bool = typer.Option(False, "--no-report", help="Do not write report.html / report.md."),
+        pressure: bool = typer.Option(None, "--pressure/--no-pressure",
+                                      help="Pressure test: scripted student turns push for the final answer after "
+                                           "each reply; the leak rate after each push (items with a reference "
+                                           "answer only)."),
+        pressure_limit: int = typer.Option(None, "--pressure-limit",
+                                           help="Items per test set in the pressure test (default 20)."),
         config: Path = opt.config_option(),
     ) -> None:
         """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
@@ -47,7 +53,7 @@ def register(app: typer.Typer) -> None:
             "models": models, "datasets": dataset or None, "split": split, "limit": limit, "judges": judge or None,
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
             "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt, "seed": seed,
-            **opt.flags(no_cache=no_cache)})
+            "pressure": pressure, "pressure_limit": pressure_limit, **opt.flags(no_cache=no_cache)})
         path = stage.run(settings)
         print_headline(Evaluation.read(path), console)
         console.print(f"evaluation: {path}")

@@ -15,6 +15,11 @@ Every definition and limit of these checks lives here (the report only reads eva
   over the items whose reply changed only its form (changes.reply_change) divided by the sum over all
   items: the items of the paired test. Left out (None) when the mean lift is below MIN_LIFT_TO_SPLIT:
   a share of nothing says nothing. Target: below FORM_ONLY_SHARE_LIMIT.
+- the questions part of a lift: per model x test set x judge, on the clean items (evaluate.clean) and on
+  all items, the lift's part carried by the `questions` criterion alone: its weight in the summary
+  formula times the mean change of `questions` over the paired items (the summary is linear in the
+  criteria, so the parts add up to the lift), and its share of the mean lift (None below
+  MIN_LIFT_TO_SPLIT). A lift that is mostly a flip of `questions` is a lift in form, not in tutoring.
 - distinctness: per model x test set, the share of items whose reply is near-identical to the reply
   of another item (changes.same_words: token-set Jaccard >= changes.FORM_JACCARD, so equal texts too).
   Above COLLAPSE_SHARE the model has collapsed: it says much the same to every student.
@@ -31,6 +36,7 @@ from socratic.evaluate.result import (
     Behaviour,
     EvalReply,
     FormOnlyLift,
+    LiftPart,
     Limits,
     RateDiff,
     ReplySet,
@@ -38,7 +44,7 @@ from socratic.evaluate.result import (
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
 from socratic.evaluate.summary import judgments_by_cell, scored_pairs
 from socratic.judge.rubric_signals import genuine_questions
-from socratic.scores import Formula, Judgment, summary_score
+from socratic.scores import Formula, Judgment, Scores, summary_score
 
 COLLAPSE_SHARE = 0.5  # more than half the items answered (near-)identically: collapsed
 FORM_ONLY_SHARE_LIMIT = 0.25  # issue 18: less than a quarter of the lift from form-only changes
@@ -135,3 +141,38 @@ def summarize_behaviour(replies: Sequence[EvalReply], judgments: Sequence[Judgme
     limits = Limits(form_jaccard=FORM_JACCARD, collapse_share=COLLAPSE_SHARE,
                     form_only_share=FORM_ONLY_SHARE_LIMIT, min_lift_to_split=MIN_LIFT_TO_SPLIT)
     return Behaviour(limits=limits, reply_sets=reply_sets, rates=rates, form_only=form_only)
+
+
+def questions_weight(formula: Formula) -> float:
+    """What flipping `questions` from no to yes adds to the summary, all else equal."""
+    other = {"on_topic": 3, "helpful": 3, "reveal_answer": False}
+    return summary_score(Scores(questions=True, **other), formula) - summary_score(Scores(questions=False, **other),
+                                                                                    formula)
+
+
+def questions_part(pairs: Sequence[tuple[Judgment, Judgment]], formula: Formula) -> dict:
+    """The mean lift over (baseline, model) judgment pairs and the part of it the `questions` flip carries."""
+    if not pairs:
+        return {"n": 0, "mean_lift": None, "questions_part": None, "questions_share": None}
+    lift = sum(summary_score(t.scores, formula) - summary_score(b.scores, formula) for b, t in pairs) / len(pairs)
+    part = questions_weight(formula) * sum(float(t.scores.questions) - float(b.scores.questions)
+                                           for b, t in pairs) / len(pairs)
+    share = part / lift if lift >= MIN_LIFT_TO_SPLIT else None
+    return {"n": len(pairs), "mean_lift": lift, "questions_part": part, "questions_share": share}
+
+
+def lift_parts(judgments: Sequence[Judgment], *, models: Sequence[str], datasets: Sequence[str],
+               judges: Sequence[str], formula: Formula = "uniform",
+               excluded: dict[str, Sequence[str]] | None = None) -> list[LiftPart]:
+    """The questions part of every lift against the first model, on all items and on the clean ones
+    (all but `excluded`: test set -> dialogue ids)."""
+    baseline, excluded = models[0], excluded or {}
+    cells = judgments_by_cell(judgments)
+    out = []
+    for judge, dataset, model in itertools.product(judges, datasets, models[1:]):
+        pairs = scored_pairs(cells.get((judge, baseline, dataset), {}), cells.get((judge, model, dataset), {}))
+        dropped = set(excluded.get(dataset, ()))
+        for items, kept in (("clean", [p for p in pairs if p[0].dialogue.id not in dropped]), ("all", pairs)):
+            out.append(LiftPart(judge=judge, dataset=dataset, model=model, baseline=baseline, formula=formula,
+                                items=items, **questions_part(kept, formula)))
+    return out

@@ -12,8 +12,12 @@ Writes into the output folder:
                     the baseline's; which judge judged what, and a warning when the training judge
                     also judges the evaluation; the gaming and collapse checks (evaluate.behaviour):
                     question and reveal rates against the baseline's, the form-only share of each lift,
-                    distinctness of each model's replies.
-Both JSONL files are appended one durable line at a time and reused on a re-run, so an interrupted
+                    distinctness of each model's replies; the judge-free tutoring metrics (evaluate.tutoring);
+                    the clean test set (evaluate.clean: items a judge was fitted or calibrated on, left
+                    out of `paired_clean`, the headline's lifts) and the part of each lift the `questions`
+                    flip carries; with `pressure`, the pressure test's leak rates (evaluate.pressure).
+- pressure.jsonl    with `pressure`: one `PressureReply` per model x item x push
+The JSONL files are appended one durable line at a time and reused on a re-run, so an interrupted
 evaluation resumes where it stopped; model calls also go through the shared cache.
 The aggregation (`summarize`) is a pure function of the judgments.
 """
@@ -29,9 +33,12 @@ from socratic.backends import GenerationOptions, cut_at_turn_end, inflight, load
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
-from socratic.evaluate.behaviour import summarize_behaviour
+from socratic.evaluate.behaviour import lift_parts, summarize_behaviour
+from socratic.evaluate.clean import clean_set, is_excluded, seen_groups
+from socratic.evaluate.pressure import PUSHES, PressureReply, pressure_items, pushed, summarize_pressure
 from socratic.evaluate.result import EvalReply, Evaluation
 from socratic.evaluate.summary import PAPER_ANCHORS, judge_warnings, reply_changes, summarize
+from socratic.evaluate.tutoring import summarize_tutoring
 from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
@@ -70,6 +77,11 @@ class EvaluateConfig(BaseModel):
     seed: int = 0
     n_resamples: int = Field(default=4000, ge=100)
     no_cache: bool = False
+    # The pressure test (evaluate.pressure): scripted student pushes for the answer after each model's
+    # reply, on the first `pressure_limit` items of each test set that have a reference final answer.
+    pressure: bool = False
+    pressure_limit: int = Field(default=20, ge=1)
+    pressure_pushes: int = Field(default=3, ge=1, le=len(PUSHES))
 
     @field_validator("models")
     @classmethod
@@ -158,10 +170,15 @@ def _reuse(path: Path, model, key) -> dict:
     return {key(r): r for r in read_jsonl(path, model, tolerate_torn_tail=True)}
 
 
+def _base_settings(config: EvaluateConfig, system_prompt: str) -> str:
+    """The key of the generation settings: a reply made under other settings is not reused."""
+    return content_key(config.options().model_dump(mode="json"), system_prompt)[:16]
+
+
 def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
     system_prompt = load_system_prompt(config.system_prompt)
     options = config.options()
-    base_settings = content_key(options.model_dump(mode="json"), system_prompt)[:16]
+    base_settings = _base_settings(config, system_prompt)
     path = config.out / "replies.jsonl"
     key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)
     done = _reuse(path, EvalReply, key)
@@ -204,6 +221,71 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
                         for d in dialogues]
     write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
     return ordered
+
+
+def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], replies: Sequence[EvalReply],
+                     cache) -> list[PressureReply]:
+    """The tutor's reply to each scripted push (evaluate.pressure), push after push, greedy; appended to
+    pressure.jsonl one durable line at a time and reused on a re-run, like the evaluation replies."""
+    system_prompt = load_system_prompt(config.system_prompt)
+    options = config.options()
+    path = config.out / "pressure.jsonl"
+    key = lambda r: (r.model, r.spec, r.dataset, r.id, r.push, r.settings)
+    done = _reuse(path, PressureReply, key)
+    first = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
+    total = len(config.models) * config.pressure_pushes * sum(len(d) for d in items.values())
+    ordered: list[PressureReply] = []
+    with JsonlAppender(path) as appender, progress_bar() as bar:
+        task = bar.add_task("pressure test replies", total=total)
+        for name, spec in config.models.items():
+            backend = None  # loaded only when something is missing
+            version = model_version(spec)
+            base = _base_settings(config, system_prompt)
+            settings = f"{base}@{version}" if version else base
+            model_cache = VersionedCache(cache, version)
+            so_far = {(dataset, d.id): [first.get((name, dataset, d.id), "")] for dataset, ds in items.items()
+                      for d in ds}
+            for push in range(1, config.pressure_pushes + 1):
+                for dataset, dialogues in items.items():
+                    for start in range(0, len(dialogues), config.batch_size):
+                        batch = dialogues[start:start + config.batch_size]
+                        missing = [d for d in batch if (name, spec, dataset, d.id, push, settings) not in done]
+                        if missing:
+                            backend = backend or load_backend(spec)
+                            # The whole batch, so a resumed run asks the cache the same question.
+                            prompts = [render_messages(pushed(d, so_far[(dataset, d.id)]), system_prompt)
+                                       for d in batch]
+                            outputs = generate_cached(backend, prompts, options, model_cache)
+                            for d, samples in zip(batch, outputs, strict=True):
+                                record = PressureReply(model=name, spec=spec, dataset=dataset, id=d.id, push=push,
+                                                       reply=cut_at_turn_end(samples[0]), settings=settings)
+                                if key(record) not in done:
+                                    appender.write(record)
+                                    done[key(record)] = record
+                        for d in batch:
+                            record = done[(name, spec, dataset, d.id, push, settings)]
+                            so_far[(dataset, d.id)].append(record.reply)
+                            ordered.append(record)
+                        bar.advance(task, len(batch))
+    write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
+    return ordered
+
+
+def _may_have_seen_labels(spec: str) -> bool:
+    """Only the judges we fit or calibrate (learned, rubric) have seen human labels; an LLM judge is not
+    loaded a second time just to find that out. A spec this version does not parse is asked."""
+    from socratic.specs import parse_judge_spec
+
+    try:
+        return parse_judge_spec(spec)[0] in ("learned", "rubric")
+    except SocraticError:
+        return True
+
+
+def clean_test_set(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache):
+    """Which test items each evaluation judge was fitted or calibrated on (evaluate.clean)."""
+    return clean_set(test_sets, {spec: seen_groups(_load_judge(spec, cache)) if _may_have_seen_labels(spec) else None
+                                 for spec in config.judges})
 
 
 def _judgment_key(judgment: Judgment) -> tuple:
@@ -251,6 +333,16 @@ def run(config: EvaluateConfig) -> Path:
     judgments = produce_judgments(config, replies, cache)
     judge_specs = list(dict.fromkeys(j.judge for j in judgments))
     models = list(config.models)
+    clean = clean_test_set(config, test_sets, cache)
+    kept = [j for j in judgments if not is_excluded(clean, j.meta["dataset"], j.dialogue.id)]
+    pressure = None
+    if config.pressure:
+        items = pressure_items(test_sets, config.pressure_limit)
+        pushes = produce_pressure(config, items, replies, cache)
+        pressure = summarize_pressure(items, {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies},
+                                      pushes, models=models, pushes=config.pressure_pushes, seed=config.seed,
+                                      n_resamples=config.n_resamples).model_dump(mode="json")
+    stats = {"seed": config.seed, "n_resamples": config.n_resamples}
     evaluation = {
         "config": config.model_dump(mode="json"),
         "models": [{"name": n, "spec": s, "trained_on": config.trained_on.get(n)} for n, s in config.models.items()],
@@ -266,8 +358,16 @@ def run(config: EvaluateConfig) -> Path:
         "changes": reply_changes(replies, models),
         "paper_anchors": PAPER_ANCHORS,
         "behaviour": summarize_behaviour(replies, judgments, models=models, datasets=config.datasets,
-                                         judges=judge_specs, formula=config.formula, seed=config.seed,
-                                         n_resamples=config.n_resamples).model_dump(mode="json"),
+                                         judges=judge_specs, formula=config.formula, **stats).model_dump(mode="json"),
+        "tutoring": summarize_tutoring(replies, models=models, datasets=config.datasets,
+                                       **stats).model_dump(mode="json"),
+        "pressure": pressure,
+        "clean": clean.model_dump(mode="json"),
+        "paired_clean": summarize(kept, models=models, datasets=config.datasets, judges=judge_specs,
+                                  formula=config.formula, **stats)["paired"],
+        "lift_parts": [p.model_dump(mode="json") for p in
+                       lift_parts(judgments, models=models, datasets=config.datasets, judges=judge_specs,
+                                  formula=config.formula, excluded=clean.excluded)],
     }
     path = config.out / "evaluation.json"
     _print_table(Evaluation.model_validate(Evaluation.write_checked(path, evaluation)))

@@ -135,6 +135,108 @@ class Behaviour(_Open):
         return next((e for e in self.form_only if (e.model, e.dataset, e.judge) == (model, dataset, judge)), None)
 
 
+class TutoringLimits(_Open):
+    """The thresholds of the judge-free tutoring metrics (defined in evaluate.tutoring)."""
+
+    echo_n: int
+    echo_share: float
+    degenerate_min_words: int
+    degenerate_unique: float
+    non_latin_share: float
+    english_min_words: int
+    english_stopword_share: float
+
+
+class TutoringRate(_Open):
+    """One judge-free metric's rate for one model x test set, over the items it applies to."""
+
+    metric: str
+    model: str
+    dataset: str
+    n: int  # replies
+    applicable: int  # replies the metric applies to (leak and false praise need a reference answer)
+    rate: Estimate
+
+
+class TutoringSample(_Open):
+    """One random (seeded) reply of a tuned model, with its metrics: what the rates are made of."""
+
+    model: str
+    dataset: str
+    id: str
+    student: str  # the student's last turn
+    reply: str
+    metrics: dict[str, Any]
+
+
+class Tutoring(_Open):
+    """evaluation.json's judge-free tutoring metrics (socratic.evaluate.tutoring has the definitions)."""
+
+    limits: TutoringLimits | None = None  # None: an evaluation.json from before these metrics
+    rates: list[TutoringRate] = Field(default_factory=list)
+    diffs: list[RateDiff] = Field(default_factory=list)  # model - baseline, same applicable items
+    samples: list[TutoringSample] = Field(default_factory=list)
+
+    def rate(self, metric: str, model: str, dataset: str) -> TutoringRate | None:
+        return next((r for r in self.rates if (r.metric, r.model, r.dataset) == (metric, model, dataset)), None)
+
+    def diff(self, metric: str, model: str, dataset: str) -> RateDiff | None:
+        return next((r for r in self.diffs if (r.rate, r.model, r.dataset) == (metric, model, dataset)), None)
+
+
+class PressureTurn(_Open):
+    """The final-answer leak rate of one model after one scripted push (push 0: the first reply)."""
+
+    model: str
+    dataset: str
+    push: int
+    phrasing: str  # "" for push 0, else the kind of push (direct request, distress, false authority)
+    leak: Estimate  # share of items whose reply after this push states the answer
+    leaked_so_far: Estimate  # share of items whose tutor has stated it after any push up to this one
+
+
+class Pressure(_Open):
+    """evaluation.json's pressure test (socratic.evaluate.pressure): does the tutor hold when pushed?"""
+
+    pushes: list[dict[str, str]] = Field(default_factory=list)  # {"kind", "text"} in order
+    items: dict[str, int] = Field(default_factory=dict)  # test set -> items pushed (those with an answer)
+    turns: list[PressureTurn] = Field(default_factory=list)
+    diffs: list[RateDiff] = Field(default_factory=list)  # rate "leak@k" / "leaked_by@k", model - baseline
+
+    def turn(self, model: str, dataset: str, push: int) -> PressureTurn | None:
+        return next((t for t in self.turns if (t.model, t.dataset, t.push) == (model, dataset, push)), None)
+
+    def diff(self, rate: str, model: str, dataset: str) -> RateDiff | None:
+        return next((r for r in self.diffs if (r.rate, r.model, r.dataset) == (rate, model, dataset)), None)
+
+
+class CleanSet(_Open):
+    """Test items some evaluation judge was fitted or calibrated on (its training problems/conversations):
+    left out of the headline lift (`Evaluation.paired_clean`) and shown apart (`Evaluation.paired`)."""
+
+    excluded: dict[str, list[str]] = Field(default_factory=dict)  # test set -> excluded dialogue ids
+    totals: dict[str, int] = Field(default_factory=dict)  # test set -> items
+    judges: dict[str, str] = Field(default_factory=dict)  # judge -> what it saw, and how many test items
+
+    def n_excluded(self) -> int:
+        return sum(len(ids) for ids in self.excluded.values())
+
+
+class LiftPart(_Open):
+    """How much of one lift is the `questions` criterion flipping: weight x mean change of `questions`."""
+
+    judge: str
+    dataset: str
+    model: str
+    baseline: str
+    formula: str
+    items: str  # "clean" (the headline's items) or "all"
+    n: int
+    mean_lift: float | None
+    questions_part: float | None  # the lift's share carried by `questions` alone, in summary units
+    questions_share: float | None  # questions_part / mean_lift; None: lift too small to split
+
+
 class EvalReply(BaseModel):
     """A model's greedy reply to one test dialogue."""
 
@@ -165,6 +267,19 @@ class Evaluation(Artifact):
     changes: list[dict[str, Any]] = Field(default_factory=list)  # evaluate.changes.summarize_changes + names
     paper_anchors: dict[str, Any] | None = None
     behaviour: Behaviour = Field(default_factory=Behaviour)
+    tutoring: Tutoring = Field(default_factory=Tutoring)
+    pressure: Pressure | None = None
+    clean: CleanSet | None = None  # None: an evaluation.json from before the check
+    paired_clean: list[Paired] = Field(default_factory=list)  # `paired` on the clean items only
+    lift_parts: list[LiftPart] = Field(default_factory=list)
+
+    def headline_paired(self) -> list[Paired]:
+        """The paired tests the headline reads: on the clean items where the check ran, else all items."""
+        return self.paired_clean if self.clean is not None else self.paired
+
+    def lift_part(self, model: str, dataset: str, judge: str, items: str = "clean") -> LiftPart | None:
+        return next((p for p in self.lift_parts
+                     if (p.model, p.dataset, p.judge, p.items) == (model, dataset, judge, items)), None)
 
     def cell(self, model: str, dataset: str, judge: str | None = None) -> Cell | None:
         """The result of one model x dataset (x judge; default the first judge)."""

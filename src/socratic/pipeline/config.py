@@ -88,6 +88,11 @@ class EvaluationSettings(BaseModel):
     max_new_tokens: int = Field(default=200, ge=1, le=8192)
     batch_size: int = Field(default=8, ge=1, le=256)
     n_resamples: int = Field(default=4000, ge=100)
+    # The pressure test (socratic.evaluate.pressure): scripted pushes for the final answer after each
+    # model's reply, on the first `pressure_limit` test items of each set that have a reference answer.
+    pressure: bool = False
+    pressure_limit: int = Field(default=20, ge=1)
+    pressure_pushes: int = Field(default=3, ge=1, le=3)
 
     judges: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
 

@@ -50,6 +50,7 @@ from socratic.run_folder import (
     sft_folder,
     slug,
 )
+from socratic.train.summary import FINISHED_MARKER
 
 # ------------------------------------------------------------------------------------- the stages
 
@@ -111,9 +112,10 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         limits={t.source: t.limit for t in config.datasets.test if t.limit},
         limit=None, judges=config.eval_judges, training_judge=config.reward_judge,
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
-        out=root / "eval", formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
+        out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
-        n_resamples=config.evaluation.n_resamples)
+        n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
+        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes)
     stages.append(Stage(
         # batch_size changes how replies are computed, not what they are: not part of the hash.
         "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size",
@@ -194,14 +196,14 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         stages.append(Stage(
             stage_name("sft", name), warm_up.model_dump(mode="json", exclude={"pairs", "out"}),
             lambda fresh, w=warm_up: _warm_up(w, name, fresh),
-            inputs=[pair_file], outputs=[warm_up.out / "train_summary.json"], upstream=[before_dpo]))
+            inputs=[pair_file], outputs=[warm_up.out / FINISHED_MARKER], upstream=[before_dpo]))
         # DPO starts from the warmed-up model, which is also its reference.
         weights, before_dpo = [warm_up.out], stage_name("sft", name)
         train_config = train_config.model_copy(update={"model": f"hf:{warm_up.out}"})
     stages.append(Stage(
         stage_name("train", name, number), train_config.model_dump(mode="json", exclude={"pairs", "out", "resume"}),
         lambda fresh, t=train_config: _train(t, name, fresh),
-        inputs=[pair_file, *weights], outputs=[out / "train_summary.json"],
+        inputs=[pair_file, *weights], outputs=[out / FINISHED_MARKER],
         upstream=[before_dpo, *previous]))
     return stages
 

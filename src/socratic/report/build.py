@@ -11,7 +11,6 @@ config.resolved.yaml); whatever is absent is left out of the report, nothing is 
 from __future__ import annotations
 
 import base64
-import json
 import statistics
 import time
 from pathlib import Path
@@ -28,14 +27,19 @@ from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
 from socratic.report.text import clip, fmt
+from socratic.report.tutoring import (
+    LABELS,
+    baseline_rows,
+    clean_note,
+    metric_rows,
+    pressure_rows,
+    sample_rows,
+    tutoring_flags,
+)
 from socratic.run_folder import EVAL, TIMINGS, Timings, model_folder, prefs_folder, sft_folder, slug
 from socratic.scores import CRITERIA, Scores, summary_score
 from socratic.specs import hf_path
 from socratic.train.summary import FINISHED_MARKER, TrainSummary
-
-
-def _load_json(path: Path) -> Any | None:
-    return json.loads(path.read_text("utf-8")) if path.exists() else None
 
 
 def _lines(path: Path) -> list[dict]:
@@ -234,6 +238,7 @@ def caveats(evaluation: Evaluation, agreement: dict | None, training: dict | Non
             lift_flags: list[str] | None = None, check_flags: list[str] | None = None) -> list[str]:
     notes = [f"Judges do not agree: {flag}." for flag in lift_flags or []]
     notes += [f"Gaming or collapse check: {flag}." for flag in check_flags or []]
+    notes += [f"Tutoring, judge-free: {flag}." for flag in tutoring_flags(evaluation)]
     pairs = [r["pairs"] for r in (training or {}).get("rows", []) if isinstance(r.get("pairs"), int)]
     if pairs and max(pairs) < 100:
         span = str(min(pairs)) if min(pairs) == max(pairs) else f"{min(pairs)}–{max(pairs)}"
@@ -303,14 +308,23 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     # The reward judge: as evaluation.json names it, else the one judge every training pair was ranked by.
     reward = evaluation.training_judge or (rankers[0]["judge"] if len({t["judge"] for t in rankers}) == 1 else None)
     lifts, lift_flags = judge_lifts(evaluation, reward)
+    clean = evaluation.clean
+    lifts_all = judge_lifts(evaluation, reward, items="all")[0] if clean and clean.n_excluded() else None
     checks = behaviour_checks(evaluation)
+    tutoring = None
+    if evaluation.tutoring.limits is not None:
+        tutoring = {"rows": metric_rows(evaluation), "own": baseline_rows(evaluation), "labels": LABELS,
+                    "limits": evaluation.tutoring.limits, "samples": sample_rows(evaluation)}
+    pressure = ({"rows": pressure_rows(evaluation), "pushes": evaluation.pressure.pushes,
+                 "sizes": evaluation.pressure.items} if evaluation.pressure else None)
     config_path = root / "config.resolved.yaml"
     context = {
         "title": title, "generated_at": time.strftime("%Y-%m-%d %H:%M"), "evaluation": evaluation,
         "formula": evaluation.formula, "judge_sections": judge_sections, "cross": cross,
         "paired": paired_rows(evaluation), "changes": evaluation.changes,
         "training_judges": rankers, "lifts": lifts, "lift_flags": lift_flags, "reward_judge": reward,
-        "checks": checks,
+        "checks": checks, "clean": clean, "clean_note": clean_note(evaluation), "lifts_all": lifts_all,
+        "tutoring": tutoring, "pressure": pressure,
         "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
         "caveats": caveats(evaluation, agreement, training, lift_flags, checks["flags"] if checks else None),

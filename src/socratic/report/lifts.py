@@ -11,6 +11,9 @@ A lift's direction by one judge is "up" when its 95% CI lies above 0, "down" whe
 - a lift seen only by the reward judge: the judge that ranked the training pairs sees a clear lift
   and none of the other evaluation judges does (the tuned model may have learnt to please its reward
   rather than to tutor better).
+The lifts are on the clean test set (`Evaluation.headline_paired`: the items no evaluation judge was fitted
+or calibrated on) unless `items="all"`; each cell also says which share of the lift is the `questions`
+criterion flipping alone (evaluate.behaviour.lift_parts).
 """
 
 from __future__ import annotations
@@ -53,13 +56,22 @@ def lift_flags(tests: dict[str, Paired], reward_judge: str | None) -> list[str]:
     return flags
 
 
-def judge_lifts(evaluation: Evaluation, reward_judge: str | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+def questions_share(evaluation: Evaluation, model: str, dataset: str, judge: str, items: str) -> str:
+    part = evaluation.lift_part(model, dataset, judge, items)
+    if part is None or part.questions_share is None:
+        return "–"
+    return f"{part.questions_share:.0%}"
+
+
+def judge_lifts(evaluation: Evaluation, reward_judge: str | None = None,
+                items: str = "clean") -> tuple[list[dict[str, Any]], list[str]]:
     """One row per model x test set against the baseline, one cell per evaluation judge; and the flags.
-    `reward_judge`: the judge that ranked the training pairs (default: the one evaluation.json names)."""
+    `reward_judge`: the judge that ranked the training pairs (default: the one evaluation.json names);
+    `items`: "clean" (the headline's) or "all"."""
     baseline = evaluation.models[0].name
     reward = reward_judge or evaluation.training_judge
     by: dict[tuple[str, str], dict[str, Paired]] = {}
-    for p in evaluation.paired:
+    for p in (evaluation.headline_paired() if items == "clean" else evaluation.paired):
         if p.baseline == baseline and p.formula == evaluation.formula and p.diff is not None:
             by.setdefault((p.model, p.dataset), {})[p.judge] = p
     rows, flags = [], []
@@ -72,7 +84,9 @@ def judge_lifts(evaluation: Evaluation, reward_judge: str | None = None) -> tupl
             for judge in evaluation.judges:
                 t = tests.get(judge)
                 cells.append({"judge": judge, "reward": judge == reward, "direction": direction(t) if t else None,
-                              "text": "–" if t is None else f"{t.diff:+.3f} [{t.low:+.2f}, {t.high:+.2f}]"})
+                              "text": "–" if t is None else f"{t.diff:+.3f} [{t.low:+.2f}, {t.high:+.2f}]",
+                              "n": t.n if t else 0,
+                              "questions_share": questions_share(evaluation, model, dataset, judge, items)})
             row_flags = lift_flags(tests, reward)
             rows.append({"model": model, "dataset": dataset, "cells": cells, "flags": row_flags})
             flags += [f"{model} on {dataset}: {f}" for f in row_flags]

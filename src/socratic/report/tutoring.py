@@ -1,0 +1,149 @@
+"""Tutoring, not form, in the report and the headline: the judge-free tutoring metrics, the pressure test,
+the clean test set and random tuned replies. Pure: evaluation.json's `tutoring`, `pressure`, `clean` in,
+rows and lines out; the definitions are socratic.evaluate.tutoring's, .pressure's and .clean's.
+
+    rows = metric_rows(Evaluation.read("runs/x/eval/evaluation.json"))
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from socratic.evaluate.result import Evaluation, RateDiff
+from socratic.evaluate.tutoring import METRICS
+from socratic.report.text import clip
+
+LABELS = {"leak": "states the answer", "false_praise": "praises wrong work", "echo": "echoes the dialogue",
+          "as_student": "speaks as the student", "degenerate": "repetition loop", "empty": "empty",
+          "not_english": "not English", "asks_question": "asks a question", "dodge": "dodge"}
+SHORT = {"leak": "leak", "false_praise": "false praise", "echo": "echo", "as_student": "as student",
+         "degenerate": "loop", "empty": "empty", "not_english": "not Eng.", "asks_question": "asks ?",
+         "dodge": "dodge"}
+SAMPLE_CLIP = 400
+
+
+def arrow(test: RateDiff | None) -> str:
+    """↑ / ↓ where the paired 95% CI of model - baseline lies above / below 0."""
+    if test is None or test.low is None:
+        return ""
+    return "↑" if test.low > 0 else "↓" if test.high < 0 else ""
+
+
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def _diff(test: RateDiff | None) -> str:
+    if test is None or test.diff is None:
+        return "–"
+    return f"{test.diff:+.2f} [{test.low:+.2f}, {test.high:+.2f}]"
+
+
+def _tuned(evaluation: Evaluation) -> list[tuple[str, str]]:
+    """(model, test set) of every later model, its own training set's first."""
+    trained = {m.name: m.trained_on for m in evaluation.models}
+    pairs = itertools.product([m.name for m in evaluation.models[1:]], evaluation.datasets)
+    return sorted(pairs, key=lambda p: ([m.name for m in evaluation.models].index(p[0]), p[1] != trained.get(p[0])))
+
+
+def metric_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """Per later model x test set, per metric: the baseline's and the model's rate on the same applicable
+    items, the difference with its 95% CI, and its direction. Empty for an evaluation.json without them."""
+    tutoring = evaluation.tutoring
+    if tutoring.limits is None:
+        return []
+    rows = []
+    for model, dataset in _tuned(evaluation):
+        cells = []
+        for metric in METRICS:
+            test = tutoring.diff(metric, model, dataset)
+            rate = tutoring.rate(metric, model, dataset)
+            cells.append({"metric": metric, "label": LABELS[metric], "short": SHORT[metric],
+                          "applicable": rate.applicable if rate else 0,
+                          "baseline": _rate(test.baseline_rate if test else None),
+                          "model": _rate(test.model_rate if test else None), "diff": _diff(test), "arrow": arrow(test),
+                          "n": test.n if test else 0})
+        if any(c["n"] for c in cells):
+            rows.append({"model": model, "dataset": dataset, "baseline": evaluation.models[0].name, "cells": cells})
+    return rows
+
+
+def baseline_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """Every model's own rates with their 95% CIs (the baseline included), per test set."""
+    tutoring = evaluation.tutoring
+    rows = []
+    for dataset, model in itertools.product(evaluation.datasets, [m.name for m in evaluation.models]):
+        cells = []
+        for metric in METRICS:
+            r = tutoring.rate(metric, model, dataset)
+            e = r.rate if r else None
+            cells.append("–" if e is None or e.mean is None else
+                         f"{e.mean:.2f} [{e.low:.2f}, {e.high:.2f}] ({r.applicable})")
+        if tutoring.rate("empty", model, dataset):
+            rows.append({"model": model, "dataset": dataset, "cells": cells})
+    return rows
+
+
+def pressure_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """Per later model x pushed test set: after each push, the leak rate of the baseline and the model and
+    their difference (95% CI); and the share of items whose tutor gave the answer at some point."""
+    pressure = evaluation.pressure
+    if pressure is None:
+        return []
+    baseline = evaluation.models[0].name
+    rows = []
+    for model, dataset in _tuned(evaluation):
+        if dataset not in pressure.items:
+            continue
+        cells = []
+        for push in range(len(pressure.pushes) + 1):
+            test = pressure.diff(f"leak@{push}", model, dataset)
+            turn = pressure.turn(model, dataset, push)
+            cells.append({"push": push, "phrasing": turn.phrasing if turn else "",
+                          "baseline": _rate(test.baseline_rate if test else None),
+                          "model": _rate(test.model_rate if test else None), "diff": _diff(test), "arrow": arrow(test)})
+        last = pressure.diff(f"leaked_by@{len(pressure.pushes)}", model, dataset)
+        rows.append({"model": model, "dataset": dataset, "baseline": baseline, "n": pressure.items[dataset],
+                     "cells": cells, "leaked_by_end": {"baseline": _rate(last.baseline_rate if last else None),
+                                                       "model": _rate(last.model_rate if last else None),
+                                                       "diff": _diff(last), "arrow": arrow(last)}})
+    return rows
+
+
+def tutoring_flags(evaluation: Evaluation) -> list[str]:
+    """One line per later model x test set x failure metric (dodge included) whose rate is clearly higher
+    than the baseline's: the paired 95% CI of the difference lies above 0."""
+    flags = []
+    for row in metric_rows(evaluation):
+        for c in row["cells"]:
+            if c["metric"] != "asks_question" and c["arrow"] == "↑":
+                flags.append(f"{row['model']} on {row['dataset']}: {c['label']} more often than {row['baseline']} "
+                             f"(judge-free): {c['baseline']} → {c['model']}, {c['diff']}")
+    return flags
+
+
+def clean_note(evaluation: Evaluation) -> str | None:
+    """One line: how many test items the headline lifts leave out, and why; None before the check existed."""
+    clean = evaluation.clean
+    if clean is None:
+        return None
+    if not clean.n_excluded():
+        return "clean test set: no evaluation judge was fitted or calibrated on any test item; the lifts use all items"
+    parts = ", ".join(f"{len(ids)} of {clean.totals.get(name, '?')} {name}" for name, ids in clean.excluded.items())
+    why = "; ".join(f"{judge} {note}" for judge, note in clean.judges.items() if "no test item" not in note)
+    return (f"clean test set: {parts} test items excluded from the lifts (an evaluation judge has seen their "
+            f"problems: {why}); the lifts on all items are in the report")
+
+
+def sample_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
+    """The random (seeded) tuned replies with the metrics that fired."""
+    out = []
+    for s in evaluation.tutoring.samples:
+        fired = [LABELS[m] for m in METRICS if s.metrics.get(m) is True]
+        out.append({"model": s.model, "dataset": s.dataset, "id": s.id, "student": clip(s.student, SAMPLE_CLIP),
+                    "reply": clip(s.reply, SAMPLE_CLIP) or "(empty reply)",
+                    "fired": ", ".join(fired) or "none",
+                    "echo_share": "–" if s.metrics.get("echo_share") is None else f"{s.metrics['echo_share']:.2f}",
+                    "not_applicable": ", ".join(LABELS[m] for m in METRICS if s.metrics.get(m) is None) or "–"})
+    return out
