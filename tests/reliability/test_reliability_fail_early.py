@@ -6,7 +6,9 @@
 - a UTF-8 byte-order mark at the start of a JSON/JSONL file is accepted, not answered with Python's advice;
 - a hand-edited learned judge with a valid checksum but wrong shapes or NaN is an error naming the file,
   and the fix it suggests for `learned:PATH` refits PATH, not the default judge;
-- `socratic export`: a non-empty target without --force, missing llama-cpp-python, a read-only target.
+- `socratic export`: a non-empty target without --force, missing llama-cpp-python, a read-only target;
+- a reply's features (and so its learned and rubric scores) do not depend on what else shares its
+  embedding batch: a resumed run scores every record as an uninterrupted one does.
 
     .venv/bin/python -m pytest -q tests/reliability/test_reliability_fail_early.py
 """
@@ -274,3 +276,29 @@ def test_export_to_a_read_only_folder_is_one_line(work):
     finally:
         locked.chmod(0o755)
         (locked / "existing").chmod(0o755)
+
+
+# ------------------------------------------------------------------------------------------ batch independence
+
+def test_features_of_an_item_do_not_depend_on_its_batch():
+    """The same (dialogue, reply) featurized with different neighbours, as after a resume: identical bits."""
+    import numpy as np
+
+    from socratic.data import load_dialogues
+    from socratic.judge import rubric
+    from socratic.judge.features import featurize
+
+    dialogues = load_dialogues("mathdial", "test")[:12]
+    items = [(d, f"What do you get if you work out step {i} again?") for i, d in enumerate(dialogues)]
+    long_reply = " ".join(d.context for d in dialogues[:4])  # a long neighbour pads the batch differently
+    compositions = [[items[0]], [*items[:6]], [(dialogues[5], long_reply), *items[6:], items[0]]]
+    rows = []
+    for batch in compositions:
+        rubric._VECTORS.clear()  # the per-process cache would hide the difference: embed afresh each time
+        features = featurize(batch)
+        rows.append(features[[i for i, item in enumerate(batch) if item == items[0]][0]])
+    assert np.array_equal(rows[0], rows[1]) and np.array_equal(rows[0], rows[2])
+    rubric._VECTORS.clear()
+    vectors = [rubric.embed([items[3][1]]), rubric.embed([long_reply, items[3][1], "Why?"])]
+    rubric._VECTORS.clear()
+    assert np.array_equal(vectors[0][items[3][1]], vectors[1][items[3][1]])
