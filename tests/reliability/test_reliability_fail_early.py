@@ -90,6 +90,23 @@ def test_run_with_out_pointing_at_a_file(work, capsys, monkeypatch, dry):
     assert (work / "taken").read_text() == "precious\n"
 
 
+def test_a_run_built_in_code_is_checked_too(work):
+    """pipeline.run on a config made in Python (no YAML, so no lines): every problem in one ConfigError."""
+    from socratic import pipeline
+    from socratic.errors import ConfigError
+
+    (work / "runs").mkdir()
+    (work / "runs" / "early").write_text("a file where the default run folder goes\n")
+    config = pipeline.PipelineConfig.model_validate({
+        "name": "early", "datasets": {"train": [{"source": "mathdial", "limit": 2}],
+                                      "test": [{"source": "debugging", "split": "dev"}]}})
+    with pytest.raises(ConfigError) as raised:
+        pipeline.run(config, dry_run=True)
+    message = str(raised.value)
+    assert "out: not a folder" in message and "datasets.test.0: source 'debugging'" in message
+    assert "datasets.train" not in message
+
+
 def test_relative_paths_in_a_run_config_are_read_from_its_folder(work, monkeypatch):
     from socratic import pipeline
 
