@@ -313,7 +313,7 @@ def test_features_of_an_item_do_not_depend_on_its_batch():
     for batch in compositions:
         rubric._VECTORS.clear()  # the per-process cache would hide the difference: embed afresh each time
         features = featurize(batch)
-        rows.append(features[[i for i, item in enumerate(batch) if item == items[0]][0]])
+        rows.append(features[batch.index(items[0])])
     assert np.array_equal(rows[0], rows[1]) and np.array_equal(rows[0], rows[2])
     rubric._VECTORS.clear()
     vectors = [rubric.embed([items[3][1]]), rubric.embed([long_reply, items[3][1], "Why?"])]
