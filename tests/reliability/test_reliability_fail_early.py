@@ -319,3 +319,26 @@ def test_features_of_an_item_do_not_depend_on_its_batch():
     vectors = [rubric.embed([items[3][1]]), rubric.embed([long_reply, items[3][1], "Why?"])]
     rubric._VECTORS.clear()
     assert np.array_equal(vectors[0][items[3][1]], vectors[1][items[3][1]])
+
+
+def test_learned_scores_of_an_item_do_not_depend_on_its_batch():
+    """The learned heads' arithmetic too: a matrix product's last bits depend on how many rows it gets."""
+    import numpy as np
+
+    from socratic.judge import learned
+    from socratic.judge.features import EMBEDDING_DIM, SIGNAL_NAMES
+
+    rng = np.random.default_rng(0)
+    config = learned.FitConfig()
+    columns = config.columns()
+    heads = {c: [(rng.normal(size=columns), float(rng.normal())) for _ in range(1 if c in learned.BINARY else 4)]
+             for c in learned.CRITERIA}
+    model = learned.LearnedModel(config, rng.normal(size=columns), rng.uniform(0.5, 2, size=columns), heads,
+                                 rng.normal(size=EMBEDDING_DIM), rng.normal(size=(config.pca_dims, EMBEDDING_DIM)))
+    X = rng.normal(size=(64, len(SIGNAL_NAMES) + EMBEDDING_DIM)).astype(np.float32)
+    whole = model.predict(X)
+    for start, size in ((0, 1), (3, 2), (5, 7), (1, 13), (10, 54)):
+        part = model.predict(X[start:start + size])
+        for criterion, values in whole.items():
+            assert np.array_equal(part[criterion], values[start:start + size]), (criterion, start, size)
+    assert {c: v.shape for c, v in model.predict(X[:0]).items()} == {c: (0, *v.shape[1:]) for c, v in whole.items()}

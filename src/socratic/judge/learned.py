@@ -179,8 +179,18 @@ class LearnedModel:
         return (_project(X, self.config, self.pca_mean, self.pca_components) - self.mean) / self.scale
 
     def predict(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """P(yes) [n] for binary criteria, P(y = level) [n, 5] for ordinal ones."""
-        Z = self._z(np.asarray(X, dtype=np.float64))
+        """P(yes) [n] for binary criteria, P(y = level) [n, 5] for ordinal ones.
+
+        Row by row: a matrix product's last bits depend on how many rows it is given, and a reply must
+        score the same whatever else is judged with it (a resumed run batches differently)."""
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) <= 1:
+            return self._predict_rows(X)
+        rows = [self._predict_rows(X[i:i + 1]) for i in range(len(X))]
+        return {criterion: np.concatenate([row[criterion] for row in rows]) for criterion in rows[0]}
+
+    def _predict_rows(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        Z = self._z(X)
         out = {}
         for criterion, head in self.heads.items():
             p = np.stack([_sigmoid(Z @ coef + bias) for coef, bias in head], axis=1)
