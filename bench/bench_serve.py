@@ -47,7 +47,7 @@ def conversations(n: int) -> list[list[dict[str, str]]]:
 
 
 async def one_request(client, url: str, messages, max_tokens: int, seed: int) -> dict:
-    body = {"model": "tutor", "messages": messages, "stream": True, "max_tokens": max_tokens, "seed": seed,
+    body = {"messages": messages, "stream": True, "max_tokens": max_tokens, "seed": seed,  # the served model
             "stream_options": {"include_usage": True}}
     started = time.perf_counter()
     first = None

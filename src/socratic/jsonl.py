@@ -30,20 +30,28 @@ def describe_validation_error(error: ValidationError) -> tuple[str, str]:
     return field, first["msg"]
 
 
+def decode_utf8(data: bytes, path: str | Path) -> str:
+    """The text of a file's bytes. A leading byte-order mark (Windows editors write one) is dropped:
+    JSON forbids it, and Python's own error would only advise 'utf-8-sig'."""
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise InputError(f"not valid UTF-8 ({error.reason})", path=str(path), line=line) from None
+
+
 def iter_json_lines(path: str | Path, *, tolerate_torn_tail: bool = False) -> Iterator[tuple[int, Any]]:
     """Yield (line number, parsed JSON) for each non-blank line."""
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=str(path))
-    try:
-        lines = path.read_bytes().decode("utf-8").splitlines()
-    except UnicodeDecodeError as error:
-        line = path.read_bytes()[: error.start].count(b"\n") + 1
-        raise InputError(f"not valid UTF-8 ({error.reason})", path=str(path), line=line) from None
+    lines = decode_utf8(path.read_bytes(), path).splitlines()
     for number, text in enumerate(lines, start=1):
         if not text.strip():
             continue
         try:
+            if text.startswith("\ufeff"):  # a file pasted after another one, BOM and all
+                raise json.JSONDecodeError("a byte-order mark at the start of the line; delete it", text, 0)
             yield number, json.loads(text)
         except json.JSONDecodeError as error:
             if tolerate_torn_tail and number == len(lines):
@@ -152,10 +160,9 @@ def read_json_model(path: str | Path, model: type[M]) -> M:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=str(path))
+    text = decode_utf8(path.read_bytes(), path)
     try:
-        data = json.loads(path.read_bytes().decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise InputError(f"not valid UTF-8 ({error.reason})", path=str(path)) from None
+        data = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"invalid JSON ({error.msg})", path=str(path), line=error.lineno) from None
     try:

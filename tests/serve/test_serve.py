@@ -94,10 +94,10 @@ def test_completion_prepends_the_tutor_prompt_and_maps_options():
     backend = FakeBackend([REPLY])
     with make_client(backend) as client:
         response = client.post("/v1/chat/completions", json={
-            "model": "x", "messages": USER, "max_tokens": 50, "temperature": 0, "seed": 7})
+            "model": "fake", "messages": USER, "max_tokens": 50, "temperature": 0, "seed": 7})
     assert response.status_code == 200
     body = response.json()
-    assert body["object"] == "chat.completion" and body["model"] == "x"
+    assert body["object"] == "chat.completion" and body["model"] == "fake"
     assert body["choices"][0]["message"] == {"role": "assistant", "content": REPLY}
     assert body["choices"][0]["finish_reason"] == "stop"
     messages, options = backend.calls[0]

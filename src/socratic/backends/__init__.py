@@ -13,15 +13,18 @@ from socratic.backends.base import (
     BackendError,
     FakeBackend,
     GenerationOptions,
+    context_length,
     count_tokens,
     cut_at_turn_end,
+    prompt_tokens,
     stream_until_turn_end,
     turn_has_ended,
 )
 from socratic.specs import parse_model_spec
 
-__all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "count_tokens", "cut_at_turn_end", "load_backend", "local_model_dir",
-           "stream_until_turn_end", "turn_has_ended"]
+__all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "context_length", "count_tokens",
+           "cut_at_turn_end", "load_backend", "local_model_dir", "prompt_tokens", "stream_until_turn_end",
+           "turn_has_ended"]
 
 _LOADED: dict[str, Backend] = {}
 

@@ -177,3 +177,23 @@ def count_tokens(backend: Backend, text: str) -> int | None:
         except TypeError:
             return len(tokenizer.encode(text))
     return None
+
+
+def prompt_tokens(backend: Backend, messages: Sequence[Message]) -> int | None:
+    """Tokens the model reads for `messages`: its chat template applied, the assistant's turn opened.
+    None when the backend has no tokenizer of its own (an API model counts on its side)."""
+    ids = getattr(backend, "prompt_ids", None)
+    if callable(ids):
+        return len(ids(messages))
+    tokenizer = getattr(backend, "tokenizer", None)
+    if tokenizer is not None and getattr(tokenizer, "chat_template", None):
+        encoded = tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=True,
+                                                return_dict=True)
+        return len(encoded["input_ids"])
+    return None
+
+
+def context_length(backend: Backend) -> int | None:
+    """The most tokens (prompt + reply) the model attends to; None when unknown."""
+    value = getattr(backend, "context_length", None)
+    return int(value) if isinstance(value, int) and value > 0 else None

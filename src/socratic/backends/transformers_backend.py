@@ -169,6 +169,13 @@ class TransformersBackend:
         ids.update(vocab[token] for token in _END_TOKENS if token in vocab)
         return sorted(ids)
 
+    @property
+    def context_length(self) -> int | None:
+        """The model's context in tokens (prompt + reply), from its config."""
+        config = self.model.config
+        value = getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+        return int(value) if value else None
+
     # -- prompts -------------------------------------------------------------------------------
 
     def prompt_ids(self, messages: Sequence[Message]) -> list[int]:

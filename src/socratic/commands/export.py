@@ -24,6 +24,8 @@ def register(app: typer.Typer) -> None:
         name: str = typer.Option(None, "--name", help="File-name stem of the GGUF files (default: OUT's name)."),
         system_prompt: Path = opt.system_prompt_option("Tutor system prompt for the Modelfile and the check."),
         no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading each GGUF back in llama.cpp."),
+        force: bool = typer.Option(False, "--force", help="Replace a non-empty output folder (whole: its old "
+                                                          "files are removed once the new export is complete)."),
         config: Path = opt.config_option(),
     ) -> None:
         """Export the tutor: safetensors folder with a model card, GGUF files and an Ollama Modelfile."""
@@ -31,5 +33,5 @@ def register(app: typer.Typer) -> None:
 
         settings = load_config(stage.ExportConfig, config, {
             "model": model, "out": out, "gguf": gguf, "ollama": ollama, "run": run, "name": name,
-            "system_prompt": system_prompt, **opt.cleared(verify=no_verify)})
+            "system_prompt": system_prompt, "force": force or None, **opt.cleared(verify=no_verify)})
         stage.run(settings)

@@ -22,7 +22,7 @@ from socratic.data import socratic_llm
 from socratic.data.mathdial import references_by_problem
 from socratic.data.turns import why
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import describe_validation_error, read_jsonl
+from socratic.jsonl import decode_utf8, describe_validation_error, read_jsonl
 from socratic.records import Dialogue, LabelledReply, Labels
 
 BOOLEAN = {"yes": True, "true": True, "no": False, "false": False}
@@ -99,12 +99,7 @@ def load_labelled(path: str | Path) -> list[LabelledReply]:
     path = Path(path)
     if not path.exists():
         raise InputError("file not found", path=str(path))
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(f"not valid UTF-8 ({error.reason})", path=str(path),
-                         line=raw[: error.start].count(b"\n") + 1) from None
+    text = decode_utf8(path.read_bytes(), path)
     if text.lstrip()[:1] == "[":
         try:
             items = json.loads(text)

@@ -3,6 +3,11 @@
     socratic export --model hf:runs/demo/models/mathdial -o exported/ --gguf q8_0,q4_k_m --ollama socratic-tutor
     socratic export --model embedded -o exported-base/ --gguf q8_0
 
+OUT must be new, empty, or replaced whole with --force: the export is built in a temp folder beside
+it and swapped in at the end, so no old file survives next to the new ones and a failed export leaves
+OUT as it was. What the export needs (llama-cpp-python and its converter for --gguf/--ollama, a
+writable place for OUT) is checked before anything is copied.
+
 OUT receives:
     config.json, model.safetensors, tokenizer files   the merged model (`hf:OUT` loads it)
     train_config.json, train_summary.json              copied from a trained folder when present
@@ -23,8 +28,11 @@ found above a pipeline's RUN/models/NAME folder).
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
+import os
 import shutil
+import tempfile
 import time
 from importlib import resources
 from pathlib import Path
@@ -66,6 +74,7 @@ class ExportConfig(BaseModel):
     name: str | None = Field(None, description="file-name stem of the GGUFs (default: OUT's name)")
     system_prompt: Path | None = None
     verify: bool = True
+    force: bool = False  # replace a non-empty OUT (whole: files of an older export do not linger)
 
     @field_validator("gguf", mode="before")
     @classmethod
@@ -222,22 +231,109 @@ def run(config: ExportConfig) -> Path:
 
     console = Console(stderr=True)
     started = time.perf_counter()
+    final = config.out
     source, base_model = resolve_model(config.model)
-    out = config.out
-    if out.resolve() == source.resolve():
-        raise SocraticError(f"{out}: the output folder must differ from the model folder")
+    if final.resolve() == source.resolve():
+        raise SocraticError(f"{final}: the output folder must differ from the model folder")
+    if final.resolve() in source.resolve().parents:
+        raise SocraticError(f"{final}: the output folder holds the model folder {source}; export elsewhere")
+    check_target(final, force=config.force)
     if config.ollama and not config.gguf:
         config = config.model_copy(update={"gguf": ["q8_0"]})  # Ollama needs a GGUF to point at
+    if config.gguf:
+        _check_gguf_tools(config.gguf)
     results = find_results(config.run, source)
     system_prompt = _system_prompt(config, source)
+    out = _staging_folder(final)
+    try:
+        _export(config, source, base_model, out, final, results, system_prompt, console, started)
+    except OSError as error:
+        shutil.rmtree(out, ignore_errors=True)
+        raise _os_error(final, error) from None
+    except SocraticError as error:
+        if (out / "export_report.json").exists():  # a GGUF failed its check: keep the report to read
+            _swap_in(out, final)
+        else:
+            shutil.rmtree(out, ignore_errors=True)
+        raise error from None
+    except BaseException:
+        shutil.rmtree(out, ignore_errors=True)
+        raise
+    _swap_in(out, final)
+    console.print(f"exported to {final} in {round(time.perf_counter() - started, 1)} s")
+    return final
+
+
+def check_target(out: Path, *, force: bool) -> None:
+    """Refuse, before any work, an OUT that is a file, holds files (without --force), or cannot be written."""
+    if out.exists() and not out.is_dir():
+        raise SocraticError(f"{out}: not a folder (a file is there); name a new or empty folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise SocraticError(f"{out}: the folder is not empty; choose a new folder, or pass --force to replace "
+                            "it whole (its files are removed)")
+    parent = out.resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise _os_error(out, error) from None
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise SocraticError(f"{out}: not writable (no permission to create it in {parent})")
+    if out.is_dir() and not os.access(out, os.W_OK | os.X_OK):
+        raise SocraticError(f"{out}: not writable (no permission to replace the files in it)")
+
+
+def _os_error(out: Path, error: OSError) -> SocraticError:
+    """A file-system failure while exporting to `out`, as one line."""
+    if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return SocraticError(f"{out}: not writable ({error.strerror}: {error.filename})")
+    return SocraticError(f"{out}: export failed: {error.strerror or error} ({error.filename})")
+
+
+def _check_gguf_tools(types: list[str]) -> None:
+    """llama-cpp-python, the GGUF types and llama.cpp's converter, before a byte is copied."""
+    from socratic.export import gguf as export_gguf
+
+    export_gguf.llama_cpp_version()
+    export_gguf.check_types(types)
+    export_gguf.converter_dir()
+
+
+def _staging_folder(out: Path) -> Path:
+    """An empty folder beside OUT (same file system, so the final rename is atomic)."""
+    parent = out.resolve().parent
+    try:
+        staging = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name}.", suffix=".tmp", dir=parent))
+        staging.chmod(0o755)  # mkdtemp makes it 0700; the export is an ordinary folder
+    except OSError as error:
+        raise _os_error(out, error) from None
+    return staging
+
+
+def _swap_in(staging: Path, out: Path) -> None:
+    """Put the finished export under OUT's name; what OUT held before is removed after the swap."""
+    try:
+        if out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out.resolve().name}.", suffix=".old", dir=out.resolve().parent))
+            out.replace(old / "folder")
+            staging.replace(out)
+            shutil.rmtree(old)
+        else:
+            staging.replace(out)
+    except OSError as error:
+        raise _os_error(out, error) from None
+
+
+def _export(config: ExportConfig, source: Path, base_model: str, out: Path, final: Path, results: dict[str, Path],
+            system_prompt: str, console: Any, started: float) -> None:
+    """Everything the export writes, into `out` (the staging folder that becomes `final`)."""
     report: dict[str, Any] = {"source": config.model, "source_dir": str(source), "base_model": base_model,
-                              "out": str(out), "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                              "out": str(final), "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
                               "results_from": {k: str(v) for k, v in results.items()}, "timings": {}}
 
     t = time.perf_counter()
     report["model_folder"] = write_model_folder(source, out)
     report["timings"]["model_folder_s"] = round(time.perf_counter() - t, 1)
-    console.print(f"model folder: {out} ({report['model_folder']})")
+    console.print(f"model folder: {final} ({report['model_folder']})")
 
     from transformers import AutoTokenizer
 
@@ -247,7 +343,7 @@ def run(config: ExportConfig) -> Path:
     chat_format = modelfile.chat_format(tokenizer)
     report["chat_format"] = chat_format
 
-    stem = config.name or out.resolve().name
+    stem = config.name or final.resolve().name
     gguf: list[dict[str, Any]] = []
     verification: list[dict[str, Any]] = []
     llama_version = None
@@ -282,14 +378,14 @@ def run(config: ExportConfig) -> Path:
                                           extra_stops=stops, parameters=OLLAMA_PARAMETERS)
         (out / "Modelfile").write_text(text, "utf-8")
         report["ollama"] = {"name": config.ollama, "modelfile": "Modelfile", "from": gguf[0]["path"],
-                            "create": f"ollama create {config.ollama} -f {out / 'Modelfile'}"}
+                            "create": f"ollama create {config.ollama} -f {final / 'Modelfile'}"}
 
     evaluation = evaluation_rows(Evaluation.read(results["evaluation"])) if "evaluation" in results else None
     agreement = agreement_rows(Agreement.read(results["agreement"])) if "agreement" in results else None
     card = render_card(
         name=config.ollama or stem, source=config.model, exported_at=report["exported_at"][:10],
         base_model=base_model, base_model_id=base_model if "/" in base_model and not Path(base_model).exists()
-        else None, folder_name=out.resolve().name, gguf=gguf, modelfile=bool(config.ollama), ollama_name=config.ollama,
+        else None, folder_name=final.resolve().name, gguf=gguf, modelfile=bool(config.ollama), ollama_name=config.ollama,
         train_config=_read_json(out / "train_config.json"), train_summary=_read_json(out / "train_summary.json"),
         evaluation=evaluation, agreement=agreement, verification=verification, llama_cpp_version=llama_version,
         system_prompt=system_prompt)
@@ -303,6 +399,4 @@ def run(config: ExportConfig) -> Path:
         raise SocraticError(crashed[0])
     failed = [check["file"] for check in verification if not check["ok"]]
     if failed:
-        raise SocraticError(f"GGUF verification failed for {', '.join(failed)}: see {out / 'export_report.json'}")
-    console.print(f"exported to {out} in {report['timings']['total_s']} s")
-    return out
+        raise SocraticError(f"GGUF verification failed for {', '.join(failed)}: see {final / 'export_report.json'}")

@@ -1,7 +1,7 @@
 """Features of a (dialogue, reply) for the learned judge: text signals, MiniLM similarities, the embedding.
 
     from socratic.judge.features import featurize, SIGNAL_NAMES
-    X = featurize(items)              # float32 [n, len(SIGNAL_NAMES) + 384]; embeds in batches
+    X = featurize(items)              # float32 [n, len(SIGNAL_NAMES) + 384]; a row depends on its item only
 
 Two blocks, both deterministic:
 - `signals(dialogue, reply)` (pure, no model): the rubric's text signals (questions by kind, answer
@@ -23,7 +23,8 @@ import numpy as np
 from socratic.judge import rubric_signals as sig
 from socratic.records import Dialogue
 
-FEATURES_VERSION = "features_v2"  # v2: a request for material ("Can you provide the code?") counts as generic
+FEATURES_VERSION = "features_v3"  # v3: MiniLM in float32, one text per call (independent of batching)
+# v2: a request for material ("Can you provide the code?") counts as generic
 EMBEDDING_DIM = 384
 _PRAISE = re.compile(r"^\W*(?:great|good|nice|excellent|well done|that's (?:right|correct)|correct|exactly|"
                      r"perfect|awesome|you're (?:right|correct))\b", re.IGNORECASE)

@@ -179,8 +179,18 @@ class LearnedModel:
         return (_project(X, self.config, self.pca_mean, self.pca_components) - self.mean) / self.scale
 
     def predict(self, X: np.ndarray) -> dict[str, np.ndarray]:
-        """P(yes) [n] for binary criteria, P(y = level) [n, 5] for ordinal ones."""
-        Z = self._z(np.asarray(X, dtype=np.float64))
+        """P(yes) [n] for binary criteria, P(y = level) [n, 5] for ordinal ones.
+
+        Row by row: a matrix product's last bits depend on how many rows it is given, and a reply must
+        score the same whatever else is judged with it (a resumed run batches differently)."""
+        X = np.asarray(X, dtype=np.float64)
+        if len(X) <= 1:
+            return self._predict_rows(X)
+        rows = [self._predict_rows(X[i:i + 1]) for i in range(len(X))]
+        return {criterion: np.concatenate([row[criterion] for row in rows]) for criterion in rows[0]}
+
+    def _predict_rows(self, X: np.ndarray) -> dict[str, np.ndarray]:
+        Z = self._z(X)
         out = {}
         for criterion, head in self.heads.items():
             p = np.stack([_sigmoid(Z @ coef + bias) for coef, bias in head], axis=1)
@@ -365,8 +375,10 @@ class StaleJudgeError(SocraticError):
 
 
 def load(path: Path) -> LearnedModel:
-    """The saved judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
-    refit = "refit it with `socratic judge-train --force`"
+    """The saved judge; SocraticError (exit 2) naming the file when it is unreadable, stale, or its numbers
+    do not fit together (a hand edit can keep the checksum valid: it is recomputable)."""
+    # The fix refits this file, wherever it is: `--force` alone would refit the default judge instead.
+    refit = f"refit it with `socratic judge-train --out {path} --force`"
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
         payload = document["model"]
@@ -376,20 +388,52 @@ def load(path: Path) -> LearnedModel:
             raise StaleJudgeError(f"{path}: saved by another version ({payload['version']}, "
                                   f"{payload['features_version']}); {refit}")
         config = FitConfig(**payload["config"])
+        if not isinstance(payload["heads"], dict) or not all(isinstance(h, list) for h in payload["heads"].values()):
+            raise SocraticError(f"{path}: the saved learned judge does not fit together (heads: wrong shape, "
+                                f"expected criterion -> list of [weights, bias]); {refit}")
         heads = {c: [(np.asarray(coef, dtype=np.float64), float(bias)) for coef, bias in head]
                  for c, head in payload["heads"].items()}
-        model = LearnedModel(config, np.asarray(payload["mean"]), np.asarray(payload["scale"]), heads,
+        model = LearnedModel(config, np.asarray(payload["mean"], dtype=np.float64),
+                             np.asarray(payload["scale"], dtype=np.float64), heads,
                              np.asarray(payload["pca_mean"], dtype=np.float64),
                              np.asarray(payload["pca_components"], dtype=np.float64).reshape(-1, EMBEDDING_DIM),
                              payload["data_hash"], list(payload["item_keys"]), list(payload["groups"]),
                              dict(payload["n_train"]), list(payload.get("extra_files", [])))
-        if set(heads) != set(CRITERIA) or len(model.mean) != config.columns():
-            raise SocraticError(f"{path}: the saved learned judge is incomplete; {refit}")
-        return model
     except SocraticError:
         raise
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise SocraticError(f"{path}: cannot read the saved learned judge ({type(error).__name__}); {refit}") from None
+    if set(heads) != set(CRITERIA):
+        raise SocraticError(f"{path}: the saved learned judge is incomplete; {refit}")
+    problem = _shape_problem(model)
+    if problem:
+        raise SocraticError(f"{path}: the saved learned judge does not fit together ({problem}); {refit}")
+    return model
+
+
+def _shape_problem(model: LearnedModel) -> str | None:
+    """What is wrong with the arrays of a loaded judge (None: nothing): shapes, then NaN or infinity."""
+    columns = model.config.columns()
+    pca = model.config.pca_dims if model.config.features == "pca" else 0
+    shapes = {"mean": (model.mean.shape, (columns,)), "scale": (model.scale.shape, (columns,)),
+              "pca_mean": (model.pca_mean.shape, (EMBEDDING_DIM,) if pca else model.pca_mean.shape),
+              "pca_components": (model.pca_components.shape, (pca, EMBEDDING_DIM))}
+    for criterion, head in model.heads.items():
+        if len(head) != (1 if criterion in BINARY else len(LEVELS) - 1):
+            return f"heads.{criterion}: {len(head)} heads, wrong shape"
+        shapes |= {f"heads.{criterion}[{k}]": (coef.shape, (columns,)) for k, (coef, _) in enumerate(head)}
+    for name, (found, expected) in shapes.items():
+        if found != expected:
+            return f"{name}: shape {found}, expected {expected}"
+    arrays = {"mean": model.mean, "scale": model.scale, "pca_mean": model.pca_mean,
+              "pca_components": model.pca_components}
+    arrays |= {f"heads.{c}": np.array([[*coef, bias] for coef, bias in head]) for c, head in model.heads.items()}
+    for name, values in arrays.items():
+        if not np.isfinite(values).all():
+            return f"{name}: NaN or infinite values"
+    if (model.scale <= 0).any():
+        return "scale: values <= 0"
+    return None
 
 
 def train(path: Path | None = None, extra: Sequence[Path] = (), config: FitConfig = DEFAULT_FIT,

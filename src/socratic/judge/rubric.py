@@ -13,7 +13,8 @@ are in docs/rubric.md, the text signals in `socratic.judge.rubric_signals`. In s
 - helpful: the best question's kind, lowered for reveals, bare verdicts, gibberish, lectures,
   repetition, role-play and off-topic text; a reply whose only questions are generic dodges ("What is
   your answer then?", an appended "Any questions?") is 1: the dodge costs `helpful`, not `questions`.
-Embeddings are computed in batches (bf16 weights: 2x faster on CPU, cosine 0.9999 to fp32).
+Embeddings are computed one text per call in float32, so a text's vector does not depend on which
+other texts are embedded with it (bf16 batches shifted scores by up to 1.4e-3 after a resume).
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from socratic.judge.base import Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v4"  # v4: a request for material the dialogue holds ("Can you provide the code?") is generic
+RUBRIC_VERSION = "rubric_v5"  # v5: embeddings in float32, one text per call (independent of batching)
+# v4: a request for material the dialogue holds ("Can you provide the code?") is generic
 # v3: questions = any genuine question (the paper's definition), generic dodges cost helpful
 # v2: non-English also by English function words (accented Latin text is mostly ASCII)
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
@@ -42,7 +44,10 @@ RUBRIC_VERSION = "rubric_v4"  # v4: a request for material the dialogue holds ("
 ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)
 MAX_TOKENS = 128  # replies past ~100 words are lectures anyway; the start says what they are about
 CONTEXT_TOKENS = 64  # the problem / student turn: their start carries the topic; halves their cost
-BATCH = 32  # measured on the 2-core CPU: batches of 32 beat 64 and 128 (less padding)
+# One text per call: in a batch, a text is padded to its neighbours' length and the matrix products
+# change shape, which moves its vector (by up to 1.4e-3 in bf16, 1e-7 in float32): a judged reply would
+# score differently after a resume. One text alone has one shape. The cost is in docs/reliability.md.
+BATCH = 1
 _BAD_TEXT = {"gibberish", "non-English", "empty"}
 
 
@@ -65,7 +70,7 @@ def load_encoder():
 
     with _LOCK:
         model = SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True,
-                                    model_kwargs={"torch_dtype": torch.bfloat16})
+                                    model_kwargs={"torch_dtype": torch.float32})  # bf16 one at a time: 6x slower
         model.max_seq_length = MAX_TOKENS
     return model
 

@@ -10,7 +10,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from socratic.config import load_config
 from socratic.errors import SocraticError
@@ -35,6 +43,18 @@ class TrainSlice(BaseModel):
     source: str
     split: str = "train"
     limit: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _loads(self, info: ValidationInfo) -> TrainSlice:
+        # A config a user wrote (load_config's context): a dataset or split that does not exist is refused
+        # here, with its line, before a run trains for an hour and then fails in `evaluate`.
+        if info.context and info.context.get("check_files"):
+            from socratic.pipeline.preflight import dataset_problem
+
+            problem = dataset_problem(self.source, self.split)
+            if problem:
+                raise ValueError(problem)
+        return self
 
 
 class TestSlice(TrainSlice):
@@ -193,9 +213,9 @@ class PipelineConfig(BaseModel):
                                        for e in error.errors())) from None
         return training
 
-    @field_validator("labels", mode="before")
+    @field_validator("labels", "system_prompt", mode="before")
     @classmethod
-    def _data_path(cls, value: Any) -> Any:
+    def _data_path(cls, value: Any, info: ValidationInfo) -> Any:
         # "data:socratic_llm/x.json" = a file of the datasets (data/location.py), wherever they are installed.
         if isinstance(value, str) and value.startswith(DATA_PREFIX):
             from socratic.data.location import data_file
@@ -204,6 +224,12 @@ class PipelineConfig(BaseModel):
                 return data_file(*Path(value.removeprefix(DATA_PREFIX)).parts)
             except SocraticError as error:
                 raise ValueError(str(error)) from None
+        # A relative path written in a config file means the file beside it, wherever the command runs.
+        context = info.context or {}
+        folder = context.get("config_dir")
+        if (isinstance(value, (str, Path)) and folder is not None and not Path(value).expanduser().is_absolute()
+                and info.field_name not in context.get("overridden", ())):
+            return (Path(folder) / Path(value).expanduser()).resolve()
         return value
 
     @field_validator("labels", "system_prompt")
@@ -212,6 +238,13 @@ class PipelineConfig(BaseModel):
         if path is not None and not path.exists():
             raise ValueError(f"file not found: {path}")
         return path
+
+    @field_validator("out")
+    @classmethod
+    def _folder(cls, out: Path | None) -> Path | None:
+        if out is not None and out.exists() and not out.is_dir():
+            raise ValueError(f"not a folder: {out} is a file; name a folder (new or existing) for the run")
+        return out
 
     @property
     def run_dir(self) -> Path:

@@ -6,6 +6,8 @@
 `needs(config, stages)` lists the needs of the stages that will run (a finished stage needs nothing
 any more); `require(needs)` raises a SocraticError for the first unmet one, before anything is
 written. API keys are checked for presence only: their values are never read into a message.
+`check_inputs(config)` refuses, in the dry run too, what no machine can provide: a dataset or split
+that does not exist, a run folder that is a file (a config loaded from YAML already names their lines).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from socratic.errors import SocraticError
+from socratic.errors import ConfigError, SocraticError
 from socratic.specs import parse_model_spec
 
 KEY_VARIABLES = ("SOCRATIC_OPENAI_API_KEY", "OPENAI_API_KEY")  # as socratic.backends.openai_backend
@@ -107,6 +109,31 @@ def needs(config: Any, running: Iterable[str] | None = None, *, env: Mapping[str
         key = (need.what, need.detail.split(" (", 1)[0])
         unique.setdefault(key, need)
     return list(unique.values())
+
+
+def dataset_problem(source: str, split: str) -> str | None:
+    """Why `source`/`split` cannot be loaded (unknown name, missing split or file, bad or empty file); None if it can."""
+    from socratic.data import load_dialogues
+
+    try:
+        dialogues = load_dialogues(source, split)
+    except SocraticError as error:
+        return str(error)
+    return None if dialogues else f"no dialogues in {source!r} split {split!r}"
+
+
+def check_inputs(config: Any) -> None:
+    """Raise a ConfigError listing every dataset slice that cannot be loaded, and a run folder that is a file."""
+    problems = []
+    if config.run_dir.exists() and not config.run_dir.is_dir():
+        problems.append(f"out: not a folder: {config.run_dir} is a file; name a folder for the run")
+    for kind in ("train", "test"):
+        for index, part in enumerate(getattr(config.datasets, kind)):
+            problem = dataset_problem(part.source, part.split)
+            if problem:
+                problems.append(f"datasets.{kind}.{index}: {problem}")
+    if problems:
+        raise ConfigError("; ".join(problems))
 
 
 def require(found: Iterable[Need], name: str) -> None:

@@ -285,12 +285,13 @@ def _print_headline(path: Path) -> None:
 
 def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_run: bool = False) -> Path:
     """Run (or plan) the pipeline; returns the report path."""
+    from socratic.pipeline import preflight
+
+    preflight.check_inputs(config)  # the dry run too: no machine can provide a missing dataset
     root = config.run_dir
     runner = Runner(root, build_stages(config), force)
     decisions = runner.plan()
     print_plan(decisions)
-    from socratic.pipeline import preflight
-
     needs = preflight.needs(config, [d.stage for d in decisions if d.run])
     report = root / REPORT_HTML
     if dry_run:

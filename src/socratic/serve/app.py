@@ -6,13 +6,16 @@
 
 `create_app(backend, config)` builds the FastAPI app around any backend (tests pass a FakeBackend);
 `run(config)` loads the model and serves it with uvicorn. The tutor system prompt is prepended
-unless a request brings its own system message. Requests are bounded (body size, prompt size,
-max_tokens, concurrency + waiting queue -> 503), and with SOCRATIC_API_KEY set every /v1 route
-wants `Authorization: Bearer <key>`. One log line per request, without contents or keys.
+unless a request brings its own system message. Requests are bounded (body size, prompt size in
+characters and in the model's tokens, max_tokens, JSON depth, concurrency + waiting queue -> 503), a
+request for another model is a 404, and a client that disconnects stops its generation. With
+SOCRATIC_API_KEY set every /v1 route wants `Authorization: Bearer <key>`. One log line per request,
+without contents or keys.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -28,7 +31,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from socratic.backends import Backend, GenerationOptions, count_tokens
+from socratic.backends import Backend, GenerationOptions, context_length, count_tokens, prompt_tokens
 from socratic.render import Message, load_system_prompt, system_message
 from socratic.serve.batcher import StreamBatcher, can_batch
 from socratic.serve.runner import Busy, Generation, Limiter, StopScanner
@@ -97,6 +100,7 @@ def create_app(backend: Backend, config: ServeConfig | None = None, *, api_key: 
         backend = StreamBatcher(backend, max_batch=config.max_concurrency)
     tutor_prompt = load_system_prompt(config.system_prompt)
     model_name = config.served_model_name or backend.spec
+    served_names = {model_name, backend.spec}
     created = now()
     expected_key = api_key.encode() if api_key else None
     executor = ThreadPoolExecutor(max_workers=config.max_concurrency, thread_name_prefix="socratic-gen")
@@ -153,7 +157,15 @@ def create_app(backend: Backend, config: ServeConfig | None = None, *, api_key: 
     async def chat_completions(request: Request):
         check_key(request)
         chat = _parse_request(await _read_body(request, config.max_body_bytes))
+        if chat.model is not None and chat.model not in served_names:
+            # Answering under the requested name would claim a model this server does not have. The
+            # name is not echoed back: a confused client may have put a secret there.
+            raise ApiError(404, f"this server serves one model, {model_name!r}: ask for it, or leave out "
+                                "'model'", param="model", code="model_not_found")
         messages, options = _prepare(chat, config, tutor_prompt)
+        # Tokenizing 60,000 characters takes ~40 ms: off the event loop, which serves every other client.
+        options = await asyncio.to_thread(_fit_context, backend, messages, options,
+                                          explicit=chat.requested_max_tokens() is not None)
         lim = limiter()
         try:
             await lim.acquire()
@@ -161,13 +173,16 @@ def create_app(backend: Backend, config: ServeConfig | None = None, *, api_key: 
             raise ApiError(503, "the server is busy: all workers and the waiting queue are full; retry later",
                            "server_busy", code="server_busy", headers={"Retry-After": "5"}) from None
         generation = Generation(backend, messages, options, executor, on_done=lim.release)
-        reply_id, model = completion_id(), chat.model or model_name
+        reply_id, model = completion_id(), model_name
         if chat.stream:
             include_usage = bool(chat.stream_options and chat.stream_options.include_usage)
             events = _sse_events(generation, chat.stop, reply_id, model, include_usage, backend, messages, options)
             return StreamingResponse(events, media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         scanner, parts = StopScanner(chat.stop), []
+        # A streamed response notices a client that left when it writes to it; this one writes once, at
+        # the end, so it watches for the disconnect meanwhile and stops the generation then.
+        watcher = asyncio.create_task(_cancel_when_gone(request, generation))
         try:
             async for piece in generation.pieces():
                 parts.append(scanner.feed(piece))
@@ -176,6 +191,8 @@ def create_app(backend: Backend, config: ServeConfig | None = None, *, api_key: 
         except Exception as error:  # noqa: BLE001 - the worker re-raises whatever the backend raised
             log.error("generation failed: %s", type(error).__name__)
             raise ApiError(500, f"generation failed: {type(error).__name__}", "server_error") from None
+        finally:
+            watcher.cancel()
         text = ("".join(parts) + scanner.flush()).rstrip()
         usage = _usage(backend, messages, text)
         return ChatCompletion(id=reply_id, created=now(), model=model, usage=usage, choices=[Choice(
@@ -198,11 +215,19 @@ async def _read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
+async def _cancel_when_gone(request: Request, generation: Generation, every_s: float = 0.2) -> None:
+    while not await request.is_disconnected():
+        await asyncio.sleep(every_s)
+    generation.cancel.set()  # the worker stops at its next piece and gives its slot back
+
+
 def _parse_request(body: bytes) -> ChatCompletionRequest:
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ApiError(400, f"the request body is not valid JSON: {error}", code="invalid_json") from None
+    except RecursionError:  # "[[[[..." 100k deep: the parser's recursion, not a server fault
+        raise ApiError(400, "the request body is nested too deeply", code="invalid_json") from None
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object", code="invalid_json")
     try:
@@ -232,6 +257,24 @@ def _prepare(chat: ChatCompletionRequest, config: ServeConfig, tutor_prompt: str
     options = GenerationOptions(max_new_tokens=max_tokens, temperature=temperature, top_p=chat.top_p or 1.0,
                                 greedy=temperature == 0.0, n=1, seed=chat.seed)
     return messages, options
+
+
+def _fit_context(backend: Backend, messages: list[Message], options: GenerationOptions, *,
+                 explicit: bool) -> GenerationOptions:
+    """Refuse (400) a prompt that, in the model's own tokens, leaves no room for the reply: prompt +
+    max_tokens over the model's context. A default max_tokens (not asked for) shrinks to what fits."""
+    window = context_length(backend)
+    prompt = prompt_tokens(backend, messages) if window else None
+    if window is None or prompt is None or prompt + options.max_new_tokens <= window:
+        return options
+    if prompt < window and not explicit:
+        return options.model_copy(update={"max_new_tokens": window - prompt})
+    if prompt >= window:
+        message = f"the conversation is {prompt} tokens; this model's context is {window} tokens"
+    else:
+        message = (f"the conversation ({prompt} tokens) plus max_tokens={options.max_new_tokens} is over this "
+                   f"model's context of {window} tokens: shorten the conversation or lower max_tokens")
+    raise ApiError(400, message, param="messages", code="context_length_exceeded")
 
 
 def _usage(backend: Backend, messages: list[Message], text: str) -> Usage | None:
