@@ -10,7 +10,7 @@
 4. A simulated resume: N test-set (dialogue, reply) items judged by `rubric` and `learned` (fitted afresh
    in a temp SOCRATIC_HOME) in one call, then in reversed chunks of 37 with the embedding cache emptied;
    records (full JSON) that differ.
-Figures of 2026-12-04 are in docs/reliability.md.
+Figures of 2026-12-04 are in docs/guarantees.md.
 """
 
 from __future__ import annotations

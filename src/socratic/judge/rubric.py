@@ -46,7 +46,7 @@ MAX_TOKENS = 128  # replies past ~100 words are lectures anyway; the start says 
 CONTEXT_TOKENS = 64  # the problem / student turn: their start carries the topic; halves their cost
 # One text per call: in a batch, a text is padded to its neighbours' length and the matrix products
 # change shape, which moves its vector (by up to 1.4e-3 in bf16, 1e-7 in float32): a judged reply would
-# score differently after a resume. One text alone has one shape. The cost is in docs/reliability.md.
+# score differently after a resume. One text alone has one shape. The cost is in docs/guarantees.md.
 BATCH = 1
 _BAD_TEXT = {"gibberish", "non-English", "empty"}
 
