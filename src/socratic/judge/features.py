@@ -23,7 +23,8 @@ import numpy as np
 from socratic.judge import rubric_signals as sig
 from socratic.records import Dialogue
 
-FEATURES_VERSION = "features_v2"  # v2: a request for material ("Can you provide the code?") counts as generic
+FEATURES_VERSION = "features_v3"  # v3: leak signals see results hidden inside questions (rubric_v5)
+# v2: a request for material ("Can you provide the code?") counts as generic
 EMBEDDING_DIM = 384
 _PRAISE = re.compile(r"^\W*(?:great|good|nice|excellent|well done|that's (?:right|correct)|correct|exactly|"
                      r"perfect|awesome|you're (?:right|correct))\b", re.IGNORECASE)

@@ -34,7 +34,8 @@ from socratic.judge.base import Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v4"  # v4: a request for material the dialogue holds ("Can you provide the code?") is generic
+RUBRIC_VERSION = "rubric_v5"  # v5: find_leaks looks inside questions too ("Is it 18 because 58 - 40 = 18?")
+# v4: a request for material the dialogue holds ("Can you provide the code?") is generic
 # v3: questions = any genuine question (the paper's definition), generic dodges cost helpful
 # v2: non-English also by English function words (accented Latin text is mostly ASCII)
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
