@@ -30,7 +30,7 @@ import numpy as np
 from socratic.cache import Cache
 from socratic.errors import SocraticError
 from socratic.judge import rubric_signals as sig
-from socratic.judge.base import Item, Judge, Outcome
+from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
@@ -181,6 +181,8 @@ def similarities(items: Sequence[Item]) -> list[float]:
 
 
 class RubricJudge(Judge):
+    detectors = RULE_DETECTORS
+
     def __init__(self, *, cache: Cache, chunk: int = 256):
         super().__init__(cache)
         self.spec = "rubric"
