@@ -173,7 +173,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
     scale[scale < 1e-8] = 1.0
     Z = (C - mean) / scale
-    pairs = [(a, b, w) for a, b, w in data.pairs if keep[a] and keep[b]]
+    pairs = [(a, b, w) for a, b, w in data.pairs if keep[a] and keep[b] and w > 0]
     if not pairs:
         raise SocraticError("no preference pair in the training data; the reward judge needs some")
     diffs = np.array([Z[a] - Z[b] for a, b, _ in pairs])

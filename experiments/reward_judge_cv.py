@@ -1,0 +1,216 @@
+"""Choose the reward judge's configuration by grouped CV; report once on a held-out part (issue 26).
+
+    flock /tmp/socratic-heavy.lock python experiments/reward_judge_cv.py [--out experiments/reward_judge_cv.json]
+
+Self-contained: imports only socratic. Protocol (fixed before any result was looked at; the same as
+bench/select_learned_judge.py):
+- items: the shipped human labels (`socratic.judge.learned.training_items`: socratic_llm dev 50, MRBench V2
+  dev, BEA 2025 dev, deduplicated); group = problem, else conversation (`group_key`);
+- held-out part: sha1("holdout:" + group) % 5 == 0; never used to choose anything;
+- selection: 5-fold grouped CV (`socratic.agreement.cv.fold_of`) on the rest; every try and every
+  comparison judge scored out of fold (the reward's synthetic dodges are built only from training
+  conversations; the TRAIN phrasings are fitted, the EVAL phrasings only measured);
+- measures (socratic.agreement.ranking): within-conversation pairwise accuracy on human pairs, the dodge
+  suite (honest vs each family, EVAL phrasings, margin 0.10; and the TRAIN phrasings, to see the gap),
+  summary Pearson on the socratic_llm dev items, reveal_answer kappa on the MRBench items;
+- choice: the try with the best mean of (pairwise / 0.82, worst-family win rate / 0.95, dev Pearson / 0.78),
+  each capped at 1.5; it is then fitted on the whole selection part and scored once on the held-out part,
+  next to learned, rubric and the '?' baseline on the same items; speed of the chosen judge on fresh text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from dataclasses import asdict, replace
+
+import numpy as np
+from scipy import stats
+from sklearn.metrics import cohen_kappa_score
+
+from socratic.agreement.cv import fold_of
+from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
+from socratic.cache import NoCache
+from socratic.judge import reward
+from socratic.judge.baseline import QuestionMarkJudge
+from socratic.judge.learned import LearnedJudge, fit_items, group_key, source_of, training_items
+from socratic.judge.ranking import dialogue_key, human_preference
+from socratic.judge.reward_features import reward_features
+from socratic.judge.rubric import RubricJudge
+from socratic.scores import judgment_summary
+
+TRIES = [
+    ("human pairs only, no dodge signals", reward.RewardConfig(synthetic_weight=0.0, dodge_signals=False)),
+    ("human pairs only, dodge signals", reward.RewardConfig(synthetic_weight=0.0)),
+    ("+ dodges 0.25, no dodge signals", reward.RewardConfig(synthetic_weight=0.25, dodge_signals=False)),
+    ("+ dodges 0.25, dodge signals (default)", reward.RewardConfig()),
+    ("+ dodges 1.0, dodge signals", reward.RewardConfig(synthetic_weight=1.0)),
+    ("+ dodges 0.25, C 0.02", reward.RewardConfig(c=0.02)),
+    ("+ dodges 0.25, C 1.0", reward.RewardConfig(c=1.0)),
+    ("+ dodges 0.25, PCA 8", reward.RewardConfig(pca_dims=8)),
+]
+TARGETS = {"pairwise": 0.82, "worst_family": 0.95, "dev_pearson": 0.78}
+
+
+def log(text: str, started=time.perf_counter()) -> None:
+    print(f"[{time.perf_counter() - started:7.1f}s] {text}", file=sys.stderr, flush=True)
+
+
+def held_out(group: str) -> bool:
+    return int(hashlib.sha1(("holdout:" + group).encode()).hexdigest(), 16) % 5 == 0
+
+
+class Setup:
+    """Every text featurized once: labelled items, TRAIN dodges (fitting) and EVAL dodges (the suite)."""
+
+    def __init__(self) -> None:
+        self.items = training_items()
+        self.groups = np.array([group_key(i) for i in self.items])
+        self.src = np.array([source_of(i) for i in self.items])
+        self.hold = np.array([held_out(g) for g in self.groups])
+        self.data = reward.training_data(self.items, reward.DEFAULT_REWARD, log)
+        self.suite = suite_items(self.items)
+        log(f"featurizing {len(self.suite)} eval-phrasing dodges ...")
+        self.X_suite = reward_features([(c.dialogue, c.dodge) for c in self.suite])
+        train_suite = suite_items(self.items, half="train")
+        self.train_suite = train_suite
+        self.X_train_suite = reward_features([(c.dialogue, c.dodge) for c in train_suite])
+
+
+def measure(setup: Setup, rows: np.ndarray, summary: np.ndarray, suite_summary: np.ndarray,
+            train_suite_summary: np.ndarray, reveal: np.ndarray, n_boot: int = 1000) -> dict:
+    """The measures over the labelled rows `rows` (others ignored); summaries indexed like setup.items."""
+    items, mask = setup.items, np.zeros(len(setup.items), dtype=bool)
+    mask[rows] = True
+    keys = [dialogue_key(i.dialogue) for i in items]
+    human = [human_preference(i.labels) if mask[r] else None for r, i in enumerate(items)]
+    out = {"pairwise": pairwise_accuracy(keys, human, list(summary), n_boot=n_boot)}
+    for name, cases, values in (("suite_eval", setup.suite, suite_summary),
+                                ("suite_train", setup.train_suite, train_suite_summary)):
+        out[name] = dodge_suite([(c.conversation, c.family, summary[c.honest], v)
+                                 for c, v in zip(cases, values, strict=True) if mask[c.honest]])
+    dev = rows[setup.src[rows] == "socratic_llm"]
+    human_dev = [human_preference(items[r].labels) for r in dev]
+    out["dev_pearson"] = float(stats.pearsonr(human_dev, summary[dev]).statistic) if len(dev) > 2 else None
+    mrb = [r for r in rows if setup.src[r] == "mrbench" and items[r].labels.reveal_answer is not None]
+    out["reveal_kappa_mrbench"] = float(cohen_kappa_score([int(items[r].labels.reveal_answer) for r in mrb],
+                                                          [int(reveal[r]) for r in mrb]))
+    return out
+
+
+def score(result: dict) -> float:
+    worst = min(f["win_rate"] for f in result["suite_eval"]["families"].values())
+    ratios = [result["pairwise"]["accuracy"] / TARGETS["pairwise"], worst / TARGETS["worst_family"],
+              (result["dev_pearson"] or 0) / TARGETS["dev_pearson"]]
+    return float(np.mean([min(r, 1.5) for r in ratios]))
+
+
+def judge_rows(judge, setup: Setup, rows: np.ndarray, summary, suite_summary, train_suite_summary, reveal) -> None:
+    """Fill the arrays for labelled `rows` (and their conversations' dodges) with `judge`'s values."""
+    wanted = set(rows.tolist())
+    for cases, target in ((setup.suite, suite_summary), (setup.train_suite, train_suite_summary)):
+        picked = [n for n, c in enumerate(cases) if c.honest in wanted]
+        for n, j in zip(picked, judge.judge_many([(cases[n].dialogue, cases[n].dodge) for n in picked],
+                                                 progress=False), strict=True):
+            target[n] = judgment_summary(j)
+    for r, j in zip(rows, judge.judge_many([(setup.items[r].dialogue, setup.items[r].reply) for r in rows],
+                                          progress=False), strict=True):
+        summary[r] = judgment_summary(j)
+        reveal[r] = j.scores.reveal_answer if j.scores else False
+
+
+def arrays(setup: Setup):
+    return (np.full(len(setup.items), np.nan), np.full(len(setup.suite), np.nan),
+            np.full(len(setup.train_suite), np.nan), np.zeros(len(setup.items), dtype=bool))
+
+
+def reward_judge(setup: Setup, config: reward.RewardConfig, train_rows: np.ndarray) -> reward.RewardJudge:
+    """A reward judge fitted on the labelled `train_rows` and the dodges of their conversations."""
+    data = replace(setup.data, pairs=reward.training_pairs(setup.items, setup.data.dodges, config.synthetic_weight))
+    wanted = set(train_rows.tolist())
+    keep = np.r_[train_rows, [len(setup.items) + j for j, (r, _, _) in enumerate(setup.data.dodges)
+                              if r in wanted]].astype(int)
+    return reward.RewardJudge(cache=NoCache(), model=reward.fit(data, config, keep))
+
+
+def learned_judge(setup: Setup, train_rows: np.ndarray) -> LearnedJudge:
+    model = fit_items([setup.items[r] for r in train_rows], X=setup.data.X[train_rows, :reward.N_LEARNED])
+    return LearnedJudge(cache=NoCache(), model=model)
+
+
+def cross_validate(setup: Setup, make, rows: np.ndarray, k: int = 5):
+    """Out-of-fold values over `rows`: fold f's rows judged by make(training rows of the other folds)."""
+    values = arrays(setup)
+    folds = np.array([fold_of(g, k) for g in setup.groups])
+    for fold in range(k):
+        test = rows[folds[rows] == fold]
+        train = rows[folds[rows] != fold]
+        judge_rows(make(train), setup, test, *values)
+    return values
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default="experiments/reward_judge_cv.json")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    setup = Setup()
+    selection, heldout = np.flatnonzero(~setup.hold), np.flatnonzero(setup.hold)
+    log(f"{len(selection)} selection items, {len(heldout)} held-out; {len(setup.data.dodges)} train dodges, "
+        f"{len(setup.suite)} eval-suite dodges")
+    result: dict = {"protocol": __doc__, "n_items": len(setup.items), "selection": int(len(selection)),
+                    "heldout": int(len(heldout)), "tries": [], "comparison_cv": {}}
+    for name, config in TRIES:
+        t0 = time.perf_counter()
+        values = cross_validate(setup, lambda train, c=config: reward_judge(setup, c, train), selection)
+        block = measure(setup, selection, *values)
+        block.update({"name": name, "config": asdict(config), "score": score(block),
+                      "seconds": round(time.perf_counter() - t0, 1)})
+        result["tries"].append(block)
+        log(f"{name}: pairwise {block['pairwise']['accuracy']:.3f}, worst family "
+            f"{block['suite_eval']['worst_family']} "
+            f"{block['suite_eval']['families'][block['suite_eval']['worst_family']]['win_rate']:.2f}, "
+            f"dev r {block['dev_pearson']:.3f}, score {block['score']:.3f}")
+    values = cross_validate(setup, lambda train: learned_judge(setup, train), selection)
+    result["comparison_cv"]["learned"] = measure(setup, selection, *values)
+    for name, judge in (("rubric", RubricJudge(cache=NoCache())), ("qmark", QuestionMarkJudge(cache=NoCache()))):
+        values = arrays(setup)
+        judge_rows(judge, setup, selection, *values)
+        result["comparison_cv"][name] = measure(setup, selection, *values)
+    best = max(result["tries"], key=lambda t: t["score"])
+    result["chosen"] = best["name"]
+    config = reward.RewardConfig(**best["config"])
+    log(f"chosen: {best['name']}; scoring the held-out part once")
+    result["heldout_results"] = {}
+    for name, judge in (("reward", reward_judge(setup, config, selection)), ("learned", learned_judge(setup, selection)),
+                        ("rubric", RubricJudge(cache=NoCache())), ("qmark", QuestionMarkJudge(cache=NoCache()))):
+        values = arrays(setup)
+        judge_rows(judge, setup, heldout, *values)
+        result["heldout_results"][name] = measure(setup, heldout, *values)
+    # Speed: the chosen judge on text it has not embedded (the process's vector cache emptied).
+    from socratic.judge import rubric as rubric_module
+
+    rubric_module._VECTORS.clear()
+    fresh = [(c.dialogue, c.dodge + " (v2)") for c in setup.suite[:400]]
+    judge = reward_judge(setup, config, selection)
+    t0 = time.perf_counter()
+    judge.judge_many(fresh, progress=False)
+    seconds = time.perf_counter() - t0
+    result["speed"] = {"judgments": len(fresh), "seconds": round(seconds, 2),
+                       "per_second": round(len(fresh) / seconds, 1)}
+    t0 = time.perf_counter()
+    reward.fit(replace(setup.data, pairs=reward.training_pairs(setup.items, setup.data.dodges,
+                                                               config.synthetic_weight)), config)
+    result["fit_seconds_after_features"] = round(time.perf_counter() - t0, 1)
+    result["total_seconds"] = round(time.perf_counter() - started, 1)
+    text = json.dumps(result, indent=1)
+    with open(args.out, "w") as file:
+        file.write(text)
+    log(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
