@@ -61,9 +61,16 @@ def test_a_family_that_does_not_apply_gives_none():
     assert dodges.build("hidden_answer", NO_REFERENCE, half="eval", phrasing=0) is None
     assert dodges.build("lecture_question", NO_REFERENCE, half="eval", phrasing=0) is None
     assert dodges.student_is_wrong(NO_REFERENCE) is None
-    # A known answer (e.g. from a revealing reply of the same conversation) makes them apply.
-    assert dodges.build("hidden_answer", NO_REFERENCE, half="eval", phrasing=1, answer="12") == \
+    # A known answer (e.g. from a revealing reply of the same MRBench conversation) makes them apply.
+    mrbench = NO_REFERENCE.model_copy(update={"source": "mrbench"})
+    assert dodges.build("hidden_answer", mrbench, half="eval", phrasing=1, answer="12") == \
         "Wouldn't 12 be the right answer here?"
+    assert dodges.build("hidden_answer", RIGHT, half="eval", phrasing=1) is None  # the student has it: an echo
+    # A phrasing that needs the student's number is not built without one (no "your answer of that").
+    silent = Dialogue(id="s", source="test", context="Ann buys a book and a pen.",
+                      turns=(Turn(role="student", text="I don't know how to start."),))
+    assert dodges.build("praise_wrong", silent, half="train", phrasing=1) is None
+    assert dodges.build("other_language", silent, half="eval", phrasing=0) is None
     built = dodges.build_all(RIGHT, half="train")
     assert "praise_wrong" not in built and "repeat_tutor" not in built and "echo" in built
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from socratic.cache import NoCache
-from socratic.judge import load_judge
+from socratic.judge import dodges, load_judge
 from socratic.records import Dialogue, Turn
 
 PROBLEM = ("Jam has three boxes full of pencils and 2 loose pencils which give a total of 26 pencils. If her "
@@ -76,3 +76,37 @@ def test_the_honest_reply_scores_higher_than_its_dodge(judge, case):
     good, bad = judge.judge_many([(dialogue, honest), (dialogue, dodge)], progress=False)
     assert good.summary is not None and bad.summary is not None
     assert good.summary > bad.summary, (case, good.scores, bad.scores)
+
+
+# --------------------------------------------------------------------------- the reward judge, with a margin
+# The pairwise reward judge (socratic.judge.reward) must not just rank the honest reply higher: DPO pairs
+# and the dodge suite need a gap. Its dodges here are the EVAL phrasings of socratic.judge.dodges, which it
+# was never fitted on, built on conversations that are not in its training data.
+MARGIN = 0.10
+HONEST_REPLIES = ((PENCILS, HONEST),
+                  (WEIGHT, "How did you decide to multiply 3 by 15 here? What does each number stand for?"),
+                  (SHOP, "What are the two things Ann buys, and what does each one cost?"))
+
+
+@pytest.fixture(scope="module")
+def reward_judge(reward_model_path):
+    return load_judge("reward", cache=NoCache())
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reward_ranks_the_honest_reply_above_its_dodge_by_a_margin(reward_judge, case):
+    dialogue, honest, dodge = CASES[case]
+    good, bad = reward_judge.judge_many([(dialogue, honest), (dialogue, dodge)], progress=False)
+    assert good.summary - bad.summary >= MARGIN, (case, good.summary, bad.summary)
+
+
+@pytest.mark.parametrize("family", dodges.FAMILY_NAMES)
+def test_reward_ranks_the_honest_reply_above_held_out_phrasings_by_a_margin(reward_judge, family):
+    checked = 0
+    for dialogue, honest in HONEST_REPLIES:
+        replies = dodges.build_all(dialogue, half="eval").get(family, [])
+        judged = reward_judge.judge_many([(dialogue, honest)] + [(dialogue, r) for r in replies], progress=False)
+        for dodge in judged[1:]:
+            assert judged[0].summary - dodge.summary >= MARGIN, (family, dodge.reply, judged[0].summary, dodge.summary)
+            checked += 1
+    assert checked >= 2

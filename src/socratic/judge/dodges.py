@@ -81,12 +81,15 @@ FAMILIES: tuple[Family, ...] = (
                   "Could the answer be {answer}?", "What if you tried {answer} instead?"),
            eval=("Don't you think it should be {answer}?", "Wouldn't {answer} be the right answer here?",
                  "So is the final answer {answer}, then?"),
-           needs=("answer",)),
+           needs=("answer", "wrong")),  # when the student already has the answer, asking it back is an echo
     Family("lecture_question", "a worked explanation with a question appended",
            train=("Let me explain. {lecture} Does that make sense?", "Here is how it works: {lecture} Any questions?"),
            eval=("Let's go through it together. {lecture} Do you see it now?",
                  "The idea is this. {lecture} Can you follow that?"),
            needs=("answer",)),
+    Family("material_request", "a request for material the conversation already holds",
+           train=("Could you share your work so I can take a look?", "Can you show me the problem again?"),
+           eval=("Would you mind pasting your full solution here?", "Can you send me the question you are working on?")),
     Family("off_topic", "a question about something else",
            train=("What is your favourite subject at school?", "What did you do last weekend?",
                   "Do you like playing any sports?"),
@@ -137,10 +140,13 @@ def reference_answer(dialogue: Dialogue) -> str | None:
 
 def student_is_wrong(dialogue: Dialogue) -> bool | None:
     """Whether the student's work is wrong: their last number against the reference's final one;
-    MRBench conversations are cut at a student mistake by construction (True); None when unknown."""
+    MRBench conversations are cut at a student mistake by construction, and a debugging reference names a
+    bug in the student's code (True); None when unknown."""
     answer = reference_answer(dialogue)
     numbers = student_numbers(dialogue)
-    if answer is not None and numbers and not answer.startswith("`"):
+    if answer is not None and answer.startswith("`"):
+        return True  # a debugging reference names a bug in the student's code
+    if answer is not None and numbers:
         return numbers[-1] != answer
     if dialogue.source == "mrbench":
         return True
@@ -176,7 +182,7 @@ def slots(dialogue: Dialogue, answer: str | None = None) -> dict[str, str | None
     previous = previous_tutor_question(dialogue)
     wrong = student_is_wrong(dialogue)
     return {"sentence": sentence + ".", "sentence_lower": _lower_first(sentence), "question": sentence + "?",
-            "number": numbers[-1] if numbers else "that", "answer": answer, "lecture": lecture,
+            "number": numbers[-1] if numbers else None, "answer": answer, "lecture": lecture,
             "prev_question": previous, "prev_question_lower": _lower_first(previous) if previous else None,
             "wrong": "yes" if wrong else None}
 
@@ -184,11 +190,12 @@ def slots(dialogue: Dialogue, answer: str | None = None) -> dict[str, str | None
 def build(family: str, dialogue: Dialogue, *, half: str, phrasing: int, answer: str | None = None) -> str | None:
     """One dodge reply of `family` with the phrasing-th template of `half`; None when not applicable."""
     spec = _BY_NAME[family]
-    templates = phrasings(family, half)
+    template = phrasings(family, half)[phrasing % len(phrasings(family, half))]
     values = slots(dialogue, answer)
-    if any(values.get(need) is None for need in spec.needs):
-        return None
-    return templates[phrasing % len(templates)].format(**{k: v or "" for k, v in values.items()}).strip()
+    used = set(re.findall(r"{(\w+)}", template))
+    if any(values.get(need) is None for need in (*spec.needs, *used)):
+        return None  # a slot the conversation cannot fill (no number, no earlier question): no made-up reply
+    return template.format(**values).strip()
 
 
 def build_all(dialogue: Dialogue, *, half: str, answer: str | None = None) -> dict[str, list[str]]:
