@@ -55,8 +55,11 @@ TRIES = [
 TARGETS = {"pairwise": 0.82, "worst_family": 0.95, "dev_pearson": 0.78}
 
 
-def log(text: str, started=time.perf_counter()) -> None:
-    print(f"[{time.perf_counter() - started:7.1f}s] {text}", file=sys.stderr, flush=True)
+STARTED = time.perf_counter()
+
+
+def log(text: str) -> None:
+    print(f"[{time.perf_counter() - STARTED:7.1f}s] {text}", file=sys.stderr, flush=True)
 
 
 def held_out(group: str) -> bool:
@@ -206,8 +209,8 @@ def main() -> None:
     selection, heldout = np.flatnonzero(~setup.hold), np.flatnonzero(setup.hold)
     log(f"{len(selection)} selection items, {len(heldout)} held-out; {len(setup.data.dodges)} train dodges, "
         f"{len(setup.suite)} eval-suite dodges")
-    result: dict = {"protocol": __doc__, "n_items": len(setup.items), "selection": int(len(selection)),
-                    "heldout": int(len(heldout)), "tries": [], "comparison_cv": {}}
+    result: dict = {"protocol": __doc__, "n_items": len(setup.items), "selection": len(selection),
+                    "heldout": len(heldout), "tries": [], "comparison_cv": {}}
     for name, config in TRIES:
         t0 = time.perf_counter()
         values = cross_validate(setup, lambda train, c=config: reward_model(setup, c, train), selection)

@@ -20,9 +20,9 @@ from socratic.agreement.measure import (
     binary_agreement,
     compare,
     disagreements,
+    gain,
     ordinal_agreement,
     paired_values,
-    gain,
     summary_agreement,
 )
 from socratic.jsonl import write_jsonl
