@@ -405,7 +405,7 @@ def _judge_honestly(judge: Any, labelled: Sequence[LabelledReply], items: list, 
     note = seen["note"] + ("; these numbers are IN-SAMPLE for those items (see bench/calibrate_rubric.py for "
                            "cross-validated ones)" if in_sample else "")
     return (judge.judge_many(items), {"overlap": seen, "out_of_sample": not in_sample, "note": note},
-            judge.judge_many([(d, r) for _, d, r in extra], progress=False) if extra else [])
+            judge.judge_many([(d, r) for _, d, r in extra]) if extra else [])
 
 
 def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment], suite: Sequence[Any],
