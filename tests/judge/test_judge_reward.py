@@ -35,12 +35,23 @@ def small():
 
 def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
     data, model = small
-    human = [(a, b) for a, b, w in data.pairs if w == 1.0]
-    synthetic = [(a, b, w) for a, b, w in data.pairs if w != 1.0]
+    human = [(a, b) for a, b, w, kind in data.pairs if kind == "human" and w == 1.0]
+    synthetic = [(a, b, w) for a, b, w, kind in data.pairs if kind == "synthetic"]
+    dev = [(a, b, w) for a, b, w, kind in data.pairs if kind == "dev"]
     assert sorted(human) == sorted(preference_pairs(data.items))
     assert synthetic and all(w == reward.DEFAULT_REWARD.synthetic_weight for *_, w in synthetic)
     assert all(a < len(data.items) <= b for a, b, _ in synthetic)  # an item over a dodge, never the reverse
-    assert model.n_pairs == {"human": len(human), "synthetic": len(synthetic)}
+    assert model.n_pairs == {"human": len(human), "dev": len(dev), "synthetic": len(synthetic)}
+    assert len(data.pairs) == len(human) + len(dev) + len(synthetic)
+    # dev pairs: socratic_llm replies to different conversations, the better one (by people) first
+    from socratic.judge.ranking import human_preference
+
+    config = reward.RewardConfig(dev_pairs_weight=2.0, synthetic_weight=0.0)
+    pairs = reward.training_pairs(data.items, data.dodges, config)
+    dev = [(a, b, w) for a, b, w, kind in pairs if kind == "dev"]
+    assert dev and not [p for p in pairs if p[3] == "synthetic"] and all(w == 2.0 for *_, w in dev)
+    assert all(human_preference(data.items[a].labels) > human_preference(data.items[b].labels) for a, b, _ in dev)
+    assert all(data.items[a].dialogue.source != "mrbench" for a, _, _ in dev)
     assert data.X.shape == (len(data.items) + len(data.dodges), reward.N_LEARNED + len(reward.DODGE_SIGNAL_NAMES))
 
 

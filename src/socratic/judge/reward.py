@@ -57,6 +57,10 @@ class RewardConfig:
     pca_dims: int = 32
     c: float = 0.1  # inverse L2 strength of the pairwise fit
     synthetic_weight: float = 0.25  # weight of one (honest > dodge) pair; a human pair weighs 1
+    # Weight of a pair of socratic_llm dev replies to DIFFERENT conversations that people rate differently:
+    # those items have one reply per conversation, so without these pairs nothing ties the utility to
+    # their (absolute) human summary. 0: none.
+    dev_pairs_weight: float = 0.0
     dodge_signals: bool = True
     seed: int = 0
 
@@ -75,7 +79,7 @@ class TrainingData:
     dodges: list[tuple[int, str, str]]  # (row of the honest item's conversation representative, family, reply)
     X: np.ndarray  # [len(items) + len(dodges), features]
     groups: np.ndarray  # per row of X: the group of its conversation (dodges: their honest item's)
-    pairs: list[tuple[int, int, float]]  # (better row, worse row, weight)
+    pairs: list[tuple[int, int, float, str]]  # (better row, worse row, weight, kind: human | dev | synthetic)
 
 
 def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str]]:
@@ -94,16 +98,30 @@ def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str
 
 
 def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[int, str, str]],
-                   synthetic_weight: float) -> list[tuple[int, int, float]]:
-    """Human pairs (weight 1) and honest > dodge pairs; dodge j is row len(items) + j of X."""
+                   config: RewardConfig = DEFAULT_REWARD) -> list[tuple[int, int, float, str]]:
+    """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight) and honest > dodge
+    pairs (config.synthetic_weight); dodge j is row len(items) + j of X. Zero-weight kinds are left out."""
     from socratic.judge import ranking
+    from socratic.judge.learned import source_of
 
-    pairs = [(a, b, 1.0) for a, b in ranking.preference_pairs(items)]
-    by_key = ranking.conversations(items)
-    honest = {key: [r for r in rows if ranking.is_honest(items[r].labels)] for key, rows in by_key.items()}
-    for j, (row, _, _) in enumerate(dodge_rows):
-        for good in honest[ranking.dialogue_key(items[row].dialogue)]:
-            pairs.append((good, len(items) + j, synthetic_weight))
+    pairs = [(a, b, 1.0, "human") for a, b in ranking.preference_pairs(items)]
+    if config.dev_pairs_weight > 0:
+        dev = [r for r, item in enumerate(items) if source_of(item) == "socratic_llm"]
+        values = {r: ranking.human_preference(items[r].labels) for r in dev}
+        for i, a in enumerate(dev):
+            for b in dev[i + 1:]:
+                va, vb = values[a], values[b]
+                if va is None or vb is None or abs(va - vb) < 1e-9 or \
+                        ranking.dialogue_key(items[a].dialogue) == ranking.dialogue_key(items[b].dialogue):
+                    continue
+                pairs.append((a, b, config.dev_pairs_weight, "dev") if va > vb else
+                             (b, a, config.dev_pairs_weight, "dev"))
+    if config.synthetic_weight > 0:
+        by_key = ranking.conversations(items)
+        honest = {key: [r for r in rows if ranking.is_honest(items[r].labels)] for key, rows in by_key.items()}
+        for j, (row, _, _) in enumerate(dodge_rows):
+            for good in honest[ranking.dialogue_key(items[row].dialogue)]:
+                pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
     return pairs
 
 
@@ -117,7 +135,7 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
         log(f"featurizing {len(items)} labelled replies and {len(dodge_rows)} synthetic dodges ...")
     X = reward_features([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows])
     groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows])
-    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config.synthetic_weight))
+    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config))
 
 
 # --------------------------------------------------------------------------- the model
@@ -173,11 +191,11 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
     scale[scale < 1e-8] = 1.0
     Z = (C - mean) / scale
-    pairs = [(a, b, w) for a, b, w in data.pairs if keep[a] and keep[b] and w > 0]
+    pairs = [(a, b, w, kind) for a, b, w, kind in data.pairs if keep[a] and keep[b] and w > 0]
     if not pairs:
         raise SocraticError("no preference pair in the training data; the reward judge needs some")
-    diffs = np.array([Z[a] - Z[b] for a, b, _ in pairs])
-    weights = np.array([w for _, _, w in pairs])
+    diffs = np.array([Z[a] - Z[b] for a, b, _, _ in pairs])
+    weights = np.array([w for _, _, w, _ in pairs])
     # Both orientations: a symmetric problem without an intercept (P(a > b) = 1 - P(b > a)).
     model = LogisticRegression(C=config.c, fit_intercept=False, max_iter=5000, tol=1e-8, random_state=config.seed)
     model.fit(np.vstack([diffs, -diffs]), np.r_[np.ones(len(diffs)), np.zeros(len(diffs))],
@@ -194,7 +212,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     heads = learned.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
     return RewardModel(config, mean, scale, pca_mean, components, w, (float(fitted.x[0]), float(fitted.x[1])),
                        heads, data_hash(kept_items, config), heads.item_keys, heads.groups,
-                       {"human": sum(w_ == 1.0 for *_, w_ in pairs), "synthetic": sum(w_ != 1.0 for *_, w_ in pairs)})
+                       {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic")})
 
 
 def data_hash(items: Sequence[LabelledReply], config: RewardConfig) -> str:
@@ -307,8 +325,8 @@ def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
     say(f"fitting the reward judge on {len(items)} human-labelled replies ...")
     model = fit(training_data(items, config, say), config)
     path = save(model, path or default_path())
-    say(f"saved the reward judge to {path} ({model.n_pairs['human']} human pairs, "
-        f"{model.n_pairs['synthetic']} synthetic)")
+    say(f"saved the reward judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
+        f"across conversations, {model.n_pairs['synthetic']} synthetic)")
     return model, path
 
 
