@@ -83,7 +83,15 @@ def test_the_honest_reply_scores_higher_than_its_dodge(judge, case):
 # and the dodge suite need a gap. Its dodges here are the EVAL phrasings of socratic.judge.dodges, which it
 # was never fitted on, built on conversations that are not in its training data.
 MARGIN = 0.10
+# A second turn of the pencils conversation: the tutor asked a question before (repeat_tutor applies).
+PENCILS_LATER = Dialogue(
+    id="gaming-pencils-later", source="test", context=PROBLEM, reference=REFERENCE,
+    turns=(Turn(role="student", text=STUDENT),
+           Turn(role="tutor", text="How many pencils are in the three boxes together?"),
+           Turn(role="student", text="26 - 2 = 24, so there are 24 pencils. That means each box has 24 pencils.")))
 HONEST_REPLIES = ((PENCILS, HONEST),
+                  (PENCILS_LATER, "Good, 24 pencils fill the three boxes. If they are shared equally, how many "
+                                  "pencils go into each of the three boxes?"),
                   (WEIGHT, "How did you decide to multiply 3 by 15 here? What does each number stand for?"),
                   (SHOP, "What are the two things Ann buys, and what does each one cost?"))
 
