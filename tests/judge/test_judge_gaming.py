@@ -90,8 +90,8 @@ PENCILS_LATER = Dialogue(
            Turn(role="tutor", text="How many pencils are in the three boxes together?"),
            Turn(role="student", text="26 - 2 = 24, so there are 24 pencils. That means each box has 24 pencils.")))
 HONEST_REPLIES = ((PENCILS, HONEST),
-                  (PENCILS_LATER, "Good, 24 pencils fill the three boxes. If they are shared equally, how many "
-                                  "pencils go into each of the three boxes?"),
+                  (PENCILS_LATER, ("Good, 24 pencils fill the three boxes. If they are shared equally, how many "
+                                   "pencils go into each of the three boxes?")),
                   (WEIGHT, "How did you decide to multiply 3 by 15 here? What does each number stand for?"),
                   (SHOP, "What are the two things Ann buys, and what does each one cost?"))
 

@@ -52,15 +52,16 @@ N_LEARNED = len(SIGNAL_NAMES) + EMBEDDING_DIM  # the learned judge's columns, fi
 
 @dataclass(frozen=True)
 class RewardConfig:
-    """What the grouped CV chose (experiments/reward_judge_cv.py; numbers in its JSON)."""
+    """What the grouped CV chose (experiments/reward_judge_cv.py, round 2: "+ dodges 1.0, dev pairs 1.0";
+    numbers in experiments/reward_judge_cv.json)."""
 
     pca_dims: int = 32
     c: float = 0.1  # inverse L2 strength of the pairwise fit
-    synthetic_weight: float = 0.25  # weight of one (honest > dodge) pair; a human pair weighs 1
+    synthetic_weight: float = 1.0  # weight of one (honest > dodge) pair; a human pair weighs 1
     # Weight of a pair of socratic_llm dev replies to DIFFERENT conversations that people rate differently:
     # those items have one reply per conversation, so without these pairs nothing ties the utility to
     # their (absolute) human summary. 0: none.
-    dev_pairs_weight: float = 0.0
+    dev_pairs_weight: float = 1.0
     dodge_signals: bool = True
     seed: int = 0
 
