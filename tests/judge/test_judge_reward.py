@@ -143,3 +143,17 @@ def test_cli_corrupt_saved_reward_judge_exits_2_with_one_line(tmp_path):
     assert result.returncode == 2
     assert "cannot read the saved reward judge" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, tmp_path):
+    from typer.testing import CliRunner
+
+    from socratic.cli import app
+
+    _, model = small
+    path = reward.save(model, tmp_path / "reward.json")
+    result = CliRunner().invoke(app, ["judge-train", "--reward", "-o", str(path)])
+    assert result.exit_code == 0 and "already holds a reward judge" in result.output
+    result = CliRunner().invoke(app, ["judge-train", "--reward", "--labels", str(path), "-o", str(path)])
+    # the CLI's main() turns a SocraticError into one line and exit 2 (tested above for a corrupt file)
+    assert isinstance(result.exception, SocraticError) and "shipped labels only" in str(result.exception)
