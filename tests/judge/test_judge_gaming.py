@@ -101,7 +101,15 @@ def reward_judge(reward_model_path):
     return load_judge("reward", cache=NoCache())
 
 
-@pytest.mark.parametrize("case", list(CASES))
+# A measured miss (issue 26): the reward judge has no debugging conversation in its training data (MathDial
+# and MRBench are math) and ranks "Can you please provide the code ...?" (0.58) above the honest question
+# about line 2 (0.56). strict: the day it passes, this mark must go.
+KNOWN_MISSES = {"asks for the code it has"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="known miss, see "
+                                                                            "KNOWN_MISSES"))
+                                  if c in KNOWN_MISSES else c for c in CASES])
 def test_reward_ranks_the_honest_reply_above_its_dodge_by_a_margin(reward_judge, case):
     dialogue, honest, dodge = CASES[case]
     good, bad = reward_judge.judge_many([(dialogue, honest), (dialogue, dodge)], progress=False)
