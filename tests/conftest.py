@@ -49,3 +49,22 @@ def learned_model_path(tmp_path_factory, shared_data) -> Path:
         os.environ.pop("SOCRATIC_LEARNED_JUDGE", None)
     else:
         os.environ["SOCRATIC_LEARNED_JUDGE"] = previous
+
+
+@pytest.fixture(scope="session")
+def reward_model_path(tmp_path_factory, shared_data) -> Path:
+    """The reward judge fitted once per session on the shipped labels (first use of `load_or_train`),
+    made the default `--judge reward` for the session via SOCRATIC_REWARD_JUDGE."""
+    from socratic.judge import reward
+
+    path = tmp_path_factory.mktemp("judges") / "reward.json"
+    previous = os.environ.get("SOCRATIC_REWARD_JUDGE")
+    os.environ["SOCRATIC_REWARD_JUDGE"] = str(path)
+    assert not path.exists()
+    reward.load_or_train()
+    assert path.exists()
+    yield path
+    if previous is None:
+        os.environ.pop("SOCRATIC_REWARD_JUDGE", None)
+    else:
+        os.environ["SOCRATIC_REWARD_JUDGE"] = previous

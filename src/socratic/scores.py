@@ -51,10 +51,18 @@ def expected_summary(expected: dict[str, float], formula: Formula = "uniform") -
 
 
 def judgment_summary(judgment: Judgment, formula: Formula = "uniform") -> float | None:
-    """A judgment's summary: from the expected values when the judge reports them, else its scores."""
+    """THE summary of a judgment, the one definition every stage uses (agreement validates it, evaluate
+    reports it, pairs ranks by it): a reward judge's mapped utility when it gives one (uniform formula;
+    the reference formula's range [0.1, 1] as 0.1 + 0.9 x), else the formula over the expected values when
+    the judge reports them (learned), else the formula over the scores."""
     if judgment.scores is None:
         return None
-    expected = (judgment.meta.get("judge_notes") or {}).get("expected")
+    notes = judgment.meta.get("judge_notes") or {}
+    reward = notes.get("reward")
+    if reward and reward.get("summary") is not None:
+        value = float(reward["summary"])
+        return value if formula == "uniform" else 0.1 + 0.9 * value
+    expected = notes.get("expected")
     if expected:
         return expected_summary(expected, formula)
     return summary_score(judgment.scores, formula)

@@ -8,6 +8,7 @@
 
     rubric                   the offline, deterministic judge
     learned[:PATH]           offline, fitted on human labels (socratic.judge.learned)
+    reward[:PATH]            offline, a pairwise reward model of (conversation, reply) (socratic.judge.reward)
     qmark                    the baseline: "asks a question" = contains '?'
     llm:<model spec>         the paper's prompted judge on any model above
 
@@ -46,13 +47,15 @@ JUDGE_KINDS = (
     Kind("rubric", "rubric", "offline, deterministic; the default and the DPO reward", False),
     Kind("learned", "learned[:PATH]", "offline, fitted on human labels (socratic judge-train); PATH: a saved one",
          None),
+    Kind("reward", "reward[:PATH]", "offline, a pairwise (Bradley-Terry) reward model fitted on human preference "
+         "pairs and hard negatives (socratic judge-train --reward); PATH: a saved one", None),
     Kind("qmark", "qmark", "the baseline to beat: a reply asks a question when it contains '?'", False),
     Kind("llm", "llm:<model spec>", "the paper's prompted judge on any model spec", True),
 )
 
 MODEL_SPEC_HELP = " | ".join(kind.form for kind in MODEL_KINDS)
 TRAINABLE_HELP = "embedded | hf:PATH (a local transformers folder)"
-JUDGE_SPEC_HELP = "rubric | learned[:PATH] | qmark | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+JUDGE_SPEC_HELP = "rubric | learned[:PATH] | reward[:PATH] | qmark | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
 DATASET_HELP = "mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of Dialogues"
 # `data:socratic_llm/x.json` in a config = a file of the datasets (data/location.py), wherever they are.
 DATA_PREFIX = "data:"
@@ -81,7 +84,7 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
 
 
 def parse_judge_spec(spec: str) -> tuple[str, str]:
-    """('rubric', ''), ('learned', PATH or '') or ('llm', model spec); an LLM judge's model spec is checked too."""
+    """('rubric', ''), ('learned' or 'reward', PATH or '') or ('llm', model spec); an LLM judge's model spec is checked too."""
     found = _match(JUDGE_KINDS, spec)
     if found is None:
         raise SocraticError(f"unknown judge spec {spec!r}; expected {JUDGE_SPEC_HELP}")

@@ -396,3 +396,29 @@ def test_cli_yaml_config_and_flags_win(tmp_path, fake_judges):
     assert data["config"]["formula"] == "uniform"
     missing = CliRunner().invoke(app, ["agreement", "-o", str(tmp_path / "o2")])
     assert isinstance(missing.exception, ConfigError) and "labels" in str(missing.exception)
+
+
+def test_run_adds_pairwise_accuracy_and_the_dodge_suite_per_judge(tmp_path, fake_judges):
+    from socratic.agreement.table import ranking_lines
+
+    dialogue = Dialogue(id="c", source="test", context="Tom has 58 apples and gives 40 away. How many are left?",
+                        turns=(Turn(role="tutor", text="What did you do with the two numbers first?"),
+                               Turn(role="student", text="I added 58 and 40 and got 98.")),
+                        reference="58 - 40 = 18\nFinal answer: 18")
+    records = [LabelledReply(dialogue=dialogue, reply="What does 'gives away' mean for the sum?",
+                             labels=Labels(questions=True, on_topic=5, helpful=5, reveal_answer=False)),
+               LabelledReply(dialogue=dialogue, reply="The answer is 18.",
+                             labels=Labels(questions=False, on_topic=3, helpful=1, reveal_answer=True)),
+               LabelledReply(dialogue=dialogue, reply="Can you check the sum?",
+                             labels=Labels(questions=True, on_topic=5, helpful=3, reveal_answer=False))]
+    path = write_jsonl(tmp_path / "labels.jsonl", records)
+    result = agreement.run(AgreementConfig(labels=path, judges=["fake-a"], out=tmp_path / "out", bootstrap=50))
+    for block in result["judges"]:  # fake-a and the '?' baseline
+        assert block["pairwise"]["n_pairs"] == 3 and block["pairwise"]["n_conversations"] == 1
+        assert 0.0 <= block["pairwise"]["accuracy"] <= 1.0
+        suite = block["dodge_suite"]
+        assert suite["margin"] == 0.10 and suite["families"]["off_topic"]["cases"] == 3
+        assert {"praise_wrong", "repeat_tutor", "hidden_answer"} <= set(suite["families"])
+        assert len(ranking_lines(block)) == 2
+    on_disk = json.loads((tmp_path / "out" / "agreement.json").read_text())
+    assert on_disk["judges"][0]["dodge_suite"] == json.loads(json.dumps(result["judges"][0]["dodge_suite"]))

@@ -166,6 +166,26 @@ def test_summarize_is_exact_on_known_judgments():
     assert (test["model"], test["baseline"], test["diff"], test["n"]) == ("b", "a", 0.25, 4)
 
 
+def test_summarize_reports_the_summary_agreement_validates():
+    """One summary (issue 26): evaluate reports `judgment_summary`, the learned judge's expected summary
+    and the reward judge's mapped utility, not the formula over thresholded scores."""
+    from socratic.scores import judgment_summary
+
+    scores = Scores(questions=True, on_topic=5, helpful=5, reveal_answer=False)  # thresholded: 1.0
+    notes = [{"expected": {"questions": 0.6, "on_topic": 4.0, "helpful": 4.0, "reveal_answer": 0.2}},  # 0.725
+             {"reward": {"utility": 1.0, "summary": 0.4}, "expected": {"questions": 1.0, "on_topic": 5.0,
+                                                                      "helpful": 5.0, "reveal_answer": 0.0}}]
+    judgments = [_judgment("a", "d", i, scores).model_copy(update={"meta": {"model": "a", "dataset": "d",
+                                                                             "judge_notes": n}})
+                 for i, n in enumerate(notes)]
+    assert [judgment_summary(j) for j in judgments] == pytest.approx([0.725, 0.4])
+    assert judgment_summary(judgments[1], "reference") == pytest.approx(0.1 + 0.9 * 0.4)
+    out = summary.summarize(judgments, models=["a"], datasets=["d"], judges=["j"], n_resamples=50)
+    assert out["results"][0]["summary"]["mean"] == pytest.approx((0.725 + 0.4) / 2)
+    assert out["results"][0]["summary_reference"]["mean"] == pytest.approx(
+        (judgment_summary(judgments[0], "reference") + 0.46) / 2)
+
+
 def test_summarize_handles_an_empty_cell():
     out = summary.summarize([], models=["a"], datasets=["d"], judges=["j"])
     assert out["results"][0]["n"] == 0 and out["results"][0]["summary"]["mean"] is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from socratic.cache import NoCache
-from socratic.judge import load_judge
+from socratic.judge import dodges, load_judge
 from socratic.records import Dialogue, Turn
 
 PROBLEM = ("Jam has three boxes full of pencils and 2 loose pencils which give a total of 26 pencils. If her "
@@ -76,3 +76,61 @@ def test_the_honest_reply_scores_higher_than_its_dodge(judge, case):
     good, bad = judge.judge_many([(dialogue, honest), (dialogue, dodge)], progress=False)
     assert good.summary is not None and bad.summary is not None
     assert good.summary > bad.summary, (case, good.scores, bad.scores)
+
+
+# --------------------------------------------------------------------------- the reward judge, with a margin
+# The pairwise reward judge (socratic.judge.reward) must not just rank the honest reply higher: DPO pairs
+# and the dodge suite need a gap. Its dodges here are the EVAL phrasings of socratic.judge.dodges, which it
+# was never fitted on, built on conversations that are not in its training data.
+MARGIN = 0.10
+# A second turn of the pencils conversation: the tutor asked a question before (repeat_tutor applies).
+PENCILS_LATER = Dialogue(
+    id="gaming-pencils-later", source="test", context=PROBLEM, reference=REFERENCE,
+    turns=(Turn(role="student", text=STUDENT),
+           Turn(role="tutor", text="How many pencils are in the three boxes together?"),
+           Turn(role="student", text="26 - 2 = 24, so there are 24 pencils. That means each box has 24 pencils.")))
+HONEST_REPLIES = ((PENCILS, HONEST),
+                  (PENCILS_LATER, ("Good, 24 pencils fill the three boxes. If they are shared equally, how many "
+                                   "pencils go into each of the three boxes?")),
+                  (WEIGHT, "How did you decide to multiply 3 by 15 here? What does each number stand for?"),
+                  (SHOP, "What are the two things Ann buys, and what does each one cost?"))
+
+
+@pytest.fixture(scope="module")
+def reward_judge(reward_model_path):
+    return load_judge("reward", cache=NoCache())
+
+
+# A measured miss (issue 26): the reward judge has no debugging conversation in its training data (MathDial
+# and MRBench are math) and ranks "Can you please provide the code ...?" (0.58) above the honest question
+# about line 2 (0.56). strict: the day it passes, this mark must go.
+KNOWN_MISSES = {"asks for the code it has"}
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="known miss, see "
+                                                                            "KNOWN_MISSES"))
+                                  if c in KNOWN_MISSES else c for c in CASES])
+def test_reward_ranks_the_honest_reply_above_its_dodge_by_a_margin(reward_judge, case):
+    dialogue, honest, dodge = CASES[case]
+    good, bad = reward_judge.judge_many([(dialogue, honest), (dialogue, dodge)], progress=False)
+    assert good.summary - bad.summary >= MARGIN, (case, good.summary, bad.summary)
+
+
+# The families the reward judge does NOT yet beat by the margin in >= 90% of held-out conversations
+# (grouped CV, experiments/reward_judge_cv.json: echo 0.67, lecture_question 0.65, repeat_tutor 0.83,
+# double_check 0.85): for them only the order is asserted here, the margin is a known miss (issue 26).
+WEAK_FAMILIES = ("echo", "lecture_question", "repeat_tutor", "double_check")
+
+
+@pytest.mark.parametrize("family", dodges.FAMILY_NAMES)
+def test_reward_ranks_the_honest_reply_above_held_out_phrasings_by_a_margin(reward_judge, family):
+    margin = 0.0 if family in WEAK_FAMILIES else MARGIN
+    checked = 0
+    for dialogue, honest in HONEST_REPLIES:
+        replies = dodges.build_all(dialogue, half="eval").get(family, [])
+        judged = reward_judge.judge_many([(dialogue, honest)] + [(dialogue, r) for r in replies], progress=False)
+        for dodge in judged[1:]:
+            gap = judged[0].summary - dodge.summary
+            assert gap >= margin and gap > 0, (family, dodge.reply, judged[0].summary, dodge.summary)
+            checked += 1
+    assert checked >= 2

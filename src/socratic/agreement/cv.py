@@ -34,8 +34,9 @@ def fold_of(group: str, k: int = DEFAULT_FOLDS) -> int:
 def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
     """(item keys, groups, what) a judge was fitted or calibrated on; None when it saw no labels."""
     from socratic.judge.learned import LearnedJudge, group_key, item_key
+    from socratic.judge.reward import RewardJudge
 
-    if isinstance(judge, LearnedJudge):
+    if isinstance(judge, LearnedJudge | RewardJudge):
         return set(judge.model.item_keys), set(judge.model.groups), "was fitted on"
     if getattr(judge, "spec", "") == "rubric":
         from socratic.data import load_labelled
@@ -65,9 +66,85 @@ def overlap(judge: Any, labelled: Sequence[LabelledReply]) -> dict[str, Any]:
     return {"items": items, "groups": shared_groups, "note": note}
 
 
+def learns_from_labels(judge: Any) -> bool:
+    """A judge `out_of_fold_judgments` can refit without a fold (learned, reward)."""
+    from socratic.judge.learned import LearnedJudge
+    from socratic.judge.reward import RewardJudge
+
+    return isinstance(judge, LearnedJudge | RewardJudge)
+
+
 def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int = DEFAULT_FOLDS,
-                          progress: bool = False) -> tuple[list[Judgment], dict[str, Any]]:
-    """Each labelled item judged by a model refitted without its fold's groups (learned judge only)."""
+                          progress: bool = False, extra: Sequence[tuple[int, Any, str]] = (),
+                          ) -> tuple[list[Judgment], dict[str, Any]] | tuple[list[Judgment], dict[str, Any], list[Judgment]]:
+    """Each labelled item judged by a model refitted without its fold's groups (learned and reward judges).
+    `extra`: (labelled row, dialogue, reply) items judged by the refit of that row's fold (the dodge suite);
+    when given, their judgments come third."""
+    from socratic.judge.reward import RewardJudge
+
+    if isinstance(judge, RewardJudge):
+        return _reward_out_of_fold(judge, labelled, k, progress, extra)
+    judgments, held, fold_judges = _learned_out_of_fold(judge, labelled, k, progress)
+    if not extra:
+        return judgments, held
+    return judgments, held, _judge_extra(fold_judges, labelled, k, extra, progress)
+
+
+def _judge_extra(fold_judges: dict[int, Any], labelled: Sequence[LabelledReply], k: int,
+                 extra: Sequence[tuple[int, Any, str]], progress: bool) -> list[Judgment]:
+    from socratic.judge.learned import group_key
+
+    out: list[Judgment | None] = [None] * len(extra)
+    for fold, fold_judge in fold_judges.items():
+        rows = [n for n, (row, _, _) in enumerate(extra) if fold_of(group_key(labelled[row]), k) == fold]
+        for n, judgment in zip(rows, fold_judge.judge_many([extra[n][1:] for n in rows], progress=progress),
+                               strict=True):
+            out[n] = judgment
+    return [j for j in out if j is not None]
+
+
+def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, progress: bool,
+                        extra: Sequence[tuple[int, Any, str]]) -> Any:
+    from socratic.cache import NoCache
+    from socratic.errors import SocraticError
+    from socratic.judge import reward
+    from socratic.judge.learned import group_key, item_key, training_items
+
+    train = training_items()
+    if [item_key(i) for i in train] != judge.model.item_keys:
+        raise SocraticError("cannot cross-validate the reward judge: its training data is not the shipped labels "
+                            "any more; refit it with `socratic judge-train --reward --force`")
+    data = reward.training_data(train, judge.model.config)
+    keys = np.array([item_key(i) for i in train] + [item_key(train[r]) for r, _, _ in data.dodges])
+    label_groups = [group_key(i) for i in labelled]
+    folds = np.array([fold_of(g, k) for g in label_groups])
+    judgments: list[Judgment | None] = [None] * len(labelled)
+    held: dict[str, Any] = {"k": k, "folds": []}
+    fold_judges = {}
+    for fold in range(k):
+        rows = np.flatnonzero(folds == fold)
+        if not len(rows):
+            continue
+        out_groups = {label_groups[r] for r in rows}
+        out_keys = {item_key(labelled[r]) for r in rows}
+        keep = np.flatnonzero([g not in out_groups and key not in out_keys for g, key in zip(data.groups, keys,
+                                                                                              strict=True)])
+        fold_judges[fold] = reward.RewardJudge(cache=NoCache(), model=reward.fit(data, judge.model.config, keep),
+                                               name=judge.spec)
+        fresh = fold_judges[fold].judge_many([(labelled[r].dialogue, labelled[r].reply) for r in rows],
+                                             progress=progress)
+        for r, judgment in zip(rows, fresh, strict=True):
+            judgments[r] = judgment
+        held["folds"].append({"fold": fold, "scored": len(rows), "trained_on": len(keep),
+                              "left_out_of_training": int(len(data.X) - len(keep))})
+    done = [j for j in judgments if j is not None]
+    if not extra:
+        return done, held
+    return done, held, _judge_extra(fold_judges, labelled, k, extra, progress)
+
+
+def _learned_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int,
+                         progress: bool) -> tuple[list[Judgment], dict[str, Any], dict[int, Any]]:
     from socratic.cache import NoCache
     from socratic.judge.features import featurize
     from socratic.judge.learned import LearnedJudge, fit_items, group_key, item_key, training_items
@@ -86,7 +163,8 @@ def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int 
     label_groups = [group_key(i) for i in labelled]
     folds = np.array([fold_of(g, k) for g in label_groups])
     judgments: list[Judgment | None] = [None] * len(labelled)
-    held = {"k": k, "folds": []}
+    held: dict[str, Any] = {"k": k, "folds": []}
+    fold_judges = {}
     for fold in range(k):
         rows = np.flatnonzero(folds == fold)
         if not len(rows):
@@ -97,10 +175,10 @@ def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int 
                                                                                         strict=True)])
         model = fit_items([i for i, kept in zip(train, keep, strict=True) if kept], judge.model.config,
                           X=X_train[keep])
-        fold_judge = LearnedJudge(cache=NoCache(), model=model, name=judge.spec)
+        fold_judge = fold_judges[fold] = LearnedJudge(cache=NoCache(), model=model, name=judge.spec)
         fresh = fold_judge.judge_many([(labelled[r].dialogue, labelled[r].reply) for r in rows], progress=progress)
         for r, judgment in zip(rows, fresh, strict=True):
             judgments[r] = judgment
         held["folds"].append({"fold": fold, "scored": len(rows), "trained_on": int(keep.sum()),
                               "left_out_of_training": int((~keep).sum())})
-    return [j for j in judgments if j is not None], held
+    return [j for j in judgments if j is not None], held, fold_judges

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
+from socratic.agreement.ranking import suite_items
 from socratic.agreement.result import Agreement
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
@@ -385,22 +386,39 @@ def _load_judge(spec: str, cache: Cache) -> Any:
 
 
 def _judge_honestly(judge: Any, labelled: Sequence[LabelledReply], items: list, folds: int,
-                    ) -> tuple[list[Judgment], dict[str, Any]]:
-    """Judgments and how they were obtained: out-of-fold refits for a learned judge that has seen these
-    labels; otherwise the judge as it is, with a note when it was calibrated on some of them."""
-    from socratic.agreement.cv import out_of_fold_judgments, overlap
-    from socratic.judge.learned import LearnedJudge
+                    suite: Sequence[Any] = ()) -> tuple[list[Judgment], dict[str, Any], list[Judgment]]:
+    """Judgments, how they were obtained, and the judgments of the dodge suite's replies: out-of-fold
+    refits for a judge that learned from these labels (a dodge by the refit of its conversation's fold);
+    otherwise the judge as it is, with a note when it was calibrated on some of them."""
+    from socratic.agreement.cv import learns_from_labels, out_of_fold_judgments, overlap
 
     seen = overlap(judge, labelled)
-    if isinstance(judge, LearnedJudge) and (seen["items"] or seen["groups"]):
-        judgments, held = out_of_fold_judgments(judge, labelled, folds)
+    extra = [(case.honest, case.dialogue, case.dodge) for case in suite]
+    if learns_from_labels(judge) and (seen["items"] or seen["groups"]):
+        found = out_of_fold_judgments(judge, labelled, folds, extra=extra)
+        judgments, held, dodges = found[0], found[1], (found[2] if extra else [])  # type: ignore[misc]
         return judgments, {"overlap": seen, "out_of_sample": True, "cross_validation": held,
                            "note": seen["note"] + f"; scored out-of-sample by {folds}-fold CV grouped by "
-                           "problem/conversation (each item by a refit that never saw its group)"}
+                           "problem/conversation (each item by a refit that never saw its group)"}, dodges
     in_sample = bool(seen["items"] or seen["groups"])
     note = seen["note"] + ("; these numbers are IN-SAMPLE for those items (see experiments/calibrate_rubric.py for "
                            "cross-validated ones)" if in_sample else "")
-    return judge.judge_many(items), {"overlap": seen, "out_of_sample": not in_sample, "note": note}
+    return (judge.judge_many(items), {"overlap": seen, "out_of_sample": not in_sample, "note": note},
+            judge.judge_many([(d, r) for _, d, r in extra]) if extra else [])
+
+
+def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgment], suite: Sequence[Any],
+                   suite_judgments: Sequence[Judgment], formula: Formula, n_boot: int, seed: int) -> dict[str, Any]:
+    """The within-conversation pairwise accuracy and the dodge suite of one judge (socratic.agreement.ranking)."""
+    from socratic.agreement.ranking import dodge_suite, pairwise_accuracy
+    from socratic.judge.ranking import dialogue_key, human_preference
+
+    summaries = [judgment_summary(j, formula) for j in judgments]
+    pairwise = pairwise_accuracy([dialogue_key(i.dialogue) for i in labelled],
+                                 [human_preference(i.labels) for i in labelled], summaries, n_boot, seed)
+    cases = [(case.conversation, case.family, summaries[case.honest], judgment_summary(j, formula))
+             for case, j in zip(suite, suite_judgments, strict=True)]
+    return {"pairwise": pairwise, "dodge_suite": dodge_suite(cases)}
 
 
 def run(config: AgreementConfig) -> dict[str, Any]:
@@ -421,13 +439,16 @@ def run(config: AgreementConfig) -> dict[str, Any]:
         "judges": [],
     }
     specs = config.judges + ([] if BASELINE in config.judges else [BASELINE])
+    suite = suite_items(labelled)
     judged = {}
     try:
         for spec in specs:
             judge = _load_judge(spec, cache)
-            judged[spec], protocol = _judge_honestly(judge, labelled, items, config.folds)
+            judged[spec], protocol, dodged = _judge_honestly(judge, labelled, items, config.folds, suite)
             block = compare(labelled, judged[spec], formula=config.formula, n_boot=config.bootstrap,
                             seed=config.seed, top_k=config.top_k)
+            block.update(ranking_blocks(labelled, judged[spec], suite, dodged, config.formula, config.bootstrap,
+                                        config.seed))
             result["judges"].append({"spec": getattr(judge, "spec", spec), "protocol": protocol, **block})
     finally:
         cache.close()

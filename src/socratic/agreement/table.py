@@ -99,6 +99,23 @@ def versus_baseline_line(judge: dict[str, Any]) -> str:
             + ("; ".join(parts) or "no label of this file can compare them"))
 
 
+def ranking_lines(judge: dict[str, Any]) -> list[str]:
+    """The pairwise accuracy and the dodge suite of one judge, as lines (empty when not measured)."""
+    lines = []
+    pairwise = judge.get("pairwise")
+    if pairwise:
+        ci = "" if pairwise["ci_low"] is None else f" [{_f(pairwise['ci_low'])}, {_f(pairwise['ci_high'])}]"
+        lines.append(f"{judge['spec']}: within-conversation pairwise accuracy {_f(pairwise['accuracy'])}{ci} on "
+                     f"{pairwise['n_pairs']} pairs of {pairwise['n_conversations']} conversations")
+    suite = judge.get("dodge_suite")
+    if suite and suite["families"]:
+        parts = [f"{name} {_f(block['win_rate'])}" for name, block in suite["families"].items()]
+        verdict = "meets" if suite["all_families_meet_target"] else f"misses (worst: {suite['worst_family']})"
+        lines.append(f"{judge['spec']}: dodge suite, honest wins by >= {suite['margin']:.2f} (eval phrasings): "
+                     f"{', '.join(parts)}; {verdict} the {suite['target']:.0%} target")
+    return lines
+
+
 def print_agreement(result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     console.print(agreement_table(result))
@@ -115,6 +132,9 @@ def print_agreement(result: dict[str, Any], console: Console | None = None) -> N
                         for note in block["notes"]})
         for note in notes:
             console.print(f"[dim]note ({judge['spec']}) {note}[/]")
+    for judge in result["judges"]:
+        for line in ranking_lines(judge):
+            console.print(line, highlight=False)
     for judge in result["judges"]:
         if "versus_baseline" in judge:
             console.print(versus_baseline_line(judge), highlight=False)

@@ -1,4 +1,5 @@
-"""`socratic judge-train`: fit the learned judge from human labels (see socratic.judge.learned)."""
+"""`socratic judge-train`: fit the learned judge (socratic.judge.learned) or, with --reward, the pairwise
+reward judge (socratic.judge.reward) from human labels."""
 
 from __future__ import annotations
 
@@ -17,9 +18,27 @@ def register(app: typer.Typer) -> None:
         out: Path = opt.out_option("Where to save the judge (default: SOCRATIC_HOME/judges/learned.json, "
                                    "which `--judge learned` loads)."),
         force: bool = typer.Option(False, "--force", help="Refit even when a saved judge exists."),
+        reward: bool = typer.Option(False, "--reward", help="Fit the pairwise `reward` judge instead (shipped "
+                                    "labels + synthetic dodges; default path SOCRATIC_HOME/judges/reward.json)."),
     ) -> None:
-        """Fit the `learned` judge on human labels (CPU, offline, deterministic) and save it."""
+        """Fit the `learned` (or, with --reward, the `reward`) judge on human labels (CPU, offline, deterministic)."""
         from socratic.judge import learned
+
+        if reward:
+            from socratic.errors import SocraticError
+            from socratic.judge import reward as pairwise
+
+            if labels:
+                raise SocraticError("--labels: the reward judge learns from the shipped labels only (for now)")
+            path = out or pairwise.default_path()
+            if path.exists() and not force:
+                model = pairwise.load(path)
+                typer.echo(f"{path} already holds a reward judge (training data {model.data_hash[:12]}); "
+                           "--force refits it")
+                return
+            model, path = pairwise.train(path)
+            typer.echo(f"reward judge {pairwise.model_hash(model)[:12]} saved to {path}")
+            return
 
         path = out or learned.default_path()
         if path.exists() and not force and not labels:

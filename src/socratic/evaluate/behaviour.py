@@ -44,7 +44,7 @@ from socratic.evaluate.result import (
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
 from socratic.evaluate.summary import judgments_by_cell, scored_pairs
 from socratic.judge.rubric_signals import genuine_questions
-from socratic.scores import Formula, Judgment, Scores, summary_score
+from socratic.scores import Formula, Judgment, Scores, judgment_summary, summary_score
 
 COLLAPSE_SHARE = 0.5  # more than half the items answered (near-)identically: collapsed
 FORM_ONLY_SHARE_LIMIT = 0.25  # issue 18: less than a quarter of the lift from form-only changes
@@ -133,7 +133,7 @@ def summarize_behaviour(replies: Sequence[EvalReply], judgments: Sequence[Judgme
             rates.append(_rate_diff(rate, judge, dataset, model, baseline,
                                     [float(getattr(tuned.scores, rate)) for _, tuned in pairs],
                                     [float(getattr(base.scores, rate)) for base, _ in pairs], seed, n_resamples))
-        split = form_only_share([summary_score(tuned.scores, formula) - summary_score(base.scores, formula)
+        split = form_only_share([judgment_summary(tuned, formula) - judgment_summary(base, formula)
                                  for base, tuned in pairs],
                                 [reply_change(base.reply, tuned.reply).kind for base, tuned in pairs])
         form_only.append(FormOnlyLift(judge=judge, dataset=dataset, model=model, baseline=baseline, formula=formula,

@@ -16,7 +16,7 @@ from typing import Any
 from socratic.evaluate.changes import summarize_changes
 from socratic.evaluate.result import EvalReply
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
-from socratic.scores import CRITERIA, Formula, Judgment, summary_score
+from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
 
 # Published numbers (reference formula, GPT-4o judge) to read ours against; see docs/design.md.
 PAPER_ANCHORS = {
@@ -59,7 +59,7 @@ def summarize(judgments: Sequence[Judgment], *, models: Sequence[str], datasets:
                      "failed": len(cell) - len(ok), "empty_replies": sum(not j.reply.strip() for j in cell),
                      "errors": sorted({(j.error or "")[:120] for j in cell if j.scores is None})[:5]}
             for name in ("uniform", "reference"):
-                entry[f"summary_{name}"] = mean_ci([summary_score(j.scores, name) for j in ok], seed=seed,
+                entry[f"summary_{name}"] = mean_ci([judgment_summary(j, name) for j in ok], seed=seed,
                                                    n_resamples=n_resamples).model_dump()
             entry["summary"] = entry[f"summary_{formula}"]
             entry["criteria"] = _criteria(ok, seed, n_resamples)
@@ -67,8 +67,8 @@ def summarize(judgments: Sequence[Judgment], *, models: Sequence[str], datasets:
         for a, b in itertools.combinations(models, 2):
             shared = scored_pairs(cells.get((judge, a, dataset), {}), cells.get((judge, b, dataset), {}))
             for name in ("uniform", "reference"):
-                test = paired_bootstrap([summary_score(right.scores, name) for _, right in shared],
-                                        [summary_score(left.scores, name) for left, _ in shared],
+                test = paired_bootstrap([judgment_summary(right, name) for _, right in shared],
+                                        [judgment_summary(left, name) for left, _ in shared],
                                         seed=seed, n_resamples=n_resamples)
                 paired.append({"judge": judge, "dataset": dataset, "model": b, "baseline": a,
                                "formula": name, **test.model_dump()})

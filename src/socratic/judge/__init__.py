@@ -4,11 +4,12 @@
     judge = load_judge("rubric")                      # offline, deterministic rules
     judge = load_judge("learned")                     # offline, fitted on human labels (fits on first use)
     judge = load_judge("llm:openai:gpt-4o")           # the paper's prompted judge, any backend spec
+    judge = load_judge("reward")                      # offline, pairwise reward model (fits on first use)
     judge = load_judge("qmark")                       # the '?' baseline every judge must beat
     judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
 
 Specs: `rubric`, `learned` (fitted on human labels, see socratic.judge.learned; `learned:PATH` for a
-saved one), `qmark` (the one-character baseline, socratic.judge.baseline), or `llm:<backend spec>`
+saved one), `reward` (a pairwise reward model, socratic.judge.reward; `reward:PATH`), `qmark` (the one-character baseline, socratic.judge.baseline), or `llm:<backend spec>`
 (`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
 Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
 `socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
@@ -20,7 +21,7 @@ from socratic.cache import Cache
 from socratic.judge.base import Judge, Outcome
 from socratic.specs import parse_judge_spec
 
-__all__ = ["Judge", "Outcome", "judge_version", "load_judge"]
+__all__ = ["Judge", "Outcome", "judge_detectors", "judge_version", "load_judge", "shared_detectors"]
 
 
 def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, concurrency: int = 4) -> Judge:
@@ -42,6 +43,13 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
 
         model = load(Path(backend_spec).expanduser()) if backend_spec else load_or_train()
         return LearnedJudge(cache=cache, model=model, name=spec)
+    if kind == "reward":
+        from pathlib import Path
+
+        from socratic.judge import reward
+
+        model = reward.load(Path(backend_spec).expanduser()) if backend_spec else reward.load_or_train()
+        return reward.RewardJudge(cache=cache, model=model, name=spec)
     from socratic.judge.llm import LLMJudge
 
     return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)
@@ -63,6 +71,38 @@ def judge_version(spec: str) -> str:
         from socratic.judge.learned import FEATURES_VERSION, LEARNED_VERSION
 
         return f"{LEARNED_VERSION}/{FEATURES_VERSION}"
+    if kind == "reward":
+        from socratic.judge.features import FEATURES_VERSION
+        from socratic.judge.reward import REWARD_VERSION
+        from socratic.judge.reward_features import REWARD_FEATURES
+
+        return f"{REWARD_VERSION}/{REWARD_FEATURES}/{FEATURES_VERSION}"
     from socratic.judge.llm import PROMPT_VERSION
 
     return PROMPT_VERSION
+
+
+def judge_detectors(spec: str) -> frozenset[str]:
+    """The detectors and learned parts behind a judge spec, without loading it: the same names on the
+    judge classes (`Judge.detectors`). The rule detectors are socratic.judge.rubric_signals' functions
+    (and the MiniLM embedding); `learned_heads` the learned judge's fitted heads; `dodge_signals` the
+    reward's; `qmark` the '?' test; an LLM judge shares none of them."""
+    kind, _ = parse_judge_spec(spec)
+    if kind == "rubric":
+        from socratic.judge.rubric import RubricJudge as cls
+    elif kind == "learned":
+        from socratic.judge.learned import LearnedJudge as cls
+    elif kind == "reward":
+        from socratic.judge.reward import RewardJudge as cls
+    elif kind == "qmark":
+        from socratic.judge.baseline import QuestionMarkJudge as cls
+    else:
+        from socratic.judge.llm import LLMJudge as cls
+    return cls.detectors
+
+
+def shared_detectors(judge_a_spec: str, judge_b_spec: str) -> tuple[str, ...]:
+    """The detectors two judges share, sorted; empty when they are independent of each other. An
+    evaluation judge that shares detectors with the judge that ranked the training pairs (the reward)
+    is not an independent check of it: a policy that games one games the other."""
+    return tuple(sorted(judge_detectors(judge_a_spec) & judge_detectors(judge_b_spec)))

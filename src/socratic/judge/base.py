@@ -19,6 +19,10 @@ from socratic.records import Dialogue
 from socratic.scores import Judgment, Scores, summary_score
 
 Item = tuple[Dialogue, str]
+# The text detectors of socratic.judge.rubric_signals (and the MiniLM embedding) the offline judges reuse:
+# two judges that share them are not independent checks of each other (socratic.judge.shared_detectors).
+RULE_DETECTORS = frozenset({"find_questions", "genuine_questions", "find_leaks", "quality_flags", "is_hint",
+                            "is_verdict_only", "asks_only_for_material", "minilm_embedding"})
 
 
 @dataclass
@@ -46,6 +50,7 @@ class Judge(ABC):
 
     spec: str
     version: str
+    detectors: frozenset[str] = frozenset()  # what it shares with other judges (see RULE_DETECTORS)
 
     def __init__(self, cache: Cache):
         self.cache = cache

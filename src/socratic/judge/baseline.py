@@ -26,6 +26,7 @@ def qmark_scores(reply: str) -> Scores:
 
 class QuestionMarkJudge(Judge):
     spec = QMARK
+    detectors = frozenset({"qmark"})
     version = QMARK_VERSION
 
     def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:

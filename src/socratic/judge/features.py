@@ -23,7 +23,9 @@ import numpy as np
 from socratic.judge import rubric_signals as sig
 from socratic.records import Dialogue
 
-FEATURES_VERSION = "features_v3"  # v3: MiniLM in float32, one text per call (independent of batching)
+FEATURES_VERSION = "features_v4"  # v4: both v3s of issues 26 and 30 together (each was v3 on its own branch)
+# v3 (issue 30): MiniLM in float32, one text per call (independent of batching)
+# v3 (issue 26): leak signals see results hidden inside questions (rubric_v5)
 # v2: a request for material ("Can you provide the code?") counts as generic
 EMBEDDING_DIM = 384
 _PRAISE = re.compile(r"^\W*(?:great|good|nice|excellent|well done|that's (?:right|correct)|correct|exactly|"

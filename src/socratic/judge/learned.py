@@ -42,7 +42,7 @@ import numpy as np
 
 from socratic.cache import Cache
 from socratic.errors import SocraticError
-from socratic.judge.base import Item, Judge, Outcome
+from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SIGNALS, SIGNAL_NAMES, featurize
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Judgment, Scores
@@ -510,6 +510,8 @@ def scores_from_expected(expected: dict[str, float]) -> Scores:
 
 class LearnedJudge(Judge):
     """Scores from a fitted LearnedModel; the summary is the expected summary (see module doc)."""
+
+    detectors = RULE_DETECTORS | {"learned_heads"}
 
     def __init__(self, *, cache: Cache, model: LearnedModel, name: str = "learned"):
         super().__init__(cache)

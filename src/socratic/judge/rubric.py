@@ -31,11 +31,13 @@ import numpy as np
 from socratic.cache import Cache
 from socratic.errors import SocraticError
 from socratic.judge import rubric_signals as sig
-from socratic.judge.base import Item, Judge, Outcome
+from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v5"  # v5: embeddings in float32, one text per call (independent of batching)
+RUBRIC_VERSION = "rubric_v6"  # v6: both v5s of issues 26 and 30 together (each was v5 on its own branch)
+# v5 (issue 30): embeddings in float32, one text per call (independent of batching)
+# v5 (issue 26): find_leaks looks inside questions too ("Is it 18 because 58 - 40 = 18?")
 # v4: a request for material the dialogue holds ("Can you provide the code?") is generic
 # v3: questions = any genuine question (the paper's definition), generic dodges cost helpful
 # v2: non-English also by English function words (accented Latin text is mostly ASCII)
@@ -185,6 +187,8 @@ def similarities(items: Sequence[Item]) -> list[float]:
 
 
 class RubricJudge(Judge):
+    detectors = RULE_DETECTORS
+
     def __init__(self, *, cache: Cache, chunk: int = 256):
         super().__init__(cache)
         self.spec = "rubric"

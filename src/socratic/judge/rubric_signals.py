@@ -279,8 +279,10 @@ def find_leaks(reply: str, *, reference: str | None, given_text: str, student_te
             elif compact in seen:
                 continue
             for sentence in units + [m.group() for m in _CODE_BLOCK.finditer(reply)]:
-                if compact not in sentence.replace(" ", "") or _is_question(sentence):
+                if compact not in sentence.replace(" ", ""):
                     continue
+                if _is_question(sentence) and not _SUGGESTION.search(sentence):
+                    continue  # "What does `>=` check?" points at it; "What if you tried `>=`?" hands it over
                 if re.fullmatch(r"[A-Za-z_]+", target) and not _DIRECTIVE.search(sentence):
                     continue  # a bare keyword like `return` is a hint unless the reply says what to do
                 reasons.append(f"states the fix {target!r}")
@@ -288,6 +290,10 @@ def find_leaks(reply: str, *, reference: str | None, given_text: str, student_te
 
     for sentence in units:
         if _is_question(sentence):
+            # A question can hand over the answer too: "Is it 18 because 58 - 40 = 18?", "Could the answer
+            # be 18?". Worked results and answer-shaped numbers the student has not written are leaks.
+            for number in _hidden_results(sentence) - given:
+                reasons.append(f"hides a new result {number} inside a question")
             continue
         found = numbers(sentence)
         if _EXPLICIT_ANSWER.search(sentence) and found:
@@ -303,6 +309,20 @@ def find_leaks(reply: str, *, reference: str | None, given_text: str, student_te
             and numbers(code_free):
         reasons.append("a bare answer")
     return list(dict.fromkeys(reasons))
+
+
+_SUGGESTION = re.compile(r"\b(?:what if|how about|tr(?:y|ied)|instead|should(?:n't)? (?:it|you|we)|"
+                         r"could you (?:use|change|add|replace)|why not)\b", re.IGNORECASE)
+_ANSWER_SHAPED = re.compile(
+    r"(?:=|\bequals?\b|\b(?:answer|result|total|it|that)\s+(?:be|is|was|would be|should be)\b|"
+    r"\b(?:is|be|isn't|wouldn't) (?:it|the answer|that)\b|\bbecause\b)\s*\$?\s*([-−]?\d[\d,]*(?:\.\d+)?)",
+    re.IGNORECASE)
+
+
+def _hidden_results(question: str) -> set[str]:
+    """Numbers a question states as a result: right of "=", or as what "it"/"the answer" is."""
+    found = {canonical_number(m.group(1)) for m in _ANSWER_SHAPED.finditer(question)}
+    return {n for n in found if n is not None}
 
 
 _HINT = re.compile(r"\b(?:think (?:about|through|of)|consider|look (?:at|again)|check|notice|remember|recall|"

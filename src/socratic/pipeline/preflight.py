@@ -51,8 +51,8 @@ def _served_model_answers(base_url: str) -> bool:
 def _backend_needs(spec: str, use: str, env: Mapping[str, str],
                    probe: Callable[[str], bool]) -> list[Need]:
     """The needs of one backend spec (`embedded`, `hf:PATH`, `openai:M[@URL]`, `llm:SPEC`, `rubric`, `learned`)."""
-    if spec == "rubric" or spec == "learned" or spec.startswith("learned:"):
-        return []  # offline; the learned judge is fitted from the shipped labels on first use
+    if spec in ("rubric", "learned", "reward", "qmark") or spec.startswith(("learned:", "reward:")):
+        return []  # offline; the learned and reward judges are fitted from the shipped labels on first use
     spec = spec.removeprefix("llm:")
     kind, arg = parse_model_spec(spec)
     if kind == "hf":

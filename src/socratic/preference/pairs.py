@@ -40,7 +40,7 @@ from socratic.errors import SocraticError
 from socratic.jsonl import read_jsonl, write_jsonl, write_text
 from socratic.progress import console
 from socratic.render import load_system_prompt, render_messages
-from socratic.scores import CRITERIA, Formula, Judgment, summary_score
+from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
 
 Strategy = Literal["best-worst", "all-pairs"]
 REASONS = ("judge_failed", "too_few_candidates", "chosen_too_low", "margin_too_small")
@@ -96,7 +96,7 @@ def rank_key(judgment: Judgment, formula: Formula = "uniform") -> tuple:
     assert s is not None
     criteria = {"questions": -int(s.questions), "on_topic": -s.on_topic, "helpful": -s.helpful,
                 "reveal_answer": int(s.reveal_answer)}
-    return (-summary_score(s, formula), *(criteria[c] for c in CRITERIA), len(judgment.reply),
+    return (-judgment_summary(judgment, formula), *(criteria[c] for c in CRITERIA), len(judgment.reply),
             candidate_index(judgment), judgment.reply)
 
 
@@ -121,7 +121,7 @@ def select_dialogue(judgments: Sequence[Judgment], strategy: Strategy, min_chose
             distinct.append(judgment)
     if len(distinct) < 2:
         return [], "too_few_candidates"
-    scores = [summary_score(j.scores, formula) for j in distinct]  # type: ignore[arg-type]
+    scores = [judgment_summary(j, formula) for j in distinct]
     if strategy == "best-worst":
         candidates = [(0, len(distinct) - 1)]
     else:
@@ -180,7 +180,7 @@ def histogram(values: Sequence[float], bins: int = 10) -> list[tuple[str, int]]:
 def card_stats(judgments: Sequence[Judgment], pairs: Sequence[Pair], dropped: dict[str, str],
                formula: Formula) -> dict[str, Any]:
     groups = group_by_dialogue(judgments)
-    ok = [summary_score(j.scores, formula) for j in judgments if j.scores is not None]
+    ok = [judgment_summary(j, formula) for j in judgments if j.scores is not None]
     chosen = [p.chosen_score for p in pairs]
     rejected = [p.rejected_score for p in pairs]
 

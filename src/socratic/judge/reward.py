@@ -1,0 +1,387 @@
+"""The `reward` judge: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on the
+order people give replies to the same conversation plus synthetic hard negatives (issue 26).
+
+    socratic judge-train --reward              # fit from the shipped labels, save under SOCRATIC_HOME/judges
+    socratic judge --judge reward ...          # loads it (fits it first when it is missing)
+    judge = load_judge("reward:path/to/reward.json")
+
+Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.reward_features:
+the learned judge's signals and MiniLM cosines, the reply embedding's top PCA axes, and the dodge
+signals), fitted with scikit-learn's LogisticRegression (no intercept) on feature differences of pairs:
+P(a preferred to b) = sigmoid(u(a) - u(b)). Pairs (`training_pairs`):
+- human: replies to the same conversation whose human preference differs (socratic.judge.ranking);
+- synthetic: each human-approved guiding reply (`ranking.is_honest`) > every dodge of the TRAIN
+  phrasings built from its conversation (socratic.judge.dodges); the EVAL phrasings are never fitted.
+Outputs, so reports keep their shape:
+- the summary is the utility mapped to [0, 1] by sigmoid(a u + b), with (a, b) fitted by least squares
+  to the human preference of the training replies: one monotone map, so the summary orders replies as
+  the reward does (the number `agreement` validates is the number `evaluate` reports: scores.judgment_summary);
+- the four criteria come from learned-judge heads fitted on the same data and features (with the
+  learned judge's gates), so `questions`, `reveal_answer`, ... mean what they mean for `learned`.
+Saved as one JSON file with a checksum, the training items' keys and groups (so `socratic agreement`
+cross-validates it by conversation/problem), deterministic for the same data; a corrupt file is an
+error naming the fix, a stale one at the default path is refitted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from socratic.cache import Cache
+from socratic.errors import SocraticError
+from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
+from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
+from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
+from socratic.records import LabelledReply
+from socratic.scores import Judgment
+
+REWARD_VERSION = "reward_v1"
+N_BASE = len(SIGNAL_NAMES)
+N_LEARNED = len(SIGNAL_NAMES) + EMBEDDING_DIM  # the learned judge's columns, first in reward_features
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """What the grouped CV chose (experiments/reward_judge_cv.py, round 2: "+ dodges 1.0, dev pairs 1.0";
+    numbers in experiments/reward_judge_cv.json)."""
+
+    pca_dims: int = 32
+    c: float = 0.1  # inverse L2 strength of the pairwise fit
+    synthetic_weight: float = 1.0  # weight of one (honest > dodge) pair; a human pair weighs 1
+    # Weight of a pair of socratic_llm dev replies to DIFFERENT conversations that people rate differently:
+    # those items have one reply per conversation, so without these pairs nothing ties the utility to
+    # their (absolute) human summary. 0: none.
+    dev_pairs_weight: float = 1.0
+    dodge_signals: bool = True
+    seed: int = 0
+
+
+DEFAULT_REWARD = RewardConfig()
+
+
+# --------------------------------------------------------------------------- training data
+
+
+@dataclass
+class TrainingData:
+    """Labelled items, the synthetic dodge replies, their features and the pairs (rows of X)."""
+
+    items: list[LabelledReply]
+    dodges: list[tuple[int, str, str]]  # (row of the honest item's conversation representative, family, reply)
+    X: np.ndarray  # [len(items) + len(dodges), features]
+    groups: np.ndarray  # per row of X: the group of its conversation (dodges: their honest item's)
+    pairs: list[tuple[int, int, float, str]]  # (better row, worse row, weight, kind: human | dev | synthetic)
+
+
+def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str]]:
+    """(representative row, family, reply): TRAIN-phrasing dodges of every conversation that has an honest reply."""
+    from socratic.judge import dodges, ranking
+
+    out = []
+    for rows in ranking.conversations(items).values():
+        if ranking.honest_reply(items, rows) is None:
+            continue
+        answer = ranking.revealed_answer(items, rows)
+        known = {items[r].reply.strip() for r in rows}
+        for family, replies in dodges.build_all(items[rows[0]].dialogue, half="train", answer=answer).items():
+            out += [(rows[0], family, reply) for reply in replies if reply.strip() not in known]
+    return out
+
+
+def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[int, str, str]],
+                   config: RewardConfig = DEFAULT_REWARD) -> list[tuple[int, int, float, str]]:
+    """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight) and honest > dodge
+    pairs (config.synthetic_weight); dodge j is row len(items) + j of X. Zero-weight kinds are left out."""
+    from socratic.judge import ranking
+    from socratic.judge.learned import source_of
+
+    pairs = [(a, b, 1.0, "human") for a, b in ranking.preference_pairs(items)]
+    if config.dev_pairs_weight > 0:
+        dev = [r for r, item in enumerate(items) if source_of(item) == "socratic_llm"]
+        values = {r: ranking.human_preference(items[r].labels) for r in dev}
+        for i, a in enumerate(dev):
+            for b in dev[i + 1:]:
+                va, vb = values[a], values[b]
+                if va is None or vb is None or abs(va - vb) < 1e-9 or \
+                        ranking.dialogue_key(items[a].dialogue) == ranking.dialogue_key(items[b].dialogue):
+                    continue
+                pairs.append((a, b, config.dev_pairs_weight, "dev") if va > vb else
+                             (b, a, config.dev_pairs_weight, "dev"))
+    if config.synthetic_weight > 0:
+        by_key = ranking.conversations(items)
+        honest = {key: [r for r in rows if ranking.is_honest(items[r].labels)] for key, rows in by_key.items()}
+        for j, (row, _, _) in enumerate(dodge_rows):
+            for good in honest[ranking.dialogue_key(items[row].dialogue)]:
+                pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
+    return pairs
+
+
+def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT_REWARD,
+                  log: Callable[[str], None] | None = None) -> TrainingData:
+    from socratic.judge.learned import group_key
+
+    items = list(items)
+    dodge_rows = synthetic_dodges(items)
+    if log:
+        log(f"featurizing {len(items)} labelled replies and {len(dodge_rows)} synthetic dodges ...")
+    X = reward_features([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows])
+    groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows])
+    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config))
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass
+class RewardModel:
+    config: RewardConfig
+    mean: np.ndarray
+    scale: np.ndarray
+    pca_mean: np.ndarray
+    pca_components: np.ndarray
+    weights: np.ndarray
+    calibration: tuple[float, float]  # summary = sigmoid(a * utility + b)
+    learned: Any  # socratic.judge.learned.LearnedModel: the four criteria
+    data_hash: str = ""
+    item_keys: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    n_pairs: dict[str, int] = field(default_factory=dict)
+
+    def columns(self, X: np.ndarray) -> np.ndarray:
+        """The columns the utility sees: signals + cosines, the reply embedding's PCA axes, dodge signals."""
+        X = np.asarray(X, dtype=np.float64)
+        parts = [X[:, :N_BASE], (X[:, N_BASE:N_LEARNED] - self.pca_mean) @ self.pca_components.T]
+        if self.config.dodge_signals:
+            parts.append(X[:, N_LEARNED:])
+        return np.hstack(parts)
+
+    def utility(self, X: np.ndarray) -> np.ndarray:
+        return ((self.columns(X) - self.mean) / self.scale) @ self.weights
+
+    def summary(self, utility: np.ndarray) -> np.ndarray:
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-np.clip(a * utility + b, -30, 30)))
+
+
+def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndarray | None = None) -> RewardModel:
+    """Fit on the rows of `data.X` in `rows` (default all): pairs with both ends kept, calibration on the
+    kept labelled items, the criteria heads on the kept labelled items. Deterministic."""
+    from scipy.optimize import least_squares
+    from sklearn.linear_model import LogisticRegression
+
+    from socratic.judge import learned, ranking
+
+    keep = np.ones(len(data.X), dtype=bool) if rows is None else np.isin(np.arange(len(data.X)), rows)
+    n_items = len(data.items)
+    item_rows = np.flatnonzero(keep[:n_items])
+    X = np.asarray(data.X, dtype=np.float64)
+    pca_mean, components = learned._pca(X[item_rows, N_BASE:N_LEARNED], config.pca_dims)
+    probe = RewardModel(config, np.zeros(0), np.ones(0), pca_mean, components, np.zeros(0), (1.0, 0.0), None)
+    C = probe.columns(X)
+    used = np.flatnonzero(keep)
+    mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
+    scale[scale < 1e-8] = 1.0
+    Z = (C - mean) / scale
+    pairs = [(a, b, w, kind) for a, b, w, kind in data.pairs if keep[a] and keep[b] and w > 0]
+    if not pairs:
+        raise SocraticError("no preference pair in the training data; the reward judge needs some")
+    diffs = np.array([Z[a] - Z[b] for a, b, _, _ in pairs])
+    weights = np.array([w for _, _, w, _ in pairs])
+    # Both orientations: a symmetric problem without an intercept (P(a > b) = 1 - P(b > a)).
+    model = LogisticRegression(C=config.c, fit_intercept=False, max_iter=5000, tol=1e-8, random_state=config.seed)
+    model.fit(np.vstack([diffs, -diffs]), np.r_[np.ones(len(diffs)), np.zeros(len(diffs))],
+              sample_weight=np.r_[weights, weights])
+    w = model.coef_[0].astype(np.float64)
+    utility = Z[item_rows] @ w
+    human = np.array([ranking.human_preference(data.items[r].labels) for r in item_rows], dtype=float)
+
+    def residual(theta: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(theta[0] * utility + theta[1], -30, 30))) - human
+
+    fitted = least_squares(residual, x0=np.array([1.0, 0.0]), bounds=([1e-6, -np.inf], [np.inf, np.inf]))
+    kept_items = [data.items[r] for r in item_rows]
+    heads = learned.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
+    return RewardModel(config, mean, scale, pca_mean, components, w, (float(fitted.x[0]), float(fitted.x[1])),
+                       heads, data_hash(kept_items, config), heads.item_keys, heads.groups,
+                       {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic")})
+
+
+def data_hash(items: Sequence[LabelledReply], config: RewardConfig) -> str:
+    from socratic.judge.dodges import FAMILIES
+
+    digest = hashlib.sha256(json.dumps([REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION, config.__dict__,
+                                        [f.train for f in FAMILIES]], sort_keys=True).encode())
+    for item in items:
+        digest.update(item.model_dump_json().encode() + b"\n")
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- saving and loading
+
+
+def default_path() -> Path:
+    """SOCRATIC_HOME/judges/reward.json; env SOCRATIC_REWARD_JUDGE overrides it."""
+    from socratic.paths import home
+
+    override = os.environ.get("SOCRATIC_REWARD_JUDGE")
+    return Path(override).expanduser() if override else home() / "judges" / "reward.json"
+
+
+def _payload(model: RewardModel) -> dict[str, Any]:
+    from socratic.judge import learned
+
+    return {"version": REWARD_VERSION, "features": REWARD_FEATURES, "features_version": FEATURES_VERSION,
+            "config": model.config.__dict__, "mean": model.mean.tolist(), "scale": model.scale.tolist(),
+            "pca_mean": model.pca_mean.tolist(), "pca_components": model.pca_components.tolist(),
+            "weights": model.weights.tolist(), "calibration": list(model.calibration),
+            "learned": learned._payload(model.learned), "data_hash": model.data_hash,
+            "item_keys": model.item_keys, "groups": model.groups, "n_pairs": model.n_pairs}
+
+
+def _checksum(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def model_hash(model: RewardModel) -> str:
+    return _checksum(_payload(model))
+
+
+def save(model: RewardModel, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = _payload(model)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"checksum": _checksum(payload), "model": payload}))
+    tmp.replace(path)
+    return path
+
+
+class StaleRewardError(SocraticError):
+    """A readable saved reward judge written by another version of socratic."""
+
+
+class CorruptRewardError(SocraticError):
+    """A saved reward judge that fails its checksum or cannot be read."""
+
+
+def load(path: Path) -> RewardModel:
+    """The saved reward judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
+    from socratic.judge import learned
+
+    refit = "refit it with `socratic judge-train --reward --force`"
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        payload = document["model"]
+        if _checksum(payload) != document["checksum"]:
+            raise CorruptRewardError(f"{path}: the saved reward judge is corrupt (checksum mismatch); {refit}")
+        if (payload["version"], payload["features"], payload["features_version"]) != (
+                REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION):
+            raise StaleRewardError(f"{path}: saved by another version ({payload['version']}); {refit}")
+        config = RewardConfig(**payload["config"])
+        heads = payload["learned"]
+        lconfig = learned.FitConfig(**heads["config"])
+        criteria = learned.LearnedModel(
+            lconfig, np.asarray(heads["mean"]), np.asarray(heads["scale"]),
+            {c: [(np.asarray(coef, dtype=np.float64), float(bias)) for coef, bias in head]
+             for c, head in heads["heads"].items()},
+            np.asarray(heads["pca_mean"], dtype=np.float64),
+            np.asarray(heads["pca_components"], dtype=np.float64).reshape(-1, EMBEDDING_DIM),
+            heads["data_hash"], list(heads["item_keys"]), list(heads["groups"]), dict(heads["n_train"]))
+        model = RewardModel(config, np.asarray(payload["mean"], dtype=np.float64),
+                            np.asarray(payload["scale"], dtype=np.float64),
+                            np.asarray(payload["pca_mean"], dtype=np.float64),
+                            np.asarray(payload["pca_components"], dtype=np.float64).reshape(-1, EMBEDDING_DIM),
+                            np.asarray(payload["weights"], dtype=np.float64),
+                            (float(payload["calibration"][0]), float(payload["calibration"][1])), criteria,
+                            payload["data_hash"], list(payload["item_keys"]), list(payload["groups"]),
+                            dict(payload["n_pairs"]))
+        width = N_BASE + config.pca_dims + (len(DODGE_SIGNAL_NAMES) if config.dodge_signals else 0)
+        if not (len(model.mean) == len(model.scale) == len(model.weights) == width) or \
+                not np.all(np.isfinite(model.weights)) or not np.all(model.scale > 0):
+            raise CorruptRewardError(f"{path}: the saved reward judge is incomplete; {refit}")
+        return model
+    except SocraticError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as error:
+        raise CorruptRewardError(f"{path}: cannot read the saved reward judge ({type(error).__name__}); "
+                                 f"{refit}") from None
+
+
+def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
+          log: Callable[[str], None] | None = None) -> tuple[RewardModel, Path]:
+    """Fit from the shipped labels and save; returns the model and where it went."""
+    from socratic.judge.learned import training_items
+
+    say = log or (lambda message: print(message, file=sys.stderr))
+    items = training_items()
+    say(f"fitting the reward judge on {len(items)} human-labelled replies ...")
+    model = fit(training_data(items, config, say), config)
+    path = save(model, path or default_path())
+    say(f"saved the reward judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
+        f"across conversations, {model.n_pairs['synthetic']} synthetic)")
+    return model, path
+
+
+def load_or_train(path: Path | None = None) -> RewardModel:
+    """The default reward judge: loaded when present, fitted when missing. At the default location a
+    stale or corrupt file is refitted (saying so); at a path of the user's it is an error (exit 2)."""
+    default = path is None and not os.environ.get("SOCRATIC_REWARD_JUDGE")
+    path = path or default_path()
+    if not path.exists():
+        return train(path)[0]
+    try:
+        return load(path)
+    except (StaleRewardError, CorruptRewardError) as error:
+        if not default:
+            raise
+        print(f"{error}; refitting it", file=sys.stderr)
+        return train(path)[0]
+
+
+# --------------------------------------------------------------------------- the judge
+
+class RewardJudge(Judge):
+    """Summary from the pairwise utility, criteria from learned heads (see module doc)."""
+
+    detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals"}
+
+    def __init__(self, *, cache: Cache, model: RewardModel, name: str = "reward"):
+        super().__init__(cache)
+        self.model = model
+        self.spec = name
+        self.version = f"{REWARD_VERSION}:{model_hash(model)[:16]}"
+
+    def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
+        from socratic.judge.learned import apply_gates, judge_notes, scores_from_expected
+
+        outcomes: list[Outcome] = []
+        for start in range(0, len(items), 256):
+            part = items[start:start + 256]
+            X = reward_features(part)
+            proba = self.model.learned.predict(X[:, :N_LEARNED])
+            utility = self.model.utility(X)
+            summary = self.model.summary(utility)
+            for offset, (_, reply) in enumerate(part):
+                notes = apply_gates(judge_notes(proba, offset), reply)
+                u = float(utility[offset])
+                notes["reward"] = {"utility": round(u, 6) if math.isfinite(u) else 0.0,
+                                   "summary": round(float(summary[offset]), 6)}
+                outcome = Outcome(scores=scores_from_expected(notes["expected"]), notes=notes)
+                outcomes.append(outcome)
+                done(start + offset, outcome)
+        return outcomes
+
+    def _record(self, item: Item, outcome: Outcome | None, meta: dict[str, Any]) -> Judgment:
+        from socratic.scores import judgment_summary
+
+        judgment = super()._record(item, outcome, meta)
+        return judgment.model_copy(update={"summary": judgment_summary(judgment)}) if judgment.ok else judgment

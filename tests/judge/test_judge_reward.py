@@ -1,0 +1,159 @@
+"""The pairwise `reward` judge (socratic.judge.reward): fitted on a small subset of the shipped labels
+(once per module), deterministic, saved and loaded with a checksum, a corrupt file refitted at the
+default path and an error (exit 2) elsewhere; one summary; specs, versions and shared detectors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from socratic.cache import Cache, NoCache
+from socratic.data.location import data_file
+from socratic.errors import SocraticError
+from socratic.judge import judge_version, load_judge, reward, shared_detectors
+from socratic.judge.learned import training_items
+from socratic.judge.ranking import preference_pairs
+from socratic.scores import judgment_summary
+from socratic.specs import parse_judge_spec
+
+
+@pytest.fixture(scope="module")
+def small():
+    """Five MRBench conversations (every reply) and eight socratic_llm dev items, featurized once."""
+    items = training_items()
+    mrbench = [i for i in items if i.dialogue.source == "mrbench"]
+    groups = list(dict.fromkeys(i.dialogue.meta["group"] for i in mrbench))[:5]
+    subset = [i for i in mrbench if i.dialogue.meta["group"] in groups] + \
+        [i for i in items if i.dialogue.source != "mrbench"][:8]
+    data = reward.training_data(subset)
+    return data, reward.fit(data)
+
+
+def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
+    data, model = small
+    human = [(a, b) for a, b, w, kind in data.pairs if kind == "human" and w == 1.0]
+    synthetic = [(a, b, w) for a, b, w, kind in data.pairs if kind == "synthetic"]
+    dev = [(a, b, w) for a, b, w, kind in data.pairs if kind == "dev"]
+    assert sorted(human) == sorted(preference_pairs(data.items))
+    assert synthetic and all(w == reward.DEFAULT_REWARD.synthetic_weight for *_, w in synthetic)
+    assert all(a < len(data.items) <= b for a, b, _ in synthetic)  # an item over a dodge, never the reverse
+    assert model.n_pairs == {"human": len(human), "dev": len(dev), "synthetic": len(synthetic)}
+    assert len(data.pairs) == len(human) + len(dev) + len(synthetic)
+    # dev pairs: socratic_llm replies to different conversations, the better one (by people) first
+    from socratic.judge.ranking import human_preference
+
+    config = reward.RewardConfig(dev_pairs_weight=2.0, synthetic_weight=0.0)
+    pairs = reward.training_pairs(data.items, data.dodges, config)
+    dev = [(a, b, w) for a, b, w, kind in pairs if kind == "dev"]
+    assert dev and not [p for p in pairs if p[3] == "synthetic"] and all(w == 2.0 for *_, w in dev)
+    assert all(human_preference(data.items[a].labels) > human_preference(data.items[b].labels) for a, b, _ in dev)
+    assert all(data.items[a].dialogue.source != "mrbench" for a, _, _ in dev)
+    assert data.X.shape == (len(data.items) + len(data.dodges), reward.N_LEARNED + len(reward.DODGE_SIGNAL_NAMES))
+
+
+def test_the_fit_is_deterministic_and_the_summary_is_monotone_in_the_utility(small):
+    data, model = small
+    again = reward.fit(data)
+    assert reward.model_hash(again) == reward.model_hash(model)
+    utility = model.utility(data.X)
+    order = np.argsort(utility)
+    assert np.all(np.diff(model.summary(utility)[order]) >= 0)
+    assert model.calibration[0] > 0
+
+
+def test_save_load_roundtrip_and_a_corrupt_file(small, tmp_path):
+    data, model = small
+    path = reward.save(model, tmp_path / "reward.json")
+    loaded = reward.load(path)
+    assert reward.model_hash(loaded) == reward.model_hash(model)
+    assert np.allclose(loaded.utility(data.X), model.utility(data.X))
+    document = json.loads(path.read_text())
+    document["model"]["weights"][0] += 1.0  # a silently changed weight
+    path.write_text(json.dumps(document))
+    with pytest.raises(SocraticError, match="corrupt"):
+        reward.load(path)
+    path.write_text("{not json")
+    with pytest.raises(SocraticError, match="cannot read the saved reward judge"):
+        reward.load(path)
+    document["model"]["version"] = "reward_v0"
+    document["checksum"] = reward._checksum(document["model"])
+    path.write_text(json.dumps(document))
+    with pytest.raises(reward.StaleRewardError, match="another version"):
+        reward.load(path)
+
+
+def test_a_corrupt_file_is_refitted_at_the_default_path_and_an_error_at_a_users(small, tmp_path, monkeypatch):
+    _, model = small
+    default = tmp_path / "judges" / "reward.json"
+    default.parent.mkdir()
+    default.write_text("{not json")
+    monkeypatch.delenv("SOCRATIC_REWARD_JUDGE", raising=False)
+    monkeypatch.setattr(reward, "default_path", lambda: default)
+    refits = []
+    monkeypatch.setattr(reward, "train", lambda path: refits.append(path) or (model, path))
+    assert reward.load_or_train() is model and refits == [default]
+    users = tmp_path / "mine.json"
+    users.write_text("{not json")
+    with pytest.raises(SocraticError, match="cannot read"):
+        reward.load_or_train(users)
+
+
+def test_the_judge_gives_four_criteria_and_one_summary_and_caches(small, tmp_path):
+    data, model = small
+    judge = reward.RewardJudge(cache=Cache(tmp_path / "c.sqlite"), model=model)
+    items = [(i.dialogue, i.reply) for i in data.items[:6]]
+    first = judge.judge_many(items, progress=False)
+    for j in first:
+        assert j.ok and 0.0 <= j.summary <= 1.0
+        assert j.summary == pytest.approx(j.meta["judge_notes"]["reward"]["summary"])
+        assert j.summary == judgment_summary(j)  # the number agreement validates is the one evaluate reports
+        assert judgment_summary(j, "reference") == pytest.approx(0.1 + 0.9 * j.summary)
+    expected = model.summary(model.utility(data.X[:6]))
+    assert np.allclose([j.summary for j in first], expected, atol=1e-5)
+    again = judge.judge_many(items, progress=False)
+    assert [j.summary for j in again] == [j.summary for j in first]
+    assert judge.version.startswith(reward.REWARD_VERSION + ":")
+
+
+def test_specs_versions_and_shared_detectors(small, tmp_path):
+    _, model = small
+    assert parse_judge_spec("reward") == ("reward", "")
+    assert parse_judge_spec("reward:/x/r.json") == ("reward", "/x/r.json")
+    assert judge_version("reward").startswith(reward.REWARD_VERSION)
+    path = reward.save(model, tmp_path / "r.json")
+    judge = load_judge(f"reward:{path}", cache=NoCache())
+    assert judge.spec == f"reward:{path}" and isinstance(judge, reward.RewardJudge)
+    shared = shared_detectors("reward", "rubric")
+    assert "find_leaks" in shared and "find_questions" in shared and "dodge_signals" not in shared
+    assert set(shared_detectors("reward", "learned")) == set(shared) | {"learned_heads"}
+    assert shared_detectors("reward", "llm:embedded") == () and shared_detectors("qmark", "reward") == ()
+
+
+def test_cli_corrupt_saved_reward_judge_exits_2_with_one_line(tmp_path):
+    path = tmp_path / "reward.json"
+    path.write_text("{not json")
+    result = subprocess.run(
+        [sys.executable, "-c", "from socratic.cli import main; main()", "judge", "--input",
+         str(data_file("socratic_llm", "mathdial_human_eval_dev.json")), "--limit", "1", "--judge", f"reward:{path}",
+         "-o", str(tmp_path / "o.jsonl")], check=False, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "cannot read the saved reward judge" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, tmp_path):
+    from typer.testing import CliRunner
+
+    from socratic.cli import app
+
+    _, model = small
+    path = reward.save(model, tmp_path / "reward.json")
+    result = CliRunner().invoke(app, ["judge-train", "--reward", "-o", str(path)])
+    assert result.exit_code == 0 and "already holds a reward judge" in result.output
+    result = CliRunner().invoke(app, ["judge-train", "--reward", "--labels", str(path), "-o", str(path)])
+    # the CLI's main() turns a SocraticError into one line and exit 2 (tested above for a corrupt file)
+    assert isinstance(result.exception, SocraticError) and "shipped labels only" in str(result.exception)
