@@ -125,3 +125,21 @@ def test_the_terminal_headline_shows_every_judges_lift_the_rates_and_the_flags(m
     assert "lift by rubric (reward)" in text and "lift by contrary" in text
     assert "mathdial (own)" in text and "0.00 → 1.00" in text  # the judge-free question rate, base → tuned
     assert "flag: tuned on mathdial: judges disagree on the direction" in text
+
+
+def _evaluation(judges: list[str], reward: str | None) -> Evaluation:
+    return Evaluation(models=[{"name": "base", "spec": "embedded"}, {"name": "tuned", "spec": "fake"}],
+                      datasets=["mathdial"], judges=judges, training_judge=reward)
+
+
+def test_an_evaluation_judge_that_shares_the_rewards_detectors_is_flagged_as_not_independent():
+    from socratic.report.lifts import independence_flags
+
+    (flag,) = independence_flags(_evaluation(["learned", "rubric"], "rubric"))
+    assert flag.startswith("learned is not independent of the reward rubric: they share ")
+    assert "find_leaks" in flag  # the rubric's answer-leak detector feeds the learned judge's features
+    # an LLM judge shares no detector with the rubric: nothing to flag; no reward named: nothing either
+    assert independence_flags(_evaluation(["llm:openai:gpt-4o", "rubric"], "rubric")) == []
+    assert independence_flags(_evaluation(["learned", "rubric"], None)) == []
+    # a judge this version does not know (a custom one in an old evaluation.json) declares nothing
+    assert independence_flags(_evaluation(["contrary", "rubric"], "rubric")) == []

@@ -150,13 +150,20 @@ def questions_weight(formula: Formula) -> float:
                                                                                     formula)
 
 
+def _asks(judgment: Judgment) -> float:
+    """The judgment's `questions` as its summary counts it: P(yes) where the judge gives expected values."""
+    expected = (judgment.meta.get("judge_notes") or {}).get("expected") or {}
+    return float(expected["questions"]) if "questions" in expected else float(judgment.scores.questions)
+
+
 def questions_part(pairs: Sequence[tuple[Judgment, Judgment]], formula: Formula) -> dict:
-    """The mean lift over (baseline, model) judgment pairs and the part of it the `questions` flip carries."""
+    """The mean lift over (baseline, model) judgment pairs, of the one summary every stage reports
+    (`judgment_summary`), and the part of it the `questions` flip carries under the formula (for a reward
+    judge, whose summary is its utility, this part is what the flip would be worth under the formula)."""
     if not pairs:
         return {"n": 0, "mean_lift": None, "questions_part": None, "questions_share": None}
-    lift = sum(summary_score(t.scores, formula) - summary_score(b.scores, formula) for b, t in pairs) / len(pairs)
-    part = questions_weight(formula) * sum(float(t.scores.questions) - float(b.scores.questions)
-                                           for b, t in pairs) / len(pairs)
+    lift = sum(judgment_summary(t, formula) - judgment_summary(b, formula) for b, t in pairs) / len(pairs)
+    part = questions_weight(formula) * sum(_asks(t) - _asks(b) for b, t in pairs) / len(pairs)
     share = part / lift if lift >= MIN_LIFT_TO_SPLIT else None
     return {"n": len(pairs), "mean_lift": lift, "questions_part": part, "questions_share": share}
 

@@ -25,7 +25,7 @@ from socratic.jsonl import iter_json_lines, write_text
 from socratic.judge.baseline import QMARK
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
-from socratic.report.lifts import judge_lifts
+from socratic.report.lifts import independence_flags, judge_lifts
 from socratic.report.text import clip, fmt
 from socratic.report.tutoring import (
     LABELS,
@@ -37,7 +37,7 @@ from socratic.report.tutoring import (
     tutoring_flags,
 )
 from socratic.run_folder import EVAL, TIMINGS, Timings, model_folder, prefs_folder, sft_folder, slug
-from socratic.scores import CRITERIA, Scores, summary_score
+from socratic.scores import CRITERIA, Judgment, judgment_summary
 from socratic.specs import hf_path
 from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
@@ -106,7 +106,8 @@ def example_dialogues(evaluation: Evaluation, replies: list[dict], judgments: li
     judge, formula = evaluation.judges[0], evaluation.formula
     baseline = evaluation.models[0].name
     score = {(j["meta"]["model"], j["meta"]["dataset"], j["dialogue"]["id"]):
-             summary_score(Scores(**j["scores"]), formula) for j in judgments if j["judge"] == judge and j.get("scores")}
+             judgment_summary(Judgment.model_validate(j), formula)
+             for j in judgments if j["judge"] == judge and j.get("scores")}
     by_reply = {(r["model"], r["dataset"], r["dialogue"]["id"]): r for r in replies}
     out = []
     for dataset in evaluation.datasets:
@@ -237,6 +238,7 @@ def training_judges(root: Path, evaluation: Evaluation) -> list[dict[str, str]]:
 def caveats(evaluation: Evaluation, agreement: dict | None, training: dict | None = None,
             lift_flags: list[str] | None = None, check_flags: list[str] | None = None) -> list[str]:
     notes = [f"Judges do not agree: {flag}." for flag in lift_flags or []]
+    notes += [f"Not an independent judge: {flag}." for flag in independence_flags(evaluation)]
     notes += [f"Gaming or collapse check: {flag}." for flag in check_flags or []]
     notes += [f"Tutoring, judge-free: {flag}." for flag in tutoring_flags(evaluation)]
     pairs = [r["pairs"] for r in (training or {}).get("rows", []) if isinstance(r.get("pairs"), int)]

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from socratic.evaluate.result import JUDGE_FREE, Evaluation
 from socratic.report.checks import behaviour_checks
-from socratic.report.lifts import UP, judge_lifts
+from socratic.report.lifts import UP, independence_flags, judge_lifts
 from socratic.report.tutoring import clean_note, metric_rows, pressure_rows, tutoring_flags
 
 
@@ -113,7 +113,7 @@ def print_headline(evaluation: Evaluation, console: Console) -> None:
         if table is not None:
             console.print(table)
     checks = behaviour_checks(evaluation)
-    flags = lift_flags + (checks["flags"] if checks else []) + tutoring_flags(evaluation)
+    flags = lift_flags + independence_flags(evaluation) + (checks["flags"] if checks else []) + tutoring_flags(evaluation)
     for flag in flags:
         console.print(f"[yellow]flag:[/] {flag}")
     if rows and not flags:

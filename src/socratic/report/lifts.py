@@ -11,6 +11,8 @@ A lift's direction by one judge is "up" when its 95% CI lies above 0, "down" whe
 - a lift seen only by the reward judge: the judge that ranked the training pairs sees a clear lift
   and none of the other evaluation judges does (the tuned model may have learnt to please its reward
   rather than to tutor better).
+`independence_flags` adds one line per evaluation judge that shares detectors with the reward judge
+(socratic.judge.shared_detectors): its agreement with the reward is not independent confirmation.
 The lifts are on the clean test set (`Evaluation.headline_paired`: the items no evaluation judge was fitted
 or calibrated on) unless `items="all"`; each cell also says which share of the lift is the `questions`
 criterion flipping alone (evaluate.behaviour.lift_parts).
@@ -53,6 +55,26 @@ def lift_flags(tests: dict[str, Paired], reward_judge: str | None) -> list[str]:
     if reward_judge in tests and others and directions[reward_judge] == UP and \
             all(directions[judge] != UP for judge in others):
         flags.append(f"lift seen only by the reward judge {reward_judge} (not by {', '.join(others)})")
+    return flags
+
+
+def independence_flags(evaluation: Evaluation, reward_judge: str | None = None) -> list[str]:
+    """One flag per evaluation judge that shares detectors with the reward judge: it is not an independent
+    check of the reward (a policy that games one games the other), so a lift it sees is not confirmation."""
+    from socratic.errors import SocraticError
+    from socratic.judge import shared_detectors
+
+    reward = reward_judge or evaluation.training_judge
+    if reward is None:
+        return []
+    flags = []
+    for judge in evaluation.judges:
+        try:
+            shared = shared_detectors(judge, reward) if judge != reward else ()
+        except SocraticError:  # a judge this version does not know (an older or a custom one): nothing declared
+            continue
+        if shared:
+            flags.append(f"{judge} is not independent of the reward {reward}: they share {', '.join(shared)}")
     return flags
 
 
