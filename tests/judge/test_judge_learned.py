@@ -15,7 +15,7 @@ from socratic.data import load_labelled
 from socratic.data.location import data_file
 from socratic.data.mrbench import load_mrbench, load_mrbench_files, parse_history
 from socratic.errors import InputError, SocraticError
-from socratic.judge import learned, load_judge
+from socratic.judge import learned, load_judge, store
 from socratic.judge.learned import FitConfig, fit, group_key, item_key, model_hash
 
 # --------------------------------------------------------------------------- MRBench / BEA loading (pure)
@@ -134,7 +134,7 @@ def _saved_by_an_older_version(path):
     learned.save(fit(X, y, sources, FitConfig()), path)
     document = json.loads(path.read_text())
     document["model"]["version"] = "learned_v1"
-    document["checksum"] = learned._checksum(document["model"])
+    document["checksum"] = store.checksum(document["model"])
     path.write_text(json.dumps(document))
 
 

@@ -14,7 +14,7 @@ import pytest
 from socratic.cache import Cache, NoCache
 from socratic.data.location import data_file
 from socratic.errors import SocraticError
-from socratic.judge import judge_version, load_judge, reward, shared_detectors
+from socratic.judge import judge_version, load_judge, reward, shared_detectors, store
 from socratic.judge.learned import training_items
 from socratic.judge.ranking import preference_pairs
 from socratic.scores import judgment_summary
@@ -80,7 +80,7 @@ def test_save_load_roundtrip_and_a_corrupt_file(small, tmp_path):
     with pytest.raises(SocraticError, match="cannot read the saved reward judge"):
         reward.load(path)
     document["model"]["version"] = "reward_v0"
-    document["checksum"] = reward._checksum(document["model"])
+    document["checksum"] = store.checksum(document["model"])
     path.write_text(json.dumps(document))
     with pytest.raises(reward.StaleRewardError, match="another version"):
         reward.load(path)

@@ -26,6 +26,7 @@ import pytest
 from test_reliability_bad_input import check_error, cli, dialogue, labelled, lines, state
 
 from socratic.errors import SocraticError
+from socratic.judge import store
 
 SOCRATIC = Path(sys.executable).with_name("socratic")
 BOM = b"\xef\xbb\xbf"
@@ -174,7 +175,7 @@ def _tiny_saved_judge(path: Path, **changes) -> Path:
                "pca_mean": [], "pca_components": [], "data_hash": "0" * 64, "item_keys": [], "groups": [],
                "n_train": {}, "extra_files": []}
     payload.update(changes)
-    path.write_text(json.dumps({"model": payload, "checksum": learned._checksum(payload)}))
+    path.write_text(json.dumps({"model": payload, "checksum": store.checksum(payload)}))
     return path
 
 

@@ -42,6 +42,7 @@ import numpy as np
 
 from socratic.cache import Cache
 from socratic.errors import SocraticError
+from socratic.judge import store
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SIGNALS, SIGNAL_NAMES, featurize
 from socratic.records import LabelledReply
@@ -352,22 +353,13 @@ def _payload(model: LearnedModel) -> dict[str, Any]:
     }
 
 
-def _checksum(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 def model_hash(model: LearnedModel) -> str:
     """Identity of the fitted weights (same seed and data -> same hash)."""
-    return _checksum(_payload(model))
+    return store.checksum(_payload(model))
 
 
 def save(model: LearnedModel, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = _payload(model)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps({"checksum": _checksum(payload), "model": payload}))
-    tmp.replace(path)
-    return path
+    return store.save(_payload(model), path)
 
 
 class StaleJudgeError(SocraticError):
@@ -380,9 +372,8 @@ def load(path: Path) -> LearnedModel:
     # The fix refits this file, wherever it is: `--force` alone would refit the default judge instead.
     refit = f"refit it with `socratic judge-train --out {path} --force`"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        payload = document["model"]
-        if _checksum(payload) != document["checksum"]:
+        payload, intact = store.read(path)
+        if not intact:
             raise SocraticError(f"{path}: the saved learned judge is corrupt (checksum mismatch); {refit}")
         if payload["version"] != LEARNED_VERSION or payload["features_version"] != FEATURES_VERSION:
             raise StaleJudgeError(f"{path}: saved by another version ({payload['version']}, "

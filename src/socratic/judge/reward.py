@@ -39,6 +39,7 @@ import numpy as np
 
 from socratic.cache import Cache
 from socratic.errors import SocraticError
+from socratic.judge import store
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
 from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
@@ -248,21 +249,12 @@ def _payload(model: RewardModel) -> dict[str, Any]:
             "item_keys": model.item_keys, "groups": model.groups, "n_pairs": model.n_pairs}
 
 
-def _checksum(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 def model_hash(model: RewardModel) -> str:
-    return _checksum(_payload(model))
+    return store.checksum(_payload(model))
 
 
 def save(model: RewardModel, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = _payload(model)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps({"checksum": _checksum(payload), "model": payload}))
-    tmp.replace(path)
-    return path
+    return store.save(_payload(model), path)
 
 
 class StaleRewardError(SocraticError):
@@ -279,9 +271,8 @@ def load(path: Path) -> RewardModel:
 
     refit = "refit it with `socratic judge-train --reward --force`"
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        payload = document["model"]
-        if _checksum(payload) != document["checksum"]:
+        payload, intact = store.read(path)
+        if not intact:
             raise CorruptRewardError(f"{path}: the saved reward judge is corrupt (checksum mismatch); {refit}")
         if (payload["version"], payload["features"], payload["features_version"]) != (
                 REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION):

@@ -1,0 +1,33 @@
+"""A fitted judge on disk (`learned`, `reward`): one JSON document {"checksum": ..., "model": payload},
+written atomically; the checksum is the SHA-256 of the payload's canonical JSON, so a damaged file is
+told apart from a valid one (a hand edit can recompute it: the judges check their arrays too).
+
+    store.save(payload, path)
+    payload, intact = store.read(path)     # OSError / ValueError / KeyError on an unreadable file
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+def checksum(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def save(payload: dict[str, Any], path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"checksum": checksum(payload), "model": payload}))
+    tmp.replace(path)
+    return path
+
+
+def read(path: Path) -> tuple[dict[str, Any], bool]:
+    """The saved payload and whether it matches its checksum."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    payload = document["model"]
+    return payload, checksum(payload) == document["checksum"]
