@@ -47,6 +47,16 @@ class RoomyLayer(DynamicLayer):
         self.keys, self.values = room_keys[:, :, :end], room_values[:, :, :end]
         return self.keys, self.values
 
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        """Keep the rows at `indices` (finished rows leave the batch): one copy, the room kept."""
+        if not self._has_room(0):
+            super().batch_select_indices(indices)
+            return
+        length = self.keys.shape[-2]
+        room_keys, room_values = self._room[0][indices], self._room[1][indices]
+        self._room = (room_keys, room_values)
+        self.keys, self.values = room_keys[:, :, :length], room_values[:, :, :length]
+
     def _reserve(self) -> None:
         """Copy the cached tensors into new buffers with `headroom` free positions after them."""
         length = self.keys.shape[-2]
