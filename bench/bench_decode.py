@@ -48,6 +48,8 @@ def worker(args) -> dict:
     tests = load_dialogues("mathdial", "test")[:args.eval_items]
     trains = load_dialogues("mathdial", "train", dedupe=True)[:args.gen_dialogues]
     backend = load_backend("embedded")
+    if args.backend_batch:
+        backend.batch_size = args.backend_batch
     backend.generate([render_messages(tests[0], system)], GenerationOptions(max_new_tokens=4, greedy=True,
                                                                             temperature=0.0))  # warm-up
     out: dict = {"threads": torch.get_num_threads(), "dtype": backend.dtype_name}
@@ -97,6 +99,9 @@ def main(argv=None) -> int:
     parser.add_argument("--gen-dialogues", type=int, default=8)
     parser.add_argument("-k", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--variants", default="before,after,after@32",
+                        help="comma list of TREE[@BATCH]: before/after, the backend's batch size (rows) if not its default")
+    parser.add_argument("--backend-batch", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, not the speed")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
     parser.add_argument("--timeout", type=float, default=3600)
@@ -111,41 +116,42 @@ def main(argv=None) -> int:
     script = Path(__file__).resolve()
     sizes = ["--eval-items", str(args.eval_items), "--eval-tokens", str(args.eval_tokens),
              "--gen-dialogues", str(args.gen_dialogues), "-k", str(args.k)]
-    runs: dict[str, list[dict]] = {"before": [], "after": []}
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    runs: dict[str, list[dict]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="socratic-bench-decode-") as tmp:
         trees = {"before": baseline_src(args.baseline, Path(tmp)), "after": common.ROOT / "src"}
         for repeat in range(args.repeats):
-            for name, src in trees.items():
-                env = {**os.environ, "PYTHONPATH": str(src), "HF_HUB_OFFLINE": "1"}
+            for variant in variants:
+                tree, _, batch = variant.partition("@")
+                env = {**os.environ, "PYTHONPATH": str(trees[tree]), "HF_HUB_OFFLINE": "1"}
                 load = common.load_average()[0]
-                result, child = common.run_worker(script, sizes, env=env, timeout=args.timeout)
+                result, child = common.run_worker(script, [*sizes, "--backend-batch", batch or "0"], env=env,
+                                                  timeout=args.timeout)
                 result.update(load=(load, common.load_average()[0]), peak_rss_mib=child.peak_rss_mib)
-                print(f"{name} #{repeat + 1}: eval {result['eval_s']:.1f} s, gen {result['gen_s']:.1f} s "
+                print(f"{variant} #{repeat + 1}: eval {result['eval_s']:.1f} s, gen {result['gen_s']:.1f} s "
                       f"(load {load:.1f})", flush=True)
-                runs[name].append(result)
-    before, after = runs["before"], runs["after"]
+                runs[variant].append(result)
+    first = variants[0]
+    columns = ["slice", *(f"{v} s (best)" for v in variants), *(f"{v} s (mean)" for v in variants),
+               *(f"x {first} (best) {v}" for v in variants[1:]), *(f"same replies {v}" for v in variants[1:])]
     rows = []
-    for key, label in (("eval_first_s", "eval: first replies"), ("eval_push_s", "eval: push 1"),
-                       ("eval_s", "eval: both"), ("gen_s", "gen: k samples")):
-        b, a = [r[key] for r in before], [r[key] for r in after]
-        rows.append([label, min(b), min(a), sum(b) / len(b), sum(a) / len(a), min(b) / min(a)])
-    same_eval = same(before[0]["eval_replies"], after[0]["eval_replies"])
-    same_gen = same(before[0]["gen_replies"], after[0]["gen_replies"])
-    rows[2].append(same_eval)
-    rows[3].append(same_gen)
-    for row in rows[:2]:
-        row.append("")
-    columns = ["slice", "before s (best)", "after s (best)", "before s (mean)", "after s (mean)",
-               "speed-up (best)", "identical replies"]
+    for key, label, replies in (("eval_first_s", "eval: first replies", None), ("eval_push_s", "eval: push 1", None),
+                                ("eval_s", "eval: both", "eval_replies"), ("gen_s", "gen: k samples", "gen_replies")):
+        best = {v: min(r[key] for r in runs[v]) for v in variants}
+        mean = {v: sum(r[key] for r in runs[v]) / len(runs[v]) for v in variants}
+        rows.append([label, *best.values(), *mean.values(), *(best[first] / best[v] for v in variants[1:]),
+                     *(same(runs[first][0][replies], runs[v][0][replies]) if replies else ""
+                       for v in variants[1:])])
     title = (f"Decoding loop vs {args.baseline}: {args.eval_items} MathDial test items greedy "
              f"{args.eval_tokens} tokens + push 1; {args.gen_dialogues} train dialogues x k {args.k}, 64 tokens")
     common.print_table(title, columns, rows)
-    loads = "; ".join(f"{name} {r['load'][0]:.1f}->{r['load'][1]:.1f}" for name in runs for r in runs[name])
-    notes = (f"Embedded model, dtype {after[0]['dtype']}, {after[0]['threads']} torch threads, {args.repeats} "
-             f"alternating repeats per tree. Reply tokens: eval {before[0]['eval_tokens']} -> "
-             f"{after[0]['eval_tokens']}, gen {before[0]['gen_tokens']} -> {after[0]['gen_tokens']}. "
-             f"Peak RSS MiB: before {max(r['peak_rss_mib'] for r in before):.0f}, after "
-             f"{max(r['peak_rss_mib'] for r in after):.0f}. 1-min load average before->after each child: {loads}.")
+    loads = "; ".join(f"{v} {r['load'][0]:.1f}->{r['load'][1]:.1f}" for v in variants for r in runs[v])
+    tokens = ", ".join(f"{v} eval {runs[v][0]['eval_tokens']} gen {runs[v][0]['gen_tokens']}" for v in variants)
+    rss = ", ".join(f"{v} {max(r['peak_rss_mib'] for r in runs[v]):.0f}" for v in variants)
+    notes = (f"Embedded model, dtype {runs[first][0]['dtype']}, {runs[first][0]['threads']} torch threads, "
+             f"{args.repeats} alternating repeats per variant (TREE@BATCH: the backend's batch of rows; default "
+             f"20). Reply tokens: {tokens}. Peak RSS MiB: {rss}. 1-min load average before->after each child: "
+             f"{loads}.")
     common.finish(title, columns, rows, notes, quick=args.quick, no_write=args.no_write,
                   quick_why="tiny sizes; not a measurement")
     return 0

@@ -107,3 +107,38 @@ def test_a_generation_config_with_a_penalty_keeps_generate(tiny, monkeypatch):
     monkeypatch.setattr(tiny, "_decode_generate", lambda *a, **k: called.append(1) or [[]])
     tiny._decode(PROMPTS[:1], rows([4]), 1)
     assert called == [1]
+
+
+def test_fill_places_moves_rows_from_the_end_into_finished_places():
+    from socratic.backends.transformers_backend import fill_places
+
+    assert fill_places(6, {1, 4}) == [0, 5, 2, 3]
+    assert fill_places(4, {0, 1}) == [2, 3]
+    assert fill_places(4, {3}) == [0, 1, 2]
+    assert fill_places(3, {0}) == [2, 1]
+
+
+@pytest.mark.parametrize("order", [[0, 5, 2, 3], [2, 3], [0, 1, 2], [3, 0, 1]])
+def test_roomy_cache_selects_rows_like_a_dynamic_cache(order):
+    from transformers import DynamicCache, LlamaConfig
+
+    from socratic.backends.kv_cache import RoomyCache
+
+    config = LlamaConfig(num_hidden_layers=2, hidden_size=16, num_attention_heads=2, num_key_value_heads=1,
+                         intermediate_size=32, vocab_size=50)
+    roomy, plain = RoomyCache(config, headroom=4), DynamicCache(config=config)
+    generator = torch.Generator().manual_seed(0)
+
+    def step(tokens: int, batch: int) -> None:
+        for index in range(2):
+            keys, values = (torch.randn(batch, 1, tokens, 8, generator=generator) for _ in range(2))
+            got, want = roomy.update(keys, values, index), plain.update(keys, values, index)
+            assert all(torch.equal(a, b) for a, b in zip(got, want, strict=True))
+
+    step(5, batch=6)
+    step(1, batch=6)
+    roomy.batch_select_indices(torch.tensor(order)), plain.batch_select_indices(torch.tensor(order))
+    step(1, batch=len(order))  # written into the room that is left, equal to the plain cache
+    if all(source == place or source >= len(order) for place, source in enumerate(order)):
+        layer = roomy.layers[0]
+        assert layer.keys.data_ptr() == layer._room[0].data_ptr()  # a prefix of the same buffer, no new one

@@ -273,11 +273,12 @@ class TransformersBackend:
                     for row, token in zip(live, chosen, strict=True):
                         step[row] = token
                     streamer.put(torch.tensor(step))
-                keep = [slot for slot, (row, token) in enumerate(zip(live, chosen, strict=True))
-                        if not self._row_done(row, token, new[row], ends, limits[row], cancelled)]
-                if len(keep) < len(live):
-                    if not keep:
+                done = {slot for slot, (row, token) in enumerate(zip(live, chosen, strict=True))
+                        if self._row_done(row, token, new[row], ends, limits[row], cancelled)}
+                if done:
+                    if len(done) == len(live):
                         break
+                    keep = fill_places(len(live), done)
                     index = torch.tensor(keep, device=self.device)
                     cache.batch_select_indices(index)
                     mask, positions = mask[index], positions[index]
@@ -386,6 +387,14 @@ class TransformersBackend:
             thread.join()
         if errors:
             raise BackendError(f"{self.spec}: generation failed: {errors[0]}") from errors[0]
+
+
+def fill_places(size: int, done: set[int]) -> list[int]:
+    """The batch order after the rows at `done` leave: each place of a finished row among the first ones
+    taken by a row from the end, so the KV cache moves one row per finished row (kv_cache.RoomyLayer)."""
+    kept = size - len(done)
+    movers = iter([slot for slot in range(kept, size) if slot not in done])
+    return [next(movers) if slot in done else slot for slot in range(kept)]
 
 
 @dataclass(frozen=True)
