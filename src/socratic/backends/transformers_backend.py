@@ -52,7 +52,11 @@ from socratic.render import Message
 # GPUs), else float32. Measured on the 2-core dev CPU (avx512_bf16), k=5 sampled replies of 64 tokens to
 # 8 MathDial prompts of 540-1080 tokens, batched: bf16 7.3 s vs fp32 11.0 s per conversation, with
 # replies of the same quality (bf16 without native support is emulated and several times slower).
-DEFAULT_BATCH_SIZE = 20
+# Rows (conversations x samples) decoded as one batch. 32 holds `socratic generate`'s default call of 4
+# dialogues x k=8 (configs/cpu.yaml) in one batch instead of two of 2 x 8: with finished rows leaving
+# the batch, 8 train dialogues x k=8 took 28.6 s instead of 33.3 s at 20 rows (39.8 s before the decoding
+# loop), bench/bench_decode.py on the 2-core dev CPU, 2026-12-04.
+DEFAULT_BATCH_SIZE = 32
 
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")
 _CONFIG_FILES = ("config.json", "adapter_config.json", "generation_config.json", "tokenizer_config.json",
