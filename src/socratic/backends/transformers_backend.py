@@ -44,7 +44,7 @@ from socratic.backends.base import (
     turn_has_ended,
 )
 from socratic.backends.decoding import RowSampler, RowStop, RowStreamer, TurnEnd
-from socratic.backends.kv_cache import RoomyCache
+from socratic.backends.kv_cache import PrefixStore, RoomyCache, prefix_of
 from socratic.errors import SocraticError
 from socratic.render import Message
 
@@ -57,6 +57,11 @@ from socratic.render import Message
 # the batch, 8 train dialogues x k=8 took 28.6 s instead of 33.3 s at 20 rows (39.8 s before the decoding
 # loop), bench/bench_decode.py on the 2-core dev CPU, 2026-12-04.
 DEFAULT_BATCH_SIZE = 32
+# The KV caches of recent prompts kept for reuse (PrefixStore): ~23 KB per token for the embedded model in
+# bf16, so 512 MiB holds ~23,000 prompt tokens (a pressure-test batch of 16-20 conversations). Prompts are
+# prefilled in blocks of PREFIX_BLOCK tokens (128: the system prompt's 143 tokens hold one block).
+PREFIX_BUDGET_BYTES = 512 << 20
+PREFIX_BLOCK = 128
 
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")
 _CONFIG_FILES = ("config.json", "adapter_config.json", "generation_config.json", "tokenizer_config.json",
@@ -117,6 +122,7 @@ class TransformersBackend:
         self.batch_size = max(1, batch_size)
         self.requested_dtype = dtype
         self._lock = threading.Lock()  # one generation at a time: torch already uses every core
+        self.prefixes = PrefixStore(PREFIX_BUDGET_BYTES)
         self._load(base, device)
 
     # -- loading -------------------------------------------------------------------------------
@@ -348,20 +354,32 @@ class TransformersBackend:
         attention kernel skips the masked half, and the prefill of 8 MathDial prompts (540-1080 tokens)
         took 3.9 s instead of 7.8 s as one padded batch on the dev CPU. Otherwise one padded batch.
         """
-        from transformers import DynamicCache
 
         if cache.full_attention:
-            singles = []
-            for prompt in prompts:
-                single = DynamicCache(config=self.model.config)
-                self.model(input_ids=torch.tensor([prompt[:-1]], device=self.device), cache=single, use_cache=True,
-                           logits_to_keep=1)
-                singles.append(single)
-            cache.fill_left_padded(singles, ids.shape[1] - 1)
+            cache.fill_left_padded([self._prefill_one(prompt[:-1]) for prompt in prompts], ids.shape[1] - 1)
         else:
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
                        cache=cache, use_cache=True, logits_to_keep=1)
+
+    def _prefill_one(self, tokens: list[int]):
+        """The KV cache of `tokens` alone, computed only past the longest start it shares with a recent prompt.
+
+        Every prompt shares the system prompt, and a pressure-test push repeats the conversation before it.
+        The prompt is prefilled in blocks of PREFIX_BLOCK tokens and only whole blocks are reused, so a
+        reused block holds exactly what computing it again would: replies do not depend on what was
+        generated before (same shapes, same kernels, same numbers).
+        """
+        from transformers import DynamicCache
+
+        shared, stored = self.prefixes.longest(tokens)
+        start = min(shared, len(tokens)) // PREFIX_BLOCK * PREFIX_BLOCK if stored is not None else 0
+        single = prefix_of(stored, start, self.model.config) if start else DynamicCache(config=self.model.config)
+        for begin in range(start, len(tokens), PREFIX_BLOCK):
+            self.model(input_ids=torch.tensor([tokens[begin:begin + PREFIX_BLOCK]], device=self.device), cache=single,
+                       use_cache=True, logits_to_keep=1)
+        self.prefixes.put(tokens, single)
+        return single
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """One reply, piece by piece as tokens arrive (generation runs in a background thread)."""
