@@ -1,6 +1,7 @@
 """Benchmark: the decoding loop of the transformers backend, this tree against an earlier commit, side by side.
 
     .venv/bin/python bench/bench_decode.py                      # against the commit before the decoding loop
+    .venv/bin/python bench/bench_decode.py --variants before,ab78ceb,after    # a third tree: another commit
     .venv/bin/python bench/bench_decode.py --baseline HEAD~3 --eval-items 16 --gen-dialogues 8
     .venv/bin/python bench/bench_decode.py --quick              # tiny sizes: checks the script works
 
@@ -80,6 +81,7 @@ def worker(args) -> dict:
 
 def baseline_src(rev: str, into: Path) -> Path:
     """`src/` of commit `rev`, extracted under `into`."""
+    into.mkdir(parents=True, exist_ok=True)
     archive = into / "src.tar"
     subprocess.run(["git", "-C", str(common.ROOT), "archive", "-o", str(archive), rev, "src"], check=True)
     with tarfile.open(archive) as tar:
@@ -100,7 +102,8 @@ def main(argv=None) -> int:
     parser.add_argument("-k", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--variants", default="before,after,after@32",
-                        help="comma list of TREE[@BATCH]: before/after, the backend's batch size (rows) if not its default")
+                        help="comma list of TREE[@BATCH]: before (--baseline), after (this tree) or a git commit; "
+                             "BATCH: the backend's batch of rows if not its default")
     parser.add_argument("--backend-batch", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--quick", action="store_true", help="tiny sizes: checks the script, not the speed")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
@@ -119,7 +122,11 @@ def main(argv=None) -> int:
     variants = [v.strip() for v in args.variants.split(",") if v.strip()]
     runs: dict[str, list[dict]] = {v: [] for v in variants}
     with tempfile.TemporaryDirectory(prefix="socratic-bench-decode-") as tmp:
-        trees = {"before": baseline_src(args.baseline, Path(tmp)), "after": common.ROOT / "src"}
+        trees = {"before": baseline_src(args.baseline, Path(tmp) / "before"), "after": common.ROOT / "src"}
+        for variant in variants:  # TREE may also be any other git commit
+            tree = variant.partition("@")[0]
+            if tree not in trees:
+                trees[tree] = baseline_src(tree, Path(tmp) / tree)
         for repeat in range(args.repeats):
             for variant in variants:
                 tree, _, batch = variant.partition("@")
@@ -149,8 +156,8 @@ def main(argv=None) -> int:
     tokens = ", ".join(f"{v} eval {runs[v][0]['eval_tokens']} gen {runs[v][0]['gen_tokens']}" for v in variants)
     rss = ", ".join(f"{v} {max(r['peak_rss_mib'] for r in runs[v]):.0f}" for v in variants)
     notes = (f"Embedded model, dtype {runs[first][0]['dtype']}, {runs[first][0]['threads']} torch threads, "
-             f"{args.repeats} alternating repeats per variant (TREE@BATCH: the backend's batch of rows; default "
-             f"20). Reply tokens: {tokens}. Peak RSS MiB: {rss}. 1-min load average before->after each child: "
+             f"{args.repeats} alternating repeats per variant (TREE@BATCH: the backend's batch of rows, its "
+             f"default otherwise). Reply tokens: {tokens}. Peak RSS MiB: {rss}. 1-min load average before->after each child: "
              f"{loads}.")
     common.finish(title, columns, rows, notes, quick=args.quick, no_write=args.no_write,
                   quick_why="tiny sizes; not a measurement")

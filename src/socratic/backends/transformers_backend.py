@@ -4,19 +4,24 @@
     backend.generate([messages], GenerationOptions(n=5, max_new_tokens=64))   # [[5 replies]]
 
 Speed on a CPU comes from: conversations sorted by length and decoded in batches (left padding);
-each prompt prefilled once, on its own (no padding, so the causal attention kernel runs), its KV cache
-stacked into the batch and repeated for the n samples; a KV cache that grows in place
-(kv_cache.py); our own decoding loop (`_decode`), in which a row that has finished leaves the batch
-at once instead of being decoded as padding until the batch's longest row ends; and bf16 where the hardware supports it (see auto_dtype). bench/bench_generate.py
-measures it. Import `socratic` before torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE,
-without which torch is several times slower on a busy CPU.
+each prompt prefilled once, on its own (no padding, so the causal attention kernel runs), in blocks
+of 128 tokens of which those it shares with a recent prompt are reused (the system prompt; a
+pressure-test push repeats the conversation before it), its KV cache stacked into the batch and
+repeated for the n samples; a KV cache that grows in place (kv_cache.py); our own decoding loop
+(`_decode`), in which a row that has finished leaves the batch at once instead of being decoded as
+padding until the batch's longest row ends; and bf16 where the hardware supports it (see
+auto_dtype). bench/bench_generate.py and bench/bench_decode.py measure it. Import `socratic` before
+torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE, without which torch is several times
+slower on a busy CPU.
 
 Determinism: each sample draws from its own torch.Generator seeded by (seed, conversation,
 sample index), and greedy decoding has no randomness, so the same call (conversations, options,
 seed, batch_size, dtype) gives the same replies. In float32 a reply also does not depend on which
 other conversations share its batch, nor on the batch size (up to float rounding, which can flip a
 near-tie token in rare cases); in bfloat16 the rounding changes with the batch's shape, so a
-conversation batched with others may get different replies than alone. seed=None samples freshly.
+conversation batched with others may get different replies than alone. A reused prompt block holds
+exactly what prefilling it again gives, so replies never depend on earlier calls. seed=None samples
+freshly.
 `generate_streaming` decodes rows with options of their own (the server's concurrent requests).
 """
 
