@@ -142,33 +142,3 @@ def test_roomy_cache_selects_rows_like_a_dynamic_cache(order):
     if all(source == place or source >= len(order) for place, source in enumerate(order)):
         layer = roomy.layers[0]
         assert layer.keys.data_ptr() == layer._room[0].data_ptr()  # a prefix of the same buffer, no new one
-
-
-def test_a_reused_prompt_start_holds_exactly_what_prefilling_it_again_gives(tiny):
-    from socratic.backends.kv_cache import PrefixStore
-    from socratic.backends.transformers_backend import PREFIX_BLOCK
-
-    first = list(range(5, 5 + PREFIX_BLOCK + 40))
-    longer = first + [7, 8, 9] + list(range(300, 300 + PREFIX_BLOCK))  # a push after `first`
-    tiny.prefixes = PrefixStore(1 << 30)
-    tiny._prefill_one(first)
-    assert tiny.prefixes.longest(longer)[0] == len(first)
-    reused = tiny._prefill_one(longer)
-    tiny.prefixes = PrefixStore(1 << 30)
-    fresh = tiny._prefill_one(longer)
-    for a, b in zip(reused.layers, fresh.layers, strict=True):
-        assert torch.equal(a.keys, b.keys) and torch.equal(a.values, b.values)
-
-
-def test_prefix_store_keeps_to_its_budget_least_recently_used_first(tiny):
-    from socratic.backends.kv_cache import PrefixStore
-
-    tiny.prefixes = PrefixStore(1 << 30)
-    one = tiny._prefill_one([1, 2, 3, 4])
-    size = tiny.prefixes.total_bytes
-    store = PrefixStore(budget_bytes=2 * size)
-    store.put([1, 2, 3, 4], one), store.put([1, 2, 5, 6], one)
-    assert store.longest([1, 2, 3, 9]) == (3, one)   # [1, 2, 3, 4] now the most recently used
-    store.put([7, 7, 7, 7], one)                      # over budget: [1, 2, 5, 6] leaves
-    assert set(store.entries) == {(1, 2, 3, 4), (7, 7, 7, 7)} and store.total_bytes == 2 * size
-    assert store.longest([9]) == (0, None)

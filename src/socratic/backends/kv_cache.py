@@ -15,9 +15,6 @@ and reserves fresh room.
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Sequence
-
 import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
@@ -111,62 +108,3 @@ class RoomyCache(DynamicCache):
 
 def _pad_left(states: torch.Tensor, width: int) -> torch.Tensor:
     return torch.nn.functional.pad(states, (0, 0, width - states.shape[-2], 0))
-
-
-class PrefixStore:
-    """The KV caches of recently prefilled prompts, so that a prompt starting like one of them prefills only
-    the rest: every prompt shares the system prompt, and a pressure-test push repeats the conversation
-    before it (evaluate.pressure).
-
-        store = PrefixStore(budget_bytes=512 << 20)
-        shared, cache = store.longest(tokens)      # tokens[:shared] are in cache (None when shared == 0)
-        store.put(tokens, cache_of_tokens)
-
-    Least recently used entries leave once the caches hold more than `budget_bytes`.
-    """
-
-    def __init__(self, budget_bytes: int):
-        self.budget_bytes = budget_bytes
-        self.entries: OrderedDict[tuple[int, ...], tuple[DynamicCache, int]] = OrderedDict()
-        self.total_bytes = 0
-
-    def longest(self, tokens: Sequence[int]) -> tuple[int, DynamicCache | None]:
-        best, best_length = None, 0
-        for key in self.entries:
-            length = shared_length(key, tokens)
-            if length > best_length:
-                best, best_length = key, length
-        if best is None:
-            return 0, None
-        self.entries.move_to_end(best)
-        return best_length, self.entries[best][0]
-
-    def put(self, tokens: Sequence[int], cache: DynamicCache) -> None:
-        key = tuple(tokens)
-        if key in self.entries:
-            self.entries.move_to_end(key)
-            return
-        size = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers if layer.keys is not None)
-        self.entries[key] = (cache, size)
-        self.total_bytes += size
-        while self.total_bytes > self.budget_bytes and self.entries:
-            _, (_, dropped) = self.entries.popitem(last=False)
-            self.total_bytes -= dropped
-
-
-def shared_length(a: Sequence[int], b: Sequence[int]) -> int:
-    """How many tokens `a` and `b` share at their start."""
-    length = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        length += 1
-    return length
-
-
-def prefix_of(cache: DynamicCache, length: int, config) -> DynamicCache:
-    """A new cache holding the first `length` positions of `cache` (views: `cache` is never written)."""
-    out = DynamicCache(config=config)
-    for index, layer in enumerate(cache.layers):
-        out.update(layer.keys[:, :, :length], layer.values[:, :, :length], index)
-    return out

@@ -4,24 +4,19 @@
     backend.generate([messages], GenerationOptions(n=5, max_new_tokens=64))   # [[5 replies]]
 
 Speed on a CPU comes from: conversations sorted by length and decoded in batches (left padding);
-each prompt prefilled once, on its own (no padding, so the causal attention kernel runs), in blocks
-of 128 tokens of which those it shares with a recent prompt are reused (the system prompt; a
-pressure-test push repeats the conversation before it), its KV cache stacked into the batch and
-repeated for the n samples; a KV cache that grows in place (kv_cache.py); our own decoding loop
-(`_decode`), in which a row that has finished leaves the batch at once instead of being decoded as
-padding until the batch's longest row ends; and bf16 where the hardware supports it (see
-auto_dtype). bench/bench_generate.py and bench/bench_decode.py measure it. Import `socratic` before
-torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE, without which torch is several times
-slower on a busy CPU.
+each prompt prefilled once, on its own (no padding, so the causal attention kernel runs), its KV cache
+stacked into the batch and repeated for the n samples; a KV cache that grows in place
+(kv_cache.py); our own decoding loop (`_decode`), in which a row that has finished leaves the batch
+at once instead of being decoded as padding until the batch's longest row ends; and bf16 where the hardware supports it (see auto_dtype). bench/bench_generate.py
+measures it. Import `socratic` before torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE,
+without which torch is several times slower on a busy CPU.
 
 Determinism: each sample draws from its own torch.Generator seeded by (seed, conversation,
 sample index), and greedy decoding has no randomness, so the same call (conversations, options,
 seed, batch_size, dtype) gives the same replies. In float32 a reply also does not depend on which
 other conversations share its batch, nor on the batch size (up to float rounding, which can flip a
 near-tie token in rare cases); in bfloat16 the rounding changes with the batch's shape, so a
-conversation batched with others may get different replies than alone. A reused prompt block holds
-exactly what prefilling it again gives, so replies never depend on earlier calls. seed=None samples
-freshly.
+conversation batched with others may get different replies than alone. seed=None samples freshly.
 `generate_streaming` decodes rows with options of their own (the server's concurrent requests).
 """
 
@@ -49,7 +44,7 @@ from socratic.backends.base import (
     turn_has_ended,
 )
 from socratic.backends.decoding import RowSampler, RowStop, RowStreamer, TurnEnd
-from socratic.backends.kv_cache import PrefixStore, RoomyCache, prefix_of
+from socratic.backends.kv_cache import RoomyCache
 from socratic.errors import SocraticError
 from socratic.render import Message
 
@@ -62,11 +57,6 @@ from socratic.render import Message
 # the batch, 8 train dialogues x k=8 took 28.6 s instead of 33.3 s at 20 rows (39.8 s before the decoding
 # loop), bench/bench_decode.py on the 2-core dev CPU, 2026-12-04.
 DEFAULT_BATCH_SIZE = 32
-# The KV caches of recent prompts kept for reuse (PrefixStore): ~23 KB per token for the embedded model in
-# bf16, so 512 MiB holds ~23,000 prompt tokens (a pressure-test batch of 16-20 conversations). Prompts are
-# prefilled in blocks of PREFIX_BLOCK tokens (128: the system prompt's 143 tokens hold one block).
-PREFIX_BUDGET_BYTES = 512 << 20
-PREFIX_BLOCK = 128
 
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")
 _CONFIG_FILES = ("config.json", "adapter_config.json", "generation_config.json", "tokenizer_config.json",
@@ -127,7 +117,6 @@ class TransformersBackend:
         self.batch_size = max(1, batch_size)
         self.requested_dtype = dtype
         self._lock = threading.Lock()  # one generation at a time: torch already uses every core
-        self.prefixes = PrefixStore(PREFIX_BUDGET_BYTES)
         self._load(base, device)
 
     # -- loading -------------------------------------------------------------------------------
@@ -359,32 +348,20 @@ class TransformersBackend:
         attention kernel skips the masked half, and the prefill of 8 MathDial prompts (540-1080 tokens)
         took 3.9 s instead of 7.8 s as one padded batch on the dev CPU. Otherwise one padded batch.
         """
+        from transformers import DynamicCache
 
         if cache.full_attention:
-            cache.fill_left_padded([self._prefill_one(prompt[:-1]) for prompt in prompts], ids.shape[1] - 1)
+            singles = []
+            for prompt in prompts:
+                single = DynamicCache(config=self.model.config)
+                self.model(input_ids=torch.tensor([prompt[:-1]], device=self.device), cache=single, use_cache=True,
+                           logits_to_keep=1)
+                singles.append(single)
+            cache.fill_left_padded(singles, ids.shape[1] - 1)
         else:
             positions = (mask.cumsum(-1) - 1).clamp(min=0)
             self.model(input_ids=ids[:, :-1], attention_mask=mask[:, :-1], position_ids=positions[:, :-1],
                        cache=cache, use_cache=True, logits_to_keep=1)
-
-    def _prefill_one(self, tokens: list[int]):
-        """The KV cache of `tokens` alone, computed only past the longest start it shares with a recent prompt.
-
-        Every prompt shares the system prompt, and a pressure-test push repeats the conversation before it.
-        The prompt is prefilled in blocks of PREFIX_BLOCK tokens and only whole blocks are reused, so a
-        reused block holds exactly what computing it again would: replies do not depend on what was
-        generated before (same shapes, same kernels, same numbers).
-        """
-        from transformers import DynamicCache
-
-        shared, stored = self.prefixes.longest(tokens)
-        start = min(shared, len(tokens)) // PREFIX_BLOCK * PREFIX_BLOCK if stored is not None else 0
-        single = prefix_of(stored, start, self.model.config) if start else DynamicCache(config=self.model.config)
-        for begin in range(start, len(tokens), PREFIX_BLOCK):
-            self.model(input_ids=torch.tensor([tokens[begin:begin + PREFIX_BLOCK]], device=self.device), cache=single,
-                       use_cache=True, logits_to_keep=1)
-        self.prefixes.put(tokens, single)
-        return single
 
     def stream(self, messages: list[Message], options: GenerationOptions) -> Iterator[str]:
         """One reply, piece by piece as tokens arrive (generation runs in a background thread)."""
