@@ -12,7 +12,7 @@ import pytest
 from socratic.backends import GenerationOptions, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.backends.embedded import embedded_model_dir
-from socratic.backends.transformers_backend import TransformersBackend
+from socratic.backends.transformers_backend import DEFAULT_BATCH_SIZE, TransformersBackend
 from socratic.cache import Cache
 
 pytestmark = pytest.mark.slow
@@ -73,7 +73,7 @@ def test_fp32_replies_do_not_depend_on_batch_mates_or_batch_size(embedded_fp32):
     try:
         assert embedded_fp32.generate([CONV_A, CONV_B], options) == whole
     finally:
-        embedded_fp32.batch_size = 20
+        embedded_fp32.batch_size = DEFAULT_BATCH_SIZE
 
 
 def test_fp32_batched_replies_equal_plain_transformers_generate(embedded_fp32):

@@ -36,6 +36,12 @@ class RowSampler(LogitsProcessor):
         self.top_ps = torch.tensor(top_ps, dtype=torch.float32).unsqueeze(-1)
         self.greedy = self.temperatures.squeeze(-1) == 0
 
+    def keep(self, indices: Sequence[int]) -> None:
+        """Go on with the rows at `indices` only (the others have finished); each keeps its own stream."""
+        self.generators = [self.generators[i] for i in indices]
+        self.temperatures, self.top_ps = self.temperatures[list(indices)], self.top_ps[list(indices)]
+        self.greedy = self.temperatures.squeeze(-1) == 0
+
     def __call__(self, input_ids, scores):
         temperatures = self.temperatures.to(scores.device).clamp(min=1e-5)  # greedy rows are set below
         top_ps = self.top_ps.to(scores.device)

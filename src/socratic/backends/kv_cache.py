@@ -47,6 +47,28 @@ class RoomyLayer(DynamicLayer):
         self.keys, self.values = room_keys[:, :, :end], room_values[:, :, :end]
         return self.keys, self.values
 
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        """Keep the rows at `indices`, in that order (finished rows leave the batch), the room kept.
+
+        When no kept row moves onto another kept row's place (the decoding loop fills the places of
+        finished rows with rows from the end), the moved rows are copied within the buffer and the
+        batch becomes a prefix of it: one row's copy per finished row, not a copy of the whole cache.
+        """
+        if not self._has_room(0):
+            super().batch_select_indices(indices)
+            return
+        length, order = self.keys.shape[-2], indices.tolist()
+        if any(source != place and source < len(order) for place, source in enumerate(order)):
+            room = (self._room[0][indices], self._room[1][indices])
+        else:
+            for place, source in enumerate(order):
+                if source != place:
+                    for buffer in self._room:
+                        buffer[place, :, :length] = buffer[source, :, :length]
+            room = (self._room[0][:len(order)], self._room[1][:len(order)])
+        self._room = room
+        self.keys, self.values = room[0][:, :, :length], room[1][:, :, :length]
+
     def _reserve(self) -> None:
         """Copy the cached tensors into new buffers with `headroom` free positions after them."""
         length = self.keys.shape[-2]

@@ -6,7 +6,8 @@
 Speed on a CPU comes from: conversations sorted by length and decoded in batches (left padding);
 each prompt prefilled once, on its own (no padding, so the causal attention kernel runs), its KV cache
 stacked into the batch and repeated for the n samples; a KV cache that grows in place
-(kv_cache.py); and bf16 where the hardware supports it (see auto_dtype). bench/bench_generate.py
+(kv_cache.py); our own decoding loop (`_decode`), in which a row that has finished leaves the batch
+at once instead of being decoded as padding until the batch's longest row ends; and bf16 where the hardware supports it (see auto_dtype). bench/bench_generate.py
 measures it. Import `socratic` before torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE,
 without which torch is several times slower on a busy CPU.
 
@@ -35,7 +36,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for the hub: models 
 
 import torch
 
-from socratic.backends.base import BackendError, GenerationOptions, cut_at_turn_end, stream_until_turn_end
+from socratic.backends.base import (
+    BackendError,
+    GenerationOptions,
+    cut_at_turn_end,
+    stream_until_turn_end,
+    turn_has_ended,
+)
 from socratic.backends.decoding import RowSampler, RowStop, RowStreamer, TurnEnd
 from socratic.backends.kv_cache import RoomyCache
 from socratic.errors import SocraticError
@@ -45,7 +52,11 @@ from socratic.render import Message
 # GPUs), else float32. Measured on the 2-core dev CPU (avx512_bf16), k=5 sampled replies of 64 tokens to
 # 8 MathDial prompts of 540-1080 tokens, batched: bf16 7.3 s vs fp32 11.0 s per conversation, with
 # replies of the same quality (bf16 without native support is emulated and several times slower).
-DEFAULT_BATCH_SIZE = 20
+# Rows (conversations x samples) decoded as one batch. 32 holds `socratic generate`'s default call of 4
+# dialogues x k=8 (configs/cpu.yaml) in one batch instead of two of 2 x 8: with finished rows leaving
+# the batch, 8 train dialogues x k=8 took 28.6 s instead of 33.3 s at 20 rows (39.8 s before the decoding
+# loop), bench/bench_decode.py on the 2-core dev CPU, 2026-12-04.
+DEFAULT_BATCH_SIZE = 32
 
 _WEIGHT_PATTERNS = ("*.safetensors", "*.bin", "*.pt", "*.gguf")
 _CONFIG_FILES = ("config.json", "adapter_config.json", "generation_config.json", "tokenizer_config.json",
@@ -228,8 +239,91 @@ class TransformersBackend:
             self._decode(prompts, rows, 1, streamer=streamer, cancelled=cancelled)
 
     def _decode(self, prompts: list[list[int]], rows: list[_Row], n: int, *, streamer: RowStreamer | None = None,
-                cancelled: Callable[[int], bool] | None = None) -> torch.Tensor:
-        """The new tokens of `rows` (prompt-major: the n rows of each prompt side by side), one batch."""
+                cancelled: Callable[[int], bool] | None = None) -> list[list[int]]:
+        """The new tokens of `rows` (prompt-major: the n rows of each prompt side by side), one batch.
+
+        Our own loop rather than `model.generate`: a row that has finished (end token, end of the
+        tutor's turn, its token limit, cancelled) leaves the batch and its KV cache at once, where
+        generate decoded it (as padding) until the batch's longest row ended. Same tokens as generate
+        (tests/backends/test_backends_transformers.py compares them in float32); models whose
+        generation_config asks for more (repetition penalty, ...) keep generate (`_decode_generate`).
+        """
+        if self._needs_generate():
+            return self._decode_generate(prompts, rows, n, streamer=streamer, cancelled=cancelled)
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
+        limits = [row.max_new_tokens for row in rows]
+        cache = RoomyCache(self.model.config, headroom=max(limits) + 1)
+        sampler = None
+        if any(row.temperature > 0 for row in rows):
+            sampler = RowSampler([row.seed for row in rows], [row.temperature for row in rows],
+                                 [row.top_p for row in rows])
+        ends = set(self.eos_ids)
+        new: list[list[int]] = [[] for _ in rows]
+        with torch.inference_mode():
+            fed = 0
+            if min(len(p) for p in prompts) > 1:
+                # Prefill each prompt once, then repeat its KV cache for the n samples.
+                self._prefill(prompts, ids, mask, cache)
+                cache.batch_repeat_interleave(n)
+                fed = width - 1
+            mask = mask.repeat_interleave(n, 0)
+            # Positions as generate counts them: real tokens before, padding at 1.
+            positions = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
+            inputs, positions = ids.repeat_interleave(n, 0)[:, fed:], positions[:, fed:]
+            if streamer is not None:
+                streamer.put(ids.repeat_interleave(n, 0))
+            live = list(range(len(rows)))  # the rows still in the batch, in batch order
+            while live:
+                logits = self.model(input_ids=inputs, attention_mask=mask, position_ids=positions, cache=cache,
+                                    use_cache=True, logits_to_keep=1).logits[:, -1, :].float()
+                chosen = (sampler(None, logits) if sampler is not None else logits).argmax(-1).tolist()
+                if streamer is not None:
+                    step = [pad] * len(rows)
+                    for row, token in zip(live, chosen, strict=True):
+                        step[row] = token
+                    streamer.put(torch.tensor(step))
+                done = {slot for slot, (row, token) in enumerate(zip(live, chosen, strict=True))
+                        if self._row_done(row, token, new[row], ends, limits[row], cancelled)}
+                if done:
+                    if len(done) == len(live):
+                        break
+                    keep = fill_places(len(live), done)
+                    index = torch.tensor(keep, device=self.device)
+                    cache.batch_select_indices(index)
+                    mask, positions = mask[index], positions[index]
+                    if sampler is not None:
+                        sampler.keep(keep)
+                    live = [live[slot] for slot in keep]
+                inputs = torch.tensor([[new[row][-1]] for row in live], device=self.device)
+                positions = positions[:, -1:] + 1
+                mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=-1)
+        if streamer is not None:
+            streamer.end()
+        return new
+
+    def _row_done(self, row: int, token: int, tokens: list[int], ends: set[int], limit: int,
+                  cancelled: Callable[[int], bool] | None) -> bool:
+        """Append `token` to the row's `tokens`; whether the row has finished (generate's stopping rules)."""
+        tokens.append(token)
+        if token in ends or len(tokens) >= limit or (cancelled is not None and cancelled(row)):
+            return True
+        return turn_has_ended(self.tokenizer.decode(tokens, skip_special_tokens=True))
+
+    def _needs_generate(self) -> bool:
+        """Whether the model's generation_config sets logits processors our loop does not apply."""
+        config = self.model.generation_config
+        return bool((config.repetition_penalty or 1.0) != 1.0 or config.no_repeat_ngram_size
+                    or config.bad_words_ids or config.min_length or config.min_new_tokens
+                    or config.suppress_tokens or config.begin_suppress_tokens or config.forced_bos_token_id
+                    or config.forced_eos_token_id or config.sequence_bias)
+
+    def _decode_generate(self, prompts: list[list[int]], rows: list[_Row], n: int, *,
+                         streamer: RowStreamer | None = None,
+                         cancelled: Callable[[int], bool] | None = None) -> list[list[int]]:
+        """`_decode` through `model.generate` (every row decoded until the longest ends)."""
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
         width = max(len(p) for p in prompts)
@@ -248,12 +342,11 @@ class TransformersBackend:
                 [row.seed for row in rows], [row.temperature for row in rows], [row.top_p for row in rows])])
         with torch.inference_mode():
             if min(len(p) for p in prompts) > 1:
-                # Prefill each prompt once, then repeat its KV cache for the n samples.
                 self._prefill(prompts, ids, mask, cache)
                 cache.batch_repeat_interleave(n)
             output = self.model.generate(input_ids=ids.repeat_interleave(n, 0),
                                          attention_mask=mask.repeat_interleave(n, 0), **kwargs)
-        return output[:, width:]
+        return output[:, width:].tolist()
 
     def _prefill(self, prompts: list[list[int]], ids: torch.Tensor, mask: torch.Tensor, cache: RoomyCache) -> None:
         """Fill `cache` with every prompt but its last token, which `generate` then feeds.
@@ -306,6 +399,14 @@ class TransformersBackend:
             thread.join()
         if errors:
             raise BackendError(f"{self.spec}: generation failed: {errors[0]}") from errors[0]
+
+
+def fill_places(size: int, done: set[int]) -> list[int]:
+    """The batch order after the rows at `done` leave: each place of a finished row among the first ones
+    taken by a row from the end, so the KV cache moves one row per finished row (kv_cache.RoomyLayer)."""
+    kept = size - len(done)
+    movers = iter([slot for slot in range(kept, size) if slot not in done])
+    return [next(movers) if slot in done else slot for slot in range(kept)]
 
 
 @dataclass(frozen=True)

@@ -43,8 +43,9 @@ from socratic.specs import parse_model_spec
 OUTPUT_SETTINGS = ("dataset", "split", "dedupe", "model", "k", "temperature", "top_p", "max_new_tokens", "seed",
                    "batch_dialogues", "system_prompt_sha")
 
-# 4 dialogues x k=5 fill the transformers backend's batch of 20 sequences: 1.9-2.2x the candidates/s of
+# 4 dialogues x k=5 filled the transformers backend's batch of 20 sequences: 1.9-2.2x the candidates/s of
 # one dialogue per call on the 2-core dev CPU (32 MathDial dialogues; bench/RESULTS.md, bench_generate.py).
+# The backend's batch is now 32 rows, so 4 x k=8 (configs/cpu.yaml) is one batch too (bench_decode.py).
 DEFAULT_BATCH_DIALOGUES = 4
 
 
