@@ -107,8 +107,9 @@ def reward_judge(reward_model_path):
 KNOWN_MISSES = {"asks for the code it has"}
 
 
-@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(strict=True, reason="known miss, see "
-                                                                            "KNOWN_MISSES"))
+@pytest.mark.parametrize("case", [pytest.param(c, marks=pytest.mark.xfail(
+    strict=True, reason="measured miss of the reward judge (issue 26): no Debugging conversation in its "
+                        "training data; it ranks the request for the code 0.58 vs the honest reply 0.56"))
                                   if c in KNOWN_MISSES else c for c in CASES])
 def test_reward_ranks_the_honest_reply_above_its_dodge_by_a_margin(reward_judge, case):
     dialogue, honest, dodge = CASES[case]

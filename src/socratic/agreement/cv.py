@@ -16,7 +16,7 @@ threshold search itself).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -108,7 +108,7 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
     from socratic.cache import NoCache
     from socratic.errors import SocraticError
     from socratic.judge import reward
-    from socratic.judge.learned import group_key, item_key, training_items
+    from socratic.judge.learned import item_key, training_items
 
     train = training_items()
     if [item_key(i) for i in train] != judge.model.item_keys:
@@ -116,28 +116,12 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
                             "any more; refit it with `socratic judge-train --reward --force`")
     data = reward.training_data(train, judge.model.config)
     keys = np.array([item_key(i) for i in train] + [item_key(train[r]) for r, _, _ in data.dodges])
-    label_groups = [group_key(i) for i in labelled]
-    folds = np.array([fold_of(g, k) for g in label_groups])
-    judgments: list[Judgment | None] = [None] * len(labelled)
-    held: dict[str, Any] = {"k": k, "folds": []}
-    fold_judges = {}
-    for fold in range(k):
-        rows = np.flatnonzero(folds == fold)
-        if not len(rows):
-            continue
-        out_groups = {label_groups[r] for r in rows}
-        out_keys = {item_key(labelled[r]) for r in rows}
-        keep = np.flatnonzero([g not in out_groups and key not in out_keys for g, key in zip(data.groups, keys,
-                                                                                              strict=True)])
-        fold_judges[fold] = reward.RewardJudge(cache=NoCache(), model=reward.fit(data, judge.model.config, keep),
-                                               name=judge.spec)
-        fresh = fold_judges[fold].judge_many([(labelled[r].dialogue, labelled[r].reply) for r in rows],
-                                             progress=progress)
-        for r, judgment in zip(rows, fresh, strict=True):
-            judgments[r] = judgment
-        held["folds"].append({"fold": fold, "scored": len(rows), "trained_on": len(keep),
-                              "left_out_of_training": int(len(data.X) - len(keep))})
-    done = [j for j in judgments if j is not None]
+
+    def refit(keep: np.ndarray) -> Any:
+        return reward.RewardJudge(cache=NoCache(), model=reward.fit(data, judge.model.config, np.flatnonzero(keep)),
+                                  name=judge.spec)
+
+    done, held, fold_judges = _by_fold(labelled, k, data.groups, keys, refit, progress)
     if not extra:
         return done, held
     return done, held, _judge_extra(fold_judges, labelled, k, extra, progress)
@@ -158,8 +142,24 @@ def _learned_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int,
                             "labels (+ the files it was trained with) any more; refit it with "
                             "`socratic judge-train --force`")
     X_train = featurize([(i.dialogue, i.reply) for i in train])
-    train_groups = np.array([group_key(i) for i in train])
-    train_keys = np.array([item_key(i) for i in train])
+
+    def refit(keep: np.ndarray) -> Any:
+        model = fit_items([i for i, kept in zip(train, keep, strict=True) if kept], judge.model.config,
+                          X=X_train[keep])
+        return LearnedJudge(cache=NoCache(), model=model, name=judge.spec)
+
+    return _by_fold(labelled, k, np.array([group_key(i) for i in train]), np.array([item_key(i) for i in train]),
+                    refit, progress)
+
+
+def _by_fold(labelled: Sequence[LabelledReply], k: int, train_groups: np.ndarray, train_keys: np.ndarray,
+             refit: Callable[[np.ndarray], Any],
+             progress: bool) -> tuple[list[Judgment], dict[str, Any], dict[int, Any]]:
+    """Each labelled item judged by `refit(keep)`, a judge fitted without the training rows of its fold's
+    problems/conversations (and without the labelled items themselves): the judgments in order, what each
+    fold trained on, and the fold judges (for extra items of the same folds)."""
+    from socratic.judge.learned import group_key, item_key
+
     label_groups = [group_key(i) for i in labelled]
     folds = np.array([fold_of(g, k) for g in label_groups])
     judgments: list[Judgment | None] = [None] * len(labelled)
@@ -173,10 +173,9 @@ def _learned_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int,
         out_keys = {item_key(labelled[r]) for r in rows}
         keep = np.array([g not in out_groups and key not in out_keys for g, key in zip(train_groups, train_keys,
                                                                                         strict=True)])
-        model = fit_items([i for i, kept in zip(train, keep, strict=True) if kept], judge.model.config,
-                          X=X_train[keep])
-        fold_judge = fold_judges[fold] = LearnedJudge(cache=NoCache(), model=model, name=judge.spec)
-        fresh = fold_judge.judge_many([(labelled[r].dialogue, labelled[r].reply) for r in rows], progress=progress)
+        fold_judges[fold] = refit(keep)
+        fresh = fold_judges[fold].judge_many([(labelled[r].dialogue, labelled[r].reply) for r in rows],
+                                             progress=progress)
         for r, judgment in zip(rows, fresh, strict=True):
             judgments[r] = judgment
         held["folds"].append({"fold": fold, "scored": len(rows), "trained_on": int(keep.sum()),
