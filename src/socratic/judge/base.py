@@ -16,7 +16,7 @@ from typing import Any
 from socratic.cache import Cache, content_key
 from socratic.progress import progress_bar
 from socratic.records import Dialogue
-from socratic.scores import Judgment, Scores, summary_score
+from socratic.scores import Judgment, Scores, judgment_summary
 
 Item = tuple[Dialogue, str]
 # The text detectors of socratic.judge.rubric_signals (and the MiniLM embedding) the offline judges reuse:
@@ -95,10 +95,12 @@ class Judge(ABC):
         dialogue, reply = item
         if outcome.notes:
             meta["judge_notes"] = outcome.notes
-        summary = summary_score(outcome.scores) if outcome.scores else None
-        return Judgment(dialogue=dialogue, reply=reply, judge=self.spec, scores=outcome.scores, summary=summary,
-                        error=None if outcome.scores else (outcome.error or "no judgment"),
-                        attempts=outcome.attempts, meta=meta)
+        judgment = Judgment(dialogue=dialogue, reply=reply, judge=self.spec, scores=outcome.scores,
+                            error=None if outcome.scores else (outcome.error or "no judgment"),
+                            attempts=outcome.attempts, meta=meta)
+        # The one summary (scores.judgment_summary): a reward's utility, a learned judge's expected summary,
+        # else the formula over the scores; judges need not override this.
+        return judgment.model_copy(update={"summary": judgment_summary(judgment)})
 
 
 class _maybe_progress:

@@ -46,7 +46,7 @@ from socratic.judge import store
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SIGNALS, SIGNAL_NAMES, featurize
 from socratic.records import LabelledReply
-from socratic.scores import CRITERIA, Judgment, Scores
+from socratic.scores import CRITERIA, Scores
 
 LEARNED_VERSION = "learned_v3"  # v3: a reply that only asks for material the dialogue holds is not helpful
 # v2: the questions head sees only the question signals, weights >= 0
@@ -524,11 +524,3 @@ class LearnedJudge(Judge):
                 outcomes.append(outcome)
                 done(start + offset, outcome)
         return outcomes
-
-    def _record(self, item: Item, outcome: Outcome | None, meta: dict[str, Any]) -> Judgment:
-        judgment = super()._record(item, outcome, meta)
-        if outcome is not None and outcome.scores is not None and "expected" in outcome.notes:
-            from socratic.scores import expected_summary
-
-            judgment = judgment.model_copy(update={"summary": expected_summary(outcome.notes["expected"])})
-        return judgment

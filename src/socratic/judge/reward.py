@@ -44,7 +44,6 @@ from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
 from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
 from socratic.records import LabelledReply
-from socratic.scores import Judgment
 
 REWARD_VERSION = "reward_v1"
 N_BASE = len(SIGNAL_NAMES)
@@ -370,9 +369,3 @@ class RewardJudge(Judge):
                 outcomes.append(outcome)
                 done(start + offset, outcome)
         return outcomes
-
-    def _record(self, item: Item, outcome: Outcome | None, meta: dict[str, Any]) -> Judgment:
-        from socratic.scores import judgment_summary
-
-        judgment = super()._record(item, outcome, meta)
-        return judgment.model_copy(update={"summary": judgment_summary(judgment)}) if judgment.ok else judgment
