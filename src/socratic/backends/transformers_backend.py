@@ -250,12 +250,8 @@ class TransformersBackend:
         """
         if self._needs_generate():
             return self._decode_generate(prompts, rows, n, streamer=streamer, cancelled=cancelled)
-        width = max(len(p) for p in prompts)
-        pad = self.tokenizer.pad_token_id
-        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
-        limits = [row.max_new_tokens for row in rows]
-        cache = RoomyCache(self.model.config, headroom=max(limits) + 1)
+        ids, mask, limits, cache = self._batch(prompts, rows)
+        width, pad = ids.shape[1], self.tokenizer.pad_token_id
         sampler = None
         if any(row.temperature > 0 for row in rows):
             sampler = RowSampler([row.seed for row in rows], [row.temperature for row in rows],
@@ -304,6 +300,16 @@ class TransformersBackend:
             streamer.end()
         return new
 
+    def _batch(self, prompts: list[list[int]], rows: list[_Row]) -> tuple[torch.Tensor, torch.Tensor, list[int],
+                                                                          RoomyCache]:
+        """The left-padded prompt ids and mask, each row's token limit, and a KV cache with room for them."""
+        width = max(len(p) for p in prompts)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
+        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
+        limits = [row.max_new_tokens for row in rows]
+        return ids, mask, limits, RoomyCache(self.model.config, headroom=max(limits) + 1)
+
     def _row_done(self, row: int, token: int, tokens: list[int], ends: set[int], limit: int,
                   cancelled: Callable[[int], bool] | None) -> bool:
         """Append `token` to the row's `tokens`; whether the row has finished (generate's stopping rules)."""
@@ -326,12 +332,8 @@ class TransformersBackend:
         """`_decode` through `model.generate` (every row decoded until the longest ends)."""
         from transformers import LogitsProcessorList, StoppingCriteriaList
 
-        width = max(len(p) for p in prompts)
-        pad = self.tokenizer.pad_token_id
-        ids = torch.tensor([[pad] * (width - len(p)) + p for p in prompts], device=self.device)
-        mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
-        limits = [row.max_new_tokens for row in rows]
-        cache = RoomyCache(self.model.config, headroom=max(limits) + 1)
+        ids, mask, limits, cache = self._batch(prompts, rows)
+        width, pad = ids.shape[1], self.tokenizer.pad_token_id
         kwargs = {"max_new_tokens": max(limits), "eos_token_id": self.eos_ids, "pad_token_id": pad,
                   "do_sample": False, "cache": cache, "streamer": streamer,
                   "stopping_criteria": StoppingCriteriaList([TurnEnd(self.tokenizer), RowStop(limits, cancelled)]),
