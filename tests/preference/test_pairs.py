@@ -199,3 +199,30 @@ def test_cli_pairs(tmp_path):
     bad = CliRunner().invoke(app, ["pairs", "--judgments", str(tmp_path / "judgments.jsonl"), "-o", str(out),
                                    "--strategy", "random"])
     assert bad.exit_code != 0
+
+
+def rewarded(reply: str, summary: float, q: bool, index: int) -> Judgment:
+    """A reward judge's judgment: its summary is its mapped utility, not the formula over the criteria."""
+    judgment = judged(reply, q=q, index=index)
+    return judgment.model_copy(update={"meta": {**judgment.meta, "judge_notes": {"reward": {"summary": summary}}}})
+
+
+def test_question_filter_chooses_the_best_reply_that_asks():
+    js = [rewarded("Let's see: 2 + 3.", 0.9, q=False, index=0), rewarded("What is 2 + 3?", 0.7, q=True, index=1),
+          rewarded("It is 5.", 0.2, q=False, index=2)]
+    (pair,), _ = select_pairs(js)  # without the filter the reward's best is chosen, question or not
+    assert pair.chosen.reply == "Let's see: 2 + 3."
+    (pair,), _ = select_pairs(js, chosen_asks_question=True)
+    assert (pair.chosen.reply, pair.rejected.reply, pair.chosen_score) == ("What is 2 + 3?", "It is 5.", 0.7)
+    # all-pairs: only askers are chosen, over every lower-ranked reply
+    pairs, _ = select_pairs(js, "all-pairs", chosen_asks_question=True)
+    assert [(p.chosen.reply, p.rejected.reply) for p in pairs] == [("What is 2 + 3?", "It is 5.")]
+
+
+def test_question_filter_drops_dialogues_without_a_usable_asker():
+    no_asker = [rewarded("a", 0.9, q=False, index=0), rewarded("b", 0.1, q=False, index=1)]
+    assert select_pairs(no_asker, chosen_asks_question=True) == ([], {"d1": "chosen_no_question"})
+    assert len(select_pairs(no_asker)[0]) == 1
+    # the only asker is the worst reply: nothing below it to reject
+    worst_asks = [rewarded("a", 0.9, q=False, index=0), rewarded("b?", 0.1, q=True, index=1)]
+    assert select_pairs(worst_asks, chosen_asks_question=True) == ([], {"d1": "margin_too_small"})

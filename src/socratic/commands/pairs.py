@@ -19,6 +19,9 @@ def register(app: typer.Typer) -> None:
         min_chosen: float = typer.Option(None, "--min-chosen", help="Minimum chosen summary (default 0.5)."),
         min_margin: float = typer.Option(None, "--min-margin",
                                          help="Minimum chosen - rejected summary (default 0.05)."),
+        chosen_asks_question: bool = typer.Option(
+            None, "--chosen-asks-question/--any-chosen",
+            help="The question filter: the chosen reply must ask a question (the judge's `questions`)."),
         formula: str = opt.formula_option(),
         system_prompt: Path = opt.system_prompt_option("Tutor system prompt file used at generation."),
         config: Path = opt.config_option(),
@@ -28,5 +31,6 @@ def register(app: typer.Typer) -> None:
 
         settings = load_config(stage.PairsConfig, config, {
             "judgments": judgments, "out": out, "strategy": strategy, "min_chosen_score": min_chosen,
-            "min_margin": min_margin, "formula": formula, "system_prompt": system_prompt})
+            "min_margin": min_margin,
+            "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt})
         stage.run(settings)

@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         strategy: str = typer.Option(None, "--strategy", help="best-worst (default) or all-pairs."),
         min_chosen: float = typer.Option(None, "--min-chosen", help="Minimum chosen summary (default 0.5)."),
         min_margin: float = typer.Option(None, "--min-margin", help="Minimum score margin (default 0.05)."),
+        chosen_asks_question: bool = typer.Option(
+            None, "--chosen-asks-question/--any-chosen",
+            help="The question filter: the chosen reply must ask a question (the judge's `questions`)."),
         formula: str = opt.formula_option(),
         no_cache: bool = opt.no_cache_option("Do not read or write the caches."),
         overwrite: bool = opt.overwrite_option("Start every output afresh instead of resuming."),
@@ -45,5 +48,6 @@ def register(app: typer.Typer) -> None:
             "out": out, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens,
             "seed": seed, "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
             "judge_concurrency": judge_concurrency, "strategy": strategy, "min_chosen_score": min_chosen,
-            "min_margin": min_margin, "formula": formula, **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+            "min_margin": min_margin,
+            "chosen_asks_question": chosen_asks_question, "formula": formula, **opt.flags(no_cache=no_cache, overwrite=overwrite)})
         stage.run(settings)

@@ -16,8 +16,12 @@ the guards the reference lacked, applied per dialogue in this order:
    reveal the answer), then the shorter reply, then the lower candidate index, then the text.
    best-worst: chosen = first, rejected = last.
    all-pairs: every (higher, lower) pair of distinct replies that passes the two checks below.
-4. `chosen_too_low`: chosen summary < min_chosen_score.
-5. `margin_too_small`: chosen - rejected summary < min_margin. A pair is never formed on equal
+4. `chosen_no_question` (only with `chosen_asks_question`): no distinct reply asks a question by the
+   judge's `questions` criterion. With the filter the chosen side is the best-ranked reply that asks one
+   (best-worst), or only askers are chosen (all-pairs): the question filter of configs/cpu.yaml, stated
+   as itself rather than as a summary threshold that means "asks" only under the uniform formula.
+5. `chosen_too_low`: chosen summary < min_chosen_score.
+6. `margin_too_small`: chosen - rejected summary < min_margin. A pair is never formed on equal
    scores, even with min_margin 0: a tie carries no preference.
 
 Summaries are recomputed from the scores with `formula` (uniform by default), whatever the judge used.
@@ -43,7 +47,7 @@ from socratic.render import load_system_prompt, render_messages
 from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
 
 Strategy = Literal["best-worst", "all-pairs"]
-REASONS = ("judge_failed", "too_few_candidates", "chosen_too_low", "margin_too_small")
+REASONS = ("judge_failed", "too_few_candidates", "chosen_no_question", "chosen_too_low", "margin_too_small")
 # Summaries are sums of float steps (0.05 under `reference`); compare margins with a little slack.
 EPS = 1e-9
 
@@ -58,6 +62,8 @@ class PairSettings(BaseModel):
     # (a step is 0.0625 under `uniform`, 0.05 under `reference`).
     min_chosen_score: float = Field(default=0.5, ge=0.0, le=1.0)
     min_margin: float = Field(default=0.05, ge=0.0, le=1.0)
+    # The question filter: the chosen reply must ask a question (the judge's `questions` criterion).
+    chosen_asks_question: bool = False
 
 
 class PairsConfig(PairSettings):
@@ -108,8 +114,13 @@ def group_by_dialogue(judgments: Iterable[Judgment]) -> dict[str, list[Judgment]
     return groups
 
 
+def _asks(judgment: Judgment) -> bool:
+    return judgment.scores is not None and bool(judgment.scores.questions)
+
+
 def select_dialogue(judgments: Sequence[Judgment], strategy: Strategy, min_chosen: float,
-                    min_margin: float, formula: Formula = "uniform") -> tuple[list[Pair], str | None]:
+                    min_margin: float, formula: Formula = "uniform",
+                    chosen_asks_question: bool = False) -> tuple[list[Pair], str | None]:
     """The pairs of one dialogue, or ([], reason) when it yields none."""
     if any(not j.ok for j in judgments):
         return [], "judge_failed"
@@ -122,10 +133,13 @@ def select_dialogue(judgments: Sequence[Judgment], strategy: Strategy, min_chose
     if len(distinct) < 2:
         return [], "too_few_candidates"
     scores = [judgment_summary(j, formula) for j in distinct]
+    choosable = [a for a, j in enumerate(distinct) if _asks(j) or not chosen_asks_question]
+    if not choosable:
+        return [], "chosen_no_question"
     if strategy == "best-worst":
-        candidates = [(0, len(distinct) - 1)]
+        candidates = [(choosable[0], len(distinct) - 1)]
     else:
-        candidates = [(a, b) for a in range(len(distinct)) for b in range(a + 1, len(distinct))]
+        candidates = [(a, b) for a in choosable for b in range(a + 1, len(distinct))]
     def reason(a: int, b: int) -> str | None:
         if scores[a] < min_chosen - EPS:
             return "chosen_too_low"
@@ -135,18 +149,20 @@ def select_dialogue(judgments: Sequence[Judgment], strategy: Strategy, min_chose
 
     pairs = [Pair(distinct[a], distinct[b], scores[a], scores[b]) for a, b in candidates if reason(a, b) is None]
     # A dialogue without pairs is dropped for the reason of its most promising pair (best vs worst).
-    return pairs, None if pairs else reason(0, len(distinct) - 1)
+    # (When the only asker is the worst reply, it is paired with itself: a zero margin.)
+    return pairs, None if pairs else reason(choosable[0], len(distinct) - 1)
 
 
 def select_pairs(judgments: Iterable[Judgment], strategy: Strategy = "best-worst", min_chosen: float = 0.0,
-                 min_margin: float = 0.0, formula: Formula = "uniform") -> tuple[list[Pair], dict[str, str]]:
+                 min_margin: float = 0.0, formula: Formula = "uniform",
+                 chosen_asks_question: bool = False) -> tuple[list[Pair], dict[str, str]]:
     """All pairs, in dialogue order, and {dialogue id: reason} for each dialogue that gave none."""
     if strategy not in ("best-worst", "all-pairs"):
         raise ValueError(f"unknown strategy {strategy!r}")
     pairs: list[Pair] = []
     dropped: dict[str, str] = {}
     for dialogue_id, group in group_by_dialogue(judgments).items():
-        found, reason = select_dialogue(group, strategy, min_chosen, min_margin, formula)
+        found, reason = select_dialogue(group, strategy, min_chosen, min_margin, formula, chosen_asks_question)
         pairs += found
         if reason:
             dropped[dialogue_id] = reason
@@ -223,7 +239,7 @@ def run(config: PairsConfig) -> Path:
     if not judgments:
         raise SocraticError(f"{config.judgments}: no judgments")
     pairs, dropped = select_pairs(judgments, config.strategy, config.min_chosen_score, config.min_margin,
-                                  config.formula)
+                                  config.formula, config.chosen_asks_question)
     system_prompt = load_system_prompt(config.system_prompt)
     write_jsonl(config.out, (pair_row(p, system_prompt) for p in pairs))
     stats = card_stats(judgments, pairs, dropped, config.formula)
