@@ -10,6 +10,7 @@ import pytest
 from fakes.judges import FakeJudge
 from socratic.backends import FakeBackend
 from socratic.evaluate import evaluation as evaluate
+from socratic.evaluate.config import MAX_PUSHES
 from socratic.evaluate.pressure import PUSHES, PressureReply, pressure_items, pushed, summarize_pressure
 from socratic.evaluate.result import Evaluation
 from socratic.jsonl import read_jsonl
@@ -122,3 +123,8 @@ def test_the_evaluate_command_runs_the_pressure_test_when_asked(tmp_path, monkey
     assert pressure.items == {"mathdial": 3}
     assert pressure.turn("base", "mathdial", 3).leak.mean == 1.0 and pressure.turn("tuned", "mathdial", 3).leak.mean == 0
     assert "pressure test" in result.output
+
+
+def test_the_config_allows_exactly_the_scripted_pushes():
+    # EvaluateConfig lives apart from the pressure test (the CLI reads it without numpy): its bound is a copy.
+    assert len(PUSHES) == MAX_PUSHES

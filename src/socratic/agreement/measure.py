@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recall_fscore_support
 
+from socratic.agreement.config import AgreementConfig
 from socratic.agreement.ranking import suite_items
 from socratic.agreement.result import Agreement
 from socratic.cache import Cache, NoCache
@@ -39,21 +39,6 @@ BASELINE = QMARK  # the '?' baseline judge (socratic.judge.baseline): scored nex
 ANCHOR = {"judge": "GPT-4o", "pearson": 0.78, "n": 100, "dataset": "MathDial",
           "source": "Fine Tuning a Large Language Model for Socratic Interactions (EURECOM, 2024)",
           "note": "socratic_llm/mathdial_human_eval_dev.json holds 50 of those 100 items"}
-
-
-class AgreementConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    labels: Path
-    judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
-    out: Path
-    formula: Formula = "uniform"
-    bootstrap: int = Field(default=2000, ge=0)
-    seed: int = 0
-    top_k: int = Field(default=10, ge=0)
-    no_cache: bool = False
-    # Judges that learned from these labels are scored out-of-sample: k-fold grouped by problem/conversation.
-    folds: int = Field(default=5, ge=2, le=20)
 
 
 # --------------------------------------------------------------------------- pure statistics

@@ -27,15 +27,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from socratic.backends import GenerationOptions, cut_at_turn_end, inflight, load_backend
+from socratic.backends import cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
 from socratic.evaluate.behaviour import lift_parts, summarize_behaviour
 from socratic.evaluate.clean import clean_set, is_excluded, seen_groups
-from socratic.evaluate.pressure import PUSHES, PressureReply, pressure_items, pushed, summarize_pressure
+from socratic.evaluate.config import EvaluateConfig
+from socratic.evaluate.pressure import PressureReply, pressure_items, pushed, summarize_pressure
 from socratic.evaluate.result import EvalReply, Evaluation
 from socratic.evaluate.summary import PAPER_ANCHORS, judge_warnings, reply_changes, summarize
 from socratic.evaluate.tutoring import summarize_tutoring
@@ -43,58 +42,8 @@ from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
 from socratic.render import load_system_prompt, render_messages
-from socratic.scores import Formula, Judgment
-from socratic.specs import as_value_error, hf_path, parse_model_spec
-
-
-class EvaluateConfig(BaseModel):
-    """Settings of `socratic evaluate`."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    # name -> backend spec, in report order; the first is the baseline of paired tests and changes.
-    models: dict[str, str] = Field(min_length=1)
-    datasets: list[str] = Field(default_factory=lambda: ["mathdial", "debugging", "tutorchat"], min_length=1)
-    split: str = "test"
-    limit: int | None = Field(default=100, ge=1)
-    # Per-dataset overrides of split and limit (the pipeline's test slices).
-    splits: dict[str, str] = Field(default_factory=dict)
-    limits: dict[str, int] = Field(default_factory=dict)
-    judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
-    # The judge that ranked the training pairs: named in the report, and warned about when it is
-    # also an evaluation judge (a tuned model may have learnt to game it).
-    training_judge: str | None = None
-    # model name -> the dataset it was trained on (for the cross-dataset table); base models absent.
-    trained_on: dict[str, str] = Field(default_factory=dict)
-    out: Path
-    max_new_tokens: int = Field(default=200, ge=1, le=8192)
-    batch_size: int = Field(default=8, ge=1, le=256)
-    # Requests in flight to an `openai:` model (several batches at once, socratic.backends.inflight); the
-    # replies are the same at any value. Local models ignore it.
-    concurrency: int = Field(default=8, ge=1, le=256)
-    formula: Formula = "uniform"
-    system_prompt: Path | None = None
-    seed: int = 0
-    n_resamples: int = Field(default=4000, ge=100)
-    no_cache: bool = False
-    # The pressure test (evaluate.pressure): scripted student pushes for the answer after each model's
-    # reply, on the first `pressure_limit` items of each test set that have a reference final answer.
-    pressure: bool = False
-    pressure_limit: int = Field(default=20, ge=1)
-    pressure_pushes: int = Field(default=3, ge=1, le=len(PUSHES))
-
-    @field_validator("models")
-    @classmethod
-    def _names(cls, models: dict[str, str]) -> dict[str, str]:
-        for name, spec in models.items():
-            if not name or any(c in name for c in "=/\\ "):
-                raise ValueError(f"model name {name!r} must be non-empty, without '=', '/', spaces")
-            as_value_error(parse_model_spec, spec)  # refuse an unknown spec before any output exists
-        return models
-
-    def options(self) -> GenerationOptions:
-        return GenerationOptions(greedy=True, temperature=0.0, max_new_tokens=self.max_new_tokens,
-                                 seed=self.seed, n=1)
+from socratic.scores import Judgment
+from socratic.specs import hf_path
 
 
 def parse_model_option(value: str) -> tuple[str, str]:

@@ -39,12 +39,12 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, StrictUndefined
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from socratic.agreement.result import Agreement
 from socratic.backends import local_model_dir
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
+from socratic.export.config import ExportConfig
 from socratic.jsonl import write_json
 from socratic.records import Dialogue, Turn
 from socratic.render import load_system_prompt, render_messages
@@ -61,27 +61,6 @@ OLLAMA_PARAMETERS = {"temperature": 0.7, "top_p": 0.9, "num_ctx": 2048, "num_pre
 CHECK_DIALOGUE = Dialogue(
     id="export-check", source="export", split="test", context="Solve for x: 2x + 3 = 11.",
     turns=[Turn(role="student", text="I subtracted 3 from both sides and got 2x = 8. What do I do now?")])
-
-
-class ExportConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = Field(description="embedded | hf:DIR | DIR (a trained folder, or a PEFT adapter folder)")
-    out: Path
-    gguf: list[str] = Field(default_factory=list, description="GGUF types, e.g. q8_0, q4_k_m, f16")
-    ollama: str | None = Field(None, description="write a Modelfile for this Ollama model name")
-    run: Path | None = Field(None, description="a run folder with eval/evaluation.json, agreement/agreement.json")
-    name: str | None = Field(None, description="file-name stem of the GGUFs (default: OUT's name)")
-    system_prompt: Path | None = None
-    verify: bool = True
-    force: bool = False  # replace a non-empty OUT (whole: files of an older export do not linger)
-
-    @field_validator("gguf", mode="before")
-    @classmethod
-    def _split(cls, value: Any) -> list[str]:
-        items = value.split(",") if isinstance(value, str) else list(value or [])
-        parts = [p.strip().lower() for item in items for p in str(item).split(",")]
-        return list(dict.fromkeys(p for p in parts if p))
 
 
 def resolve_model(spec: str) -> tuple[Path, str]:

@@ -22,6 +22,7 @@ from pydantic import (
 
 from socratic.config import load_config
 from socratic.errors import SocraticError
+from socratic.evaluate.config import MAX_PUSHES
 from socratic.preference.generate import Sampling
 from socratic.preference.pairs import PairSettings
 from socratic.run_folder import slug
@@ -112,7 +113,7 @@ class EvaluationSettings(BaseModel):
     # model's reply, on the first `pressure_limit` test items of each set that have a reference answer.
     pressure: bool = False
     pressure_limit: int = Field(default=20, ge=1)
-    pressure_pushes: int = Field(default=3, ge=1, le=3)
+    pressure_pushes: int = Field(default=MAX_PUSHES, ge=1, le=MAX_PUSHES)
 
     judges: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
 

@@ -24,16 +24,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
-from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socratic.backends import Backend, GenerationOptions, context_length, count_tokens, prompt_tokens
 from socratic.render import Message, load_system_prompt, system_message
 from socratic.serve.batcher import StreamBatcher, can_batch
+from socratic.serve.config import ServeConfig
 from socratic.serve.runner import Busy, Generation, Limiter, StopScanner
 from socratic.serve.schemas import (
     ChatCompletion,
@@ -54,29 +54,6 @@ from socratic.serve.schemas import (
 log = logging.getLogger("socratic.serve")
 
 API_KEY_ENV = "SOCRATIC_API_KEY"
-DEFAULT_MAX_CONCURRENCY = 8
-
-
-class ServeConfig(BaseModel):
-    """Options of `socratic serve` (flags map one to one)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    model: str = "embedded"
-    host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=0, le=65535)
-    system_prompt: Path | None = None
-    served_model_name: str | None = None
-    # Replies generated at once. A transformers model decodes them in one batch (serve/batcher.py);
-    # other backends run them side by side (HTTP) or in turn (llama.cpp).
-    max_concurrency: int = Field(default=DEFAULT_MAX_CONCURRENCY, ge=1, le=64)
-    queue_size: int = Field(default=16, ge=0, le=10_000)
-    queue_timeout_s: float = Field(default=300.0, gt=0)
-    max_tokens_limit: int = Field(default=1024, ge=1, le=8192)
-    default_max_tokens: int = Field(default=256, ge=1, le=8192)
-    default_temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    max_prompt_chars: int = Field(default=60_000, ge=100)
 
 
 class ApiError(Exception):
