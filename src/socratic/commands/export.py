@@ -8,30 +8,27 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.export.config import ExportConfig as C
 
 
 def register(app: typer.Typer) -> None:
     @app.command("export")
     def export(
-        model: str = typer.Option(None, "--model", "-m",
-                                  help="embedded | hf:DIR | DIR: a trained folder (or a PEFT adapter folder)."),
-        out: Path = opt.out_option("Output folder."),
-        gguf: str = typer.Option(None, "--gguf",
-                                 help="Comma-separated GGUF types, e.g. q8_0,q4_k_m (needs llama-cpp-python)."),
-        ollama: str = typer.Option(None, "--ollama", help="Write an Ollama Modelfile for this model name."),
-        run: Path = typer.Option(None, "--run",
-                                 help="Run folder whose evaluation/agreement results go into the model card."),
-        name: str = typer.Option(None, "--name", help="File-name stem of the GGUF files (default: OUT's name)."),
-        system_prompt: Path = opt.system_prompt_option("Tutor system prompt for the Modelfile and the check."),
-        no_verify: bool = typer.Option(False, "--no-verify", help="Skip loading each GGUF back in llama.cpp."),
-        force: bool = typer.Option(False, "--force", help="Replace a non-empty output folder (whole: its old "
-                                                          "files are removed once the new export is complete)."),
+        model: str = opt.option(C, "model", "--model", "-m"),
+        out: Path = opt.option(C, "out", "-o", "--out"),
+        gguf: str = opt.option(C, "gguf", "--gguf"),
+        ollama: str = opt.option(C, "ollama", "--ollama"),
+        run: Path = opt.option(C, "run", "--run"),
+        name: str = opt.option(C, "name", "--name"),
+        system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        no_verify: bool = opt.switch(C, "verify", "--no-verify", help="Skip loading each GGUF back in llama.cpp."),
+        force: bool = opt.switch(C, "force", "--force"),
         config: Path = opt.config_option(),
     ) -> None:
         """Export the tutor: safetensors folder with a model card, GGUF files and an Ollama Modelfile."""
         from socratic.export import hf_folder as stage
 
-        settings = load_config(stage.ExportConfig, config, {
+        settings = load_config(C, config, {
             "model": model, "out": out, "gguf": gguf, "ollama": ollama, "run": run, "name": name,
-            "system_prompt": system_prompt, "force": force or None, **opt.cleared(verify=no_verify)})
+            "system_prompt": system_prompt, **opt.flags(force=force), **opt.cleared(verify=no_verify)})
         stage.run(settings)

@@ -8,34 +8,34 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.preference.generate import GenerateConfig as C
 
 
 def register(app: typer.Typer) -> None:
     @app.command("generate")
     def generate(
-        dataset: str = opt.dataset_option(),
-        split: str = typer.Option(None, "--split", help="Split to read (default train)."),
-        dedupe: bool = opt.dedupe_option(),
-        model: str = opt.model_option(),
-        k: int = typer.Option(None, "-k", "--k", help="Candidates per dialogue (default 5)."),
-        limit: int = opt.limit_option(),
-        out: Path = opt.out_option("Output JSONL of candidates."),
-        temperature: float = opt.temperature_option(),
-        top_p: float = opt.top_p_option(),
-        max_new_tokens: int = opt.max_new_tokens_option(),
-        seed: int = opt.seed_option("Base seed; same seed, same candidates (default 0)."),
-        batch_dialogues: int = typer.Option(None, "--batch-dialogues",
-                                            help="Dialogues per model call, k sequences each (default 4)."),
-        system_prompt: Path = opt.system_prompt_option(),
-        concurrency: int = opt.concurrency_option("Requests in flight to an openai: server (default 8)."),
-        no_cache: bool = opt.no_cache_option("Do not read or write the generation cache."),
-        overwrite: bool = opt.overwrite_option("Start the output afresh instead of resuming."),
+        dataset: str = opt.option(C, "dataset", "--dataset"),
+        split: str = opt.option(C, "split", "--split"),
+        dedupe: bool = opt.option(C, "dedupe", "--dedupe/--no-dedupe"),
+        model: str = opt.option(C, "model", "--model"),
+        k: int = opt.option(C, "k", "-k", "--k"),
+        limit: int = opt.option(C, "limit", "--limit"),
+        out: Path = opt.option(C, "out", "-o", "--out"),
+        temperature: float = opt.option(C, "temperature", "--temperature"),
+        top_p: float = opt.option(C, "top_p", "--top-p"),
+        max_new_tokens: int = opt.option(C, "max_new_tokens", "--max-new-tokens"),
+        seed: int = opt.option(C, "seed", "--seed"),
+        batch_dialogues: int = opt.option(C, "batch_dialogues", "--batch-dialogues"),
+        system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        concurrency: int = opt.option(C, "concurrency", "--concurrency"),
+        no_cache: bool = opt.switch(C, "no_cache", "--no-cache"),
+        overwrite: bool = opt.switch(C, "overwrite", "--overwrite"),
         config: Path = opt.config_option(),
     ) -> None:
         """Sample k candidate tutor replies per dialogue; resumes an interrupted run."""
         from socratic.preference import generate as stage
 
-        settings = load_config(stage.GenerateConfig, config, {
+        settings = load_config(C, config, {
             "dataset": dataset, "split": split,
             "dedupe": dedupe, "model": model, "k": k, "limit": limit, "out": out,
             "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed,

@@ -8,28 +8,27 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.judge.stage import JudgeConfig as C
 
 
 def register(app: typer.Typer) -> None:
     @app.command("judge")
     def judge(
-        input: Path = typer.Option(..., "--input", "-i", help="Candidate JSONL (socratic generate), Labelled-reply "
-                                   "JSONL, or the socratic_llm human-eval JSON (mathdial_human_eval_dev.json)."),
-        spec: str = opt.judge_option("Judge spec", default="rubric"),
-        output: Path = typer.Option(..., "-o", "--output", help="Where to write the Judgment JSONL."),
-        max_tries: int = typer.Option(3, "--max-tries", help="LLM judge: calls per item before giving up "
-                                      "(each re-ask shows the model its validation error)."),
-        concurrency: int = typer.Option(4, "--concurrency", help="LLM judge over HTTP: parallel requests."),
-        no_cache: bool = opt.no_cache_option("Judge again instead of reading the cache."),
-        formula: str = opt.formula_option("uniform", "Summary formula: uniform or reference."),
-        limit: int | None = typer.Option(None, "--limit", help="Judge only the first N items."),
+        input: Path = opt.option(C, "input", "--input", "-i", default=...),
+        spec: str = opt.option(C, "judge", "--judge"),
+        output: Path = opt.option(C, "output", "-o", "--output", default=...),
+        max_tries: int = opt.option(C, "max_tries", "--max-tries"),
+        concurrency: int = opt.option(C, "concurrency", "--concurrency"),
+        no_cache: bool = opt.switch(C, "no_cache", "--no-cache"),
+        formula: str = opt.option(C, "formula", "--formula"),
+        limit: int | None = opt.option(C, "limit", "--limit"),
     ) -> None:
         """Judge tutor replies: questions, on_topic, helpful, reveal_answer and the summary score."""
         from socratic.judge import stage
 
-        config = load_config(stage.JudgeConfig, None, {
+        config = load_config(C, None, {
             "input": input, "output": output, "judge": spec, "max_tries": max_tries, "concurrency": concurrency,
             "formula": formula, "limit": limit, **opt.flags(no_cache=no_cache)})
         summary = stage.run(config)
-        stage.print_summary(summary, spec, formula)
+        stage.print_summary(summary, config.judge, config.formula)
         typer.echo(f"wrote {summary.count} judgments ({summary.failures} failed) to {summary.output}")

@@ -8,46 +8,45 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.preference.oneshot import PreferencesConfig as C
 
 
 def register(app: typer.Typer) -> None:
     @app.command("preferences")
     def preferences(
-        dataset: str = opt.dataset_option(),
-        split: str = typer.Option(None, "--split", help="Split to read (default train)."),
-        dedupe: bool = opt.dedupe_option(),
-        limit: int = opt.limit_option(),
-        model: str = opt.model_option("Candidate model (default embedded)"),
-        k: int = typer.Option(None, "-k", "--k", help="Candidates per dialogue (default 5)."),
-        judge: str = opt.judge_option("Judge spec (default rubric)"),
-        out: Path = opt.out_option("Output folder."),
-        temperature: float = opt.temperature_option(),
-        top_p: float = opt.top_p_option(),
-        max_new_tokens: int = opt.max_new_tokens_option(),
-        seed: int = opt.seed_option("Base seed (default 0)."),
-        batch_dialogues: int = typer.Option(None, "--batch-dialogues", help="Dialogues per model call (default 4)."),
-        system_prompt: Path = opt.system_prompt_option(),
-        judge_concurrency: int = typer.Option(None, "--judge-concurrency", help="Parallel judge calls (default 4)."),
-        strategy: str = typer.Option(None, "--strategy", help="best-worst (default) or all-pairs."),
-        min_chosen: float = typer.Option(None, "--min-chosen", help="Minimum chosen summary (default 0.5)."),
-        min_margin: float = typer.Option(None, "--min-margin", help="Minimum score margin (default 0.05)."),
-        chosen_asks_question: bool = typer.Option(
-            None, "--chosen-asks-question/--any-chosen",
-            help="The question filter: the chosen reply must ask a question (the judge's `questions`)."),
-        formula: str = opt.formula_option(),
-        no_cache: bool = opt.no_cache_option("Do not read or write the caches."),
-        overwrite: bool = opt.overwrite_option("Start every output afresh instead of resuming."),
+        dataset: str = opt.option(C, "dataset", "--dataset"),
+        split: str = opt.option(C, "split", "--split"),
+        dedupe: bool = opt.option(C, "dedupe", "--dedupe/--no-dedupe"),
+        limit: int = opt.option(C, "limit", "--limit"),
+        model: str = opt.option(C, "model", "--model"),
+        k: int = opt.option(C, "k", "-k", "--k"),
+        judge: str = opt.option(C, "judge", "--judge"),
+        out: Path = opt.option(C, "out", "-o", "--out"),
+        temperature: float = opt.option(C, "temperature", "--temperature"),
+        top_p: float = opt.option(C, "top_p", "--top-p"),
+        max_new_tokens: int = opt.option(C, "max_new_tokens", "--max-new-tokens"),
+        seed: int = opt.option(C, "seed", "--seed"),
+        batch_dialogues: int = opt.option(C, "batch_dialogues", "--batch-dialogues"),
+        system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        judge_concurrency: int = opt.option(C, "judge_concurrency", "--judge-concurrency"),
+        strategy: str = opt.option(C, "strategy", "--strategy"),
+        min_chosen: float = opt.option(C, "min_chosen_score", "--min-chosen"),
+        min_margin: float = opt.option(C, "min_margin", "--min-margin"),
+        chosen_asks_question: bool = opt.option(C, "chosen_asks_question", "--chosen-asks-question/--any-chosen"),
+        formula: str = opt.option(C, "formula", "--formula"),
+        no_cache: bool = opt.switch(C, "no_cache", "--no-cache", help="Do not read or write the caches."),
+        overwrite: bool = opt.switch(C, "overwrite", "--overwrite"),
         config: Path = opt.config_option(),
     ) -> None:
         """Preference data in one go: candidates, judgments, pairs and a dataset card in one folder."""
         from socratic.preference import oneshot as stage
 
-        settings = load_config(stage.PreferencesConfig, config, {
+        settings = load_config(C, config, {
             "dataset": dataset, "split": split,
             "dedupe": dedupe, "limit": limit, "model": model, "k": k, "judge": judge,
             "out": out, "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens,
             "seed": seed, "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
             "judge_concurrency": judge_concurrency, "strategy": strategy, "min_chosen_score": min_chosen,
-            "min_margin": min_margin,
-            "chosen_asks_question": chosen_asks_question, "formula": formula, **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+            "min_margin": min_margin, "chosen_asks_question": chosen_asks_question, "formula": formula,
+            **opt.flags(no_cache=no_cache, overwrite=overwrite)})
         stage.run(settings)

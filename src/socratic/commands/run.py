@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from socratic.commands import _options as opt
-from socratic.specs import JUDGE_SPEC_HELP
+from socratic.pipeline.config import PipelineConfig as C
 
 
 def register(app: typer.Typer) -> None:
@@ -18,16 +18,12 @@ def register(app: typer.Typer) -> None:
                                         help="Re-run a stage (repeatable): e.g. train:mathdial, train (all "
                                              "train stages), evaluate, report, all."),
         dry_run: bool = typer.Option(False, "--dry-run", help="Print which stages would run and why; run nothing."),
-        out: Path = opt.out_option("Run folder (default runs/<name>)."),
-        reward_judge: str = typer.Option(None, "--reward-judge",
-                                         help=f"Override reward_judge, the judge that ranks the preference pairs' "
-                                              f"candidates: {JUDGE_SPEC_HELP}."),
-        eval_judge: list[str] = typer.Option(None, "--eval-judge",
-                                             help="Override eval_judges (repeatable): the judges that score the "
-                                                  "evaluation, side by side in the report."),
-        rounds: int = typer.Option(None, "--rounds", min=1,
-                                   help="Override rounds: DPO rounds, each sampling new candidates from the "
-                                        "previous round's model (iterative, on-policy DPO)."),
+        out: Path = opt.option(C, "out", "-o", "--out"),
+        reward_judge: str = opt.option(C, "reward_judge", "--reward-judge",
+                                       prefix="Overrides the config's reward_judge. "),
+        eval_judge: list[str] = opt.option(C, "eval_judges", "--eval-judge",
+                                           prefix="Overrides the config's eval_judges (repeatable). "),
+        rounds: int = opt.option(C, "rounds", "--rounds", min=1, prefix="Overrides the config's rounds. "),
     ) -> None:
         """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
         from socratic import pipeline

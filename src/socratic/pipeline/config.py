@@ -29,6 +29,7 @@ from socratic.run_folder import slug
 from socratic.scores import Formula
 from socratic.specs import (
     DATA_PREFIX,
+    JUDGE_SPEC_HELP,
     as_value_error,
     parse_judge_spec,
     parse_model_spec,
@@ -131,7 +132,7 @@ class PipelineConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(default="run", pattern=r"^[A-Za-z0-9_.-]+$")
-    out: Path | None = None  # default runs/<name>
+    out: Path | None = Field(default=None, description="Run folder (default runs/<name>).")
     model: str = "embedded"
     system_prompt: Path | None = None
     seed: int = 0
@@ -139,10 +140,12 @@ class PipelineConfig(BaseModel):
     datasets: Datasets
     generate: GenerateSettings = Field(default_factory=GenerateSettings)
     # The reward: ranks the k candidates of each training dialogue into the DPO pairs.
-    reward_judge: str = "rubric"
+    reward_judge: str = Field(default="rubric", description=(
+        f"The judge that ranks the preference pairs' candidates: {JUDGE_SPEC_HELP}."))
     # The yardsticks: every one scores every evaluation reply; the report shows them side by side and
     # flags lifts they disagree on, or that only the reward judge sees.
-    eval_judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1)
+    eval_judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1, description=(
+        "The judges that score the evaluation, side by side in the report."))
     judge: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
     judge_concurrency: int = Field(default=4, ge=1, le=64)
     judge_max_tries: int = Field(default=3, ge=1, le=20)
@@ -150,7 +153,8 @@ class PipelineConfig(BaseModel):
     training: dict[str, Any] = Field(default_factory=dict)  # TrainConfig fields (lora, epochs, beta, ...)
     # Iterative (on-policy) DPO: round r > 1 samples new candidates for the same training dialogues from
     # round r-1's tuned model, judges them, and trains again from that model (socratic.pipeline.stages).
-    rounds: int = Field(default=1, ge=1, le=10)
+    rounds: int = Field(default=1, ge=1, le=10, description=(
+        "DPO rounds, each sampling new candidates from the previous round's model (iterative, on-policy DPO)."))
     # A supervised warm-up on the chosen replies of round 1's pairs, before its DPO; absent = none.
     sft: SftSettings | None = None
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)

@@ -36,7 +36,7 @@ from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail, write_js
 from socratic.progress import console, progress_bar
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
-from socratic.specs import parse_model_spec
+from socratic.specs import DATASET_HELP, MODEL_SPEC_HELP, parse_model_spec
 
 # Settings that change what is generated: resuming with any of them changed is refused. A larger
 # `limit` just extends a run (module docstring); `no_cache` and `overwrite` change how, not what.
@@ -54,34 +54,35 @@ class Sampling(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(default=5, ge=1, le=64)
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0)
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0)
-    max_new_tokens: int = Field(default=128, ge=1, le=8192)
+    k: int = Field(default=5, ge=1, le=64, description="Candidates per dialogue.")
+    temperature: float = Field(default=1.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: float = Field(default=0.95, gt=0.0, le=1.0, description="Nucleus sampling.")
+    max_new_tokens: int = Field(default=128, ge=1, le=8192, description="Reply length cap.")
     # Dialogues per model call (each contributes k sequences); see the module docstring for why
     # batches are fixed slices, and DEFAULT_BATCH_DIALOGUES for the default.
-    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64)
+    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64,
+                                 description="Dialogues per model call, k sequences each.")
 
 
 class GenerateConfig(Sampling):
     """Settings of `socratic generate`."""
 
-    dataset: str = Field(min_length=1, description="mathdial | debugging | tutorchat | mathdial-raw | "
-                                                    "debugging-raw | path to a .jsonl of Dialogues")
-    split: str = "train"
+    dataset: str = Field(min_length=1, description=DATASET_HELP)
+    split: str = Field(default="train", description="Split to read.")
     # Drop duplicate dialogues and (for a non-test split) those also in the test split: training on
     # test conversations would inflate every evaluation.
-    dedupe: bool = True
-    model: str = "embedded"
-    limit: int | None = Field(default=None, ge=1)
-    out: Path
-    seed: int = 0
-    system_prompt: Path | None = None
+    dedupe: bool = Field(default=True, description=(
+        "Drop duplicate dialogues and, for a train split, those also in the test split."))
+    model: str = Field(default="embedded", description=f"Candidate model: {MODEL_SPEC_HELP}.")
+    limit: int | None = Field(default=None, ge=1, description="Only the first N dialogues.")
+    out: Path = Field(description="Output JSONL of candidates.")
+    seed: int = Field(default=0, description="Base seed; same seed, same candidates.")
+    system_prompt: Path | None = Field(default=None, description="Tutor system prompt file.")
     # Requests in flight to an `openai:` server (several batches at once, socratic.backends.inflight); how, not
     # what: the candidates are the same at any value. Local models ignore it.
-    concurrency: int = Field(default=8, ge=1, le=256)
-    no_cache: bool = False
-    overwrite: bool = False
+    concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight to an openai: server.")
+    no_cache: bool = Field(default=False, description="Do not read or write the generation cache.")
+    overwrite: bool = Field(default=False, description="Start the output afresh instead of resuming.")
 
     def options(self, seed: int) -> GenerationOptions:
         return GenerationOptions(max_new_tokens=self.max_new_tokens, temperature=self.temperature,

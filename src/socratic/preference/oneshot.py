@@ -20,6 +20,7 @@ from pydantic import Field
 from socratic.preference import generate, pairs
 from socratic.progress import console
 from socratic.scores import Formula
+from socratic.specs import JUDGE_SPEC_HELP
 
 
 class PreferencesConfig(generate.GenerateConfig, pairs.PairSettings):
@@ -28,10 +29,11 @@ class PreferencesConfig(generate.GenerateConfig, pairs.PairSettings):
     Flat, as on the command line; the judge's own settings are prefixed (`judge_max_tries` is
     `socratic judge --max-tries`) because `max_tries` alone would not say of what."""
 
-    judge: str = "rubric"
-    judge_concurrency: int = Field(default=4, ge=1, le=64)
+    out: Path = Field(description="Output folder.")
+    judge: str = Field(default="rubric", description=f"Judge spec: {JUDGE_SPEC_HELP}.")
+    judge_concurrency: int = Field(default=4, ge=1, le=64, description="Parallel judge calls.")
     judge_max_tries: int = Field(default=3, ge=1, le=20)
-    formula: Formula = "uniform"
+    formula: Formula = Field(default="uniform", description="Summary formula: uniform or reference.")
 
     def generate_config(self) -> generate.GenerateConfig:
         fields = generate.GenerateConfig.model_fields.keys() - {"out"}

@@ -57,22 +57,22 @@ class PairSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Strategy = "best-worst"
+    strategy: Strategy = Field(default="best-worst", description="best-worst (the paper's) or all-pairs.")
     # Defaults: the chosen reply must be at least middling, and better by one rubric step or more
     # (a step is 0.0625 under `uniform`, 0.05 under `reference`).
-    min_chosen_score: float = Field(default=0.5, ge=0.0, le=1.0)
-    min_margin: float = Field(default=0.05, ge=0.0, le=1.0)
-    # The question filter: the chosen reply must ask a question (the judge's `questions` criterion).
-    chosen_asks_question: bool = False
+    min_chosen_score: float = Field(default=0.5, ge=0.0, le=1.0, description="Minimum chosen summary.")
+    min_margin: float = Field(default=0.05, ge=0.0, le=1.0, description="Minimum chosen - rejected summary.")
+    chosen_asks_question: bool = Field(default=False, description=(
+        "The question filter: the chosen reply must ask a question (the judge's `questions`)."))
 
 
 class PairsConfig(PairSettings):
     """Settings of `socratic pairs`."""
 
-    judgments: Path
-    out: Path
-    formula: Formula = "uniform"
-    system_prompt: Path | None = None
+    judgments: Path = Field(description="Judgment JSONL (from socratic judge).")
+    out: Path = Field(description="Output pairs JSONL; README.md is written next to it.")
+    formula: Formula = Field(default="uniform", description="Summary formula: uniform or reference.")
+    system_prompt: Path | None = Field(default=None, description="Tutor system prompt file used at generation.")
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from socratic.backends import Backend, GenerationOptions, load_backend
 from socratic.errors import SocraticError
 from socratic.records import Dialogue, Turn
 from socratic.render import Message, load_system_prompt, render_messages
+from socratic.specs import MODEL_SPEC_HELP
 
 HELP = "/reset starts over, /quit (or Ctrl-D) leaves, /help shows this"
 
@@ -29,15 +30,20 @@ HELP = "/reset starts over, /quit (or Ctrl-D) leaves, /help shows this"
 class ChatConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    model: str = "embedded"
-    system_prompt: Path | None = None
-    start: str | None = Field(default=None, description="DATASET:ID of a dialogue to start from")
-    split: str | None = None
-    max_new_tokens: int = Field(default=200, ge=1, le=8192)
-    temperature: float = Field(default=0.7, ge=0.0, le=2.0)
-    top_p: float = Field(default=0.9, gt=0.0, le=1.0)
-    seed: int | None = 0
-    interactive: bool | None = None  # None: interactive exactly when stdin is a terminal
+    model: str = Field(default="embedded", description=f"Model spec: {MODEL_SPEC_HELP}.")
+    system_prompt: Path | None = Field(default=None, description=(
+        "A file with the tutor's instructions (default: the packaged Socratic prompt)."))
+    start: str | None = Field(default=None, description=(
+        "Start from a dataset dialogue, DATASET:ID, e.g. mathdial:mathdial-test-0007 (socratic data show lists "
+        "ids)."))
+    split: str | None = Field(default=None, description="Split of --from (default: read from the id, else test).")
+    max_new_tokens: int = Field(default=200, ge=1, le=8192, description="Longest reply, in tokens.")
+    temperature: float = Field(default=0.7, ge=0.0, le=2.0, description="Sampling temperature; 0 = greedy.")
+    top_p: float = Field(default=0.9, gt=0.0, le=1.0, description="Nucleus sampling mass.")
+    seed: int | None = Field(default=0, description="Sampling seed (same conversation + seed = same reply).")
+    interactive: bool | None = Field(default=None, description=(
+        "Default: interactive when stdin is a terminal; otherwise all of stdin is one student message and one "
+        "reply is printed."))
 
     def options(self) -> GenerationOptions:
         return GenerationOptions(max_new_tokens=self.max_new_tokens, temperature=self.temperature,

@@ -17,7 +17,7 @@ class ServeConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     model: str = Field(default="embedded", description=f"Model spec: {MODEL_SPEC_HELP}.")
-    host: str = Field(default="127.0.0.1", description="Address to bind (127.0.0.1: this machine only).")
+    host: str = Field(default="127.0.0.1", description="Address to bind; 127.0.0.1 is this machine only.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port.")
     system_prompt: Path | None = Field(default=None, description=(
         "Tutor system prompt file (default: the packaged one)."))

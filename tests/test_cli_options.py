@@ -1,0 +1,145 @@
+"""Options built from the config models (socratic.commands._options): help and default text come from the
+field, and an option left out reaches `load_config` as None, so it never overrides the YAML file."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+import typer
+from pydantic import BaseModel, Field
+from typer.testing import CliRunner
+
+from socratic.cli import app
+from socratic.commands import _options as opt
+from socratic.preference.pairs import PairSettings
+from socratic.train.dpo import TrainConfig
+
+
+class Toy(BaseModel):
+    margin: float = Field(0.05, description="Minimum margin.")
+    judges: list[str] = Field(default_factory=lambda: ["rubric", "qmark"], description="Judges")
+    ask: bool = Field(False, description="Ask first.")
+    limit: int | None = Field(None, description="Only the first N (default: all).")
+    loss: str = Field("sigmoid", description="Loss: sigmoid, ipo, ...")
+    bare: int = 3
+
+
+def test_the_help_is_the_description_with_the_fields_default():
+    assert opt.help_of(Toy, "margin") == "Minimum margin (default 0.05)."
+    assert opt.help_of(Toy, "judges") == "Judges (default rubric, qmark)"
+    assert opt.help_of(Toy, "ask") == "Ask first (default off)."
+    assert opt.help_of(Toy, "limit") == "Only the first N (default: all)."  # a None default adds nothing
+    assert opt.help_of(Toy, "loss") == "Loss: sigmoid, ipo, ... (default sigmoid)"
+    assert opt.help_of(Toy, "margin", prefix="Overrides margin. ") == "Overrides margin. Minimum margin (default 0.05)."
+    with pytest.raises(TypeError, match=r"Toy\.bare has no description"):
+        opt.help_of(Toy, "bare")
+
+
+def test_an_option_defaults_to_not_given_whatever_the_fields_default():
+    built = opt.option(Toy, "margin", "--margin")
+    assert built.default is None and built.help == "Minimum margin (default 0.05)."
+    assert opt.switch(Toy, "ask", "--ask").default is False
+
+
+def _options(command_name: str) -> dict[str, typer.core.TyperOption]:
+    command = typer.main.get_command(app).commands[command_name]
+    return {o: p for p in command.params for o in p.opts}
+
+
+def test_the_commands_show_the_models_own_defaults():
+    # The number in the help is the model's: change the default on the model and the help follows.
+    margin = PairSettings.model_fields["min_margin"].default
+    assert f"(default {margin})" in _options("pairs")["--min-margin"].help
+    assert f"(default {margin})" in _options("preferences")["--min-margin"].help
+    assert f"(default {TrainConfig.model_fields['lora_r'].default})" in _options("train")["--lora-r"].help
+
+
+def test_no_option_states_a_default_twice():
+    for name, command in typer.main.get_command(app).commands.items():
+        for sub in getattr(command, "commands", {name: command}).values():
+            for param in sub.params:
+                assert (param.help or "").count("(default") <= 1, (name, param.opts, param.help)
+
+
+class Captured(Exception):
+    pass
+
+
+# command -> (arguments that must be given, the config fields those set)
+COMMANDS = {
+    "agreement": ([], set()), "evaluate": ([], set()), "export": ([], set()), "generate": ([], set()),
+    "pairs": ([], set()), "preferences": ([], set()), "serve": ([], set()), "train": ([], set()),
+    "chat": ([], set()), "judge": (["-i", "in.jsonl", "-o", "out.jsonl"], {"input", "output"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_an_option_left_out_never_reaches_the_config(name, monkeypatch, tmp_path):
+    module = importlib.import_module(f"socratic.commands.{name}")
+    seen = {}
+
+    def capture(model, yaml_path, overrides):
+        seen.update(yaml=yaml_path, overrides=overrides)
+        raise Captured
+
+    monkeypatch.setattr(module, "load_config", capture)
+    arguments, given = COMMANDS[name]
+    config = tmp_path / "c.yaml"
+    config.write_text("{}\n", encoding="utf-8")
+    with_config = ["--config", str(config)] if "--config" in _options(name) else []
+    result = CliRunner().invoke(app, [name, *arguments, *with_config])
+    assert isinstance(result.exception, Captured), result.output
+    assert {k for k, v in seen["overrides"].items() if v is not None} == given
+    assert set(seen["overrides"]) <= _model_fields(name)  # every key names a field of the stage's config
+
+
+def _model_fields(name: str) -> set[str]:
+    from socratic.agreement.config import AgreementConfig
+    from socratic.evaluate.config import EvaluateConfig
+    from socratic.export.config import ExportConfig
+    from socratic.judge.stage import JudgeConfig
+    from socratic.preference.generate import GenerateConfig
+    from socratic.preference.oneshot import PreferencesConfig
+    from socratic.preference.pairs import PairsConfig
+    from socratic.serve.chat import ChatConfig
+    from socratic.serve.config import ServeConfig
+
+    models = {"agreement": AgreementConfig, "evaluate": EvaluateConfig, "export": ExportConfig,
+              "generate": GenerateConfig, "pairs": PairsConfig, "preferences": PreferencesConfig,
+              "serve": ServeConfig, "train": TrainConfig, "chat": ChatConfig, "judge": JudgeConfig}
+    return set(models[name].model_fields)
+
+
+def test_given_options_and_switches_reach_their_fields(monkeypatch):
+    from socratic.commands import pairs, train
+
+    seen = {}
+
+    def capture(model, yaml_path, overrides):
+        seen.update(overrides)
+        raise Captured
+
+    monkeypatch.setattr(pairs, "load_config", capture)
+    monkeypatch.setattr(train, "load_config", capture)
+    CliRunner().invoke(app, ["pairs", "--min-margin", "0.3", "--any-chosen"])
+    assert seen["min_margin"] == 0.3 and seen["chosen_asks_question"] is False
+    seen.clear()
+    CliRunner().invoke(app, ["train", "--full", "--resume", "--no-bf16"])
+    assert {k: v for k, v in seen.items() if v is not None} == {"lora": False, "resume": True, "bf16": False}
+
+
+def test_a_yaml_setting_survives_a_command_line_without_its_flag(tmp_path, monkeypatch):
+    from socratic.commands import pairs
+    from socratic.preference import pairs as stage
+
+    config = tmp_path / "pairs.yaml"
+    config.write_text("judgments: j.jsonl\nout: p.jsonl\nmin_margin: 0.2\nchosen_asks_question: true\n",
+                      encoding="utf-8")
+    loaded = {}
+    monkeypatch.setattr(stage, "run", lambda settings: loaded.setdefault("settings", settings))
+    result = CliRunner().invoke(app, ["pairs", "--config", str(config), "--strategy", "all-pairs"])
+    assert result.exit_code == 0, result.output
+    settings = loaded["settings"]
+    assert (settings.min_margin, settings.chosen_asks_question, settings.strategy) == (0.2, True, "all-pairs")
+    assert pairs.C is type(settings)
