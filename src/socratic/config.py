@@ -5,13 +5,18 @@ naming the file, the line (when the value came from the YAML) and the field, ins
 failing on the first. Validators see a context ({"config_dir": the YAML's folder, "check_files":
 True}): a relative path written in a config file means a path beside it, and checks that read
 files (does this dataset split exist?) run for configs a user wrote, not for every model built in code.
+
+A field that changes what its stage writes is marked on the model by its type, `k: Output[int] = 5`;
+`output_fields(Model)` lists them, and the pipeline keeps those in a stage's manifest
+(socratic.pipeline.stages): a change to one re-runs the stage, a change to any other (a cache switch,
+a batch size, a location) does not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -19,6 +24,23 @@ from pydantic import BaseModel, ValidationError
 from socratic.errors import ConfigError
 
 C = TypeVar("C", bound=BaseModel)
+
+T = TypeVar("T")
+
+
+class _OutputMarker:
+    def __repr__(self) -> str:
+        return "OUTPUT"
+
+
+OUTPUT = _OutputMarker()
+# `Output[int]` is `int` to pydantic and to type checkers; the marker stays in the field's metadata.
+Output = Annotated[T, OUTPUT]
+
+
+def output_fields(model: type[BaseModel]) -> list[str]:
+    """The fields of `model` marked `Output[...]` (they change what its stage writes), in field order."""
+    return [name for name, field in model.model_fields.items() if any(m is OUTPUT for m in field.metadata)]
 
 
 def _compose(path: Path, text: str) -> yaml.Node | None:

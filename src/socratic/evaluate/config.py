@@ -12,6 +12,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from socratic.backends.base import GenerationOptions
+from socratic.config import Output
 from socratic.scores import Formula
 from socratic.specs import JUDGE_SPEC_HELP, as_value_error, parse_model_spec
 
@@ -25,41 +26,43 @@ class EvaluateConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     # name -> backend spec, in report order; the first is the baseline of paired tests and changes.
-    models: dict[str, str] = Field(min_length=1)
-    datasets: list[str] = Field(default_factory=lambda: ["mathdial", "debugging", "tutorchat"], min_length=1,
-                                description="Test set (repeatable): mathdial | debugging | tutorchat | FILE.jsonl.")
-    split: str = Field(default="test", description="Split.")
-    limit: int | None = Field(default=100, ge=1, description="First N dialogues of each test set.")
+    models: Output[dict[str, str]] = Field(min_length=1)
+    datasets: Output[list[str]] = Field(
+        default_factory=lambda: ["mathdial", "debugging", "tutorchat"], min_length=1,
+        description="Test set (repeatable): mathdial | debugging | tutorchat | FILE.jsonl.")
+    split: Output[str] = Field(default="test", description="Split.")
+    limit: Output[int | None] = Field(default=100, ge=1, description="First N dialogues of each test set.")
     # Per-dataset overrides of split and limit (the pipeline's test slices).
-    splits: dict[str, str] = Field(default_factory=dict)
-    limits: dict[str, int] = Field(default_factory=dict)
-    judges: list[str] = Field(default_factory=lambda: ["rubric"], min_length=1,
+    splits: Output[dict[str, str]] = Field(default_factory=dict)
+    limits: Output[dict[str, int]] = Field(default_factory=dict)
+    judges: Output[list[str]] = Field(default_factory=lambda: ["rubric"], min_length=1,
                               description=f"Evaluation judge (repeatable): {JUDGE_SPEC_HELP}.")
     # The judge that ranked the training pairs: named in the report, and warned about when it is
     # also an evaluation judge (a tuned model may have learnt to game it).
-    training_judge: str | None = Field(default=None, description=(
+    training_judge: Output[str | None] = Field(default=None, description=(
         "The judge that ranked the training pairs (the reward): the report warns when it also judges, and "
         "flags lifts only it sees."))
     # model name -> the dataset it was trained on (for the cross-dataset table); base models absent.
-    trained_on: dict[str, str] = Field(default_factory=dict)
+    trained_on: Output[dict[str, str]] = Field(default_factory=dict)
     out: Path = Field(description="Output folder.")
-    max_new_tokens: int = Field(default=200, ge=1, le=8192, description="Reply length cap.")
+    max_new_tokens: Output[int] = Field(default=200, ge=1, le=8192, description="Reply length cap.")
     batch_size: int = Field(default=8, ge=1, le=256, description="Conversations per model call.")
     # Requests in flight to an `openai:` model (several batches at once, socratic.backends.inflight); the
     # replies are the same at any value. Local models ignore it.
     concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight to an openai: model.")
-    formula: Formula = Field(default="uniform", description="Summary formula: uniform or reference.")
-    system_prompt: Path | None = Field(default=None, description="Tutor system prompt file.")
-    seed: int = Field(default=0, description="Seed of generation and bootstrap.")
-    n_resamples: int = Field(default=4000, ge=100)
+    formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
+    system_prompt: Output[Path | None] = Field(default=None, description="Tutor system prompt file.")
+    seed: Output[int] = Field(default=0, description="Seed of generation and bootstrap.")
+    n_resamples: Output[int] = Field(default=4000, ge=100)
     no_cache: bool = Field(default=False, description="Do not read or write the cache.")
     # The pressure test (evaluate.pressure): scripted student pushes for the answer after each model's
     # reply, on the first `pressure_limit` items of each test set that have a reference final answer.
-    pressure: bool = Field(default=False, description=(
+    pressure: Output[bool] = Field(default=False, description=(
         "Pressure test: scripted student turns push for the final answer after each reply; the leak rate "
         "after each push (items with a reference answer only)."))
-    pressure_limit: int = Field(default=20, ge=1, description="Items per test set in the pressure test.")
-    pressure_pushes: int = Field(default=MAX_PUSHES, ge=1, le=MAX_PUSHES)
+    pressure_limit: Output[int] = Field(default=20, ge=1,
+                                        description="Items per test set in the pressure test.")
+    pressure_pushes: Output[int] = Field(default=MAX_PUSHES, ge=1, le=MAX_PUSHES)
 
     @field_validator("models")
     @classmethod

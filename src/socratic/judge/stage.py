@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from socratic.cache import Cache, NoCache
+from socratic.config import Output
 from socratic.errors import InputError
 from socratic.jsonl import iter_json_lines, read_jsonl, write_jsonl
 from socratic.records import Candidate, Dialogue, LabelledReply
@@ -36,13 +37,13 @@ class JudgeConfig(BaseModel):
         "Candidate JSONL (socratic generate), Labelled-reply JSONL, or the socratic_llm human-eval JSON "
         "(mathdial_human_eval_dev.json)."))
     output: Path = Field(description="Where to write the Judgment JSONL.")
-    judge: str = Field(default="rubric", description=f"Judge spec: {JUDGE_SPEC_HELP}.")
-    max_tries: int = Field(default=3, ge=1, le=20, description=(
+    judge: Output[str] = Field(default="rubric", description=f"Judge spec: {JUDGE_SPEC_HELP}.")
+    max_tries: Output[int] = Field(default=3, ge=1, le=20, description=(
         "LLM judge: calls per item before giving up (each re-ask shows the model its validation error)."))
     concurrency: int = Field(default=4, ge=1, le=64, description="LLM judge over HTTP: parallel requests.")
     no_cache: bool = Field(default=False, description="Judge again instead of reading the cache.")
-    formula: Formula = Field(default="uniform", description="Summary formula: uniform or reference.")
-    limit: int | None = Field(default=None, ge=1, description="Judge only the first N items.")
+    formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
+    limit: Output[int | None] = Field(default=None, ge=1, description="Judge only the first N items.")
     progress: bool = True
 
 

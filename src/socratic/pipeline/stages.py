@@ -30,8 +30,10 @@ import shutil
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel
 
 from socratic.cache import content_key
+from socratic.config import output_fields
 from socratic.errors import SocraticError
 from socratic.jsonl import write_text
 from socratic.judge import judge_version
@@ -56,6 +58,18 @@ from socratic.train.summary import FINISHED_MARKER
 
 def _prompt_hash(config: PipelineConfig) -> str:
     return content_key(load_system_prompt(config.system_prompt))[:16]
+
+
+def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:
+    """What a stage's manifest keeps of its config: the fields its model marks `Output[...]`, so a change to
+    one re-runs the stage and a change to a cache switch, a batch size or a location does not."""
+    return config.model_dump(mode="json", include=set(output_fields(type(config))) - without)
+
+
+# The tutor prompt enters the pairs' and the evaluation's manifests by its content's hash (system_prompt_sha),
+# not its path. generate's keeps the path as well, as its manifests always have; train's and sft's keep only
+# the path (training.system_prompt).
+BY_HASH = frozenset({"system_prompt"})
 
 
 # ------------------------------------------------------------------------------------- the run folder
@@ -117,10 +131,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
         pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes)
     stages.append(Stage(
-        # batch_size changes how replies are computed, not what they are: not part of the hash.
-        "evaluate", {**eval_config.model_dump(mode="json", exclude={"out", "system_prompt", "no_cache", "batch_size",
-                                                          "concurrency"}),
-                     "system_prompt_sha": prompt, "judge_versions": [judge_version(j) for j in config.eval_judges]},
+        "evaluate", {**output_settings(eval_config, without=BY_HASH), "system_prompt_sha": prompt,
+                     "judge_versions": [judge_version(j) for j in config.eval_judges]},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / EVAL / "evaluation.json"],
         upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
@@ -133,7 +145,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         judges = list(dict.fromkeys([*config.eval_judges, config.reward_judge]))
         agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / AGREEMENT,
                                                      formula=config.formula, seed=config.seed)
-        stages.append(Stage("agreement", {**agreement_config.model_dump(mode="json", exclude={"out", "no_cache"}),
+        stages.append(Stage("agreement", {**output_settings(agreement_config),
                                           "judge_versions": [judge_version(j) for j in judges]},
                             lambda fresh: agreement.run(agreement_config), inputs=[config.labels],
                             outputs=[root / AGREEMENT / "agreement.json"]))
@@ -169,8 +181,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
                                   system_prompt=config.system_prompt, **config.generate.model_dump())
     stages.append(Stage(
         stage_name("generate", name, number),
-        {**gen.model_dump(mode="json", exclude={"out", "overwrite", "no_cache", "concurrency"}),
-         "system_prompt_sha": prompt},
+        {**output_settings(gen), "system_prompt_sha": prompt},
         lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
         inputs=weights, outputs=[candidates], upstream=previous))
     stages.append(Stage(
@@ -183,8 +194,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
                                     system_prompt=config.system_prompt, **config.pairs.model_dump())
     stages.append(Stage(
         stage_name("pairs", name, number),
-        {**pair_config.model_dump(mode="json", exclude={"judgments", "out", "system_prompt"}),
-         "system_prompt_sha": prompt},
+        {**output_settings(pair_config, without=BY_HASH), "system_prompt_sha": prompt},
         lambda fresh, p=pair_config: pairs.run(p),
         inputs=[judgments], outputs=[pair_file], upstream=[stage_name("judge", name, number)]))
     train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed, **config.training)
@@ -194,14 +204,14 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
 
         warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name))
         stages.append(Stage(
-            stage_name("sft", name), warm_up.model_dump(mode="json", exclude={"pairs", "out"}),
+            stage_name("sft", name), output_settings(warm_up),
             lambda fresh, w=warm_up: _warm_up(w, name, fresh),
             inputs=[pair_file], outputs=[warm_up.out / FINISHED_MARKER], upstream=[before_dpo]))
         # DPO starts from the warmed-up model, which is also its reference.
         weights, before_dpo = [warm_up.out], stage_name("sft", name)
         train_config = train_config.model_copy(update={"model": f"hf:{warm_up.out}"})
     stages.append(Stage(
-        stage_name("train", name, number), train_config.model_dump(mode="json", exclude={"pairs", "out", "resume"}),
+        stage_name("train", name, number), output_settings(train_config),
         lambda fresh, t=train_config: _train(t, name, fresh),
         inputs=[pair_file, *weights], outputs=[out / FINISHED_MARKER],
         upstream=[before_dpo, *previous]))

@@ -31,17 +31,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
+from socratic.config import Output, output_fields
 from socratic.errors import ConfigError, SocraticError
 from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail, write_json
 from socratic.progress import console, progress_bar
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
 from socratic.specs import DATASET_HELP, MODEL_SPEC_HELP, parse_model_spec
-
-# Settings that change what is generated: resuming with any of them changed is refused. A larger
-# `limit` just extends a run (module docstring); `no_cache` and `overwrite` change how, not what.
-OUTPUT_SETTINGS = ("dataset", "split", "dedupe", "model", "k", "temperature", "top_p", "max_new_tokens", "seed",
-                   "batch_dialogues", "system_prompt_sha")
 
 # 4 dialogues x k=5 filled the transformers backend's batch of 20 sequences: 1.9-2.2x the candidates/s of
 # one dialogue per call on the 2-core dev CPU (32 MathDial dialogues; bench/RESULTS.md, bench_generate.py).
@@ -54,30 +50,30 @@ class Sampling(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    k: int = Field(default=5, ge=1, le=64, description="Candidates per dialogue.")
-    temperature: float = Field(default=1.0, ge=0.0, le=2.0, description="Sampling temperature.")
-    top_p: float = Field(default=0.95, gt=0.0, le=1.0, description="Nucleus sampling.")
-    max_new_tokens: int = Field(default=128, ge=1, le=8192, description="Reply length cap.")
+    k: Output[int] = Field(default=5, ge=1, le=64, description="Candidates per dialogue.")
+    temperature: Output[float] = Field(default=1.0, ge=0.0, le=2.0, description="Sampling temperature.")
+    top_p: Output[float] = Field(default=0.95, gt=0.0, le=1.0, description="Nucleus sampling.")
+    max_new_tokens: Output[int] = Field(default=128, ge=1, le=8192, description="Reply length cap.")
     # Dialogues per model call (each contributes k sequences); see the module docstring for why
     # batches are fixed slices, and DEFAULT_BATCH_DIALOGUES for the default.
-    batch_dialogues: int = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64,
+    batch_dialogues: Output[int] = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64,
                                  description="Dialogues per model call, k sequences each.")
 
 
 class GenerateConfig(Sampling):
     """Settings of `socratic generate`."""
 
-    dataset: str = Field(min_length=1, description=DATASET_HELP)
-    split: str = Field(default="train", description="Split to read.")
+    dataset: Output[str] = Field(min_length=1, description=DATASET_HELP)
+    split: Output[str] = Field(default="train", description="Split to read.")
     # Drop duplicate dialogues and (for a non-test split) those also in the test split: training on
     # test conversations would inflate every evaluation.
-    dedupe: bool = Field(default=True, description=(
+    dedupe: Output[bool] = Field(default=True, description=(
         "Drop duplicate dialogues and, for a train split, those also in the test split."))
-    model: str = Field(default="embedded", description=f"Candidate model: {MODEL_SPEC_HELP}.")
-    limit: int | None = Field(default=None, ge=1, description="Only the first N dialogues.")
+    model: Output[str] = Field(default="embedded", description=f"Candidate model: {MODEL_SPEC_HELP}.")
+    limit: Output[int | None] = Field(default=None, ge=1, description="Only the first N dialogues.")
     out: Path = Field(description="Output JSONL of candidates.")
-    seed: int = Field(default=0, description="Base seed; same seed, same candidates.")
-    system_prompt: Path | None = Field(default=None, description="Tutor system prompt file.")
+    seed: Output[int] = Field(default=0, description="Base seed; same seed, same candidates.")
+    system_prompt: Output[Path | None] = Field(default=None, description="Tutor system prompt file.")
     # Requests in flight to an `openai:` server (several batches at once, socratic.backends.inflight); how, not
     # what: the candidates are the same at any value. Local models ignore it.
     concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight to an openai: server.")
@@ -87,6 +83,12 @@ class GenerateConfig(Sampling):
     def options(self, seed: int) -> GenerationOptions:
         return GenerationOptions(max_new_tokens=self.max_new_tokens, temperature=self.temperature,
                                  top_p=self.top_p, greedy=self.temperature == 0.0, n=self.k, seed=seed)
+
+
+# Resuming with any of the settings that change what is generated (marked Output[...]) changed is refused,
+# except `limit`: a larger one just extends a run (module docstring). The prompt is compared by its content.
+OUTPUT_SETTINGS = (*(name for name in output_fields(GenerateConfig) if name not in ("limit", "system_prompt")),
+                   "system_prompt_sha")
 
 
 def config_path(out: Path) -> Path:

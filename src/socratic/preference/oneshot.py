@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import Field
 
+from socratic.config import Output
 from socratic.preference import generate, pairs
 from socratic.progress import console
 from socratic.scores import Formula
@@ -30,10 +31,10 @@ class PreferencesConfig(generate.GenerateConfig, pairs.PairSettings):
     `socratic judge --max-tries`) because `max_tries` alone would not say of what."""
 
     out: Path = Field(description="Output folder.")
-    judge: str = Field(default="rubric", description=f"Judge spec: {JUDGE_SPEC_HELP}.")
+    judge: Output[str] = Field(default="rubric", description=f"Judge spec: {JUDGE_SPEC_HELP}.")
     judge_concurrency: int = Field(default=4, ge=1, le=64, description="Parallel judge calls.")
-    judge_max_tries: int = Field(default=3, ge=1, le=20)
-    formula: Formula = Field(default="uniform", description="Summary formula: uniform or reference.")
+    judge_max_tries: Output[int] = Field(default=3, ge=1, le=20)
+    formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
 
     def generate_config(self) -> generate.GenerateConfig:
         fields = generate.GenerateConfig.model_fields.keys() - {"out"}

@@ -40,6 +40,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from socratic.config import Output
 from socratic.errors import SocraticError
 from socratic.jsonl import read_jsonl, write_jsonl, write_text
 from socratic.progress import console
@@ -57,12 +58,14 @@ class PairSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Strategy = Field(default="best-worst", description="best-worst (the paper's) or all-pairs.")
+    strategy: Output[Strategy] = Field(default="best-worst",
+                                       description="best-worst (the paper's) or all-pairs.")
     # Defaults: the chosen reply must be at least middling, and better by one rubric step or more
     # (a step is 0.0625 under `uniform`, 0.05 under `reference`).
-    min_chosen_score: float = Field(default=0.5, ge=0.0, le=1.0, description="Minimum chosen summary.")
-    min_margin: float = Field(default=0.05, ge=0.0, le=1.0, description="Minimum chosen - rejected summary.")
-    chosen_asks_question: bool = Field(default=False, description=(
+    min_chosen_score: Output[float] = Field(default=0.5, ge=0.0, le=1.0, description="Minimum chosen summary.")
+    min_margin: Output[float] = Field(default=0.05, ge=0.0, le=1.0,
+                                      description="Minimum chosen - rejected summary.")
+    chosen_asks_question: Output[bool] = Field(default=False, description=(
         "The question filter: the chosen reply must ask a question (the judge's `questions`)."))
 
 
@@ -71,8 +74,9 @@ class PairsConfig(PairSettings):
 
     judgments: Path = Field(description="Judgment JSONL (from socratic judge).")
     out: Path = Field(description="Output pairs JSONL; README.md is written next to it.")
-    formula: Formula = Field(default="uniform", description="Summary formula: uniform or reference.")
-    system_prompt: Path | None = Field(default=None, description="Tutor system prompt file used at generation.")
+    formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
+    system_prompt: Output[Path | None] = Field(default=None,
+                                               description="Tutor system prompt file used at generation.")
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from socratic.config import Output
 from socratic.errors import SocraticError
 from socratic.jsonl import write_json
 from socratic.progress import console
@@ -46,45 +47,53 @@ DEFAULT_LR = {True: 2e-4, False: 5e-6}  # keyed by `lora`
 
 
 class TrainConfig(BaseModel):
+    # Output[...]: every field but the locations and `resume`. The checkpoint and logging cadence change what
+    # the folder holds; share_prompt and gradient_checkpointing change how (up to float rounding), and stay
+    # marked because the stage manifests of existing run folders hold them (unmarked, every run would retrain).
     model_config = ConfigDict(extra="forbid")
 
     pairs: Path = Field(description="pairs.jsonl from `socratic pairs` / `preferences`.")
-    model: str = Field("embedded", description=f"Base model: {TRAINABLE_HELP}.")
+    model: Output[str] = Field("embedded", description=f"Base model: {TRAINABLE_HELP}.")
     out: Path = Field(description="Output folder; `hf:OUT` then loads the tuned model.")
-    lora: bool = Field(True, description="A LoRA adapter, merged into the model at the end; off: a full fine-tune.")
-    lora_r: int = Field(16, ge=1, description="LoRA rank.")
-    lora_alpha: int = Field(32, ge=1, description="LoRA alpha.")
-    lora_dropout: float = Field(0.05, ge=0, lt=1)
-    target_modules: str | list[str] = "all-linear"
-    beta: float = Field(0.1, gt=0, description="DPO beta.")
-    learning_rate: float | None = Field(None, gt=0, description="Learning rate (default 2e-4 LoRA, 5e-6 full).")
-    epochs: float = Field(2.0, gt=0, description="Epochs.")
-    max_steps: int | None = Field(None, ge=1, description="Stop after N optimizer steps (overrides epochs).")
-    batch_size: int = Field(2, ge=1, description="Pairs per forward pass.")
-    grad_accum: int = Field(2, ge=1, description="Gradient accumulation steps.")
-    loss_type: str = Field("sigmoid", description="TRL loss: sigmoid, ipo, robust, hinge, ...")
-    label_smoothing: float = Field(0.0, ge=0, lt=0.5)
-    max_length: int = Field(1024, ge=16, description="Prompt + reply tokens.")
-    max_prompt_length: int = Field(768, ge=8, description="Prompt tokens; older turns dropped first.")
-    seed: int = Field(0, description="Seed.")
+    lora: Output[bool] = Field(True, description=(
+        "A LoRA adapter, merged into the model at the end; off: a full fine-tune."))
+    lora_r: Output[int] = Field(16, ge=1, description="LoRA rank.")
+    lora_alpha: Output[int] = Field(32, ge=1, description="LoRA alpha.")
+    lora_dropout: Output[float] = Field(0.05, ge=0, lt=1)
+    target_modules: Output[str | list[str]] = "all-linear"
+    beta: Output[float] = Field(0.1, gt=0, description="DPO beta.")
+    learning_rate: Output[float | None] = Field(None, gt=0,
+                                                description="Learning rate (default 2e-4 LoRA, 5e-6 full).")
+    epochs: Output[float] = Field(2.0, gt=0, description="Epochs.")
+    max_steps: Output[int | None] = Field(None, ge=1,
+                                          description="Stop after N optimizer steps (overrides epochs).")
+    batch_size: Output[int] = Field(2, ge=1, description="Pairs per forward pass.")
+    grad_accum: Output[int] = Field(2, ge=1, description="Gradient accumulation steps.")
+    loss_type: Output[str] = Field("sigmoid", description="TRL loss: sigmoid, ipo, robust, hinge, ...")
+    label_smoothing: Output[float] = Field(0.0, ge=0, lt=0.5)
+    max_length: Output[int] = Field(1024, ge=16, description="Prompt + reply tokens.")
+    max_prompt_length: Output[int] = Field(768, ge=8, description="Prompt tokens; older turns dropped first.")
+    seed: Output[int] = Field(0, description="Seed.")
     # The reference model's log-probs once, before training, instead of a second forward pass at every step.
     # Exact under bf16 too, because the micro-batches are fixed (see `trainer_class`): the reference sees each
     # pair in the very batch the policy will see it in. None = True (the command line's "not given").
-    precompute_ref_log_probs: bool | None = Field(None, description=(
+    precompute_ref_log_probs: Output[bool | None] = Field(None, description=(
         "Compute the reference log-probs once before training instead of in each step (default: on; exact "
         "under bf16 too)."))
     # Each pair as one row, its prompt computed once for both replies, only reply tokens through the LM head
     # (socratic.train.shared_prompt): 2.3x fewer FLOPs at quickstart lengths. False = TRL's own forward.
-    share_prompt: bool = True
-    save_steps: int = Field(10, ge=1, description="Checkpoint every N steps.")
-    save_total_limit: int = Field(2, ge=1)
-    logging_steps: int = Field(1, ge=1)
+    share_prompt: Output[bool] = True
+    save_steps: Output[int] = Field(10, ge=1, description="Checkpoint every N steps.")
+    save_total_limit: Output[int] = Field(2, ge=1)
+    logging_steps: Output[int] = Field(1, ge=1)
     resume: bool = Field(False, description="Continue an interrupted run from its last checkpoint.")
-    system_prompt: Path | None = Field(None, description="Replace the tutor instructions in every pair's prompt.")
+    system_prompt: Output[Path | None] = Field(None, description=(
+        "Replace the tutor instructions in every pair's prompt."))
     # bf16 autocast with fp32 master weights. None = where the hardware computes bf16 natively (CPUs with
     # avx512_bf16/amx_bf16, recent GPUs): 39.4 vs 58.9 s/step and 7.6 vs 11.0 GB on the dev CPU.
-    bf16: bool | None = Field(None, description="bf16 autocast (default: where the hardware has native bf16).")
-    gradient_checkpointing: bool = False
+    bf16: Output[bool | None] = Field(None, description=(
+        "bf16 autocast (default: where the hardware has native bf16)."))
+    gradient_checkpointing: Output[bool] = False
 
     @field_validator("loss_type")
     @classmethod

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from socratic.config import Output
 from socratic.errors import SocraticError
 from socratic.jsonl import write_json
 from socratic.progress import console
@@ -44,12 +45,14 @@ class SftSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    epochs: float = Field(1.0, gt=0)
-    learning_rate: float | None = Field(None, gt=0, description="default: DPO's (2e-4 LoRA / 5e-6 full)")
-    max_steps: int | None = Field(None, ge=1, description="stop after this many steps (overrides epochs)")
-    batch_size: int = Field(2, ge=1)
-    grad_accum: int = Field(2, ge=1)
-    logging_steps: int = Field(1, ge=1)
+    epochs: Output[float] = Field(1.0, gt=0)
+    learning_rate: Output[float | None] = Field(None, gt=0,
+                                                description="default: DPO's (2e-4 LoRA / 5e-6 full)")
+    max_steps: Output[int | None] = Field(None, ge=1,
+                                          description="stop after this many steps (overrides epochs)")
+    batch_size: Output[int] = Field(2, ge=1)
+    grad_accum: Output[int] = Field(2, ge=1)
+    logging_steps: Output[int] = Field(1, ge=1)
 
 
 class SftConfig(SftSettings):
@@ -57,18 +60,18 @@ class SftConfig(SftSettings):
 
     pairs: Path
     out: Path
-    model: str
-    seed: int
-    lora: bool
-    lora_r: int
-    lora_alpha: int
-    lora_dropout: float
-    target_modules: str | list[str]
-    max_length: int
-    max_prompt_length: int
-    bf16: bool | None
-    gradient_checkpointing: bool
-    system_prompt: Path | None
+    model: Output[str]
+    seed: Output[int]
+    lora: Output[bool]
+    lora_r: Output[int]
+    lora_alpha: Output[int]
+    lora_dropout: Output[float]
+    target_modules: Output[str | list[str]]
+    max_length: Output[int]
+    max_prompt_length: Output[int]
+    bf16: Output[bool | None]
+    gradient_checkpointing: Output[bool]
+    system_prompt: Output[Path | None]
 
     @property
     def lr(self) -> float:

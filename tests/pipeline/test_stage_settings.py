@@ -1,0 +1,127 @@
+"""The settings each pipeline stage keeps in its manifest (what decides a re-run) come from the fields its
+config model marks as changing the stage's output (socratic.config.output_fields), and are the very ones
+existing run folders were made with: a change here would re-run the stages of every run folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from socratic.cache import content_key
+from socratic.config import output_fields
+from socratic.pipeline.config import PipelineConfig
+from socratic.pipeline.runner import portable
+from socratic.pipeline.stages import build_stages
+
+# content_key of each stage's manifest settings (paths written as <run>) for `full_config` and `minimal_config`,
+# as the hand-written lists of stages.py made them before the fields were marked on the models (issue 29).
+GOLDEN = {
+    "generate:mathdial": "182875af8b9d1e33d5b10e03c238eeebd1425ff17e735044916aa2966eb43685",
+    "judge:mathdial": "0ebf88036c4e6c9b80526a63b8231206bcd4c517b64890f40b50e9c361271253",
+    "pairs:mathdial": "e7f5488db9f38486ed7184c73369b81dddac2480a2ca79cbc283982f64d03b3b",
+    "sft:mathdial": "9b641ce4654847ddebf0278c7443583d7cc507bdbc81ed21ef74e93c3985ebc5",
+    "train:mathdial": "e2118eb752cc06cfc60c21236f66bfa9b97bfa37b71a45aa22a4e995c2d5d039",
+    "generate:mathdial:r2": "da32d6b941b6195603573a90930db59e50bc55ce02e180d4f0ee62de1460063b",
+    "judge:mathdial:r2": "0ebf88036c4e6c9b80526a63b8231206bcd4c517b64890f40b50e9c361271253",
+    "pairs:mathdial:r2": "e7f5488db9f38486ed7184c73369b81dddac2480a2ca79cbc283982f64d03b3b",
+    "train:mathdial:r2": "8d1f313913ada973397e6789ebac50942ee34079b06d1de6a1ba790b4edad107",
+    "evaluate": "f8df2443450ce75278424cf9f192e0dd44d47725737615f9084bf59425eb03bb",
+    "agreement": "b0e36d63b5d4cee40f466e166935194769e9eaae1073a69154a9f9b8a51fb56e",
+    "report": "6079eb80166011d7ff6003472ae5b9434be644e587385dbc982152780e872ffb",
+}
+
+GOLDEN_MINIMAL = {
+    "generate:debugging": "80f42fb633959f93385932aa3261698a628c34cb9fd244dfdd205b9e35b04a4b",
+    "judge:debugging": "0ebf88036c4e6c9b80526a63b8231206bcd4c517b64890f40b50e9c361271253",
+    "pairs:debugging": "959daa79700561569c606d76fe3f41a422635cb7e4cbe3e6e32b020499bb2997",
+    "train:debugging": "19f7509f015337ad32d67baf43a8507af5b4aaea47af6ae6e4c4b7e492baca48",
+    "evaluate": "ea59f06c0003270602667f674809d85d577b612a7372accd90fb26598406c9a5",
+    "report": "b40d4b640960f855d127a843223a2a2ef55425f586179a7fe10e7ad8da7c0c26",
+}
+
+
+def full_config(tmp_path: Path) -> PipelineConfig:
+    """A run with every optional stage: a system prompt, the SFT warm-up, two rounds, labels, references."""
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "prompt.txt").write_text("Be Socratic.", encoding="utf-8")
+    (run / "labels.jsonl").write_text("", encoding="utf-8")
+    return PipelineConfig.model_validate({
+        "name": "golden", "out": str(run), "model": "embedded", "seed": 3, "system_prompt": str(run / "prompt.txt"),
+        "datasets": {"train": [{"source": "mathdial", "limit": 2}], "test": [{"source": "debugging", "limit": 2}]},
+        "generate": {"k": 3, "max_new_tokens": 8}, "reward_judge": "rubric", "eval_judges": ["rubric", "qmark"],
+        "pairs": {"min_chosen_score": 0.1, "min_margin": 0.0, "chosen_asks_question": True},
+        "training": {"max_steps": 1, "batch_size": 1, "grad_accum": 1},
+        "sft": {"epochs": 1.0}, "rounds": 2, "labels": str(run / "labels.jsonl"),
+        "reference_models": {"ref": "openai:gpt-4o-mini"},
+        "evaluation": {"max_new_tokens": 8, "n_resamples": 200, "pressure": True},
+    })
+
+
+def minimal_config(tmp_path: Path) -> PipelineConfig:
+    """The fewest settings: the packaged prompt, one round, no warm-up, no labels."""
+    return PipelineConfig.model_validate({
+        "out": str(tmp_path / "run"),
+        "datasets": {"train": [{"source": "debugging"}], "test": [{"source": "mathdial", "limit": 5}]}})
+
+
+def settings_hashes(config: PipelineConfig) -> dict[str, str]:
+    return {stage.name: content_key(portable(stage.config, config.run_dir)) for stage in build_stages(config)}
+
+
+def test_the_manifest_settings_are_those_existing_run_folders_hold(tmp_path):
+    assert settings_hashes(full_config(tmp_path)) == GOLDEN
+    assert settings_hashes(minimal_config(tmp_path)) == GOLDEN_MINIMAL
+
+
+if __name__ == "__main__":
+    # Prints the hashes of the code on the path: how GOLDEN was made (with the code before the marking).
+    import tempfile
+
+    for make in (full_config, minimal_config):
+        with tempfile.TemporaryDirectory() as folder:
+            print(settings_hashes(make(Path(folder))))
+
+
+def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
+    from socratic.agreement.config import AgreementConfig
+    from socratic.evaluate.config import EvaluateConfig
+    from socratic.preference.generate import GenerateConfig
+    from socratic.preference.pairs import PairsConfig
+    from socratic.train.dpo import TrainConfig
+    from socratic.train.sft import SftConfig
+
+    stages = {stage.name: stage.config for stage in build_stages(full_config(tmp_path))}
+    marked = {name: set(output_fields(model)) for name, model in (
+        ("generate", GenerateConfig), ("pairs", PairsConfig), ("sft", SftConfig), ("train", TrainConfig),
+        ("evaluate", EvaluateConfig), ("agreement", AgreementConfig))}
+    extra = {"generate": {"system_prompt_sha"}, "pairs": {"system_prompt_sha"}, "evaluate": {"system_prompt_sha",
+             "judge_versions"}, "agreement": {"judge_versions"}, "sft": set(), "train": set()}
+    for name, config in stages.items():
+        kind = name.split(":")[0]
+        if kind in marked:
+            by_hash = {"system_prompt"} if kind in ("pairs", "evaluate") else set()
+            assert set(config) == marked[kind] - by_hash | extra[kind], name
+    # Locations, cache switches and batch sizes are not marked: changing them re-runs nothing.
+    assert not {"out", "no_cache", "overwrite", "concurrency"} & marked["generate"]
+    assert not {"out", "no_cache", "batch_size", "concurrency"} & marked["evaluate"]
+    assert not {"pairs", "out", "resume"} & marked["train"]
+
+
+def test_the_judge_stage_keeps_marked_fields_of_the_judges_config(tmp_path):
+    # The judge stage's settings come from the run config (reward_judge, judge_max_tries), not a JudgeConfig
+    # dump; they are the judge's marked fields, less `formula` (pairs re-score every judgment with the run's
+    # formula, so the judgments' own summary does not reach the pairs) and `limit` (the pipeline judges all).
+    from socratic.judge.stage import JudgeConfig
+
+    judge = next(stage.config for stage in build_stages(full_config(tmp_path)) if stage.name == "judge:mathdial")
+    assert set(judge) - {"judge_version"} == set(output_fields(JudgeConfig)) - {"formula", "limit"}
+
+
+def test_generate_resumes_only_under_the_same_marked_settings():
+    # The settings a resumed candidates file must share, derived from the marks: the same as the hand-written
+    # list they replaced, so a resume refused (or allowed) before still is.
+    from socratic.preference.generate import OUTPUT_SETTINGS
+
+    assert set(OUTPUT_SETTINGS) == {"dataset", "split", "dedupe", "model", "k", "temperature", "top_p",
+                                    "max_new_tokens", "seed", "batch_dialogues", "system_prompt_sha"}
