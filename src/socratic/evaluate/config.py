@@ -36,7 +36,7 @@ class EvaluateConfig(BaseModel):
     splits: Output[dict[str, str]] = Field(default_factory=dict)
     limits: Output[dict[str, int]] = Field(default_factory=dict)
     judges: Output[list[str]] = Field(default_factory=lambda: ["rubric"], min_length=1,
-                              description=f"Evaluation judge (repeatable): {JUDGE_SPEC_HELP}.")
+                                      description=f"Evaluation judge (repeatable): {JUDGE_SPEC_HELP}.")
     # The judge that ranked the training pairs: named in the report, and warned about when it is
     # also an evaluation judge (a tuned model may have learnt to game it).
     training_judge: Output[str | None] = Field(default=None, description=(

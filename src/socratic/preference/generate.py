@@ -57,7 +57,7 @@ class Sampling(BaseModel):
     # Dialogues per model call (each contributes k sequences); see the module docstring for why
     # batches are fixed slices, and DEFAULT_BATCH_DIALOGUES for the default.
     batch_dialogues: Output[int] = Field(default=DEFAULT_BATCH_DIALOGUES, ge=1, le=64,
-                                 description="Dialogues per model call, k sequences each.")
+                                         description="Dialogues per model call, k sequences each.")
 
 
 class GenerateConfig(Sampling):
