@@ -143,3 +143,15 @@ def test_a_yaml_setting_survives_a_command_line_without_its_flag(tmp_path, monke
     settings = loaded["settings"]
     assert (settings.min_margin, settings.chosen_asks_question, settings.strategy) == (0.2, True, "all-pairs")
     assert pairs.C is type(settings)
+
+
+def test_the_cli_starts_without_the_heavy_stacks():
+    # Options are built from the config models at start, so those models live in light modules
+    # (evaluate/config.py, agreement/config.py, export/config.py, serve/config.py): `socratic --help` stays fast.
+    import subprocess
+    import sys
+
+    heavy = ("torch", "transformers", "sentence_transformers", "trl", "sklearn", "scipy", "numpy", "fastapi")
+    code = f"import sys, socratic.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
