@@ -10,6 +10,9 @@ A field that changes what its stage writes is marked on the model by its type, `
 `output_fields(Model)` lists them, and the pipeline keeps those in a stage's manifest
 (socratic.pipeline.stages): a change to one re-runs the stage, a change to any other (a cache switch,
 a batch size, a location) does not.
+
+The stage configs set `defer_build=True`: the command line imports every one of them at start to build
+its options from their fields, and pydantic then builds a model's validators on its first use only.
 """
 
 from __future__ import annotations

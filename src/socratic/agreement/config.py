@@ -14,7 +14,7 @@ from socratic.specs import JUDGE_SPEC_HELP
 
 
 class AgreementConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     labels: Output[Path] = Field(description=(
         "Labelled-reply JSONL, the socratic_llm human-eval JSON (mathdial_human_eval_dev.json), or an MRBench "

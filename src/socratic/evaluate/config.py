@@ -23,7 +23,7 @@ MAX_PUSHES = 3
 class EvaluateConfig(BaseModel):
     """Settings of `socratic evaluate`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     # name -> backend spec, in report order; the first is the baseline of paired tests and changes.
     models: Output[dict[str, str]] = Field(min_length=1)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class ExportConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field(description="embedded | hf:DIR | DIR: a trained folder (or a PEFT adapter folder).")
     out: Path = Field(description="Output folder.")

@@ -31,7 +31,7 @@ from socratic.specs import JUDGE_SPEC_HELP
 
 
 class JudgeConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     input: Path = Field(description=(
         "Candidate JSONL (socratic generate), Labelled-reply JSONL, or the socratic_llm human-eval JSON "

@@ -10,9 +10,23 @@
     pipeline.run(pipeline.load("configs/quickstart.yaml"), dry_run=True)
 """
 
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 from socratic.pipeline.config import PipelineConfig, load
-from socratic.pipeline.runner import Runner, Stage
-from socratic.pipeline.stages import build_stages, model_specs, run
 from socratic.run_folder import slug
 
 __all__ = ["PipelineConfig", "Runner", "Stage", "build_stages", "load", "model_specs", "run", "slug"]
+
+# The stages and the runner are imported on first use: the command line reads PipelineConfig at start
+# (its options are built from the fields) and only `socratic run` needs the rest.
+_LAZY = {"Runner": "runner", "Stage": "runner", "build_stages": "stages", "model_specs": "stages", "run": "stages"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"socratic.pipeline.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'socratic.pipeline' has no attribute {name!r}")

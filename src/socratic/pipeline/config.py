@@ -41,7 +41,7 @@ PIPELINE_SET = {"pairs", "out", "model", "resume", "seed"}  # TrainConfig fields
 
 
 class TrainSlice(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     source: str
     split: str = "train"
     limit: int | None = Field(default=None, ge=1)
@@ -64,7 +64,7 @@ class TestSlice(TrainSlice):
 
 
 class Datasets(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     train: list[TrainSlice] = Field(min_length=1)
     test: list[TestSlice] = Field(min_length=1)
 
@@ -106,7 +106,7 @@ def _renamed(key: str) -> str:
 
 
 class EvaluationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     max_new_tokens: int = Field(default=200, ge=1, le=8192)
     batch_size: int = Field(default=8, ge=1, le=256)
     n_resamples: int = Field(default=4000, ge=100)
@@ -129,7 +129,7 @@ class EvaluationSettings(BaseModel):
 class PipelineConfig(BaseModel):
     """Everything `socratic run` needs; see configs/quickstart.yaml for a commented example."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     name: str = Field(default="run", pattern=r"^[A-Za-z0-9_.-]+$")
     out: Path | None = Field(default=None, description="Run folder (default runs/<name>).")

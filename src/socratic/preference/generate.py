@@ -48,7 +48,7 @@ DEFAULT_BATCH_DIALOGUES = 4
 class Sampling(BaseModel):
     """How candidates are drawn: shared by `socratic generate`, `socratic preferences` and the pipeline."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     k: Output[int] = Field(default=5, ge=1, le=64, description="Candidates per dialogue.")
     temperature: Output[float] = Field(default=1.0, ge=0.0, le=2.0, description="Sampling temperature.")

@@ -56,7 +56,7 @@ EPS = 1e-9
 class PairSettings(BaseModel):
     """How pairs are chosen: shared by `socratic pairs`, `socratic preferences` and the pipeline."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     strategy: Output[Strategy] = Field(default="best-worst",
                                        description="best-worst (the paper's) or all-pairs.")

@@ -28,7 +28,7 @@ HELP = "/reset starts over, /quit (or Ctrl-D) leaves, /help shows this"
 
 
 class ChatConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field(default="embedded", description=f"Model spec: {MODEL_SPEC_HELP}.")
     system_prompt: Path | None = Field(default=None, description=(

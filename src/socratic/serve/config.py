@@ -14,7 +14,7 @@ from socratic.specs import MODEL_SPEC_HELP
 class ServeConfig(BaseModel):
     """Options of `socratic serve` (flags map one to one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     model: str = Field(default="embedded", description=f"Model spec: {MODEL_SPEC_HELP}.")
     host: str = Field(default="127.0.0.1", description="Address to bind; 127.0.0.1 is this machine only.")

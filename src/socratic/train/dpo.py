@@ -50,7 +50,7 @@ class TrainConfig(BaseModel):
     # Output[...]: every field but the locations and `resume`. The checkpoint and logging cadence change what
     # the folder holds; share_prompt and gradient_checkpointing change how (up to float rounding), and stay
     # marked because the stage manifests of existing run folders hold them (unmarked, every run would retrain).
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     pairs: Path = Field(description="pairs.jsonl from `socratic pairs` / `preferences`.")
     model: Output[str] = Field("embedded", description=f"Base model: {TRAINABLE_HELP}.")

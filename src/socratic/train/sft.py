@@ -43,7 +43,7 @@ FROM_DPO = ("model", "seed", "lora", "lora_r", "lora_alpha", "lora_dropout", "ta
 class SftSettings(BaseModel):
     """The warm-up's schedule: the `sft:` section of a run config."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     epochs: Output[float] = Field(1.0, gt=0)
     learning_rate: Output[float | None] = Field(None, gt=0,
