@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -129,6 +130,30 @@ def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
     path.write_text(path.read_text()[:100])  # a truncated file
     with pytest.raises(SocraticError, match="cannot read"):
         learned_store.load(path)
+
+
+def test_the_payload_round_trip_is_exact_and_the_judges_share_one_home(tmp_path, monkeypatch):
+    """from_payload(to_payload(m)) is m (the reward judge stores its criteria heads this way), and both
+    fitted judges live under SOCRATIC_HOME/judges unless the user names the file."""
+    from socratic.judge import reward
+
+    X, y, sources = _small_problem()
+    model = fit(X, y, sources, FitConfig())
+    model.extra_files = ["/data/mine.jsonl"]
+    again = learned_store.from_payload(json.loads(json.dumps(learned_store.to_payload(model))))
+    assert model_hash(again) == model_hash(model) and again.extra_files == model.extra_files
+    assert all(np.array_equal(again.predict(X)[c], model.predict(X)[c]) for c in model.heads)
+    monkeypatch.setenv("SOCRATIC_HOME", str(tmp_path))
+    for env in ("SOCRATIC_LEARNED_JUDGE", "SOCRATIC_REWARD_JUDGE"):
+        monkeypatch.delenv(env, raising=False)
+    assert learned_store.default_path() == tmp_path / "judges" / "learned.json"
+    assert reward.default_path() == tmp_path / "judges" / "reward.json"
+    assert store.is_default(None, "SOCRATIC_LEARNED_JUDGE")
+    assert not store.is_default(tmp_path / "mine.json", "SOCRATIC_LEARNED_JUDGE")
+    monkeypatch.setenv("SOCRATIC_LEARNED_JUDGE", "~/judge.json")
+    assert learned_store.default_path() == Path("~/judge.json").expanduser()
+    assert not store.is_default(None, "SOCRATIC_LEARNED_JUDGE")
+    assert reward.default_path() == tmp_path / "judges" / "reward.json"
 
 
 def _saved_by_an_older_version(path):
