@@ -229,3 +229,18 @@ def test_metrics_lines_are_typed_and_stamped_and_old_ones_still_read(tmp_path):
     path.write_text('{"loss": 0.5}\n')
     with pytest.raises(InputError, match=r"metrics\.jsonl:1: field 'step'"):
         read_metrics(path)
+
+
+def test_every_model_in_the_run_files_page_is_versioned():
+    import importlib
+    import re
+    from pathlib import Path
+
+    from socratic.artifact import Versioned
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "run-files.md").read_text()
+    named = re.findall(r"^\| `[^`]+` \| `(socratic\.[\w.]+)\.(\w+)` \|", page, re.MULTILINE)
+    assert len(named) >= 17
+    for module, name in named:
+        model = getattr(importlib.import_module(module), name)
+        assert name == "PipelineConfig" or (issubclass(model, Versioned) and model.VERSION >= 1), name
