@@ -187,7 +187,10 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
                                     system_prompt=config.system_prompt, **config.pairs.model_dump())
     stages.append(Stage(
         stage_name("pairs", name, number),
-        {**pair_config.model_dump(mode="json", exclude={"judgments", "out", "system_prompt"}),
+        # The question filter off is how pairs were made before the setting existed: left out of the
+        # manifest then, so a run folder from before it does not re-pair and re-train for nothing.
+        {**pair_config.model_dump(mode="json", exclude={"judgments", "out", "system_prompt"}
+                                  | ({"chosen_asks_question"} if not pair_config.chosen_asks_question else set())),
          "system_prompt_sha": prompt},
         lambda fresh, p=pair_config: pairs.run(p),
         inputs=[judgments], outputs=[pair_file], upstream=[stage_name("judge", name, number)]))
