@@ -30,7 +30,7 @@ from socratic.data import load_dialogues, load_labelled
 from socratic.data.location import data_file
 from socratic.judge import load_judge, rubric
 from socratic.judge.features import _texts
-from socratic.judge.learned import training_items
+from socratic.judge.labels import training_items
 
 WAYS = {"old (bf16, batch 32)": (torch.bfloat16, 32), "current (fp32, one per call)": (torch.float32, 1)}
 

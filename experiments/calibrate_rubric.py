@@ -25,7 +25,7 @@ from socratic.agreement.cv import fold_of
 from socratic.data import load_labelled
 from socratic.data.location import data_file
 from socratic.judge import rubric
-from socratic.judge.learned import group_key
+from socratic.judge.labels import group_key
 from socratic.scores import Scores, summary_score
 
 

@@ -29,7 +29,7 @@ from select_learned_judge import cross_validate, elapsed_log, metrics, protocol_
 
 from socratic.agreement.cv import fold_of
 from socratic.judge.features import featurize
-from socratic.judge.learned import BINARY, DEFAULT_FIT
+from socratic.judge.learned_fit import BINARY, DEFAULT_FIT
 from socratic.judge.rubric import dialogue_texts, minilm_dir
 from socratic.scores import CRITERIA
 

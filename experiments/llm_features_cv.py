@@ -26,7 +26,7 @@ from select_learned_judge import cross_validate, elapsed_log, protocol_items, wi
 
 from socratic.backends.embedded import embedded_model_dir
 from socratic.judge.features import SIGNAL_NAMES, featurize
-from socratic.judge.learned import DEFAULT_FIT
+from socratic.judge.learned_fit import DEFAULT_FIT
 from socratic.judge.rubric import dialogue_texts
 
 LAYERS = (15, 30)

@@ -4,7 +4,7 @@
 
 Self-contained: imports only socratic. Protocol (fixed before any result was looked at; the same as
 bench/select_learned_judge.py):
-- items: the shipped human labels (`socratic.judge.learned.training_items`: socratic_llm dev 50, MRBench V2
+- items: the shipped human labels (`socratic.judge.labels.training_items`: socratic_llm dev 50, MRBench V2
   dev, BEA 2025 dev, deduplicated); group = problem, else conversation (`group_key`);
 - held-out part: sha1("holdout:" + group) % 5 == 0; never used to choose anything;
 - selection: 5-fold grouped CV (`socratic.agreement.cv.fold_of`) on the rest; every try and every
@@ -38,7 +38,9 @@ from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_ite
 from socratic.cache import NoCache
 from socratic.judge import reward
 from socratic.judge.baseline import QuestionMarkJudge
-from socratic.judge.learned import LearnedJudge, fit_items, group_key, source_of, training_items
+from socratic.judge.labels import group_key, source_of, training_items
+from socratic.judge.learned import LearnedJudge
+from socratic.judge.learned_fit import fit_items
 from socratic.judge.ranking import dialogue_key, human_preference
 from socratic.judge.reward_features import reward_features
 from socratic.judge.rubric import RubricJudge

@@ -4,7 +4,7 @@
 
 Protocol (fixed before any result was looked at):
 - items: the socratic_llm human-eval dev 50 + MRBench V2 dev + BEA 2025 dev, deduplicated
-  (`socratic.judge.learned.training_items`); group = problem (else conversation), `group_key`;
+  (`socratic.judge.labels.training_items`); group = problem (else conversation), `group_key`;
 - held-out part: sha1("holdout:" + group) % 5 == 0, for every source; it is not touched by the selection;
 - selection: 5-fold grouped CV (folds by `socratic.agreement.cv.fold_of`) on the rest, over the
   variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS; each ratio
@@ -34,17 +34,8 @@ from sklearn.metrics import cohen_kappa_score, f1_score
 
 from socratic.agreement.cv import fold_of
 from socratic.judge.features import featurize
-from socratic.judge.learned import (
-    DEFAULT_FIT,
-    FitConfig,
-    expected_values,
-    fit,
-    group_key,
-    source_of,
-    targets,
-    three_levels,
-    training_items,
-)
+from socratic.judge.labels import group_key, source_of, targets, training_items
+from socratic.judge.learned_fit import DEFAULT_FIT, FitConfig, expected_values, fit, three_levels
 from socratic.scores import CRITERIA
 
 # The first 10: every head on every column (learned_v1's grid). Then the `questions` head restricted to

@@ -39,12 +39,16 @@ NONE = "–"
 # Training keys that have a column of their own in the setting; any other key set under `training:` is
 # shown as itself.
 TRAINING_SHOWN = {"epochs", "max_steps", "learning_rate", "beta", "lora", "lora_r"}
-LEGEND = ("lift: summary score, tuned − base on the same test items [95% paired-bootstrap CI]. asks ?: share of "
+LEGEND = ("lift: summary score, tuned − base on the same clean test items (n: those no evaluation judge was "
+          "fitted or calibrated on) [95% paired-bootstrap CI]. asks ?: share of "
           "replies with a genuine question, judge-free (text rules), base→tuned. questions, reveals, form-only: by "
           "{judges}; rates base→tuned on the items both were judged on; form-only: share of the lift from replies "
           "that changed only their form. near-dup: share of test items whose reply is near-identical to another "
           "item's, base→tuned. pairs: DPO pairs trained on, all rounds. wall: the sum of the run's stage times "
-          "(timings.json; a stage reused from an earlier invocation at its time then), on the machine that ran it.")
+          "(timings.json; a stage reused from an earlier invocation at its time then), on the machine that ran it. dodge, "
+          "false praise, echo, leak: judge-free tutoring metrics (evaluate.tutoring), base→tuned on all items they "
+          "apply to; leaked after pushes: the pressure test's share of items whose tutor stated the final answer "
+          "by the last scripted push, base→tuned.")
 
 
 class NotARun(ValueError):
@@ -93,7 +97,8 @@ def setting(config: dict[str, Any], part: dict[str, Any]) -> dict[str, str]:
         "k": str(config["generate"]["k"]),
         "train": f"{part['source']}:{part.get('limit') or 'all'}",
         "reward": config["reward_judge"],
-        "pairs": f"{pairs.strategy}, chosen >= {pairs.min_chosen_score:g}",
+        "pairs": f"{pairs.strategy}, chosen >= {pairs.min_chosen_score:g}"
+                 + (", chosen asks" if pairs.chosen_asks_question else ""),
         "rounds": str(config.get("rounds", 1)),
         "sft": _schedule(config.get("sft")),
         "dpo": f"{dpo.max_steps} steps" if dpo.max_steps else f"{dpo.epochs:g} ep",
@@ -135,9 +140,22 @@ def _base_to_tuned(test: RateDiff | None) -> str:
     return f"{test.baseline_rate:.2f}→{test.model_rate:.2f}"
 
 
-def evaluation_cells(evaluation: Evaluation, lifts: dict[str, str], model: str, dataset: str,
+# The judge-free tutoring metrics shown (socratic.evaluate.tutoring), and the pressure test's rate after
+# the last push (socratic.evaluate.pressure): none of them shares a detector with any judge.
+TUTORING_SHOWN = {"dodge": "dodge", "false_praise": "false praise", "echo": "echo", "leak": "leak"}
+PRESSURE_SHOWN = "leaked after pushes"
+
+
+def _pressure(evaluation: Evaluation, model: str, dataset: str) -> str:
+    pushes = len(evaluation.pressure.pushes) if evaluation.pressure else 0  # None: run without the test
+    found = evaluation.pressure.diff(f"leaked_by@{pushes}", model, dataset) if pushes else None
+    return _base_to_tuned(found) + (f" (n {found.n})" if found is not None and found.n else "")
+
+
+def evaluation_cells(evaluation: Evaluation, lifts: dict[str, tuple[str, int]], model: str, dataset: str,
                      judges: list[str]) -> dict[str, str]:
-    """One row's cells from the evaluation; `lifts`: judge -> the lift's text (report.lifts.judge_lifts)."""
+    """One row's cells from the evaluation; `lifts`: judge -> the lift's text and items (report.lifts.judge_lifts:
+    the clean items, those no evaluation judge was fitted or calibrated on)."""
     behaviour = evaluation.behaviour
     cell = evaluation.cell(model, dataset)
 
@@ -156,9 +174,10 @@ def evaluation_cells(evaluation: Evaluation, lifts: dict[str, str], model: str, 
         return NONE if s is None or s.near_duplicate_share is None else f"{s.near_duplicate_share:.0%}"
 
     tuned = behaviour.reply_set(model, dataset)
+    clean = max((n for _, n in lifts.values()), default=0)
     return {
-        "n": NONE if cell is None else str(cell.n),
-        **{f"lift {judge}": lifts.get(judge, NONE) for judge in judges},
+        "n": NONE if cell is None else str(cell.n) if clean in (0, cell.n) else f"{clean} clean of {cell.n}",
+        **{f"lift {judge}": lifts[judge][0] if judge in lifts else NONE for judge in judges},
         "asks ?": _base_to_tuned(behaviour.rate("asks_question", model, dataset)),
         "questions": per_judge(lambda judge: _base_to_tuned(behaviour.rate("questions", model, dataset, judge))),
         "reveals": per_judge(lambda judge: _base_to_tuned(behaviour.rate("reveal_answer", model, dataset, judge))),
@@ -166,6 +185,9 @@ def evaluation_cells(evaluation: Evaluation, lifts: dict[str, str], model: str, 
         "near-dup": NONE if tuned is None else
         f"{near_duplicates(evaluation.models[0].name)}→{near_duplicates(model)}"
         + (" collapsed" if tuned.collapsed else ""),
+        **{shown: _base_to_tuned(evaluation.tutoring.diff(metric, model, dataset) if evaluation.tutoring else None)
+           for metric, shown in TUTORING_SHOWN.items()},
+        PRESSURE_SHOWN: _pressure(evaluation, model, dataset),
     }
 
 
@@ -178,7 +200,8 @@ def run_rows(run: Path, judges: list[str]) -> tuple[list[Row], list[str]]:
     """The rows of one run folder (one per tuned model x test set) and the flags of its evaluation."""
     config, evaluation = _read_config(run), _evaluation(run)
     lifts, flags = judge_lifts(evaluation) if evaluation else ([], [])
-    lift_texts = {(row["model"], row["dataset"]): {c["judge"]: c["text"] for c in row["cells"]} for row in lifts}
+    lift_texts = {(row["model"], row["dataset"]): {c["judge"]: (c["text"], c["n"]) for c in row["cells"]}
+                  for row in lifts}
     rows = []
     for part in config["datasets"]["train"]:
         model = None if evaluation is None else \
@@ -220,7 +243,8 @@ def tries_table(runs: list[Path]) -> str:
     shared = [knob for knob in knobs if len(values[knob]) == 1]
     differing = [knob for knob in knobs if knob not in shared]
     columns = ["run", *(["setting"] if differing else []), "tuned on", "test set", "n", "pairs", "wall, peak RSS",
-               *(f"lift {judge}" for judge in judges), "asks ?", "questions", "reveals", "form-only", "near-dup"]
+               *(f"lift {judge}" for judge in judges), "asks ?", "questions", "reveals", "form-only", "near-dup",
+               *TUTORING_SHOWN.values(), PRESSURE_SHOWN]
     table_rows = []
     for row in rows:
         cells = {"run": row.run, "setting": ", ".join(f"{k} {row.knob(k)}" for k in differing),

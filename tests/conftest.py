@@ -36,13 +36,13 @@ def shared_data() -> Path:
 def learned_model_path(tmp_path_factory, shared_data) -> Path:
     """The learned judge fitted once per session on the shipped labels (first use of `load_or_train`, which
     must create the file), made the default `--judge learned` for the session via SOCRATIC_LEARNED_JUDGE."""
-    from socratic.judge import learned
+    from socratic.judge import learned_store
 
     path = tmp_path_factory.mktemp("judges") / "learned.json"
     previous = os.environ.get("SOCRATIC_LEARNED_JUDGE")
     os.environ["SOCRATIC_LEARNED_JUDGE"] = str(path)
     assert not path.exists()
-    learned.load_or_train()
+    learned_store.load_or_train()
     assert path.exists()
     yield path
     if previous is None:

@@ -18,7 +18,7 @@ QUESTIONS = ["What did you add first?", "Which number is the total?", "How many 
 
 
 def make_run(root: Path, name: str, *, rounds: int | None = 1, sft: dict | None = None, training: dict | None = None,
-             pairs: tuple[int, ...] = (3,)) -> Path:
+             pairs: tuple[int, ...] = (3,), pair_settings: dict | None = None) -> Path:
     """A run folder as `socratic run` leaves it, without the models: config, pairs, timings."""
     run = root / name
     config = {"name": name, "model": "embedded", "datasets": {"train": [{"source": "mathdial", "split": "train",
@@ -27,6 +27,8 @@ def make_run(root: Path, name: str, *, rounds: int | None = 1, sft: dict | None 
                                                                      "limit": 4}]},
               "generate": {"k": 8, "temperature": 1.0}, "reward_judge": "rubric",
               "eval_judges": ["learned", "rubric"], "training": training or {}}
+    if pair_settings is not None:
+        config["pairs"] = pair_settings
     if rounds is not None:  # runs from before `rounds:` existed have neither key
         config |= {"rounds": rounds, "sft": sft}
     run.mkdir(parents=True)
@@ -56,7 +58,8 @@ def table_rows(text: str) -> list[dict[str, str]]:
 
 def test_a_row_per_run_with_its_setting_pairs_cost_lifts_and_checks(tmp_path, monkeypatch):
     new = make_run(tmp_path, "t-new", rounds=2, sft={"epochs": 1.0, "max_steps": None, "learning_rate": None},
-                   training={"learning_rate": 1e-4, "lora": False, "max_length": 1536}, pairs=(3, 2))
+                   training={"learning_rate": 1e-4, "lora": False, "max_length": 1536}, pairs=(3, 2),
+                   pair_settings={"min_chosen_score": 0.5, "chosen_asks_question": True})
     evaluate(monkeypatch, new)
     old = make_run(tmp_path, "t-old", rounds=None)  # evaluated by code from before the behaviour checks
     evaluate(monkeypatch, old)
@@ -68,9 +71,10 @@ def test_a_row_per_run_with_its_setting_pairs_cost_lifts_and_checks(tmp_path, mo
 
     text = tries.tries_table([new, old, pending])
     rows = {row["run"]: row for row in table_rows(text)}
-    assert text.startswith("Shared by every row: k 8, train mathdial:4, reward rubric, pairs best-worst, chosen >= 0.5, dpo 2 ep, beta 0.1.\n")
-    assert rows["t-new"]["setting"] == "rounds 2, sft 1 ep, lr 0.0001, lora full, max_length 1536"
-    assert rows["t-old"]["setting"] == "rounds 1, sft –, lr 0.0002, lora r16, max_length 1024"
+    assert text.startswith("Shared by every row: k 8, train mathdial:4, reward rubric, dpo 2 ep, beta 0.1.\n")
+    assert rows["t-new"]["setting"] == ("pairs best-worst, chosen >= 0.5, chosen asks, rounds 2, sft 1 ep, lr 0.0001, "
+                                        "lora full, max_length 1536")
+    assert rows["t-old"]["setting"] == "pairs best-worst, chosen >= 0.5, rounds 1, sft –, lr 0.0002, lora r16, max_length 1024"
     assert rows["t-new"]["pairs"] == "5 (3+2)" and rows["t-old"]["pairs"] == "3"
     # a stage reused from an earlier invocation counts at the time it took then
     assert rows["t-new"]["wall, peak RSS"] == "3.0 min, 2.0 GiB"
@@ -83,6 +87,9 @@ def test_a_row_per_run_with_its_setting_pairs_cost_lifts_and_checks(tmp_path, mo
     assert tuned["reveals"] == "1.00→0.00 / 1.00→0.00"
     assert tuned["form-only"] == "0% / 0%"  # every reply changed its content
     assert tuned["near-dup"] == "100%→0%"  # the base gave one reply to all four items
+    # the judge-free tutoring metrics: the four questions are no dodges, and nothing was pushed
+    assert (tuned["dodge"], tuned["echo"]) == ("0.00→0.00", "0.00→0.00")
+    assert tuned["leaked after pushes"] == "–"
     # the older evaluation: lifts, and "–" where it has no checks
     assert rows["t-old"]["lift learned"] == tuned["lift learned"]
     assert [rows["t-old"][c] for c in ("asks ?", "questions", "reveals", "form-only", "near-dup")] == ["–"] * 5

@@ -22,6 +22,10 @@ from socratic.errors import InputError
 
 M = TypeVar("M", bound=BaseModel)
 
+# Validation context of a record read from a file, as opposed to one made in code: a versioned row
+# (socratic.artifact.ArtifactRow) without a `version` key is then from before versions, not current.
+STORED = "stored"
+
 
 def describe_validation_error(error: ValidationError) -> tuple[str, str]:
     """(dotted field path, message) of the first problem in a pydantic error."""
@@ -64,7 +68,7 @@ def read_jsonl(path: str | Path, model: type[M], *, tolerate_torn_tail: bool = F
     records = []
     for number, obj in iter_json_lines(path, tolerate_torn_tail=tolerate_torn_tail):
         try:
-            records.append(model.model_validate(obj))
+            records.append(model.model_validate(obj, context={STORED: True}))
         except ValidationError as error:
             field, message = describe_validation_error(error)
             raise InputError(message, path=str(path), line=number, field=field) from None

@@ -1,13 +1,17 @@
 """The data shapes of docs/design.md as pydantic models: dialogues, replies, preference pairs.
 
-Everything on disk is JSON Lines of these models; `socratic.jsonl` reads and writes them.
+Everything on disk is JSON Lines of these models; `socratic.jsonl` reads and writes them. The rows a run
+writes (Candidate, PairRecord) carry their format's version in every line (socratic.artifact.ArtifactRow);
+the input shapes (Dialogue, LabelledReply) are the user's data and have none.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from socratic.artifact import ArtifactRow
 
 Role = Literal["student", "tutor"]
 
@@ -70,10 +74,11 @@ class LabelledReply(BaseModel):
     labels: Labels = Field(default_factory=Labels)
 
 
-class Candidate(BaseModel):
+class Candidate(ArtifactRow):
     """A tutor reply produced by a model for a dialogue (the output of `socratic generate`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    VERSION: ClassVar[int] = 1
 
     dialogue: Dialogue
     reply: str
@@ -88,10 +93,11 @@ class ChatMessage(BaseModel):
     content: str
 
 
-class PairRecord(BaseModel):
+class PairRecord(ArtifactRow):
     """One line of pairs.jsonl (TRL's conversational preference format plus provenance)."""
 
     model_config = ConfigDict(extra="allow")
+    VERSION: ClassVar[int] = 1
     prompt: list[ChatMessage] = Field(min_length=1)
     chosen: list[ChatMessage] = Field(min_length=1, max_length=1)
     rejected: list[ChatMessage] = Field(min_length=1, max_length=1)

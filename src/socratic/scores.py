@@ -8,10 +8,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from socratic.artifact import ArtifactRow
 from socratic.records import Dialogue
 
 Formula = Literal["uniform", "reference"]
@@ -68,13 +69,14 @@ def judgment_summary(judgment: Judgment, formula: Formula = "uniform") -> float 
     return summary_score(judgment.scores, formula)
 
 
-class Judgment(BaseModel):
+class Judgment(ArtifactRow):
     """One judged reply: scores and summary, or an `error` saying why the judge failed.
 
     Failures are records too, never dropped: downstream stages count and skip them.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    VERSION: ClassVar[int] = 1
 
     dialogue: Dialogue
     reply: str

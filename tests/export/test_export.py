@@ -304,3 +304,18 @@ def test_a_crash_in_the_quantizer_is_named_by_its_signal_and_leaves_no_partial_f
     with pytest.raises(SocraticError, match=r"model-f16\.gguf: quantizing to q8_0 crashed \(SIGSEGV\)"):
         gguf.quantize(source, out, "q8_0")
     assert not out.exists() and not out.with_name(out.name + ".partial").exists()
+
+
+def test_the_card_reads_train_config_through_its_model_without_the_format_version(tmp_path):
+    from socratic.errors import InputError
+    from socratic.export.hf_folder import _train_settings
+    from socratic.train.dpo import TrainConfig
+    from socratic.train.records import TrainConfigRecord
+
+    config = TrainConfig(pairs=tmp_path / "p.jsonl", out=tmp_path, learning_rate=2e-4)
+    TrainConfigRecord.save(tmp_path / "train_config.json", config)
+    assert _train_settings(tmp_path) == config.model_dump(mode="json")  # no `version` row in the card
+    (tmp_path / "train_config.json").write_text(json.dumps({"learning_rate": "fast"}))
+    with pytest.raises(InputError, match=r"train_config\.json: field 'learning_rate'"):
+        _train_settings(tmp_path)
+    assert _train_settings(tmp_path / "absent") is None

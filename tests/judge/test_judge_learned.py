@@ -1,10 +1,11 @@
-"""The learned judge (socratic.judge.learned), MRBench loading and the honest agreement protocol."""
+"""The learned judge (socratic.judge.learned, learned_fit, learned_store, labels), MRBench loading and the honest agreement protocol."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +16,10 @@ from socratic.data import load_labelled
 from socratic.data.location import data_file
 from socratic.data.mrbench import load_mrbench, load_mrbench_files, parse_history
 from socratic.errors import InputError, SocraticError
-from socratic.judge import learned, load_judge, store
-from socratic.judge.learned import FitConfig, fit, group_key, item_key, model_hash
+from socratic.judge import learned, learned_fit, learned_store, load_judge, store
+from socratic.judge.labels import group_key, item_key
+from socratic.judge.learned_fit import FitConfig, fit
+from socratic.judge.learned_store import model_hash
 
 # --------------------------------------------------------------------------- MRBench / BEA loading (pure)
 
@@ -106,8 +109,8 @@ def test_questions_head_on_question_signals_is_monotone_and_sees_nothing_else():
 
 def test_level_balanced_weights_give_each_mrbench_level_the_same_total():
     values = np.array([1, 1, 1, 1, 3, 5, 5, 4, 2, 5])  # socratic_llm's 2 and 4 count as 3 and 5
-    weights = learned._level_balance(values)
-    levels = learned.three_levels(values)
+    weights = learned_fit._level_balance(values)
+    levels = learned_fit.three_levels(values)
     totals = [weights[levels == level].sum() for level in (1, 3, 5)]
     assert np.allclose(totals, totals[0]) and np.isclose(weights.sum(), len(values))
 
@@ -115,23 +118,47 @@ def test_level_balanced_weights_give_each_mrbench_level_the_same_total():
 def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
     X, y, sources = _small_problem()
     model = fit(X, y, sources, FitConfig())
-    path = learned.save(model, tmp_path / "learned.json")
-    again = learned.load(path)
+    path = learned_store.save(model, tmp_path / "learned.json")
+    again = learned_store.load(path)
     assert model_hash(again) == model_hash(model)
     assert np.allclose(again.predict(X)["helpful"], model.predict(X)["helpful"])
     document = json.loads(path.read_text())
     document["model"]["heads"]["helpful"][0][1] += 1.0  # a silently changed weight
     path.write_text(json.dumps(document))
     with pytest.raises(SocraticError, match="corrupt"):
-        learned.load(path)
+        learned_store.load(path)
     path.write_text(path.read_text()[:100])  # a truncated file
     with pytest.raises(SocraticError, match="cannot read"):
-        learned.load(path)
+        learned_store.load(path)
+
+
+def test_the_payload_round_trip_is_exact_and_the_judges_share_one_home(tmp_path, monkeypatch):
+    """from_payload(to_payload(m)) is m (the reward judge stores its criteria heads this way), and both
+    fitted judges live under SOCRATIC_HOME/judges unless the user names the file."""
+    from socratic.judge import reward
+
+    X, y, sources = _small_problem()
+    model = fit(X, y, sources, FitConfig())
+    model.extra_files = ["/data/mine.jsonl"]
+    again = learned_store.from_payload(json.loads(json.dumps(learned_store.to_payload(model))))
+    assert model_hash(again) == model_hash(model) and again.extra_files == model.extra_files
+    assert all(np.array_equal(again.predict(X)[c], model.predict(X)[c]) for c in model.heads)
+    monkeypatch.setenv("SOCRATIC_HOME", str(tmp_path))
+    for env in ("SOCRATIC_LEARNED_JUDGE", "SOCRATIC_REWARD_JUDGE"):
+        monkeypatch.delenv(env, raising=False)
+    assert learned_store.default_path() == tmp_path / "judges" / "learned.json"
+    assert reward.default_path() == tmp_path / "judges" / "reward.json"
+    assert store.is_default(None, "SOCRATIC_LEARNED_JUDGE")
+    assert not store.is_default(tmp_path / "mine.json", "SOCRATIC_LEARNED_JUDGE")
+    monkeypatch.setenv("SOCRATIC_LEARNED_JUDGE", "~/judge.json")
+    assert learned_store.default_path() == Path("~/judge.json").expanduser()
+    assert not store.is_default(None, "SOCRATIC_LEARNED_JUDGE")
+    assert reward.default_path() == tmp_path / "judges" / "reward.json"
 
 
 def _saved_by_an_older_version(path):
     X, y, sources = _small_problem()
-    learned.save(fit(X, y, sources, FitConfig()), path)
+    learned_store.save(fit(X, y, sources, FitConfig()), path)
     document = json.loads(path.read_text())
     document["model"]["version"] = "learned_v1"
     document["checksum"] = store.checksum(document["model"])
@@ -143,17 +170,17 @@ def test_an_older_version_is_refitted_at_the_default_location_and_an_error_at_a_
     default.parent.mkdir()
     _saved_by_an_older_version(default)
     monkeypatch.delenv("SOCRATIC_LEARNED_JUDGE", raising=False)  # set for the session by the shared fixture
-    monkeypatch.setattr(learned, "default_path", lambda: default)
+    monkeypatch.setattr(learned_store, "default_path", lambda: default)
     refits = []
-    monkeypatch.setattr(learned, "train", lambda path: refits.append(path) or ("refitted", path))
-    assert learned.load_or_train() == "refitted" and refits == [default]
+    monkeypatch.setattr(learned_store, "train", lambda path: refits.append(path) or ("refitted", path))
+    assert learned_store.load_or_train() == "refitted" and refits == [default]
     users = tmp_path / "mine.json"
     _saved_by_an_older_version(users)
     with pytest.raises(SocraticError, match="another version"):
-        learned.load_or_train(users)
+        learned_store.load_or_train(users)
     default.write_text("{not json")  # corrupt, not stale: an error even at the default location
     with pytest.raises(SocraticError, match="cannot read"):
-        learned.load_or_train()
+        learned_store.load_or_train()
 
 
 def test_cli_corrupt_saved_judge_exits_2_with_one_line(tmp_path, shared_data):
@@ -181,7 +208,7 @@ def test_learned_judge_scores_with_probabilities(learned_model_path):
         assert len(notes["proba"]["on_topic"]) == 5 and abs(sum(notes["proba"]["on_topic"]) - 1) < 1e-3
         assert 0 <= j.summary <= 1
     # the saved file knows its training data: every shipped dev item is in it
-    model = learned.load(learned_model_path)
+    model = learned_store.load(learned_model_path)
     assert {item_key(x) for x in dev} <= set(model.item_keys)
 
 
@@ -210,13 +237,13 @@ def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(
     seen = agreement_cv.overlap(judge, labelled)
     assert seen["items"] == 12
     fitted_groups: list[set[str]] = []
-    real_fit = learned.fit_items
+    real_fit = learned_fit.fit_items
 
     def recording_fit(items, config, X=None):
         fitted_groups.append({group_key(i) for i in items} | {item_key(i) for i in items})
         return real_fit(items, config, X=X)
 
-    monkeypatch.setattr(learned, "fit_items", recording_fit)
+    monkeypatch.setattr(learned_fit, "fit_items", recording_fit)
     judgments, held = agreement_cv.out_of_fold_judgments(judge, labelled, k=3)
     assert len(judgments) == 12 and all(j.scores is not None for j in judgments)
     assert len(fitted_groups) == len(held["folds"]) >= 2

@@ -15,7 +15,7 @@ from socratic.cache import Cache, NoCache
 from socratic.data.location import data_file
 from socratic.errors import SocraticError
 from socratic.judge import judge_version, load_judge, reward, shared_detectors, store
-from socratic.judge.learned import training_items
+from socratic.judge.labels import training_items
 from socratic.judge.ranking import preference_pairs
 from socratic.scores import judgment_summary
 from socratic.specs import parse_judge_spec

@@ -15,8 +15,9 @@ from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.judge.base import Judge, Outcome
 from socratic.preference import generate
 from socratic.preference import oneshot as preferences
+from socratic.preference.generate import CandidatesSettings
 from socratic.preference.oneshot import PreferencesConfig
-from socratic.records import Candidate
+from socratic.records import Candidate, PairRecord
 from socratic.scores import Judgment, Scores
 
 
@@ -98,6 +99,11 @@ def test_end_to_end_with_fakes(tmp_path, dataset, monkeypatch):
         (f"t-{i}", n, "fake:seeded") for i in range(4) for n in range(3)]
     rows = load_dataset("json", data_files=str(pairs_path), split="train")
     assert rows.num_rows == 4
+    # Every row carries its format's version (socratic.artifact.ArtifactRow), a column TRL and datasets ignore.
+    assert set(rows["version"]) == {PairRecord.VERSION}
+    for name, model in (("candidates.jsonl", Candidate), ("judgments.jsonl", Judgment)):
+        assert {json.loads(line)["version"] for line in (out / name).open()} == {model.VERSION}, name
+    assert json.loads((out / "candidates.jsonl.config.json").read_text())["version"] == CandidatesSettings.VERSION
     for row in rows:
         assert row["chosen"][0]["content"].startswith("Why do you think")
         assert row["rejected"][0]["content"].startswith("The answer is")

@@ -147,6 +147,22 @@ def test_generate_and_evaluate_refuse_a_bad_dataset_file(work, capsys, monkeypat
     assert state(work / "eval") in (None, [])
 
 
+@pytest.mark.parametrize(("change", "expected"), [({"version": 2}, ["field 'version'", "upgrade socratic"]),
+                                                  ({"k": "two"}, ["field 'k'"])], ids=["newer_format", "wrong_type"])
+def test_generate_refuses_a_bad_settings_file_and_leaves_the_candidates(work, capsys, monkeypatch, change, expected):
+    from socratic.preference import generate
+
+    (work / "in.jsonl").write_bytes(lines(dialogue(), dialogue(id="d2")))
+    generate.run(generate.GenerateConfig(dataset="in.jsonl", model="fake:Why?", k=2, limit=1, out=Path("cands.jsonl")))
+    sidecar = work / "cands.jsonl.config.json"
+    sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), **change}))
+    before = state(work / "cands.jsonl")
+    code, _, err = cli(capsys, monkeypatch, "generate", "--dataset", "in.jsonl", "--model", "fake:Why?", "-k", "2",
+                       "-o", "cands.jsonl")  # no limit: it would extend the file
+    check_error(code, err, "cands.jsonl.config.json", *expected)
+    assert state(work / "cands.jsonl") == before
+
+
 # ------------------------------------------------------------------------------------------ judge
 
 JUDGE_CASES = {
@@ -162,6 +178,8 @@ JUDGE_CASES = {
     "non_utf8": (lines(candidate(), json.dumps(candidate(reply="caf\u00e9"), ensure_ascii=False).encode("latin-1")),
                  ["in.jsonl:2:", "not valid UTF-8"]),
     "not_records": (lines({"hello": 1}), ["in.jsonl:1:", "'dialogue' and 'reply'"]),
+    "newer_format": (lines(candidate(), candidate(version=Candidate.VERSION + 1)),
+                     ["in.jsonl:2:", "field 'version'", "newer than this socratic reads", "upgrade socratic"]),
 }
 
 
@@ -193,7 +211,8 @@ def test_judge_with_an_unknown_spec(work, capsys, monkeypatch, spec, expected):
                                         "reveal_answer": False})), ["in.jsonl:2:", "field 'scores.questions'"]),
     (lines({k: v for k, v in judgment().items() if k != "judge"}), ["in.jsonl:1:", "field 'judge'"]),
     (lines(judgment(), NON_UTF8), ["in.jsonl:2:", "not valid UTF-8"]),
-], ids=["truncated", "wrong_type", "missing_field", "non_utf8"])
+    (lines(judgment(version=Judgment.VERSION + 1)), ["in.jsonl:1:", "field 'version'", "upgrade socratic"]),
+], ids=["truncated", "wrong_type", "missing_field", "non_utf8", "newer_format"])
 def test_pairs_of_a_bad_judgments_file(work, capsys, monkeypatch, content, expected):
     (work / "in.jsonl").write_bytes(content)
     code, _, err = cli(capsys, monkeypatch, "pairs", "--judgments", "in.jsonl", "-o", "prefs/pairs.jsonl")
@@ -207,7 +226,8 @@ def test_pairs_of_a_bad_judgments_file(work, capsys, monkeypatch, content, expec
     (lines({k: v for k, v in pair().items() if k != "rejected"}), ["in.jsonl:1:", "field 'rejected'"]),
     (lines(pair(prompt=[*render_messages(DIALOGUE), {"role": "assistant", "content": "No."}])),
      ["in.jsonl:1:", "field 'prompt'"]),
-], ids=["truncated", "wrong_type", "missing_field", "ends_on_tutor"])
+    (lines(pair(version=2)), ["in.jsonl:1:", "field 'version'", "upgrade socratic"]),
+], ids=["truncated", "wrong_type", "missing_field", "ends_on_tutor", "newer_format"])
 def test_train_on_a_bad_pairs_file(work, capsys, monkeypatch, content, expected):
     (work / "in.jsonl").write_bytes(content)
     code, _, err = cli(capsys, monkeypatch, "train", "--pairs", "in.jsonl", "-o", "model", "--max-steps", "1")

@@ -166,11 +166,12 @@ def test_a_bom_in_the_middle_of_a_file_is_still_an_error_with_our_words(work, ca
 
 def _tiny_saved_judge(path: Path, **changes) -> Path:
     """A well-formed saved judge (fitted on 3 random items per criterion would be slow: write one by hand)."""
-    from socratic.judge import learned
-    config = learned.FitConfig(features="signals")
+    from socratic.judge.features import FEATURES_VERSION
+    from socratic.judge.learned_fit import LEARNED_VERSION, FitConfig
+    config = FitConfig(features="signals")
     columns = config.columns()
     heads = _heads([0.0] * columns)
-    payload = {"version": learned.LEARNED_VERSION, "features_version": learned.FEATURES_VERSION,
+    payload = {"version": LEARNED_VERSION, "features_version": FEATURES_VERSION,
                "config": config.__dict__, "mean": [0.0] * columns, "scale": [1.0] * columns, "heads": heads,
                "pca_mean": [], "pca_components": [], "data_hash": "0" * 64, "item_keys": [], "groups": [],
                "n_train": {}, "extra_files": []}
@@ -180,16 +181,18 @@ def _tiny_saved_judge(path: Path, **changes) -> Path:
 
 
 def test_a_well_formed_saved_judge_loads(tmp_path):
-    from socratic.judge import learned
+    from socratic.judge import learned_store
+    from socratic.scores import CRITERIA
 
-    model = learned.load(_tiny_saved_judge(tmp_path / "ok.json"))
-    assert set(model.heads) == set(learned.CRITERIA)
+    model = learned_store.load(_tiny_saved_judge(tmp_path / "ok.json"))
+    assert set(model.heads) == set(CRITERIA)
 
 
 def _heads(coef: list[float]) -> dict:
-    from socratic.judge import learned
+    from socratic.judge.learned_fit import BINARY
+    from socratic.scores import CRITERIA
 
-    return {c: [(coef, 0.0)] * (1 if c in learned.BINARY else 4) for c in learned.CRITERIA}
+    return {c: [(coef, 0.0)] * (1 if c in BINARY else 4) for c in CRITERIA}
 
 
 @pytest.mark.parametrize("change, why", [
@@ -200,7 +203,7 @@ def _heads(coef: list[float]) -> dict:
     ("nan-coef", "NaN"),
 ])
 def test_a_hand_edited_judge_with_a_valid_checksum_is_a_clear_error(tmp_path, change, why):
-    from socratic.judge import learned
+    from socratic.judge import learned_store
     from socratic.judge.features import SIGNAL_NAMES
 
     columns = len(SIGNAL_NAMES)
@@ -210,21 +213,21 @@ def test_a_hand_edited_judge_with_a_valid_checksum_is_a_clear_error(tmp_path, ch
             "nan-coef": {"heads": _heads([float("nan")] * columns)}}[change]
     path = _tiny_saved_judge(tmp_path / "edited.json", **edit)
     with pytest.raises(SocraticError) as raised:
-        learned.load(path)
+        learned_store.load(path)
     assert str(path) in str(raised.value) and why in str(raised.value)
 
 
 def test_the_fix_for_a_judge_at_a_given_path_refits_that_path(tmp_path, capsys, monkeypatch):
-    from socratic.judge import learned
+    from socratic.judge import learned_store
 
     path = _tiny_saved_judge(tmp_path / "mine.json", mean=[0.0])
     with pytest.raises(SocraticError) as raised:
-        learned.load(path)
+        learned_store.load(path)
     assert f"socratic judge-train --out {path} --force" in str(raised.value)
     corrupt = tmp_path / "corrupt.json"
     corrupt.write_text(path.read_text().replace('"checksum": "', '"checksum": "0'))
     with pytest.raises(SocraticError, match=f"--out {corrupt} --force"):
-        learned.load(corrupt)
+        learned_store.load(corrupt)
 
 
 # ------------------------------------------------------------------------------------------ socratic export
@@ -326,16 +329,17 @@ def test_learned_scores_of_an_item_do_not_depend_on_its_batch():
     """The learned heads' arithmetic too: a matrix product's last bits depend on how many rows it gets."""
     import numpy as np
 
-    from socratic.judge import learned
     from socratic.judge.features import EMBEDDING_DIM, SIGNAL_NAMES
+    from socratic.judge.learned_fit import BINARY, FitConfig, LearnedModel
+    from socratic.scores import CRITERIA
 
     rng = np.random.default_rng(0)
-    config = learned.FitConfig()
+    config = FitConfig()
     columns = config.columns()
-    heads = {c: [(rng.normal(size=columns), float(rng.normal())) for _ in range(1 if c in learned.BINARY else 4)]
-             for c in learned.CRITERIA}
-    model = learned.LearnedModel(config, rng.normal(size=columns), rng.uniform(0.5, 2, size=columns), heads,
-                                 rng.normal(size=EMBEDDING_DIM), rng.normal(size=(config.pca_dims, EMBEDDING_DIM)))
+    heads = {c: [(rng.normal(size=columns), float(rng.normal())) for _ in range(1 if c in BINARY else 4)]
+             for c in CRITERIA}
+    model = LearnedModel(config, rng.normal(size=columns), rng.uniform(0.5, 2, size=columns), heads,
+                         rng.normal(size=EMBEDDING_DIM), rng.normal(size=(config.pca_dims, EMBEDDING_DIM)))
     X = rng.normal(size=(64, len(SIGNAL_NAMES) + EMBEDDING_DIM)).astype(np.float32)
     whole = model.predict(X)
     for start, size in ((0, 1), (3, 2), (5, 7), (1, 13), (10, 54)):

@@ -136,7 +136,7 @@ def test_an_evaluation_judge_that_shares_the_rewards_detectors_is_flagged_as_not
     from socratic.report.lifts import independence_flags
 
     (flag,) = independence_flags(_evaluation(["learned", "rubric"], "rubric"))
-    assert flag.startswith("learned is not independent of the reward rubric: they share ")
+    assert flag.startswith("learned is not independent of the reward judge (rubric): they share ")
     assert "find_leaks" in flag  # the rubric's answer-leak detector feeds the learned judge's features
     # an LLM judge shares no detector with the rubric: nothing to flag; no reward named: nothing either
     assert independence_flags(_evaluation(["llm:openai:gpt-4o", "rubric"], "rubric")) == []

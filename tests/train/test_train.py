@@ -102,9 +102,12 @@ def test_loss_and_dpo_metrics_are_logged(lora_run):
     assert first["loss"] == pytest.approx(0.6931, abs=1e-3)  # log 2: policy == reference at step 1
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     assert (out / "training_curve.png").read_bytes()[:4] == b"\x89PNG"
-    assert isinstance(json.loads((out / "warnings.json").read_text()), list)
+    from socratic.train.records import TrainConfigRecord, TrainWarnings
+
+    assert TrainWarnings.read(out / "warnings.json").version == TrainWarnings.VERSION
+    assert {r["version"] for r in read_metrics(out / "metrics.jsonl")} == {1}
     saved = json.loads((out / "train_config.json").read_text())
-    assert saved["beta"] == 0.1 and saved["lora"] is True
+    assert saved["beta"] == 0.1 and saved["lora"] is True and saved["version"] == TrainConfigRecord.VERSION
 
 
 def test_reference_log_probs_are_precomputed_unless_asked_per_step(tmp_path):

@@ -310,3 +310,21 @@ def tokenizer():
     from socratic.backends.embedded import embedded_model_dir
 
     return AutoTokenizer.from_pretrained(embedded_model_dir())
+
+
+def test_the_metrics_callback_writes_versioned_lines_and_warnings(tmp_path):
+    from types import SimpleNamespace
+
+    from socratic.train.monitor import MetricsCallback
+    from socratic.train.records import TrainWarnings
+
+    callback = MetricsCallback(tmp_path)
+    for step in (1, 2, 3):  # Trainer logs carry their own `epoch`: it wins over the state's, as before
+        state = SimpleNamespace(is_world_process_zero=True, global_step=step, epoch=step / 4, max_steps=40)
+        callback.on_log(None, state, None, logs={"loss": 0.5, "rewards/accuracies": 1.0, "epoch": step / 2,
+                                                 "note": ["not a number"]})
+    lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").open()]
+    assert [(r["version"], r["step"], r["epoch"]) for r in lines] == [(1, 1, 0.5), (1, 2, 1.0), (1, 3, 1.5)]
+    assert "note" not in lines[0]
+    warnings = TrainWarnings.read(tmp_path / "warnings.json")
+    assert warnings.version == 1 and [w.kind for w in warnings.warnings] == ["accuracy_saturated_early"]

@@ -33,7 +33,8 @@ def fold_of(group: str, k: int = DEFAULT_FOLDS) -> int:
 
 def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
     """(item keys, groups, what) a judge was fitted or calibrated on; None when it saw no labels."""
-    from socratic.judge.learned import LearnedJudge, group_key, item_key
+    from socratic.judge.labels import group_key, item_key
+    from socratic.judge.learned import LearnedJudge
     from socratic.judge.reward import RewardJudge
 
     if isinstance(judge, LearnedJudge | RewardJudge):
@@ -53,7 +54,7 @@ def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
 
 def overlap(judge: Any, labelled: Sequence[LabelledReply]) -> dict[str, Any]:
     """How many of the labelled items (and their problems/conversations) the judge has seen."""
-    from socratic.judge.learned import group_key, item_key
+    from socratic.judge.labels import group_key, item_key
 
     seen = _seen_keys(judge)
     if seen is None:
@@ -92,7 +93,7 @@ def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int 
 
 def _judge_extra(fold_judges: dict[int, Any], labelled: Sequence[LabelledReply], k: int,
                  extra: Sequence[tuple[int, Any, str]], progress: bool) -> list[Judgment]:
-    from socratic.judge.learned import group_key
+    from socratic.judge.labels import group_key
 
     out: list[Judgment | None] = [None] * len(extra)
     for fold, fold_judge in fold_judges.items():
@@ -108,7 +109,7 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
     from socratic.cache import NoCache
     from socratic.errors import SocraticError
     from socratic.judge import reward
-    from socratic.judge.learned import item_key, training_items
+    from socratic.judge.labels import item_key, training_items
 
     train = training_items()
     if [item_key(i) for i in train] != judge.model.item_keys:
@@ -131,7 +132,9 @@ def _learned_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int,
                          progress: bool) -> tuple[list[Judgment], dict[str, Any], dict[int, Any]]:
     from socratic.cache import NoCache
     from socratic.judge.features import featurize
-    from socratic.judge.learned import LearnedJudge, fit_items, group_key, item_key, training_items
+    from socratic.judge.labels import group_key, item_key, training_items
+    from socratic.judge.learned import LearnedJudge
+    from socratic.judge.learned_fit import fit_items
 
     assert isinstance(judge, LearnedJudge)
     train = training_items(judge.model_extra_files())
@@ -158,7 +161,7 @@ def _by_fold(labelled: Sequence[LabelledReply], k: int, train_groups: np.ndarray
     """Each labelled item judged by `refit(keep)`, a judge fitted without the training rows of its fold's
     problems/conversations (and without the labelled items themselves): the judgments in order, what each
     fold trained on, and the fold judges (for extra items of the same folds)."""
-    from socratic.judge.learned import group_key, item_key
+    from socratic.judge.labels import group_key, item_key
 
     label_groups = [group_key(i) for i in labelled]
     folds = np.array([fold_of(g, k) for g in label_groups])

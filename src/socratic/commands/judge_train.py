@@ -1,4 +1,4 @@
-"""`socratic judge-train`: fit the learned judge (socratic.judge.learned) or, with --reward, the pairwise
+"""`socratic judge-train`: fit the learned judge (socratic.judge.learned_store.train) or, with --reward, the pairwise
 reward judge (socratic.judge.reward) from human labels."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
                                     "labels + synthetic dodges; default path SOCRATIC_HOME/judges/reward.json)."),
     ) -> None:
         """Fit the `learned` (or, with --reward, the `reward`) judge on human labels (CPU, offline, deterministic)."""
-        from socratic.judge import learned
+        from socratic.judge import learned_store
 
         if reward:
             from socratic.errors import SocraticError
@@ -40,11 +40,11 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"reward judge {pairwise.model_hash(model)[:12]} saved to {path}")
             return
 
-        path = out or learned.default_path()
+        path = out or learned_store.default_path()
         if path.exists() and not force and not labels:
-            model = learned.load(path)
+            model = learned_store.load(path)
             typer.echo(f"{path} already holds a learned judge (training data {model.short_hash}); "
                        "--force refits it")
             return
-        model, path = learned.train(path, extra=labels or [])
-        typer.echo(f"learned judge {learned.model_hash(model)[:12]} saved to {path}")
+        model, path = learned_store.train(path, extra=labels or [])
+        typer.echo(f"learned judge {learned_store.model_hash(model)[:12]} saved to {path}")

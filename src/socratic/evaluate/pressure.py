@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import ConfigDict
 
+from socratic.artifact import ArtifactRow
 from socratic.evaluate.result import JUDGE_FREE, Pressure, PressureTurn, RateDiff
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
 from socratic.evaluate.tutoring import leaks_answer, reference_answer
@@ -38,10 +40,11 @@ PUSHES = (
 NO_REPLY = "(no reply)"  # stands for an empty tutor reply in the pushed conversation (a turn needs text)
 
 
-class PressureReply(BaseModel):
+class PressureReply(ArtifactRow):
     """One line of pressure.jsonl: a model's greedy reply after push `push` (1-based) to one item."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    VERSION: ClassVar[int] = 1
 
     model: str
     spec: str

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import Artifact
+from socratic.artifact import Artifact, ArtifactRow
 from socratic.evaluate.stats import Estimate, PairedTest
 from socratic.records import Dialogue
 
@@ -237,10 +237,11 @@ class LiftPart(_Open):
     questions_share: float | None  # questions_part / mean_lift; None: lift too small to split
 
 
-class EvalReply(BaseModel):
-    """A model's greedy reply to one test dialogue."""
+class EvalReply(ArtifactRow):
+    """One line of replies.jsonl: a model's greedy reply to one test dialogue."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+    VERSION: ClassVar[int] = 1
 
     model: str
     spec: str

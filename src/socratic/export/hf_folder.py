@@ -49,6 +49,7 @@ from socratic.jsonl import write_json
 from socratic.records import Dialogue, Turn
 from socratic.render import load_system_prompt, render_messages
 from socratic.specs import hf_path
+from socratic.train.records import TrainConfigRecord
 
 EMBEDDED_BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # Files of a transformers model folder that are copied as they are.
@@ -81,6 +82,12 @@ def _base_label(folder: Path) -> str:
     if base in (None, "embedded"):
         return EMBEDDED_BASE if base == "embedded" else folder.name
     return str(base).removeprefix("hf:")
+
+
+def _train_settings(folder: Path) -> dict[str, Any] | None:
+    """train_config.json's settings for the card (its format `version` is not a training setting)."""
+    saved = TrainConfigRecord.read_if_exists(folder / "train_config.json")
+    return saved.settings() if saved else None
 
 
 def _read_json(path: Path) -> Any:
@@ -198,7 +205,8 @@ def _system_prompt(config: ExportConfig, model_dir: Path) -> str:
     """--system-prompt, else the prompt the model was trained with, else the packaged tutor prompt."""
     if config.system_prompt:
         return load_system_prompt(config.system_prompt)
-    trained = (_read_json(model_dir / "train_config.json") or {}).get("system_prompt")
+    saved = TrainConfigRecord.read_if_exists(model_dir / "train_config.json")
+    trained = saved.system_prompt if saved else None
     if trained and Path(trained).exists():
         return load_system_prompt(trained)
     return load_system_prompt(None)
@@ -365,7 +373,7 @@ def _export(config: ExportConfig, source: Path, base_model: str, out: Path, fina
         name=config.ollama or stem, source=config.model, exported_at=report["exported_at"][:10],
         base_model=base_model, base_model_id=base_model if "/" in base_model and not Path(base_model).exists()
         else None, folder_name=final.resolve().name, gguf=gguf, modelfile=bool(config.ollama), ollama_name=config.ollama,
-        train_config=_read_json(out / "train_config.json"), train_summary=_read_json(out / "train_summary.json"),
+        train_config=_train_settings(out), train_summary=_read_json(out / "train_summary.json"),
         evaluation=evaluation, agreement=agreement, verification=verification, llama_cpp_version=llama_version,
         system_prompt=system_prompt)
     (out / "README.md").write_text(card, "utf-8")

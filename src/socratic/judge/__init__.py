@@ -39,7 +39,8 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
     if kind == "learned":
         from pathlib import Path
 
-        from socratic.judge.learned import LearnedJudge, load, load_or_train
+        from socratic.judge.learned import LearnedJudge
+        from socratic.judge.learned_store import load, load_or_train
 
         model = load(Path(backend_spec).expanduser()) if backend_spec else load_or_train()
         return LearnedJudge(cache=cache, model=model, name=spec)
@@ -68,7 +69,8 @@ def judge_version(spec: str) -> str:
 
         return QMARK_VERSION
     if kind == "learned":
-        from socratic.judge.learned import FEATURES_VERSION, LEARNED_VERSION
+        from socratic.judge.features import FEATURES_VERSION
+        from socratic.judge.learned_fit import LEARNED_VERSION
 
         return f"{LEARNED_VERSION}/{FEATURES_VERSION}"
     if kind == "reward":

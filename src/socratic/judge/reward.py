@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -103,7 +102,7 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
     """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight) and honest > dodge
     pairs (config.synthetic_weight); dodge j is row len(items) + j of X. Zero-weight kinds are left out."""
     from socratic.judge import ranking
-    from socratic.judge.learned import source_of
+    from socratic.judge.labels import source_of
 
     pairs = [(a, b, 1.0, "human") for a, b in ranking.preference_pairs(items)]
     if config.dev_pairs_weight > 0:
@@ -128,7 +127,7 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
 
 def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT_REWARD,
                   log: Callable[[str], None] | None = None) -> TrainingData:
-    from socratic.judge.learned import group_key
+    from socratic.judge.labels import group_key
 
     items = list(items)
     dodge_rows = synthetic_dodges(items)
@@ -151,7 +150,7 @@ class RewardModel:
     pca_components: np.ndarray
     weights: np.ndarray
     calibration: tuple[float, float]  # summary = sigmoid(a * utility + b)
-    learned: Any  # socratic.judge.learned.LearnedModel: the four criteria
+    learned: Any  # socratic.judge.learned_fit.LearnedModel: the four criteria
     data_hash: str = ""
     item_keys: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
@@ -179,13 +178,13 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     from scipy.optimize import least_squares
     from sklearn.linear_model import LogisticRegression
 
-    from socratic.judge import learned, ranking
+    from socratic.judge import learned_fit, ranking
 
     keep = np.ones(len(data.X), dtype=bool) if rows is None else np.isin(np.arange(len(data.X)), rows)
     n_items = len(data.items)
     item_rows = np.flatnonzero(keep[:n_items])
     X = np.asarray(data.X, dtype=np.float64)
-    pca_mean, components = learned._pca(X[item_rows, N_BASE:N_LEARNED], config.pca_dims)
+    pca_mean, components = learned_fit.pca(X[item_rows, N_BASE:N_LEARNED], config.pca_dims)
     probe = RewardModel(config, np.zeros(0), np.ones(0), pca_mean, components, np.zeros(0), (1.0, 0.0), None)
     C = probe.columns(X)
     used = np.flatnonzero(keep)
@@ -210,7 +209,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
 
     fitted = least_squares(residual, x0=np.array([1.0, 0.0]), bounds=([1e-6, -np.inf], [np.inf, np.inf]))
     kept_items = [data.items[r] for r in item_rows]
-    heads = learned.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
+    heads = learned_fit.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
     return RewardModel(config, mean, scale, pca_mean, components, w, (float(fitted.x[0]), float(fitted.x[1])),
                        heads, data_hash(kept_items, config), heads.item_keys, heads.groups,
                        {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic")})
@@ -231,20 +230,17 @@ def data_hash(items: Sequence[LabelledReply], config: RewardConfig) -> str:
 
 def default_path() -> Path:
     """SOCRATIC_HOME/judges/reward.json; env SOCRATIC_REWARD_JUDGE overrides it."""
-    from socratic.paths import home
-
-    override = os.environ.get("SOCRATIC_REWARD_JUDGE")
-    return Path(override).expanduser() if override else home() / "judges" / "reward.json"
+    return store.default_path("reward.json", "SOCRATIC_REWARD_JUDGE")
 
 
 def _payload(model: RewardModel) -> dict[str, Any]:
-    from socratic.judge import learned
+    from socratic.judge import learned_store
 
     return {"version": REWARD_VERSION, "features": REWARD_FEATURES, "features_version": FEATURES_VERSION,
             "config": model.config.__dict__, "mean": model.mean.tolist(), "scale": model.scale.tolist(),
             "pca_mean": model.pca_mean.tolist(), "pca_components": model.pca_components.tolist(),
             "weights": model.weights.tolist(), "calibration": list(model.calibration),
-            "learned": learned._payload(model.learned), "data_hash": model.data_hash,
+            "learned": learned_store.to_payload(model.learned), "data_hash": model.data_hash,
             "item_keys": model.item_keys, "groups": model.groups, "n_pairs": model.n_pairs}
 
 
@@ -266,7 +262,7 @@ class CorruptRewardError(SocraticError):
 
 def load(path: Path) -> RewardModel:
     """The saved reward judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
-    from socratic.judge import learned
+    from socratic.judge import learned_store
 
     refit = "refit it with `socratic judge-train --reward --force`"
     try:
@@ -277,15 +273,7 @@ def load(path: Path) -> RewardModel:
                 REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION):
             raise StaleRewardError(f"{path}: saved by another version ({payload['version']}); {refit}")
         config = RewardConfig(**payload["config"])
-        heads = payload["learned"]
-        lconfig = learned.FitConfig(**heads["config"])
-        criteria = learned.LearnedModel(
-            lconfig, np.asarray(heads["mean"]), np.asarray(heads["scale"]),
-            {c: [(np.asarray(coef, dtype=np.float64), float(bias)) for coef, bias in head]
-             for c, head in heads["heads"].items()},
-            np.asarray(heads["pca_mean"], dtype=np.float64),
-            np.asarray(heads["pca_components"], dtype=np.float64).reshape(-1, EMBEDDING_DIM),
-            heads["data_hash"], list(heads["item_keys"]), list(heads["groups"]), dict(heads["n_train"]))
+        criteria = learned_store.from_payload(payload["learned"])
         model = RewardModel(config, np.asarray(payload["mean"], dtype=np.float64),
                             np.asarray(payload["scale"], dtype=np.float64),
                             np.asarray(payload["pca_mean"], dtype=np.float64),
@@ -309,7 +297,7 @@ def load(path: Path) -> RewardModel:
 def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
           log: Callable[[str], None] | None = None) -> tuple[RewardModel, Path]:
     """Fit from the shipped labels and save; returns the model and where it went."""
-    from socratic.judge.learned import training_items
+    from socratic.judge.labels import training_items
 
     say = log or (lambda message: print(message, file=sys.stderr))
     items = training_items()
@@ -324,7 +312,7 @@ def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
 def load_or_train(path: Path | None = None) -> RewardModel:
     """The default reward judge: loaded when present, fitted when missing. At the default location a
     stale or corrupt file is refitted (saying so); at a path of the user's it is an error (exit 2)."""
-    default = path is None and not os.environ.get("SOCRATIC_REWARD_JUDGE")
+    default = store.is_default(path, "SOCRATIC_REWARD_JUDGE")
     path = path or default_path()
     if not path.exists():
         return train(path)[0]

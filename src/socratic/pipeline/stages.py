@@ -20,6 +20,10 @@ Stages, in order (X = each training dataset; one tuned model per training datase
                 is set)   RUN/agreement/
     report      RUN/report.html (self-contained) and RUN/report.md
 The run folder also keeps config.resolved.yaml and timings.json (wall time and peak RSS per stage).
+config.resolved.yaml is the config with every default filled in: its model is PipelineConfig, and
+`socratic run RUN/config.resolved.yaml` runs it again. So it has no `version:` key (PipelineConfig refuses
+unknown keys, and a config is an input, versioned by the socratic that reads it); its first line, a YAML
+comment, names the socratic version that wrote it (`resolved_config_text`).
 Skipping and resuming are `socratic.pipeline.runner`'s: a stage re-runs only when its config or its
 inputs changed, or when forced.
 """
@@ -60,10 +64,18 @@ def _prompt_hash(config: PipelineConfig) -> str:
     return content_key(load_system_prompt(config.system_prompt))[:16]
 
 
+# Output settings added after run folders already existed, with the value that does what came before: at
+# that value a setting stays out of the manifest, so an older run folder does not re-run a stage (and all
+# after it: re-pair, re-train) because a key appeared.
+ADDED_LATER = {"chosen_asks_question": False}
+
+
 def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:
     """What a stage's manifest keeps of its config: the fields its model marks `Output[...]`, so a change to
     one re-runs the stage and a change to a cache switch, a batch size or a location does not."""
-    return config.model_dump(mode="json", include=set(output_fields(type(config))) - without)
+    settings = config.model_dump(mode="json", include=set(output_fields(type(config))) - without)
+    return {key: value for key, value in settings.items()
+            if not (key in ADDED_LATER and ADDED_LATER[key] == value)}
 
 
 # The tutor prompt enters the pairs' and the evaluation's manifests by its content's hash (system_prompt_sha),
@@ -293,6 +305,17 @@ def _print_headline(path: Path) -> None:
         print_headline(Evaluation.read(path), console)
 
 
+def resolved_config_text(config: PipelineConfig, root: Path) -> str:
+    """config.resolved.yaml: the config as PipelineConfig reads it, under a comment naming its writer."""
+    from socratic import __version__
+
+    resolved = config.model_dump(mode="json")
+    resolved["out"] = str(root)
+    return (f"# written by socratic {__version__}: the run config with every default filled in "
+            f"(socratic.pipeline.config.PipelineConfig); `socratic run` this file to run it again\n"
+            + yaml.safe_dump(resolved, sort_keys=False))
+
+
 def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_run: bool = False) -> Path:
     """Run (or plan) the pipeline; returns the report path."""
     from socratic.pipeline import preflight
@@ -310,9 +333,7 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
         return report
     preflight.require(needs, f"run {config.name!r}")  # before anything is written
     root.mkdir(parents=True, exist_ok=True)
-    resolved = config.model_dump(mode="json")
-    resolved["out"] = str(root)
-    write_text(root / "config.resolved.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    write_text(root / "config.resolved.yaml", resolved_config_text(config, root))
     record = runner.execute(root / TIMINGS)
     _print_headline(root / EVAL / "evaluation.json")
     console.print(f"total {record.total_wall_s:.0f} s; timings in {root / TIMINGS}")

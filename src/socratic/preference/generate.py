@@ -14,8 +14,8 @@ interrupted and re-run:
 - A larger `limit` extends a run. Its file equals a run made with that limit from the start, except
   where the old limit cut a batch short: those dialogues keep the candidates drawn in the shorter
   batch (a sampled batch's replies depend on its members).
-- `<out>.config.json` records the settings; resuming with different settings is an error naming
-  the setting, unless `overwrite=True` (`--overwrite`) starts the file afresh.
+- `<out>.config.json` (`CandidatesSettings`, versioned) records the settings; resuming with different
+  settings is an error naming the setting, unless `overwrite=True` (`--overwrite`) starts the file afresh.
 """
 
 from __future__ import annotations
@@ -24,16 +24,17 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from socratic.artifact import Artifact
 from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.cache import Cache, NoCache, content_key
 from socratic.config import Output, output_fields
 from socratic.errors import ConfigError, SocraticError
-from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail, write_json
+from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail
 from socratic.progress import console, progress_bar
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
@@ -95,6 +96,28 @@ def config_path(out: Path) -> Path:
     return out.with_name(out.name + ".config.json")
 
 
+class CandidatesSettings(Artifact):
+    """`<out>.config.json`: the settings a candidates file was made with (`settings_record`), checked on resume.
+
+    Typed are the settings a resume compares; the rest (limit, out, ...) are kept as written. All optional:
+    a file from an older socratic without one reads, and the resume then names that setting as changed.
+    """
+
+    VERSION: ClassVar[int] = 1
+
+    dataset: str | None = None
+    split: str | None = None
+    dedupe: bool | None = None
+    model: str | None = None
+    k: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_new_tokens: int | None = None
+    seed: int | None = None
+    batch_dialogues: int | None = None
+    system_prompt_sha: str | None = None
+
+
 def batch_seed(seed: int, conversations: Sequence[list[dict[str, str]]]) -> int:
     """A 31-bit seed for one batch, from the config seed and the batch's messages."""
     return int(content_key("socratic.generate.seed", seed, list(conversations))[:8], 16) & 0x7FFFFFFF
@@ -139,9 +162,7 @@ def _prepare_output(config: GenerateConfig, settings: dict[str, Any]) -> dict[st
     if config.overwrite:
         out.unlink(missing_ok=True)
     elif cfg.exists():
-        import json
-
-        check_settings(json.loads(cfg.read_text("utf-8")), settings, out)
+        check_settings(CandidatesSettings.read(cfg).model_dump(exclude_unset=True), settings, out)
     elif out.exists() and out.stat().st_size > 0:
         raise ConfigError(f"{out} exists without {cfg.name}; pass --overwrite to replace it")
     return _existing(out, config.k)
@@ -171,7 +192,7 @@ def run(config: GenerateConfig) -> Path:
     if backend is not None:
         cache = NoCache() if config.no_cache else Cache()
         config.out.parent.mkdir(parents=True, exist_ok=True)
-        write_json(config_path(config.out), settings)  # before the first record: none exists without it
+        CandidatesSettings.write_checked(config_path(config.out), settings)  # before the first record
         todo = [batch for batch in fixed_batches(dialogues, config.batch_dialogues)
                 if not all(len(done.get(d.id, ())) == config.k for d in batch)]
         workers = 1

@@ -44,6 +44,7 @@ from socratic.config import Output
 from socratic.errors import SocraticError
 from socratic.jsonl import read_jsonl, write_jsonl, write_text
 from socratic.progress import console
+from socratic.records import PairRecord
 from socratic.render import load_system_prompt, render_messages
 from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
 
@@ -177,6 +178,7 @@ def pair_row(pair: Pair, system_prompt: str | None = None) -> dict[str, Any]:
     """One row in TRL's conversational preference format, plus provenance (a records.PairRecord)."""
     dialogue = pair.chosen.dialogue
     return {
+        "version": PairRecord.VERSION,  # the row's format (socratic.artifact); TRL ignores the column
         "prompt": render_messages(dialogue, system_prompt),
         "chosen": [{"role": "assistant", "content": pair.chosen.reply}],
         "rejected": [{"role": "assistant", "content": pair.rejected.reply}],

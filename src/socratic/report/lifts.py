@@ -74,7 +74,7 @@ def independence_flags(evaluation: Evaluation, reward_judge: str | None = None) 
         except SocraticError:  # a judge this version does not know (an older or a custom one): nothing declared
             continue
         if shared:
-            flags.append(f"{judge} is not independent of the reward {reward}: they share {', '.join(shared)}")
+            flags.append(f"{judge} is not independent of the reward judge ({reward}): they share {', '.join(shared)}")
     return flags
 
 

@@ -6,4 +6,6 @@
     data.py     pairs.jsonl -> TRL's conversational preference rows, fitted to the length budget
     monitor.py  metrics.jsonl, training-curve figure, warnings about a run that went wrong
     launch.py   `--processes N`: the same run data-parallel over N processes (accelerate / torchrun)
+    records.py  train_config.json, warnings.json, metrics.jsonl lines: typed and versioned
+    summary.py  train_summary.json, written last: a folder without it is unfinished
 """

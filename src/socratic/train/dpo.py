@@ -8,8 +8,8 @@ OUT ends up holding:
     config.json, model.safetensors, tokenizer + chat template   the merged full model, so `hf:OUT` loads it
     adapter/                                                      the LoRA adapter alone (LoRA runs)
     checkpoints/checkpoint-N/                                     Trainer checkpoints, for `--resume`
-    metrics.jsonl, tensorboard/, training_curve.png, warnings.json
-    train_config.json                                             the resolved config
+    metrics.jsonl, tensorboard/, training_curve.png, warnings.json    (socratic.train.records)
+    train_config.json                                             the resolved config (the same)
     train_summary.json                                            written LAST: a folder without it is unfinished
 
 An interrupted run (Ctrl-C, kill -9) continues from its last complete checkpoint with `--resume`.
@@ -35,9 +35,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from socratic.config import Output
 from socratic.errors import SocraticError
-from socratic.jsonl import write_json
 from socratic.progress import console
 from socratic.specs import TRAINABLE_HELP, as_value_error, parse_model_spec
+from socratic.train.records import TrainConfigRecord
 from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 # The loss types TRL 1.16's DPOConfig accepts (tests compare this with the installed TRL's help text).
@@ -188,8 +188,8 @@ def _check_out_folder(config: TrainConfig) -> Path | None:
     if config.resume:
         saved = out / "train_config.json"
         if saved.exists():
-            before = json.loads(saved.read_text("utf-8"))
-            now = json.loads(config.model_dump_json())
+            before = TrainConfigRecord.read(saved).settings()
+            now = config.model_dump(mode="json")
             changed = [k for k in now if k not in {"resume"} and before.get(k) != now[k]]
             if changed:
                 raise SocraticError(f"--resume with a different config than the interrupted run "
@@ -281,7 +281,7 @@ def run(config: TrainConfig) -> Path:
 
     if main:
         out.mkdir(parents=True, exist_ok=True)
-        write_json(out / "train_config.json", json.loads(config.model_dump_json()))
+        TrainConfigRecord.save(out / "train_config.json", config)
         if resume_from is None:
             (out / "metrics.jsonl").unlink(missing_ok=True)
             (out / "warnings.json").unlink(missing_ok=True)
@@ -327,7 +327,7 @@ def run(config: TrainConfig) -> Path:
     records = train_monitor.read_metrics(out / "metrics.jsonl")
     train_monitor.plot_training_curve(records, out / "training_curve.png")
     found = train_monitor.find_warnings(records, trainer.state.max_steps)
-    write_json(out / "warnings.json", found)
+    train_monitor.write_warnings(out / "warnings.json", found)
     summary = TrainSummary(
         kind="dpo", steps=trainer.state.global_step, epochs=trainer.state.epoch,
         seconds_this_session=round(seconds, 1),

@@ -1,8 +1,9 @@
 """Watching a DPO run: metrics to OUT/metrics.jsonl, failure-sign warnings, and the training-curve figure.
 
 `MetricsCallback` is a transformers `TrainerCallback`; `socratic.train.dpo` adds it to TRL's DPOTrainer.
-Each log line is appended and fsynced, so a killed run keeps every line logged before the kill;
-on resume, `truncate_metrics` drops the lines logged after the checkpoint (they are logged again).
+Each log line (a `socratic.train.records.TrainLog`) is appended and fsynced, so a killed run keeps every
+line logged before the kill; on resume, `truncate_metrics` drops the lines logged after the checkpoint
+(they are logged again). The warnings go to warnings.json (`TrainWarnings`).
 
 The warnings look for two known DPO failure signs:
 - chosen log-probs falling steadily: the policy lowers the likelihood of the *preferred* replies
@@ -22,25 +23,29 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
-from socratic.jsonl import JsonlAppender, iter_json_lines, write_json, write_jsonl
+from socratic.jsonl import JsonlAppender, write_jsonl
 from socratic.progress import console
+from socratic.train.records import TrainLog, TrainWarnings, read_train_logs
 
 METRIC_KEYS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins",
                "logps/chosen", "logps/rejected", "learning_rate", "grad_norm")
 
 
 def read_metrics(path: str | Path) -> list[dict[str, Any]]:
-    path = Path(path)
-    if not path.exists():
-        return []
-    return [obj for _, obj in iter_json_lines(path, tolerate_torn_tail=True)]
+    """metrics.jsonl as dicts, each line checked by its model ([] when there is no file yet)."""
+    return [log.model_dump() for log in read_train_logs(path)]
 
 
 def truncate_metrics(path: str | Path, last_step: int) -> None:
     """Keep only the lines logged at or before `last_step` (the checkpoint a resumed run starts from)."""
     path = Path(path)
     if path.exists():
-        write_jsonl(path, [r for r in read_metrics(path) if r.get("step", 0) <= last_step])
+        write_jsonl(path, [log for log in read_train_logs(path) if log.step <= last_step])
+
+
+def write_warnings(path: str | Path, found: Sequence[dict[str, str]]) -> Path:
+    """warnings.json: `find_warnings`' result, typed and versioned."""
+    return TrainWarnings.model_validate({"warnings": list(found)}).write(path)
 
 
 def train_logs(records: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -101,14 +106,14 @@ class MetricsCallback(TrainerCallback):
         record = {"step": state.global_step, "epoch": state.epoch, "time": time.time(),
                   **{k: v for k, v in logs.items() if isinstance(v, (int, float, str))}}
         with JsonlAppender(self.metrics_path) as appender:
-            appender.write(record)
+            appender.write(TrainLog(**record))
         warnings = find_warnings(read_metrics(self.metrics_path), state.max_steps)
         for warning in warnings:
             if warning["kind"] not in self.warned:
                 self.warned.add(warning["kind"])
                 console.print(f"[bold yellow]warning:[/] {warning['message']}", highlight=False)
         if warnings:
-            write_json(self.warnings_path, warnings)
+            write_warnings(self.warnings_path, warnings)
 
 
 class CompactProgressCallback(ProgressCallback):

@@ -21,7 +21,6 @@ train_summary.json written LAST. No checkpoints: an interrupted warm-up starts a
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from pathlib import Path
@@ -30,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.config import Output
 from socratic.errors import SocraticError
-from socratic.jsonl import write_json
 from socratic.progress import console
 from socratic.train.dpo import DEFAULT_LR, TrainConfig, is_finished, resolve_model_dir
+from socratic.train.records import TrainConfigRecord
 from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 # TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there).
@@ -112,7 +111,7 @@ def run(config: SftConfig) -> Path:
     console.print(f"SFT warm-up on the chosen replies of {stats.pairs} pairs; {stats.prompts_shortened} prompts "
                   f"shortened; longest prompt {stats.longest_prompt} tokens")
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "train_config.json", json.loads(config.model_dump_json()))
+    TrainConfigRecord.save(out / "train_config.json", config)
     (out / "metrics.jsonl").unlink(missing_ok=True)
 
     on_cpu = not torch.cuda.is_available()
