@@ -8,6 +8,7 @@ hand (tests/rate/test_rate_import.py does).
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 
 from socratic.evaluate.result import EvalReply
@@ -78,9 +79,11 @@ def write_evaluation(folder: Path) -> Path:
     return folder
 
 
-def write_ratings(path: Path, key: RatingKey, rater: str, scores: dict[str, tuple[int, ...]]) -> Path:
-    """A filled ratings CSV as the sheet's download makes it: one row per reply, in the sheet's order."""
-    sources = list(MODELS)
+def write_ratings(path: Path, key: RatingKey, rater: str, scores: dict[str, tuple[int, ...]],
+                  sources: Sequence[str] = tuple(MODELS)) -> Path:
+    """A filled ratings CSV as the sheet's download makes it: one row per reply, in the sheet's order;
+    scores: dialogue id -> one score per source, in the order of `sources`."""
+    sources = list(sources)
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["sheet", "rater", "item", "letter", "score", "note"])

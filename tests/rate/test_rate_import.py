@@ -8,8 +8,10 @@ import json
 import pytest
 from ratekit import SCORES, write_ratings
 
+from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.rate.result import RatingResult
 from socratic.rate.sheet import RatingKey
+from socratic.scores import Judgment
 
 
 @pytest.fixture
@@ -163,3 +165,39 @@ def test_a_key_from_a_newer_socratic_is_refused_by_its_version(rate, sheet, fill
     code, _, err = rate("rate", "import", *filled)
     assert code == 2 and f"{sheet / 'key.json'}: field 'version'" in err and "newer" in err
     assert not (sheet / "ratings.json").exists()
+
+
+def test_a_real_evaluation_folder_round_trips(rate, monkeypatch, tmp_path):
+    # `socratic evaluate` itself (scripted models, a fake judge) writes the folder: the kit reads what it writes.
+    from fakes.evaluation import evaluate_with_fakes
+
+    folder = evaluate_with_fakes(monkeypatch, tmp_path / "eval", {"base": ["The answer is 4."] * 8,
+                                                                  "tuned": ["What did you try first?"] * 8},
+                                 datasets=["mathdial", "debugging"], judges=["fake-judge"], n=4)
+    assert rate("rate", "export", folder, "-o", tmp_path / "sheet", "--items", "6", "--seed", "1")[0] == 0
+    key = RatingKey.read(tmp_path / "sheet" / "key.json")
+    assert key.sources == ["base", "tuned"] and len(key.items) == 6
+    assert {item.dataset for item in key.items} <= {"mathdial", "debugging"}
+    scores = {item.dialogue_id: (2, 4) for item in key.items}
+    ann = write_ratings(tmp_path / "sheet" / "ratings-ann.csv", key, "ann", scores, sources=key.sources)
+    code, _, err = rate("rate", "import", ann, "--bootstrap", "200")
+    assert code == 0, err
+    result = RatingResult.read(tmp_path / "sheet" / "ratings.json")
+    assert result.win("tuned", "base").rate.mean == 1.0
+    (judge,) = result.judges
+    # The fake judge gives a question 4/4 and a stated answer 2/2 and a reveal: it orders every pair as ann does.
+    assert (judge.judge, judge.replies, judge.pairs, judge.pair_agreement) == ("fake-judge", 12, 6, 1.0)
+
+
+def test_judgments_of_another_text_than_the_sheet_showed_are_left_out(rate, sheet, filled, evaluation):
+    # The evaluation re-run after the export (a model retrained into the same folder): its judgments
+    # judge replies the raters never saw, so they must not be compared with the ratings.
+    judgments = read_jsonl(evaluation / "judgments.jsonl", Judgment)
+    write_jsonl(evaluation / "judgments.jsonl",
+                [j.model_copy(update={"reply": "a new reply"}) if j.meta["model"] == "zztuned" else j
+                 for j in judgments])
+    assert rate("rate", "import", *filled, "--bootstrap", "200")[0] == 0
+    result = RatingResult.read(sheet / "ratings.json")
+    flat_a = next(j for j in result.judges if j.judge == "flat-a")
+    assert (flat_a.replies, flat_a.unjudged, flat_a.pairs) == (8, 4, 4)
+    assert "8 judgments are of another text" in result.warnings[0]

@@ -19,22 +19,31 @@ from socratic.rate.config import ImportConfig
 from socratic.rate.ratings import read_all
 from socratic.rate.result import JudgeAgreement, RatingResult
 from socratic.rate.scale import SCALE
-from socratic.rate.sheet import RatingKey
+from socratic.rate.sheet import RatingKey, reply_hash
 from socratic.scores import Formula, Judgment, judgment_summary
 
 
-def judge_summaries(path: Path, key: RatingKey, formula: Formula) -> dict[str, dict[tuple[int, str], float]]:
-    """judge -> (item, source) -> summary, for the rated replies the evaluation judged."""
-    items = {(k.dataset, k.dialogue_id): k.item for k in key.items}
+def judge_summaries(path: Path, key: RatingKey,
+                    formula: Formula) -> tuple[dict[str, dict[tuple[int, str], float]], int]:
+    """(judge -> (item, source) -> summary for the rated replies the evaluation judged, the number of
+    judgments left out because they judged another text than the sheet showed: the evaluation changed)."""
+    items = {(k.dataset, k.dialogue_id): k for k in key.items}
     out: dict[str, dict[tuple[int, str], float]] = {}
+    stale = 0
     for judgment in read_jsonl(path, Judgment):
+        cells = out.setdefault(judgment.judge, {})
         item = items.get((judgment.meta.get("dataset"), judgment.dialogue.id))
         source = judgment.meta.get("model")
+        letter = next((letter for letter, s in item.letters.items() if s == source), None) if item else None
+        if letter is None:
+            continue  # not a rated reply
+        if item.replies[letter] != reply_hash(judgment.reply):
+            stale += 1
+            continue
         summary = judgment_summary(judgment, formula)
-        cells = out.setdefault(judgment.judge, {})
-        if item is not None and source in key.sources and summary is not None:
-            cells[(item, source)] = summary
-    return out
+        if summary is not None:
+            cells[(item.item, source)] = summary
+    return out, stale
 
 
 def run(config: ImportConfig) -> RatingResult:
@@ -50,8 +59,11 @@ def run(config: ImportConfig) -> RatingResult:
     judges: list[JudgeAgreement] = []
     judgments = evaluation / "judgments.jsonl"
     if judgments.exists():
-        judges = [analysis.judge_agreement(judge, ratings, summaries)
-                  for judge, summaries in judge_summaries(judgments, key, config.formula).items()]
+        by_judge, stale = judge_summaries(judgments, key, config.formula)
+        judges = [analysis.judge_agreement(judge, ratings, summaries) for judge, summaries in by_judge.items()]
+        if stale:
+            warnings.append(f"{judgments}: {stale} judgments are of another text than the sheet showed (the "
+                            "evaluation changed since the export): left out, counted as unjudged")
     else:
         warnings.append(f"{judgments} not found: no judge compared with the raters (name the folder with "
                         "--evaluation)")

@@ -62,6 +62,7 @@ class KeyItem(_Frozen):
     dataset: str
     dialogue_id: str
     letters: dict[str, str]  # letter -> reply source (a model name of the evaluation, or "teacher")
+    replies: dict[str, str]  # letter -> reply_hash of the text the rater saw: a judgment of another text is not its
 
 
 class RatingKey(Artifact):
@@ -81,6 +82,10 @@ class RatingKey(Artifact):
 
     def item(self, item: int) -> KeyItem:
         return next(k for k in self.items if k.item == item)
+
+
+def reply_hash(text: str) -> str:
+    return content_key("rated-reply", text)[:16]
 
 
 def sheet_id(items: Sequence[BlindItem]) -> str:
@@ -135,7 +140,8 @@ def blind_sheet(replies: Sequence[EvalReply], *, evaluation: str, items: int | N
                                replies=tuple(BlindReply(letter=LETTERS[i], text=by_source[s].reply)
                                              for i, s in enumerate(order))))
         keyed.append(KeyItem(item=number, dataset=dataset, dialogue_id=dialogue_id,
-                             letters={LETTERS[i]: s for i, s in enumerate(order)}))
+                             letters={LETTERS[i]: s for i, s in enumerate(order)},
+                             replies={LETTERS[i]: reply_hash(by_source[s].reply) for i, s in enumerate(order)}))
     specs = {r.model: r.spec for r in replies if r.model in sources}
     sheet = Sheet(id=sheet_id(blind), items=tuple(blind))
     key = RatingKey(sheet=sheet.id, evaluation=evaluation, seed=seed, sources=sources, specs=specs, items=keyed)
