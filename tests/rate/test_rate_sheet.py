@@ -71,7 +71,7 @@ def test_reply_orders_are_shuffled_across_items():
 def test_an_item_without_every_sources_reply_is_left_out():
     replies = [r for r in eval_replies() if not (r.model == "teacher" and r.dialogue.id == "d2")]
     _, key = blind_sheet(replies, evaluation="eval")
-    assert sorted(item.dialogue_id for item in key.items) == ["d0", "d1", "d3"]
+    assert sorted(item.dialogue_id for item in key.items) == ["d0", "d1", "d3"] and key.left_out == 1
     _, key = blind_sheet(replies, evaluation="eval", models=["zzbase", "zztuned"])
     assert len(key.items) == 4 and key.sources == ["zzbase", "zztuned"]
 

@@ -45,6 +45,8 @@ def export_command(
     replies = sum(len(item.letters) for item in key.items)
     typer.echo(f"sheet: {config.out / export.SHEET_HTML} ({len(key.items)} items, {replies} replies; "
                f"blank CSV {export.SHEET_CSV})")
+    if key.left_out:
+        typer.echo(f"left out {key.left_out} items: not every chosen source replied to them")
     typer.echo(f"key:   {config.out / export.KEY} (which source wrote which letter: keep it from the raters)")
 
 

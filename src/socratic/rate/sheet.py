@@ -62,7 +62,7 @@ class KeyItem(_Frozen):
     dataset: str
     dialogue_id: str
     letters: dict[str, str]  # letter -> reply source (a model name of the evaluation, or "teacher")
-    replies: dict[str, str]  # letter -> reply_hash of the text the rater saw: a judgment of another text is not its
+    replies: dict[str, str]  # letter -> reply_hash of the text the rater saw (a judgment of another text is not used)
 
 
 class RatingKey(Artifact):
@@ -76,6 +76,7 @@ class RatingKey(Artifact):
     sources: list[str]  # the reply sources, in the evaluation's order
     specs: dict[str, str]  # source -> its model spec
     items: list[KeyItem]
+    left_out: int = 0  # items of the chosen test sets left out: not every chosen source replied to them
 
     def source(self, item: int, letter: str) -> str:
         return self.item(item).letters[letter]
@@ -144,5 +145,6 @@ def blind_sheet(replies: Sequence[EvalReply], *, evaluation: str, items: int | N
                              replies={LETTERS[i]: reply_hash(by_source[s].reply) for i, s in enumerate(order)}))
     specs = {r.model: r.spec for r in replies if r.model in sources}
     sheet = Sheet(id=sheet_id(blind), items=tuple(blind))
-    key = RatingKey(sheet=sheet.id, evaluation=evaluation, seed=seed, sources=sources, specs=specs, items=keyed)
+    key = RatingKey(sheet=sheet.id, evaluation=evaluation, seed=seed, sources=sources, specs=specs, items=keyed,
+                    left_out=len(grouped) - len(complete))
     return sheet, key

@@ -29,7 +29,7 @@ def print_result(result: RatingResult, console: Console | None = None) -> None:
         table.add_row(s.source, mean, _share(s.acceptable), _share(s.harmful), str(s.items))
     console.print(table)
     if len(result.sources) > 1:
-        wins = Table(title="win rate: the row's reply preferred to the column's on the same item (ties half)",
+        wins = Table(title="win rate: the row preferred to the column on the same item, ties half",
                      title_justify="left")
         wins.add_column("")
         for other in result.sources:
@@ -39,7 +39,7 @@ def print_result(result: RatingResult, console: Console | None = None) -> None:
             wins.add_row(source, *cells)
         console.print(wins)
     if result.rater_pairs:
-        agree = Table(title=f"agreement between raters (mean quadratic-weighted kappa {_num(result.mean_kappa)})",
+        agree = Table(title=f"raters: mean quadratic-weighted kappa {_num(result.mean_kappa)}",
                       title_justify="left")
         for name in ("raters", "replies", "kappa", "same score", "within one"):
             agree.add_column(name, justify="left" if name == "raters" else "right")
