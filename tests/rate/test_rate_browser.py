@@ -89,6 +89,9 @@ def test_a_rater_fills_the_sheet_offline_and_the_download_imports(browser, rate,
     line = next(row for row in ann.read_text(encoding="utf-8").splitlines()[1:]
                 if row.split(",")[2:4] == [str(first[0].item), first[1]])
     assert line.endswith(',"asks, but ""why"" of what? 4, not 5"')
+    noted = [r for r in result.ratings if r.note]
+    assert [(r.rater, r.item, r.note) for r in noted] == [("Ann Lee", first[0].item, NOTE)]
+    assert noted[0].source == first[0].letters[first[1]] and noted[0].dialogue_id == first[0].dialogue_id
 
 
 def test_the_download_asks_for_the_raters_name_first(browser, rate, evaluation, tmp_path):

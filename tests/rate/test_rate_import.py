@@ -66,6 +66,12 @@ def test_known_ratings_give_known_numbers(rate, sheet, filled):
     assert judges["flat-b"].pair_agreement == pytest.approx(5.5 / 10)
     assert judges["flat-b"].spearman == pytest.approx(0.181687, abs=1e-6)
 
+    # Every score, unblinded: back to the dialogue and source each was given to.
+    assert len(result.ratings) == 24
+    assert {(r.rater, r.dialogue_id, r.source, r.score) for r in result.ratings} == {
+        (rater, d, source, scores[d][i]) for rater, scores in SCORES.items() for d in scores
+        for i, source in enumerate(["zzbase", "zztuned", "teacher"])}
+
     assert "blind ratings" in out and "zztuned" in out and "80/119" not in out
     assert f"{80 / 119:.2f}" in out
 

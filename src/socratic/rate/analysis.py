@@ -25,7 +25,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from socratic.evaluate.stats import mean_ci
 from socratic.rate.ratings import RaterSheet
-from socratic.rate.result import JudgeAgreement, RaterPair, SourceRating, WinRate
+from socratic.rate.result import JudgeAgreement, RaterPair, Rating, SourceRating, WinRate
 from socratic.rate.scale import ACCEPTABLE, HARMFUL, SCORES
 from socratic.rate.sheet import RatingKey
 
@@ -36,6 +36,18 @@ def unblind(key: RatingKey, sheets: Sequence[RaterSheet]) -> dict[str, dict[tupl
     """Each rater's scores by (item, reply source) instead of (item, letter)."""
     return {s.rater: {(item, key.source(item, letter)): score for (item, letter), score in s.scores.items()}
             for s in sheets}
+
+
+def rating_rows(key: RatingKey, sheets: Sequence[RaterSheet]) -> list[Rating]:
+    """Every score with its rater, item, conversation, source and note, in the files' and the sheet's order."""
+    rows = []
+    for sheet in sheets:
+        for item in key.items:
+            for letter in sorted(item.letters):
+                rows.append(Rating(rater=sheet.rater, item=item.item, dataset=item.dataset,
+                                   dialogue_id=item.dialogue_id, source=item.letters[letter],
+                                   score=sheet.scores[(item.item, letter)], note=sheet.notes[(item.item, letter)]))
+    return rows
 
 
 def _items(ratings: Ratings) -> list[int]:

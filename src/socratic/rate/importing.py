@@ -76,6 +76,7 @@ def run(config: ImportConfig) -> RatingResult:
         scale=[level._asdict() for level in SCALE], formula=config.formula, seed=config.seed,
         n_resamples=config.bootstrap, by_source=analysis.by_source(ratings, key.sources, **ci),
         wins=analysis.win_rates(ratings, key.sources, **ci), rater_pairs=pairs,
-        mean_kappa=analysis.mean_kappa(pairs), judges=judges, warnings=warnings)
+        mean_kappa=analysis.mean_kappa(pairs), judges=judges, warnings=warnings,
+        ratings=analysis.rating_rows(key, sheets))
     result.write(config.result_path())
     return result

@@ -19,6 +19,18 @@ class _Open(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
 
+class Rating(_Open):
+    """One rater's score of one reply, unblinded: what every number here is computed from."""
+
+    rater: str
+    item: int
+    dataset: str
+    dialogue_id: str
+    source: str
+    score: int
+    note: str = ""
+
+
 class SourceRating(_Open):
     """One reply source's ratings: each an average over items of the raters' per-item value, with a
     bootstrap CI over items."""
@@ -82,6 +94,7 @@ class RatingResult(Artifact):
     mean_kappa: float | None = None  # mean over rater pairs with a defined kappa
     judges: list[JudgeAgreement] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
+    ratings: list[Rating] = Field(default_factory=list)  # every score, for analyses of one's own
 
     def source(self, name: str) -> SourceRating | None:
         return next((s for s in self.by_source if s.source == name), None)
