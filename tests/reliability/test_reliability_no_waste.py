@@ -352,3 +352,46 @@ def test_a_turn_over_the_embedded_models_context_is_refused_in_seconds(work):
     assert len(shown) == 1 and "long.jsonl long (" in shown[0] and "context of 8,192 tokens" in shown[0], done.stderr
     assert not (work / "eval").exists()
     print(f"refused in {took:.1f} s, the model loaded (AMD EPYC, 2 cores)")
+
+
+# ------------------------------------------------------------------------------------------ weak items
+
+def test_serve_on_a_busy_port_fails_before_loading_the_model(work, capsys, monkeypatch):
+    import socket
+
+    from socratic import backends
+
+    loaded = []
+    monkeypatch.setattr(backends, "load_backend", lambda spec: loaded.append(spec))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = cli(capsys, monkeypatch, "serve", "--model", "embedded", "--port", str(port))
+    check_error(code, err, f"--port {port}", "127.0.0.1", "choose another --port")
+    assert loaded == [] and "serving" not in out + err  # before: the model loaded, "serving ...", then exit 3
+
+
+def test_judge_train_refuses_an_empty_labels_file_before_fitting(work, capsys, monkeypatch):
+    from socratic.judge import learned_store
+
+    monkeypatch.setattr(learned_store, "train", lambda *a, **k: pytest.fail("fitted on an empty labels file"))
+    (work / "empty.jsonl").write_text("")
+    code, _, err = cli(capsys, monkeypatch, "judge-train", "--labels", "empty.jsonl", "-o", "mine.json")
+    check_error(code, err, "empty.jsonl", "no labelled replies", "--labels")
+    (work / "a_folder").mkdir()
+    code, _, err = cli(capsys, monkeypatch, "judge-train", "-o", "a_folder")
+    check_error(code, err, "-o/--out a_folder", "is a folder")
+
+
+def test_an_exported_model_file_is_readable_by_others(tmp_path):
+    from socratic.export.hf_folder import write_model_folder
+
+    source = tmp_path / "model"
+    source.mkdir()
+    (source / "config.json").write_text("{}")
+    (source / "model.safetensors").write_bytes(b"weights")
+    (source / "model.safetensors").chmod(0o600)  # as the embedded model's conversion leaves it
+    write_model_folder(source, tmp_path / "out")
+    modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
+    assert modes == {"config.json": 0o644, "model.safetensors": 0o644}
