@@ -395,3 +395,22 @@ def test_an_exported_model_file_is_readable_by_others(tmp_path):
     write_model_folder(source, tmp_path / "out")
     modes = {p.name: p.stat().st_mode & 0o777 for p in (tmp_path / "out").iterdir()}
     assert modes == {"config.json": 0o644, "model.safetensors": 0o644}
+
+
+@pytest.mark.parametrize("args, why", [
+    (["generate", "--dataset", "mathdial", "--limit", "1", "--model", "embedded", "-o", "a_folder"], "is a folder"),
+    (["pairs", "--judgments", "in.jsonl", "-o", "a_folder"], "is a folder"),
+    (["data", "export", "mathdial", "-o", "a_folder"], "is a folder"),
+    (["preferences", "--dataset", "mathdial", "--limit", "1", "-o", "a_file"], "is a file"),
+    (["agreement", "--labels", "in.jsonl", "-o", "a_file"], "is a file"),
+    (["train", "--pairs", "in.jsonl", "-o", "a_file"], "is a file"),
+    (["report", ".", "-o", "a_file"], "is a file"),
+], ids=lambda value: value[0] if isinstance(value, list) else None)
+def test_every_output_of_the_wrong_kind_is_refused_before_any_work(work, capsys, monkeypatch, args, why):
+    (work / "a_folder").mkdir()
+    (work / "a_file").write_text("mine\n")
+    (work / "in.jsonl").write_bytes(lines(labelled()))
+    code, _, err = cli(capsys, monkeypatch, *args)
+    check_error(code, err, f"{args[-1]}: {why}")
+    assert (work / "a_file").read_text() == "mine\n" and list((work / "a_folder").iterdir()) == []
+    assert leftovers(work) == []

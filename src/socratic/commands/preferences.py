@@ -8,6 +8,7 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_folder
 from socratic.preference.oneshot import PreferencesConfig as C
 
 
@@ -49,4 +50,5 @@ def register(app: typer.Typer) -> None:
             "judge_concurrency": judge_concurrency, "strategy": strategy, "min_chosen_score": min_chosen,
             "min_margin": min_margin, "chosen_asks_question": chosen_asks_question, "formula": formula,
             **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+        check_output_folder(settings.out)  # before the model loads
         stage.run(settings)
