@@ -337,7 +337,8 @@ def test_pressure_without_any_reference_answer_is_refused(work, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_turn_over_the_embedded_models_context_is_refused_in_seconds(work):
+def test_a_turn_over_the_embedded_models_context_is_refused_in_seconds(tmp_path):
+    work = tmp_path  # not the `work` fixture: the model's weights are in the real SOCRATIC_HOME
     # The issue: a 30,000-character turn (13,043 tokens, context 8,192) took two minutes and gave an empty reply
     # that was judged and averaged; `serve` refuses it in 0.06 s.
     long = dialogue(id="long", turns=[{"role": "student", "text": "I added 3 and 4 and got 12. " * 1100}])
