@@ -190,7 +190,7 @@ def test_run_refuses_a_missing_or_broken_judge_file_before_anything(work, capsys
     assert not (work / "runs").exists()
 
 
-@pytest.mark.parametrize("command", ["evaluate", "judge", "agreement"])
+@pytest.mark.parametrize("command", ["evaluate", "judge", "agreement", "preferences"])
 def test_commands_refuse_a_broken_judge_file_before_any_work(work, capsys, monkeypatch, command):
     tiny_reward(work / "nan.json", calibration=[float("nan"), 0.0])
     (work / "in.jsonl").write_bytes(lines(labelled()))
@@ -198,7 +198,9 @@ def test_commands_refuse_a_broken_judge_file_before_any_work(work, capsys, monke
                          "--judge", "rubric", "--judge", "reward:nan.json", "-o", "out"],
             "judge": ["judge", "-i", "in.jsonl", "--judge", "reward:nan.json", "-o", "out/j.jsonl"],
             "agreement": ["agreement", "--labels", "in.jsonl", "--judge", "rubric", "--judge", "reward:nan.json",
-                          "-o", "out"]}[command]
+                          "-o", "out"],
+            "preferences": ["preferences", "--dataset", "mathdial", "--limit", "1", "--model", "fake:Why?", "-k", "2",
+                            "--judge", "reward:nan.json", "-o", "out"]}[command]
     code, _, err = cli(capsys, monkeypatch, *args)
     check_error(code, err, "judge 'reward:nan.json'", "calibration: NaN")
     assert not (work / "out").exists()
