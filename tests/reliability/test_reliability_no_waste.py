@@ -245,12 +245,24 @@ def test_a_refitted_judge_changes_the_fingerprint_of_the_stages_it_judged(work):
 def test_a_default_judge_is_fingerprinted_too_and_judges_without_a_file_add_nothing(work):
     from socratic.pipeline.stages import build_stages, judge_files
 
-    assert judge_files("rubric") == {} and judge_files("qmark", "rubric") == {}
-    assert judge_files("reward") == {"judge_file": files.NOT_FITTED}
+    assert judge_files(["rubric"]) == {} and judge_files(["qmark", "rubric"]) == {}
+    assert judge_files(["reward", "rubric"]) == {"judge_files": {"reward": files.NOT_FITTED}}
     tiny_reward(reward.default_path())
-    assert judge_files("reward")["judge_file"] == files._sha256(reward.default_path())
+    assert judge_files(["reward"]) == {"judge_files": {"reward": files._sha256(reward.default_path())}}
     stages = {s.name: s.config for s in build_stages(pipeline_config(work, "rubric", ["rubric"]))}
-    assert "judge_file" not in stages["judge:mathdial"] and "judge_files" not in stages["evaluate"]
+    assert "judge_files" not in stages["judge:mathdial"] and "judge_files" not in stages["evaluate"]
+
+
+def test_a_run_fits_a_missing_default_judge_before_its_stages(work, monkeypatch):
+    from socratic.judge import learned_store
+
+    fitted = []
+    monkeypatch.setattr(reward, "train", lambda path=None: fitted.append(path) or (None, tiny_reward(path)))
+    assert files.prepare_defaults(["reward", "rubric", "learned:elsewhere.json"])  # the user's file: not fitted
+    assert fitted == [reward.default_path()] and reward.default_path().exists()
+    assert not files.prepare_defaults(["reward"])  # on disk and current: loaded, left as it is
+    monkeypatch.setattr(learned_store, "load_or_train", lambda: pytest.fail("learned is not among the specs"))
+    files.prepare_defaults(["reward", "qmark"])
 
 
 def test_evaluate_does_not_reuse_judgments_of_another_version_of_a_judge(work, monkeypatch):

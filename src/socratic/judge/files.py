@@ -4,7 +4,7 @@ which file it is, whether it is the user's, its hash, and a check that it loads 
     from socratic.judge import files
     files.check(["reward:mine.json", "rubric"])   # ConfigError naming each missing or broken file, before any work
     files.fingerprint("reward")                   # {"reward": sha256 of SOCRATIC_HOME/judges/reward.json} (or {})
-    files.fit_missing(["learned", "reward"])      # fit the default judges that are not on disk yet
+    files.prepare_defaults(["learned", "reward"]) # fit (or refit, when stale) the default judges, as first use would
 
 A judge named by its file (`reward:PATH`, or the file an environment variable points to) is the user's: a
 missing or broken one is an error, found before any reply is generated or judged. A default judge
@@ -85,12 +85,11 @@ def fingerprint(specs: Iterable[str]) -> dict[str, str]:
     return out
 
 
-def fit_missing(specs: Iterable[str]) -> list[str]:
-    """Fit (and save) the default judges among `specs` that are not on disk yet; the specs fitted."""
-    fitted = []
-    for spec in dict.fromkeys(specs):
-        found = judge_file(spec)
-        if found is not None and not found[1] and not found[0].exists():
-            _store(parse_judge_spec(spec)[0]).load_or_train()
-            fitted.append(spec)
-    return fitted
+def prepare_defaults(specs: Iterable[str]) -> bool:
+    """Fit the default judges among `specs` that are not on disk yet, and refit those that are stale or
+    corrupt (as their first use would); True when a file changed."""
+    defaults = [spec for spec in dict.fromkeys(specs) if (found := judge_file(spec)) is not None and not found[1]]
+    before = fingerprint(defaults)
+    for spec in defaults:
+        _store(parse_judge_spec(spec)[0]).load_or_train()
+    return fingerprint(defaults) != before

@@ -78,15 +78,13 @@ def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset())
             if not (key in ADDED_LATER and ADDED_LATER[key] == value)}
 
 
-def judge_files(*specs: str) -> dict:
+def judge_files(specs: list[str]) -> dict:
     """What a stage's manifest keeps of the saved judges it uses (`learned`, `reward`, with or without a path):
     the sha256 of each file, so a refitted judge re-runs the stages it judged (and, through their outputs,
     those after them). Nothing for judges without a file (rubric, qmark, llm:): their manifests keep the
     settings they always had."""
     found = files.fingerprint(specs)
-    if not found:
-        return {}
-    return {"judge_file": found[specs[0]]} if len(specs) == 1 else {"judge_files": found}
+    return {"judge_files": found} if found else {}
 
 
 def judges_used(config: PipelineConfig, stages: list[str]) -> list[str]:
@@ -165,7 +163,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
     stages.append(Stage(
         "evaluate", {**output_settings(eval_config, without=BY_HASH), "system_prompt_sha": prompt,
                      "judge_versions": [judge_version(j) for j in config.eval_judges],
-                     **judge_files(*config.eval_judges)},
+                     **judge_files(config.eval_judges)},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / EVAL / "evaluation.json"],
         upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
@@ -180,7 +178,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                                                      formula=config.formula, seed=config.seed)
         stages.append(Stage("agreement", {**output_settings(agreement_config),
                                           "judge_versions": [judge_version(j) for j in judges],
-                                          **judge_files(*judges)},
+                                          **judge_files(judges)},
                             lambda fresh: agreement.run(agreement_config), inputs=[config.labels],
                             outputs=[root / AGREEMENT / "agreement.json"]))
         report_inputs.append(root / AGREEMENT / "agreement.json")
@@ -221,7 +219,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     stages.append(Stage(
         stage_name("judge", name, number),
         {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
-         "max_tries": config.judge_max_tries, **judge_files(config.reward_judge)},
+         "max_tries": config.judge_max_tries, **judge_files([config.reward_judge])},
         lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
         inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
     pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
@@ -355,9 +353,9 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
         console.print(f"dry run: nothing was run. Run folder: {root}")
         return report
     preflight.require(needs, f"run {config.name!r}")  # before anything is written
-    # A default judge that is not on disk yet is fitted now rather than inside its first stage, so that the
+    # A default judge that is missing (or stale) is fitted now rather than inside its first stage, so that the
     # manifests keep the hash of the file that judged and the next run finds it unchanged.
-    if files.fit_missing(judges_used(config, [d.stage for d in decisions if d.run])):
+    if files.prepare_defaults(judges_used(config, [d.stage for d in decisions if d.run])):
         runner = Runner(root, build_stages(config), force)
     root.mkdir(parents=True, exist_ok=True)
     write_text(root / "config.resolved.yaml", resolved_config_text(config, root))
