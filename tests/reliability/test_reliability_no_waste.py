@@ -206,10 +206,12 @@ def test_commands_refuse_a_broken_judge_file_before_any_work(work, capsys, monke
     assert not (work / "out").exists()
 
 
-def test_only_the_users_judge_files_must_exist_a_default_one_is_fitted_on_first_use(work, monkeypatch):
+def test_only_a_judge_file_named_in_the_spec_must_exist_others_are_fitted_on_first_use(work, monkeypatch):
     files.check(["rubric", "qmark", "learned", "reward", "llm:openai:x@http://127.0.0.1:9/v1"])
-    monkeypatch.setenv("SOCRATIC_REWARD_JUDGE", str(work / "named.json"))  # named by the user: theirs
-    with pytest.raises(ConfigError, match="named.json: no such file"):
+    monkeypatch.setenv("SOCRATIC_REWARD_JUDGE", str(work / "named.json"))  # load_or_train fits it there
+    files.check(["reward"])
+    (work / "named.json").write_text("{not json")  # but a broken one is the user's to fix
+    with pytest.raises(ConfigError, match="named.json: cannot read the saved reward judge"):
         files.check(["reward"])
 
 
