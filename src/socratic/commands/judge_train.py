@@ -25,10 +25,9 @@ def register(app: typer.Typer) -> None:
         from socratic.judge import learned_store
         from socratic.paths import check_output_file
 
-        # Before a fit of a minute or more: where it goes, and that each extra labels file holds labels.
+        # Before a fit of a minute or more: where it goes (and, below, that each extra labels file holds labels).
         if out is not None:
             check_output_file(out)
-        _check_labels(labels or [])
         if reward:
             from socratic.errors import SocraticError
             from socratic.judge import reward as pairwise
@@ -45,6 +44,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"reward judge {pairwise.model_hash(model)[:12]} saved to {path}")
             return
 
+        _check_labels(labels or [])
         path = out or learned_store.default_path()
         if path.exists() and not force and not labels:
             model = learned_store.load(path)
