@@ -45,20 +45,23 @@ def required_args(cmd: Any) -> list[str]:
 
 
 def bad_value(cmd: Any) -> tuple[list[str], str] | None:
-    """(arguments, the option the error must name): a word for a number, else a value option left without
-    its value, else a value given to a flag; None for a command without options."""
+    """(the whole argument list, the option the error must name): a word for a number, else a value option left
+    without its value, else a value given to a flag; None for a command without options. The required
+    parameters get valid-looking values: click checks values in the order they are given, so the bad one
+    comes first (a filler path that must exist would fail too), except an option without its value, which
+    must end the line ("Option '--out' requires an argument.")."""
     options = [p for p in cmd.params if p.param_type_name == "option" and p.opts]
     numbers = [p for p in options if p.type_descriptor.annotation in NUMBERS and not getattr(p, "is_flag", False)]
     if numbers:
         name = max(numbers[0].opts, key=len)
-        return [name, "abc"], name
+        return [name, "abc", *required_args(cmd)], name
     valued = [p for p in options if not getattr(p, "is_flag", False)]
     if valued:
         name = max(valued[0].opts, key=len)
-        return [name], name  # at the end of the line: "Option '--out' requires an argument."
+        return [*required_args(cmd), name], name
     if options:
         name = max(options[0].opts, key=len)
-        return [f"{name}=yes"], name  # "Option '--force' does not take a value."
+        return [f"{name}=yes", *required_args(cmd)], name  # "Option '--force' does not take a value."
     return None
 
 
@@ -109,7 +112,7 @@ def test_a_missing_required_option_is_one_line_naming_it(path, capsys, monkeypat
 def test_a_bad_value_is_one_line_naming_the_option(path, capsys, monkeypatch):
     cmd = command(path)
     args, name = bad_value(cmd)
-    code, err = cli(capsys, monkeypatch, [*path.split()[1:], *required_args(cmd), *args])
+    code, err = cli(capsys, monkeypatch, [*path.split()[1:], *args])
     one_line_naming(code, err, name)
 
 
