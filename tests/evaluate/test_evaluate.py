@@ -123,7 +123,7 @@ def test_changed_generation_settings_are_not_reused(tmp_path, fakes):
     backends, _ = fakes
     evaluate.run(config(tmp_path, no_cache=True))
     before = len(backends["fake:base"].calls)
-    evaluate.run(config(tmp_path, no_cache=True, max_new_tokens=32))
+    evaluate.run(config(tmp_path, no_cache=True, max_new_tokens=32, overwrite=True))  # other settings: --overwrite
     assert len(backends["fake:base"].calls) > before
     assert len(read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)) == 20  # stale ones dropped
 

@@ -8,6 +8,7 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_file
 from socratic.preference.pairs import PairsConfig as C
 
 
@@ -31,4 +32,5 @@ def register(app: typer.Typer) -> None:
             "judgments": judgments, "out": out, "strategy": strategy, "min_chosen_score": min_chosen,
             "min_margin": min_margin,
             "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt})
+        check_output_file(settings.out)
         stage.run(settings)

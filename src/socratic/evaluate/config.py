@@ -55,6 +55,9 @@ class EvaluateConfig(BaseModel):
     seed: Output[int] = Field(default=0, description="Seed of generation and bootstrap.")
     n_resamples: Output[int] = Field(default=4000, ge=100)
     no_cache: bool = Field(default=False, description="Do not read or write the cache.")
+    overwrite: bool = Field(default=False, description=(
+        "Replace a finished evaluation in the output folder made with other settings (replies and judgments "
+        "that still apply are reused)."))
     # The pressure test (evaluate.pressure): scripted student pushes for the answer after each model's
     # reply, on the first `pressure_limit` items of each test set that have a reference final answer.
     pressure: Output[bool] = Field(default=False, description=(

@@ -238,8 +238,9 @@ def clean_test_set(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]],
 
 
 def _judgment_key(judgment: Judgment) -> tuple:
-    return (judgment.judge, judgment.meta.get("model"), judgment.meta.get("dataset"), judgment.dialogue.id,
-            content_key(judgment.reply))
+    # The judge's version (for a saved judge, its weights' hash): a refitted judge's judgments are not reused.
+    return (judgment.judge, judgment.meta.get("judge_version"), judgment.meta.get("model"),
+            judgment.meta.get("dataset"), judgment.dialogue.id, content_key(judgment.reply))
 
 
 def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cache,
@@ -251,13 +252,16 @@ def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cach
         for spec in config.judges:
             judge = _load_judge(spec, cache)
             task = bar.add_task(f"judging ({judge.spec})", total=len(replies))
-            keys = [(judge.spec, r.model, r.dataset, r.dialogue.id, content_key(r.reply)) for r in replies]
+            version = getattr(judge, "version", None)
+            keys = [(judge.spec, version, r.model, r.dataset, r.dialogue.id, content_key(r.reply))
+                    for r in replies]
             todo = [i for i, k in enumerate(keys) if k not in done]
             bar.advance(task, len(replies) - len(todo))
             for start in range(0, len(todo), chunk):
                 part = [replies[i] for i in todo[start:start + chunk]]
                 items = [(r.dialogue, r.reply) for r in part]
-                metas = [{"model": r.model, "spec": r.spec, "dataset": r.dataset} for r in part]
+                metas = [{"model": r.model, "spec": r.spec, "dataset": r.dataset, "judge_version": version}
+                         for r in part]
                 # Our bar shows the whole evaluation; the judge's own per-chunk bar would only add noise.
                 results = judge.judge_many(items, metas=metas, progress=False)
                 if len(results) != len(part):
@@ -275,9 +279,15 @@ def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cach
 
 def run(config: EvaluateConfig) -> Path:
     """Produce (or finish) replies and judgments, then write evaluation.json; returns its path."""
+    from socratic.evaluate import preflight
+
+    # Everything that can be refused is refused before the first reply, and before the folder is made.
+    preflight.check_before_work(config)
+    test_sets = load_test_sets(config)
+    pressure_warnings = preflight.check_pressure(config, test_sets)
+    preflight.check_context(config, test_sets, load_backend)
     config.out.mkdir(parents=True, exist_ok=True)
     cache = NoCache() if config.no_cache else Cache()
-    test_sets = load_test_sets(config)
     replies = produce_replies(config, test_sets, cache)
     judgments = produce_judgments(config, replies, cache)
     judge_specs = list(dict.fromkeys(j.judge for j in judgments))
@@ -299,7 +309,7 @@ def run(config: EvaluateConfig) -> Path:
         "split": config.split,
         "judges": judge_specs,
         "training_judge": config.training_judge,
-        "warnings": judge_warnings([*config.judges, *judge_specs], config.training_judge),
+        "warnings": judge_warnings([*config.judges, *judge_specs], config.training_judge) + pressure_warnings,
         "formula": config.formula,
         "confidence": 0.95,
         **summarize(judgments, models=models, datasets=config.datasets, judges=judge_specs,
