@@ -4,15 +4,30 @@ on the shipped datasets."""
 from __future__ import annotations
 
 import json
+import re
+import sys
 
 import pytest
+from typer.testing import CliRunner
 
 from socratic import data
+from socratic.cli import app, main
 from socratic.data import gsm8k, mathdial
 from socratic.data.overlap import problem_of
-from socratic.data.teacher_turns import teacher_reply, teacher_test_set
+from socratic.data.teacher_turns import (
+    TeacherTurn,
+    load_teacher_turns,
+    load_teacher_turns_with_report,
+    problems_of_test_sets,
+    teacher_reply,
+    teacher_test_set,
+)
 from socratic.errors import InputError, SocraticError
-from socratic.records import Dialogue, Turn
+from socratic.jsonl import read_jsonl
+from socratic.judge.labels import group_key
+from socratic.records import Dialogue, LabelledReply, Turn
+
+MOVE_TAG = re.compile(r"^\s*\((generic|focus|probing|telling)\)")
 
 
 @pytest.fixture(autouse=True)
@@ -94,3 +109,75 @@ def test_debugging_teacher_test_set_has_no_training_problem_to_drop():
     assert len(items) == 16 and all(teacher_reply(d) and d.reference.startswith("Bug: ") for d in items)
     with pytest.raises(SocraticError, match="mathdial-raw, debugging-raw"):
         teacher_test_set("mathdial")
+
+
+def check_turns(turns: list[TeacherTurn], excluded: set[str]) -> None:
+    keys = set()
+    for turn in turns:
+        assert turn.dialogue.split == "train" and turn.dialogue.turns[-1].role == "student"
+        assert turn.reply.strip() and not MOVE_TAG.match(turn.reply)
+        assert problem_of(turn.dialogue) not in excluded, turn.dialogue.id
+        key = (turn.dialogue.context, tuple(t.text for t in turn.dialogue.turns), turn.reply)
+        assert key not in keys, turn.dialogue.id
+        keys.add(key)
+
+
+def test_teacher_turns_of_the_training_histories():
+    turns, report = load_teacher_turns_with_report(("mathdial", "debugging"))
+    mathdial, debugging = report.counts["mathdial"], report.counts["debugging"]
+    assert (mathdial.found, mathdial.origin_in_test, mathdial.test_problem, mathdial.duplicate, mathdial.kept) == (
+        1354, 0, 91, 1, 1262)
+    # the reference's Debugging test split holds 33 of the 38 exercises of its train split: few turns survive
+    assert (debugging.found, debugging.origin_in_test, debugging.kept) == (2164, 29, 24)
+    assert len(turns) == 1262 + 24 and turns == load_teacher_turns()
+    check_turns(turns, problems_of_test_sets())
+    assert {t.written_by for t in turns} == {"human"}
+    # the first teacher turn of the first training dialogue, its move tag kept as metadata
+    origin = data.get_dialogue("mathdial", "train", "mathdial-train-0000")
+    first = turns[0]
+    assert first.dialogue.id == "mathdial-train-0000-t1" and first.dialogue.turns == origin.turns[:1]
+    assert first.reply == origin.turns[1].text and first.meta["moves"] == origin.meta["moves"][1]
+    assert first.dialogue.reference == origin.reference and first.dialogue.context == origin.context
+    assert first.meta["origin"] == "mathdial-train-0000" and first.source == "mathdial"
+    # the CV group of a teacher turn is its problem, as for every other reply to that problem
+    assert group_key(LabelledReply(dialogue=first.dialogue, reply=first.reply)) == group_key(
+        LabelledReply(dialogue=origin, reply="x"))
+
+
+def test_debugging_turns_and_raw_alternatives_when_its_reference_test_split_is_not_a_test_set():
+    test_sets = ("mathdial", "debugging-raw")
+    turns, report = load_teacher_turns_with_report(("debugging", "debugging-raw"), test_sets=test_sets)
+    debugging, raw = report.counts["debugging"], report.counts["debugging-raw"]
+    assert (debugging.found, debugging.kept, raw.found) == (2164, 464, 815 + 1149)
+    assert raw.duplicate > 0 and raw.kept == len(turns) - 464  # raw main utterances the reference set has
+    check_turns(turns, problems_of_test_sets(test_sets))
+    alternatives = [t for t in turns if t.source == "debugging-raw" and t.meta["alternative"] > 0]
+    assert alternatives and all(t.reply in t.dialogue.meta["human_replies"][1:] for t in alternatives)
+
+
+def test_model_written_turns_only_when_asked_and_bad_requests():
+    with pytest.raises(SocraticError, match="written by a model"):
+        load_teacher_turns(("tutorchat",))
+    turns = load_teacher_turns(("tutorchat",), include_model_written=True)
+    assert len(turns) == 1073 and {t.written_by for t in turns} == {"model"}
+    with pytest.raises(SocraticError, match="training split"):
+        load_teacher_turns(split="test")
+    with pytest.raises(SocraticError, match="no teacher turns for 'mrbench'"):
+        load_teacher_turns(("mrbench",))
+    with pytest.raises(SocraticError, match="unknown test set 'nope'"):
+        load_teacher_turns(test_sets=("nope",))
+
+
+def test_cli_lists_and_exports_teacher_turns(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "turns.jsonl"
+    result = CliRunner().invoke(app, ["data", "teacher-turns", "--source", "mathdial", "-o", str(out)],
+                                env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert re.search(r"mathdial\s+│\s+1354\s+│\s+0\s+│\s+91\s+│\s+1\s+│\s+1262", result.output)
+    assert "wrote 1262 teacher turns" in result.output
+    assert read_jsonl(out, TeacherTurn) == load_teacher_turns(("mathdial",))
+    monkeypatch.setattr(sys, "argv", ["socratic", "data", "teacher-turns", "--source", "tutorchat"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    shown = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert exited.value.code == 2 and len(shown) == 1 and "written by a model" in shown[0]

@@ -203,8 +203,11 @@ def _test_contents(source: str) -> set[str]:
     return {content_key(d) for d in data.load_dialogues(source, "test")}
 
 
-def test_problems(test_sets: Sequence[str] = TEST_SETS) -> set[str]:
+def problems_of_test_sets(test_sets: Sequence[str] = TEST_SETS) -> set[str]:
     """The problems of the test sets: a raw source stands for its teacher-referenced test set."""
+    unknown = [name for name in test_sets if name not in TEST_SETS]
+    if unknown:
+        raise SocraticError(f"unknown test set {', '.join(map(repr, unknown))}: use {', '.join(TEST_SETS)}")
     out: set[str] = set()
     for name in test_sets:
         dialogues = teacher_test_set(name)[0] if name in TEACHER_SOURCES else data.load_dialogues(name, "test")
@@ -233,7 +236,7 @@ def load_teacher_turns_with_report(sources: Sequence[str] = ("mathdial", "debugg
     if model_written and not include_model_written:
         raise SocraticError(f"{', '.join(model_written)}: its tutor turns were written by a model, not by people; "
                             "ask for them with include_model_written=True (`--model-written`)")
-    excluded = test_problems(test_sets)
+    excluded = problems_of_test_sets(test_sets)
     report = TeacherTurnsReport(split, tuple(test_sets))
     seen: set[tuple[str, ...]] = set()
     out = []
@@ -266,7 +269,3 @@ def load_teacher_turns(sources: Sequence[str] = ("mathdial", "debugging"), split
     return load_teacher_turns_with_report(sources, split, include_model_written=include_model_written,
                                           test_sets=test_sets)[0]
 
-
-__all__ = ["TEACHER_SOURCES", "TEST_SETS", "TURN_SOURCES", "TeacherTurn", "TeacherTurnsReport",
-           "TestSetReport", "TurnCounts", "load_teacher_turns", "load_teacher_turns_with_report",
-           "teacher_reply", "teacher_test_set", "test_problems"]
