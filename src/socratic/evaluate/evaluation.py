@@ -60,8 +60,16 @@ def parse_model_option(value: str) -> tuple[str, str]:
 # ---------------------------------------------------------------- producing replies and judgments
 
 def _load_dialogues(source: str, split: str) -> list[Dialogue]:
+    """A test set's dialogues. The raw sets' test splits are their teacher-referenced form (evaluate.teacher):
+    no problem of a training split, one item per conversation in a fixed seeded order, so runs compare."""
     from socratic.data import load_dialogues
+    from socratic.data.teacher_turns import TEACHER_SOURCES, teacher_test_set
 
+    if source in TEACHER_SOURCES and split == "test":
+        dialogues, report = teacher_test_set(source)
+        for line in report.lines():
+            console.print(f"[dim]{line}[/]")
+        return dialogues
     return load_dialogues(source, split)
 
 
