@@ -8,7 +8,7 @@ import pytest
 from socratic.evaluate.config import EvaluateConfig
 from socratic.evaluate.teacher import TEACHER, outcomes, summarize_teacher, teacher_replies
 from socratic.records import Dialogue
-from socratic.scores import Scores, Judgment
+from socratic.scores import Judgment, Scores
 
 
 def _dialogue(i: int, teacher: str | None = "How many apples are left?") -> Dialogue:

@@ -26,8 +26,8 @@ from socratic.judge.baseline import QMARK
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import independence_flags, judge_lifts
-from socratic.report.text import clip, fmt
 from socratic.report.teacher import teacher_note, teacher_rows, teacher_scores
+from socratic.report.text import clip, fmt
 from socratic.report.tutoring import (
     LABELS,
     baseline_rows,
