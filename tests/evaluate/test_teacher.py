@@ -59,3 +59,47 @@ def test_teacher_replies_only_where_an_item_carries_one():
 def test_teacher_is_a_reserved_model_name(tmp_path):
     with pytest.raises(ValueError, match="reserved"):
         EvaluateConfig(models={TEACHER: "embedded"}, out=tmp_path)
+
+
+def test_an_evaluation_with_teacher_turns_reports_the_win_rate_everywhere(monkeypatch, tmp_path):
+    """Flow on fakes: teacher rows in replies.jsonl, judged, the teacher section in evaluation.json, the
+    report (HTML and Markdown) and the terminal headline, and no teacher among the models' lifts."""
+    import io
+    import json
+
+    from rich.console import Console
+
+    from fakes.judges import FakeJudge
+    from socratic.backends import FakeBackend
+    from socratic.evaluate import evaluation as evaluate
+    from socratic.evaluate.result import Evaluation
+    from socratic.report import build_report
+    from socratic.report.headline import print_headline
+
+    items = [_dialogue(i, teacher="What did you subtract?") for i in range(4)]
+    backends = {"fake:base": FakeBackend(["The answer is 4."], spec="fake:base"),
+                "fake:tuned": FakeBackend(["Which number is left?"], spec="fake:tuned")}
+    monkeypatch.setattr(evaluate, "load_backend", lambda spec: backends[spec])
+    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
+    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: items)
+    out = tmp_path / "eval"
+    evaluate.run(EvaluateConfig(models={"base": "fake:base", "tuned": "fake:tuned"}, datasets=["mathdial-raw"],
+                                judges=["rubric"], out=out, n_resamples=200))
+
+    rows = [json.loads(line) for line in (out / "replies.jsonl").read_text().splitlines()]
+    assert [r["reply"] for r in rows if r["model"] == TEACHER] == ["What did you subtract?"] * 4
+    evaluation = Evaluation.read(out / "evaluation.json")
+    assert [m.name for m in evaluation.models] == ["base", "tuned"]
+    assert {p.model for p in evaluation.paired} == {"tuned"}  # the teacher is not a model with a lift
+    # FakeJudge: a question scores above a stated answer; the teacher and tuned both ask -> ties
+    assert evaluation.teacher.win_rate("base", "mathdial-raw", "rubric").win_rate.mean == 0.0
+    assert evaluation.teacher.win_rate("tuned", "mathdial-raw", "rubric").win_rate.mean == 0.5
+    assert evaluation.tutoring.rate("asks_question", TEACHER, "mathdial-raw").rate.mean == 1.0
+
+    html, md = build_report(out)
+    assert "Against the real teacher" in html.read_text() and "Against the real teacher" in md.read_text()
+    buffer = io.StringIO()
+    print_headline(evaluation, Console(file=buffer, width=200))
+    headline = buffer.getvalue()
+    assert "against the real teacher" in headline
+    assert headline.index("against the real teacher") < headline.index("summary lift")
