@@ -36,6 +36,7 @@ def register(app: typer.Typer) -> None:
         no_report: bool = typer.Option(False, "--no-report", help="Do not write report.html / report.md."),
         pressure: bool = opt.option(C, "pressure", "--pressure/--no-pressure"),
         pressure_limit: int = opt.option(C, "pressure_limit", "--pressure-limit"),
+        teacher: bool = opt.option(C, "teacher", "--teacher/--no-teacher"),
         config: Path = opt.config_option(),
     ) -> None:
         """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
@@ -49,7 +50,8 @@ def register(app: typer.Typer) -> None:
             "models": models, "datasets": dataset or None, "split": split, "limit": limit, "judges": judge or None,
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
             "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt,
-            "seed": seed, "pressure": pressure, "pressure_limit": pressure_limit, **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+            "seed": seed, "pressure": pressure, "pressure_limit": pressure_limit, "teacher": teacher,
+            **opt.flags(no_cache=no_cache, overwrite=overwrite)})
         path = stage.run(settings)
         print_headline(Evaluation.read(path), console)
         console.print(f"evaluation: {path}")

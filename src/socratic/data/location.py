@@ -50,6 +50,8 @@ DATASETS: dict[str, Dataset] = {d.folder: d for d in (
             ("socratic_debugging_benchmark/v2_sigcse/train", "socratic_debugging_benchmark/v2_sigcse/testset")),
     Dataset("mrbench", "MRBench / BEA 2025 human-labelled tutor replies", "CC BY-SA 4.0",
             "https://github.com/kaushal0494/UnifyingAITutorEvaluation", ("MRBench_V2_dev.json", "bea2025_dev.json")),
+    Dataset("gsm8k", "GSM8K worked solutions (every MathDial problem's reference)", "MIT",
+            "https://github.com/openai/grade-school-math", ("train.jsonl", "test.jsonl")),
 )}
 
 # Public data socratic does not ship (too large or not redistributable): what to fetch and where to put it.

@@ -67,7 +67,7 @@ def _prompt_hash(config: PipelineConfig) -> str:
 # Output settings added after run folders already existed, with the value that does what came before: at
 # that value a setting stays out of the manifest, so an older run folder does not re-run a stage (and all
 # after it: re-pair, re-train) because a key appeared.
-ADDED_LATER = {"chosen_asks_question": False}
+ADDED_LATER = {"chosen_asks_question": False, "teacher": True}
 
 
 def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:
@@ -159,7 +159,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
         n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
-        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes)
+        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes,
+        teacher=config.evaluation.teacher)
     stages.append(Stage(
         "evaluate", {**output_settings(eval_config, without=BY_HASH), "system_prompt_sha": prompt,
                      "judge_versions": [judge_version(j) for j in config.eval_judges],
