@@ -56,11 +56,13 @@ RECORDED_PACKAGES = ("torch", "transformers", "trl", "peft", "accelerate", "data
 MIB = 1024 * 1024
 
 
-def why_not_here(model: Path | None, require_cuda: bool) -> list[str]:
+def why_not_here(model: Path | None, require_cuda: bool, work: Path | None = None) -> list[str]:
     """Reasons this machine cannot run the smoke test (empty when it can). `model` None: --tiny."""
     import torch
 
     reasons = []
+    if work is not None and work.is_dir() and any(work.iterdir()):
+        reasons.append(f"{work} is not empty: give -o a new or empty folder")
     if require_cuda and not torch.cuda.is_available():
         build = torch.version.cuda
         if build is None:
@@ -225,7 +227,7 @@ def main(argv=None) -> int:
     if args.tiny == (args.model is not None):
         parser.error("give a model folder or --tiny (one of them)")
     model = None if args.tiny else args.model.expanduser().resolve()
-    reasons = why_not_here(model, require_cuda=args.require_cuda or not args.tiny)
+    reasons = why_not_here(model, require_cuda=args.require_cuda or not args.tiny, work=args.out)
     if reasons:
         print("[gpu_smoke] stopped before step 1: " + "; ".join(reasons), file=sys.stderr)
         return 2
@@ -240,6 +242,14 @@ def main(argv=None) -> int:
     print(f"[gpu_smoke] {where}; Python {found['python']}; {packages}", flush=True)
     print(f"[gpu_smoke] model {'tiny, random weights' if args.tiny else model}; work folder {work}", flush=True)
 
+    # The libraries the stages import lazily, imported up front: the steps' times are then their own work
+    # (importing transformers, TRL and the evaluation's scipy takes longer than some steps here).
+    started = time.perf_counter()
+    import datasets  # noqa: F401
+    import peft  # noqa: F401
+    import transformers  # noqa: F401
+    import trl  # noqa: F401
+
     from socratic.backends import load_backend
     from socratic.evaluate import evaluation as evaluate
     from socratic.evaluate.config import EvaluateConfig
@@ -249,6 +259,7 @@ def main(argv=None) -> int:
     from socratic.preference import generate
     from socratic.train import dpo as train
     from socratic.train import sft
+    print(f"[gpu_smoke] imports {time.perf_counter() - started:.1f} s", flush=True)
 
     max_new_tokens = args.max_new_tokens or (32 if args.tiny else 64)
     steps = Steps(9 if args.tiny else 8)

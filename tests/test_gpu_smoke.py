@@ -89,6 +89,15 @@ def test_needs_a_model_folder_or_tiny_not_both(tmp_path):
         assert done.returncode == 2 and "give a model folder or --tiny" in done.stderr
 
 
+def test_refuses_a_work_folder_with_files_in_it(tmp_path):
+    (tmp_path / "earlier.txt").write_text("an earlier run's file")
+    done = run_script(str(SMOKE), "--tiny", "-o", str(tmp_path), timeout=120)
+    assert done.returncode == 2
+    [line] = done.stderr.strip().splitlines()
+    assert line == f"[gpu_smoke] stopped before step 1: {tmp_path} is not empty: give -o a new or empty folder"
+    assert [p.name for p in tmp_path.iterdir()] == ["earlier.txt"]
+
+
 def test_random_models_have_the_embedded_shape_and_tokenizer(tmp_path):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
