@@ -9,6 +9,10 @@ chat template, so `hf:FOLDER` loads, generates, trains and exports like any mode
 and the tokenizer come from smollm2_shape/ (committed, 1.6 MB; its SOURCE.md says where from), never
 the weights: scripts/gpu_smoke.py --tiny and scripts/dpo_step_time.py need nothing but the working
 tree, which is all a lent GPU machine gets (64 MiB, no network).
+
+Random weights give a nearly flat next-token distribution: the replies are random tokens (the smoke
+checks that every step runs, not what it says), which seldom ask a question or end a turn, and the
+nucleus sampler takes its slowest path (a top-k over the whole vocabulary at every token).
 """
 
 from __future__ import annotations
