@@ -11,6 +11,7 @@ Stages, in order (X = each training dataset; one tuned model per training datase
     train:X     DPO (LoRA) on those pairs                       RUN/models/X/ (hf:RUN/models/X loads it)
   with `sft:` set, a warm-up between pairs:X and train:X, and DPO starts from its model:
     sft:X       supervised fine-tuning on the chosen replies    RUN/models/X-sft/
+                (or the teachers' turns: sft.data)
   with `rounds: N` (iterative, on-policy DPO), rounds 2..N repeat these four on the same dialogues,
   sampling from the previous round's tuned model and training on from it:
     generate:X:r2, judge:X:r2, pairs:X:r2   RUN/prefs/X/round2/      train:X:r2   RUN/models/X-round2/
@@ -214,7 +215,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     if config.sft is not None and number == 1:
         from socratic.train import sft
 
-        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name))
+        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name), dataset=part.source)
         stages.append(Stage(
             stage_name("sft", name), output_settings(warm_up),
             lambda fresh, w=warm_up: _warm_up(w, name, fresh),
