@@ -22,6 +22,7 @@ def register(app: typer.Typer) -> None:
         chosen_asks_question: bool = opt.option(C, "chosen_asks_question", "--chosen-asks-question/--any-chosen"),
         formula: str = opt.option(C, "formula", "--formula"),
         system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
         config: Path = opt.config_option(),
     ) -> None:
         """Best candidate = chosen, worst = rejected, with guards (judge failures, minimum score and margin)."""
@@ -30,5 +31,6 @@ def register(app: typer.Typer) -> None:
         settings = load_config(C, config, {
             "judgments": judgments, "out": out, "strategy": strategy, "min_chosen_score": min_chosen,
             "min_margin": min_margin,
-            "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt})
+            "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt,
+            **opt.flags(answer_key=answer_key)})
         stage.run(settings)

@@ -135,6 +135,9 @@ class PipelineConfig(BaseModel):
     out: Path | None = Field(default=None, description="Run folder (default runs/<name>).")
     model: str = "embedded"
     system_prompt: Path | None = None
+    # The answer key as MathDial's teachers had it: each dialogue's reference in the tutor's system message,
+    # hidden from the student, in generation, pairs, the warm-up and the evaluation (docs/teachers.md).
+    answer_key: bool = False
     seed: int = 0
     formula: Formula = "uniform"
     datasets: Datasets

@@ -68,7 +68,8 @@ def _prompt_hash(config: PipelineConfig) -> str:
 # Output settings added after run folders already existed, with the value that does what came before: at
 # that value a setting stays out of the manifest, so an older run folder does not re-run a stage (and all
 # after it: re-pair, re-train) because a key appeared.
-ADDED_LATER = {"chosen_asks_question": False}
+ADDED_LATER = {"chosen_asks_question": False, "answer_key": False, "data": "chosen", "teacher_sources": None,
+               "teacher_test_sets": None, "model_written": False}
 
 
 def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:
@@ -139,7 +140,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         limits={t.source: t.limit for t in config.datasets.test if t.limit},
         limit=None, judges=config.eval_judges, training_judge=config.reward_judge,
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
-        out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
+        out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, answer_key=config.answer_key,
+        seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
         n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
         pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes)
@@ -191,7 +193,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     stages = []
     gen = generate.GenerateConfig(dataset=part.source, split=part.split, limit=part.limit, model=policy,
                                   out=candidates, seed=round_seed(config.seed, number),
-                                  system_prompt=config.system_prompt, **config.generate.model_dump())
+                                  system_prompt=config.system_prompt, answer_key=config.answer_key,
+                                  **config.generate.model_dump())
     stages.append(Stage(
         stage_name("generate", name, number),
         {**output_settings(gen), "system_prompt_sha": prompt},
@@ -204,7 +207,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
         inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
     pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
-                                    system_prompt=config.system_prompt, **config.pairs.model_dump())
+                                    system_prompt=config.system_prompt, answer_key=config.answer_key,
+                                    **config.pairs.model_dump())
     stages.append(Stage(
         stage_name("pairs", name, number),
         {**output_settings(pair_config, without=BY_HASH), "system_prompt_sha": prompt},
@@ -215,7 +219,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     if config.sft is not None and number == 1:
         from socratic.train import sft
 
-        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name), dataset=part.source)
+        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name), dataset=part.source,
+                                     answer_key=config.answer_key)
         stages.append(Stage(
             stage_name("sft", name), output_settings(warm_up),
             lambda fresh, w=warm_up: _warm_up(w, name, fresh),

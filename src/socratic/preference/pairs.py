@@ -78,6 +78,8 @@ class PairsConfig(PairSettings):
     formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
     system_prompt: Output[Path | None] = Field(default=None,
                                                description="Tutor system prompt file used at generation.")
+    answer_key: Output[bool] = Field(default=False, description=(
+        "The prompts carry each dialogue's answer key, as generation had it (docs/teachers.md)."))
 
 
 @dataclass(frozen=True)
@@ -174,12 +176,12 @@ def select_pairs(judgments: Iterable[Judgment], strategy: Strategy = "best-worst
     return pairs, dropped
 
 
-def pair_row(pair: Pair, system_prompt: str | None = None) -> dict[str, Any]:
+def pair_row(pair: Pair, system_prompt: str | None = None, *, answer_key: bool = False) -> dict[str, Any]:
     """One row in TRL's conversational preference format, plus provenance (a records.PairRecord)."""
     dialogue = pair.chosen.dialogue
     return {
         "version": PairRecord.VERSION,  # the row's format (socratic.artifact); TRL ignores the column
-        "prompt": render_messages(dialogue, system_prompt),
+        "prompt": render_messages(dialogue, system_prompt, answer_key=answer_key),
         "chosen": [{"role": "assistant", "content": pair.chosen.reply}],
         "rejected": [{"role": "assistant", "content": pair.rejected.reply}],
         "chosen_score": round(pair.chosen_score, 6),
@@ -247,7 +249,7 @@ def run(config: PairsConfig) -> Path:
     pairs, dropped = select_pairs(judgments, config.strategy, config.min_chosen_score, config.min_margin,
                                   config.formula, config.chosen_asks_question)
     system_prompt = load_system_prompt(config.system_prompt)
-    write_jsonl(config.out, (pair_row(p, system_prompt) for p in pairs))
+    write_jsonl(config.out, (pair_row(p, system_prompt, answer_key=config.answer_key) for p in pairs))
     stats = card_stats(judgments, pairs, dropped, config.formula)
     card = render_card(stats, config, config.out.name)
     write_text(config.out.parent / "README.md", card)

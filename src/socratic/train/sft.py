@@ -80,6 +80,9 @@ class SftConfig(SftSettings):
 
     pairs: Path | None  # needed unless data is "teacher"
     out: Path
+    # The teacher turns' prompts carry their reference as the answer key (the pairs' prompts already do
+    # when the run has `answer_key: true`: they were rendered so at the pairs stage).
+    answer_key: Output[bool] = False
     model: Output[str]
     seed: Output[int]
     lora: Output[bool]
@@ -98,7 +101,8 @@ class SftConfig(SftSettings):
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.lora]
 
 
-def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path, dataset: str | None = None) -> SftConfig:
+def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path, dataset: str | None = None, *,
+                   answer_key: bool = False) -> SftConfig:
     """The warm-up before `dpo` (trained on `dataset`): its pairs and model, its adapter shape and length
     budget, and the teachers of `dataset` unless `settings` names them, into `out`."""
     shared = {name: getattr(dpo, name) for name in FROM_DPO}
@@ -111,7 +115,7 @@ def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path, dataset: 
     if settings.data != "chosen" and "tutorchat" in fields["teacher_sources"] and not settings.model_written:
         raise SocraticError("sft: TutorChat's tutor turns were written by a model, not by people; set "
                             "sft.model_written: true to imitate them anyway")
-    return SftConfig(**fields, **shared, pairs=dpo.pairs, out=out)
+    return SftConfig(**fields, **shared, pairs=dpo.pairs, out=out, answer_key=answer_key)
 
 
 def completion_rows(rows: list[dict]) -> list[dict]:
@@ -129,7 +133,7 @@ def teacher_examples(config: SftConfig) -> list[tuple[list[dict[str, str]], list
     turns = load_teacher_turns(config.teacher_sources, include_model_written=config.model_written,
                                test_sets=config.teacher_test_sets or TEST_SETS)
     instructions = load_system_prompt(config.system_prompt)
-    return [([dict(m) for m in render_messages(turn.dialogue, instructions)],
+    return [([dict(m) for m in render_messages(turn.dialogue, instructions, answer_key=config.answer_key)],
              [{"role": "assistant", "content": turn.reply}]) for turn in turns]
 
 
