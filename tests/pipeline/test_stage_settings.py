@@ -105,7 +105,8 @@ def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
              "judge_versions"}, "agreement": {"judge_versions"}, "sft": set(), "train": set()}
     # Fields added after run folders existed stay out at the value that does what came before (ADDED_LATER):
     # this run has the answer key off and a warm-up on the chosen replies.
-    added_later = {"answer_key", "data", "teacher_sources", "teacher_test_sets", "model_written"}
+    added_later = {"answer_key", "data", "teacher_sources", "teacher_test_sets", "model_written", "teacher_share",
+                   "teacher_limit"}
     for name, config in stages.items():
         kind = name.split(":")[0]
         if kind in marked:

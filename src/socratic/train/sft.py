@@ -36,15 +36,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.config import Output
+from socratic.data.teacher_turns import TEACHERS_OF
 from socratic.errors import SocraticError
 from socratic.progress import console
 from socratic.train.dpo import DEFAULT_LR, TrainConfig, is_finished, resolve_model_dir
 from socratic.train.records import TrainConfigRecord
 from socratic.train.summary import FINISHED_MARKER, TrainSummary
-
-# The teachers a training dataset's warm-up imitates by default (socratic.data.teacher_turns sources).
-TEACHERS_OF = {"mathdial": ("mathdial",), "mathdial-raw": ("mathdial",), "debugging": ("debugging", "debugging-raw"),
-               "debugging-raw": ("debugging", "debugging-raw"), "tutorchat": ("tutorchat",)}
 
 # TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there).
 FROM_DPO = ("model", "seed", "lora", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "max_length",
