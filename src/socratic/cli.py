@@ -9,10 +9,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+from typing import NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+
+# typer 0.29 carries its own copy of click: its errors are these classes, not the `click` package's.
+from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
 from socratic import commands
 from socratic.errors import SocraticError
@@ -32,24 +36,47 @@ for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m:
 
 err = Console(stderr=True)
 
+INTERRUPTED = 130  # what a shell reports for a process ended by SIGINT (128 + 2)
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    # soft_wrap: ONE line whatever the terminal width (scripts grep it); escape: a message may hold "[...]".
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def _interrupted() -> NoReturn:
+    err.print("interrupted; re-run the same command to resume", highlight=False, soft_wrap=True)
+    sys.exit(INTERRUPTED)
+
+
+def _usage_message(error: UsageError) -> str:
+    """click's message (it names the option: "Invalid value for '--limit': ...") and where help is, in one line."""
+    text = " ".join(error.format_message().split())
+    if error.ctx is not None:
+        return f"{error.ctx.command_path}: {text} (see `{error.ctx.command_path} --help`)"
+    return text
+
 
 def main() -> None:
-    """Entry point: user-facing errors become one red line and exit code 2, not a traceback."""
+    """Entry point: user-facing errors and usage errors become one red line and exit code 2, not a
+    traceback; Ctrl-C exits 130 with the resume hint (docs/guarantees.md)."""
     try:
-        app(standalone_mode=False)
-    except SocraticError as error:
-        # soft_wrap: ONE line whatever the terminal width (scripts grep it); escape: a message may hold "[...]".
-        err.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False, soft_wrap=True)
+        # standalone_mode=False: usage errors are raised to us, and an interrupt or `typer.Exit(code)` comes
+        # back as the return value (typer turns KeyboardInterrupt into Exit(130) and returns its code).
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError as error:  # `socratic`, `socratic data`: the help, as click shows it
+        error.show()
         sys.exit(error.exit_code)
+    except UsageError as error:
+        _fail(_usage_message(error), error.exit_code)
+    except ClickException as error:  # other click errors (a file click could not open)
+        _fail(" ".join(error.format_message().split()), error.exit_code)
+    except SocraticError as error:
+        _fail(str(error), error.exit_code)
     except (typer.Abort, KeyboardInterrupt):
-        err.print("interrupted; re-run the same command to resume")
-        sys.exit(130)
-    except typer.Exit as exit_:
-        sys.exit(exit_.exit_code)
-    except Exception as error:  # click's usage errors
-        import click
-
-        if isinstance(error, click.ClickException):
-            error.show()
-            sys.exit(2)
-        raise
+        _interrupted()
+    if code == INTERRUPTED:
+        _interrupted()
+    if isinstance(code, int) and code:
+        sys.exit(code)

@@ -98,8 +98,12 @@ def atomic_file(path: str | Path) -> Iterator[TextIO]:
             tmp.close()
             os.unlink(tmp.name)
             raise
-    os.chmod(tmp.name, 0o644)
-    os.replace(tmp.name, path)
+    try:
+        os.chmod(tmp.name, 0o644)
+        os.replace(tmp.name, path)
+    except OSError:  # `path` is a folder, or not ours to replace: no hidden temp file stays behind
+        os.unlink(tmp.name)
+        raise
 
 
 def write_jsonl(path: str | Path, records: Iterable[BaseModel | dict[str, Any]]) -> Path:

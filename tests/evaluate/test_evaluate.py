@@ -82,7 +82,9 @@ def test_with_the_answer_key_every_prompt_carries_the_reference_and_no_keyless_r
     evaluate.run(settings)
     calls = len(backends["fake:base"].calls)
     assert backends["fake:base"].calls[0][0] == render_messages(keyed[0])
-    evaluate.run(settings.model_copy(update={"answer_key": True}))
+    with pytest.raises(SocraticError, match=r"answer_key: False there, True now"):
+        evaluate.run(settings.model_copy(update={"answer_key": True}))  # a finished keyless one is kept
+    evaluate.run(settings.model_copy(update={"answer_key": True, "overwrite": True}))
     assert len(backends["fake:base"].calls) > calls  # replies made without the key are not reused
     messages = backends["fake:base"].calls[calls][0]
     assert messages == render_messages(keyed[0], answer_key=True) and "Final answer: 0" in messages[0]["content"]
@@ -138,7 +140,7 @@ def test_changed_generation_settings_are_not_reused(tmp_path, fakes):
     backends, _ = fakes
     evaluate.run(config(tmp_path, no_cache=True))
     before = len(backends["fake:base"].calls)
-    evaluate.run(config(tmp_path, no_cache=True, max_new_tokens=32))
+    evaluate.run(config(tmp_path, no_cache=True, max_new_tokens=32, overwrite=True))  # other settings: --overwrite
     assert len(backends["fake:base"].calls) > before
     assert len(read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)) == 20  # stale ones dropped
 

@@ -103,15 +103,18 @@ def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
         ("evaluate", EvaluateConfig), ("agreement", AgreementConfig))}
     extra = {"generate": {"system_prompt_sha"}, "pairs": {"system_prompt_sha"}, "evaluate": {"system_prompt_sha",
              "judge_versions"}, "agreement": {"judge_versions"}, "sft": set(), "train": set()}
-    # Fields added after run folders existed stay out at the value that does what came before (ADDED_LATER):
-    # this run has the answer key off and a warm-up on the chosen replies.
+    # Settings added later stay out of a manifest at the value that does what came before (stages.ADDED_LATER):
+    # full_config leaves evaluation.teacher at it, the answer key off, the warm-up on the chosen replies and no
+    # teacher-anchored pairs.
     added_later = {"answer_key", "data", "teacher_sources", "teacher_test_sets", "model_written", "teacher_share",
                    "teacher_limit"}
+    at_old_value = {"evaluate": {"teacher"}}
     for name, config in stages.items():
         kind = name.split(":")[0]
         if kind in marked:
             by_hash = {"system_prompt"} if kind in ("pairs", "evaluate") else set()
-            assert set(config) == marked[kind] - by_hash - added_later | extra[kind], name
+            assert set(config) == marked[kind] - by_hash - added_later - at_old_value.get(kind, set()) | extra[kind], \
+                name
     (tmp_path / "keyed").mkdir()
     keyed = full_config(tmp_path / "keyed").model_copy(update={"answer_key": True, "sft": SftSettings(data="both")})
     stages = {stage.name: stage.config for stage in build_stages(keyed)}

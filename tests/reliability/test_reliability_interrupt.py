@@ -1,5 +1,6 @@
 """kill -9 during generate, judge, evaluate and train, then re-run: nothing lost, nothing duplicated,
-every output valid, and the re-run's outputs equal an uninterrupted run's.
+every output valid, and the re-run's outputs equal an uninterrupted run's. Ctrl-C (SIGINT) during
+generate and during a `socratic run` of the embedded model exits 130 with the resume hint, and resumes.
 
 Each stage runs as a real `.venv/bin/socratic` process. Models and the LLM judge are a scripted
 OpenAI-compatible server on 127.0.0.1 (tests/fakes/llm_server.py) that answers deterministically
@@ -197,6 +198,59 @@ def test_evaluate_killed_twice_then_rerun_equals_an_uninterrupted_run(tmp_path):
     assert [(r["model"], r["n"], r["failed"]) for r in evaluation["results"]] == [("a", 12, 0), ("b", 12, 0)]
     assert evaluation["results"] == reference["results"] and evaluation["paired"] == reference["paired"]
     assert leftovers(tmp_path) == []
+
+
+# ------------------------------------------------------------------------------------------ Ctrl-C
+
+def interrupt_when(process: subprocess.Popen, ready: Callable[[], bool], log: Path, timeout: float = 240) -> int:
+    """SIGINT `process` (what Ctrl-C sends) as soon as `ready()` holds; its exit code."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if process.poll() is not None:
+            pytest.fail(f"the process ended (code {process.returncode}) before the interrupt:\n"
+                        f"{log.read_text(errors='replace')[-2000:]}")
+        if time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the moment to interrupt never came")
+        time.sleep(0.01)
+    process.send_signal(signal.SIGINT)
+    return process.wait(60)
+
+
+def interrupted_cleanly(code: int, log: Path) -> None:
+    text = log.read_text(errors="replace")
+    assert code == 130, text[-3000:]
+    assert text.rstrip().endswith("interrupted; re-run the same command to resume"), text[-3000:]
+    assert "Traceback" not in text
+
+
+def test_ctrl_c_during_generate_exits_130_with_the_resume_hint_and_the_rerun_resumes(tmp_path):
+    # Issue 41: Ctrl-C exited 0, so `socratic evaluate ... && socratic report ...` carried on after an interrupted stage.
+    data = write_dialogues(tmp_path / "dialogues.jsonl", 8)
+    with FakeLLM(deterministic) as server:
+        args = ["generate", "--dataset", data, "--model", f"openai:tutor@{server.url}", "-k", "3",
+                "--max-new-tokens", "16", "--concurrency", "1"]
+        finish([*args, "-o", tmp_path / "reference.jsonl"], environment(tmp_path / "ref-cache.sqlite"),
+               tmp_path / "ref.log")
+        env, out, log = environment(tmp_path / "cache.sqlite"), tmp_path / "candidates.jsonl", tmp_path / "run.log"
+        interrupted_cleanly(interrupt_when(start([*args, "-o", out], env, log), lambda: count_lines(out) >= 4, log), log)
+        assert count_lines(out) < 24
+        finish([*args, "-o", out], env, tmp_path / "rerun.log")
+    assert out.read_text() == (tmp_path / "reference.jsonl").read_text()
+
+
+def test_ctrl_c_during_a_pipeline_run_exits_130_and_the_plan_resumes_the_stage(tmp_path):
+    # A real run of the embedded model, interrupted once its first stage has started (its pending marker is written).
+    config = tmp_path / "run.yaml"
+    config.write_text(f"name: ctrl-c\nout: {tmp_path / 'run'}\nmodel: embedded\n"
+                      "datasets:\n  train: [{source: mathdial, split: train, limit: 2}]\n"
+                      "  test: [{source: mathdial, split: test, limit: 2}]\n"
+                      "generate: {k: 2, max_new_tokens: 8}\nreward_judge: qmark\neval_judges: [qmark]\n")
+    env, log = environment(tmp_path / "cache.sqlite"), tmp_path / "run.log"
+    pending = tmp_path / "run" / ".stages" / "generate--mathdial.pending.json"
+    interrupted_cleanly(interrupt_when(start(["run", config], env, log), pending.exists, log), log)
+    plan = finish(["run", config, "--dry-run"], env, tmp_path / "plan.log")
+    assert re.search(r"generate:mathdial\s.*resume", plan), plan
 
 
 # ------------------------------------------------------------------------------------------ train

@@ -409,7 +409,9 @@ def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgme
 def run(config: AgreementConfig) -> dict[str, Any]:
     """Judge every labelled reply with every judge; write agreement.json and the figures; return the JSON."""
     from socratic.agreement.plots import write_figures
+    from socratic.judge import files
 
+    files.check(config.judges)  # a missing or broken learned:PATH / reward:PATH, before the first judge runs
     if not config.labels.exists():
         raise InputError("labels file not found", path=str(config.labels))
     labelled = _load_labelled(config.labels)

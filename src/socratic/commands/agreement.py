@@ -9,6 +9,7 @@ import typer
 from socratic.agreement.config import AgreementConfig as C
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_folder
 
 
 def register(app: typer.Typer) -> None:
@@ -32,4 +33,5 @@ def register(app: typer.Typer) -> None:
         settings = load_config(C, config, {
             "labels": labels, "judges": judge or None, "out": out, "formula": formula, "top_k": top,
             "bootstrap": bootstrap, "seed": seed, "folds": folds, **opt.flags(no_cache=no_cache)})
+        check_output_folder(settings.out)  # before any judge runs
         print_agreement(stage.run(settings))

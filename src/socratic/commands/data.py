@@ -21,6 +21,7 @@ from rich.text import Text
 
 from socratic import data
 from socratic.jsonl import write_jsonl
+from socratic.paths import check_output_file
 from socratic.records import Dialogue
 
 console = Console()
@@ -121,6 +122,7 @@ def export_command(
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="write only the first N"),
 ) -> None:
     """Write normalized Dialogue JSONL (one record per line; readable back as a source)."""
+    check_output_file(output, "-o/--output")
     dialogues, dropped, skipped = data.load_with_report(source, split, dedupe=dedupe)
     if limit is not None:
         dialogues = dialogues[:limit]

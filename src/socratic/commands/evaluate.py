@@ -33,9 +33,11 @@ def register(app: typer.Typer) -> None:
         answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
         seed: int = opt.option(C, "seed", "--seed"),
         no_cache: bool = opt.switch(C, "no_cache", "--no-cache"),
+        overwrite: bool = opt.switch(C, "overwrite", "--overwrite"),
         no_report: bool = typer.Option(False, "--no-report", help="Do not write report.html / report.md."),
         pressure: bool = opt.option(C, "pressure", "--pressure/--no-pressure"),
         pressure_limit: int = opt.option(C, "pressure_limit", "--pressure-limit"),
+        teacher: bool = opt.option(C, "teacher", "--teacher/--no-teacher"),
         config: Path = opt.config_option(),
     ) -> None:
         """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
@@ -49,7 +51,8 @@ def register(app: typer.Typer) -> None:
             "models": models, "datasets": dataset or None, "split": split, "limit": limit, "judges": judge or None,
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
             "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt,
-            "seed": seed, "pressure": pressure, "pressure_limit": pressure_limit, **opt.flags(no_cache=no_cache, answer_key=answer_key)})
+            "seed": seed, "pressure": pressure, "pressure_limit": pressure_limit, "teacher": teacher,
+            **opt.flags(no_cache=no_cache, overwrite=overwrite, answer_key=answer_key)})
         path = stage.run(settings)
         print_headline(Evaluation.read(path), console)
         console.print(f"evaluation: {path}")

@@ -8,6 +8,7 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_file
 from socratic.preference.generate import GenerateConfig as C
 
 
@@ -42,4 +43,5 @@ def register(app: typer.Typer) -> None:
             "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed,
             "batch_dialogues": batch_dialogues, "system_prompt": system_prompt, "concurrency": concurrency,
             **opt.flags(no_cache=no_cache, overwrite=overwrite, answer_key=answer_key)})
+        check_output_file(settings.out)  # before the model loads
         stage.run(settings)

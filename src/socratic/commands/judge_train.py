@@ -23,7 +23,11 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fit the `learned` (or, with --reward, the `reward`) judge on human labels (CPU, offline, deterministic)."""
         from socratic.judge import learned_store
+        from socratic.paths import check_output_file
 
+        # Before a fit of a minute or more: where it goes (and, below, that each extra labels file holds labels).
+        if out is not None:
+            check_output_file(out)
         if reward:
             from socratic.errors import SocraticError
             from socratic.judge import reward as pairwise
@@ -40,6 +44,7 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"reward judge {pairwise.model_hash(model)[:12]} saved to {path}")
             return
 
+        _check_labels(labels or [])
         path = out or learned_store.default_path()
         if path.exists() and not force and not labels:
             model = learned_store.load(path)
@@ -48,3 +53,13 @@ def register(app: typer.Typer) -> None:
             return
         model, path = learned_store.train(path, extra=labels or [])
         typer.echo(f"learned judge {learned_store.model_hash(model)[:12]} saved to {path}")
+
+
+def _check_labels(paths: list[Path]) -> None:
+    """Each --labels file holds at least one labelled reply (an empty one would fit on the shipped labels alone)."""
+    from socratic.data import load_labelled
+    from socratic.errors import InputError
+
+    for path in paths:
+        if not load_labelled(path):
+            raise InputError("no labelled replies in the file (--labels)", path=str(path))

@@ -8,6 +8,7 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_file
 from socratic.preference.pairs import PairsConfig as C
 
 
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
             "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt,
             "teacher_judgments": teacher_judgments, "teacher_share": teacher_share,
             **opt.flags(answer_key=answer_key)})
+        check_output_file(settings.out)
         if settings.teacher_judgments is not None:
             from socratic.preference import teacher_pairs
 

@@ -8,6 +8,7 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_folder
 from socratic.preference.oneshot import PreferencesConfig as C
 
 
@@ -40,6 +41,7 @@ def register(app: typer.Typer) -> None:
         config: Path = opt.config_option(),
     ) -> None:
         """Preference data in one go: candidates, judgments, pairs and a dataset card in one folder."""
+        from socratic.judge import files
         from socratic.preference import oneshot as stage
 
         settings = load_config(C, config, {
@@ -50,4 +52,6 @@ def register(app: typer.Typer) -> None:
             "judge_concurrency": judge_concurrency, "strategy": strategy, "min_chosen_score": min_chosen,
             "min_margin": min_margin, "chosen_asks_question": chosen_asks_question, "formula": formula,
             **opt.flags(no_cache=no_cache, overwrite=overwrite, answer_key=answer_key)})
+        check_output_folder(settings.out)  # before the model loads, and the judge's file before candidates are drawn
+        files.check([settings.judge])
         stage.run(settings)

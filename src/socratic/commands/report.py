@@ -17,8 +17,11 @@ def register(app: typer.Typer) -> None:
         examples: int = typer.Option(2, "--examples", help="Example dialogues per test set."),
     ) -> None:
         """Build the self-contained HTML report and the Markdown report from finished stage outputs."""
+        from socratic.paths import check_output_folder
         from socratic.progress import console
         from socratic.report import build_report
 
+        if out is not None:
+            check_output_folder(out)
         html, md = build_report(folder, out_dir=out, examples_per_dataset=examples)
         console.print(f"[bold]report:[/] {html}  (and {md})")

@@ -8,6 +8,7 @@ import typer
 
 from socratic.commands import _options as opt
 from socratic.config import load_config
+from socratic.paths import check_output_folder
 from socratic.train.dpo import TrainConfig as C
 
 
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
             "seed": seed,
             "precompute_ref_log_probs": precompute_ref, "bf16": bf16,
             **opt.cleared(lora=full), **opt.flags(resume=resume)})
+        check_output_folder(settings.out)  # before the model loads
         if processes > 1:
             from socratic.train import launch
 

@@ -16,6 +16,8 @@ from socratic.config import Output
 from socratic.scores import Formula
 from socratic.specs import JUDGE_SPEC_HELP, as_value_error, parse_model_spec
 
+TEACHER = "teacher"  # the reply source of the real teacher's turn (evaluate.teacher); no model may take the name
+
 # How many scripted pushes the pressure test has (evaluate.pressure.PUSHES; a test keeps the two equal).
 MAX_PUSHES = 3
 
@@ -57,6 +59,9 @@ class EvaluateConfig(BaseModel):
     seed: Output[int] = Field(default=0, description="Seed of generation and bootstrap.")
     n_resamples: Output[int] = Field(default=4000, ge=100)
     no_cache: bool = Field(default=False, description="Do not read or write the cache.")
+    overwrite: bool = Field(default=False, description=(
+        "Replace a finished evaluation in the output folder made with other settings (replies and judgments "
+        "that still apply are reused)."))
     # The pressure test (evaluate.pressure): scripted student pushes for the answer after each model's
     # reply, on the first `pressure_limit` items of each test set that have a reference final answer.
     pressure: Output[bool] = Field(default=False, description=(
@@ -65,6 +70,11 @@ class EvaluateConfig(BaseModel):
     pressure_limit: Output[int] = Field(default=20, ge=1,
                                         description="Items per test set in the pressure test.")
     pressure_pushes: Output[int] = Field(default=MAX_PUSHES, ge=1, le=MAX_PUSHES)
+    # The real teacher's next turn (evaluate.teacher), where test items carry one (mathdial-raw, debugging-raw):
+    # judged beside the models, and each model's win rate against it reported.
+    teacher: Output[bool] = Field(default=True, description=(
+        "Judge the real teacher's next turn beside the models where test items carry one (mathdial-raw, "
+        "debugging-raw) and report each model's win rate against it."))
 
     @field_validator("models")
     @classmethod
@@ -72,6 +82,8 @@ class EvaluateConfig(BaseModel):
         for name, spec in models.items():
             if not name or any(c in name for c in "=/\\ "):
                 raise ValueError(f"model name {name!r} must be non-empty, without '=', '/', spaces")
+            if name == TEACHER:
+                raise ValueError(f"model name {TEACHER!r} is reserved for the real teacher's turn; choose another")
             as_value_error(parse_model_spec, spec)  # refuse an unknown spec before any output exists
         return models
 

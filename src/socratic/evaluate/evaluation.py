@@ -37,6 +37,7 @@ from socratic.evaluate.config import EvaluateConfig
 from socratic.evaluate.pressure import PressureReply, pressure_items, pushed, summarize_pressure
 from socratic.evaluate.result import EvalReply, Evaluation
 from socratic.evaluate.summary import PAPER_ANCHORS, judge_warnings, reply_changes, summarize
+from socratic.evaluate.teacher import TEACHER, summarize_teacher, teacher_replies
 from socratic.evaluate.tutoring import summarize_tutoring
 from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.progress import console, progress_bar
@@ -59,8 +60,16 @@ def parse_model_option(value: str) -> tuple[str, str]:
 # ---------------------------------------------------------------- producing replies and judgments
 
 def _load_dialogues(source: str, split: str) -> list[Dialogue]:
+    """A test set's dialogues. The raw sets' test splits are their teacher-referenced form (evaluate.teacher):
+    no problem of a training split, one item per conversation in a fixed seeded order, so runs compare."""
     from socratic.data import load_dialogues
+    from socratic.data.teacher_turns import TEACHER_SOURCES, teacher_test_set
 
+    if source in TEACHER_SOURCES and split == "test":
+        dialogues, report = teacher_test_set(source)
+        for line in report.lines():
+            console.print(f"[dim]{line}[/]")
+        return dialogues
     return load_dialogues(source, split)
 
 
@@ -169,6 +178,8 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
                 bar.advance(task, len(batch))
             ordered += [done[(name, spec, dataset, d.id, settings)] for dataset, dialogues in test_sets.items()
                         for d in dialogues]
+    if config.teacher:
+        ordered += teacher_replies(test_sets)  # read from the data, never generated: nothing to resume
     write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
     return ordered
 
@@ -239,8 +250,9 @@ def clean_test_set(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]],
 
 
 def _judgment_key(judgment: Judgment) -> tuple:
-    return (judgment.judge, judgment.meta.get("model"), judgment.meta.get("dataset"), judgment.dialogue.id,
-            content_key(judgment.reply))
+    # The judge's version (for a saved judge, its weights' hash): a refitted judge's judgments are not reused.
+    return (judgment.judge, judgment.meta.get("judge_version"), judgment.meta.get("model"),
+            judgment.meta.get("dataset"), judgment.dialogue.id, content_key(judgment.reply))
 
 
 def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cache,
@@ -252,13 +264,16 @@ def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cach
         for spec in config.judges:
             judge = _load_judge(spec, cache)
             task = bar.add_task(f"judging ({judge.spec})", total=len(replies))
-            keys = [(judge.spec, r.model, r.dataset, r.dialogue.id, content_key(r.reply)) for r in replies]
+            version = getattr(judge, "version", None)
+            keys = [(judge.spec, version, r.model, r.dataset, r.dialogue.id, content_key(r.reply))
+                    for r in replies]
             todo = [i for i, k in enumerate(keys) if k not in done]
             bar.advance(task, len(replies) - len(todo))
             for start in range(0, len(todo), chunk):
                 part = [replies[i] for i in todo[start:start + chunk]]
                 items = [(r.dialogue, r.reply) for r in part]
-                metas = [{"model": r.model, "spec": r.spec, "dataset": r.dataset} for r in part]
+                metas = [{"model": r.model, "spec": r.spec, "dataset": r.dataset, "judge_version": version}
+                         for r in part]
                 # Our bar shows the whole evaluation; the judge's own per-chunk bar would only add noise.
                 results = judge.judge_many(items, metas=metas, progress=False)
                 if len(results) != len(part):
@@ -276,15 +291,28 @@ def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cach
 
 def run(config: EvaluateConfig) -> Path:
     """Produce (or finish) replies and judgments, then write evaluation.json; returns its path."""
+    from socratic.evaluate import preflight
+
+    # Everything that can be refused is refused before the first reply, and before the folder is made.
+    preflight.check_before_work(config)
+    test_sets = load_test_sets(config)
+    pressure_warnings = preflight.check_pressure(config, test_sets)
+    preflight.check_context(config, test_sets, load_backend)
     config.out.mkdir(parents=True, exist_ok=True)
     cache = NoCache() if config.no_cache else Cache()
-    test_sets = load_test_sets(config)
     replies = produce_replies(config, test_sets, cache)
     judgments = produce_judgments(config, replies, cache)
     judge_specs = list(dict.fromkeys(j.judge for j in judgments))
     models = list(config.models)
     clean = clean_test_set(config, test_sets, cache)
-    kept = [j for j in judgments if not is_excluded(clean, j.meta["dataset"], j.dialogue.id)]
+    anchor = summarize_teacher(judgments, models=models, datasets=config.datasets, judges=judge_specs,
+                               excluded=clean.excluded, formula=config.formula, seed=config.seed,
+                               n_resamples=config.n_resamples)
+    # The teacher is a reply source, not a model: its own numbers are in `teacher` and, judge-free, in
+    # `tutoring`; lifts, paired tests and gaming checks are between models.
+    model_judgments = [j for j in judgments if j.meta.get("model") != TEACHER]
+    model_replies = [r for r in replies if r.model != TEACHER]
+    kept = [j for j in model_judgments if not is_excluded(clean, j.meta["dataset"], j.dialogue.id)]
     pressure = None
     if config.pressure:
         items = pressure_items(test_sets, config.pressure_limit)
@@ -300,23 +328,24 @@ def run(config: EvaluateConfig) -> Path:
         "split": config.split,
         "judges": judge_specs,
         "training_judge": config.training_judge,
-        "warnings": judge_warnings([*config.judges, *judge_specs], config.training_judge),
+        "warnings": judge_warnings([*config.judges, *judge_specs], config.training_judge) + pressure_warnings,
         "formula": config.formula,
         "confidence": 0.95,
-        **summarize(judgments, models=models, datasets=config.datasets, judges=judge_specs,
+        **summarize(model_judgments, models=models, datasets=config.datasets, judges=judge_specs,
                     formula=config.formula, seed=config.seed, n_resamples=config.n_resamples),
-        "changes": reply_changes(replies, models),
+        "changes": reply_changes(model_replies, models),
         "paper_anchors": PAPER_ANCHORS,
-        "behaviour": summarize_behaviour(replies, judgments, models=models, datasets=config.datasets,
+        "behaviour": summarize_behaviour(model_replies, model_judgments, models=models, datasets=config.datasets,
                                          judges=judge_specs, formula=config.formula, **stats).model_dump(mode="json"),
-        "tutoring": summarize_tutoring(replies, models=models, datasets=config.datasets,
-                                       **stats).model_dump(mode="json"),
+        "tutoring": summarize_tutoring(replies, models=models + ([TEACHER] if anchor else []),
+                                       datasets=config.datasets, **stats).model_dump(mode="json"),
         "pressure": pressure,
         "clean": clean.model_dump(mode="json"),
         "paired_clean": summarize(kept, models=models, datasets=config.datasets, judges=judge_specs,
                                   formula=config.formula, **stats)["paired"],
+        "teacher": anchor.model_dump(mode="json") if anchor else None,
         "lift_parts": [p.model_dump(mode="json") for p in
-                       lift_parts(judgments, models=models, datasets=config.datasets, judges=judge_specs,
+                       lift_parts(model_judgments, models=models, datasets=config.datasets, judges=judge_specs,
                                   formula=config.formula, excluded=clean.excluded)],
     }
     path = config.out / "evaluation.json"

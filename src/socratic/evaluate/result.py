@@ -237,6 +237,34 @@ class LiftPart(_Open):
     questions_share: float | None  # questions_part / mean_lift; None: lift too small to split
 
 
+class WinRate(_Open):
+    """How often a judge scores one model's reply above the teacher's real turn on the same item (ties half):
+    MathTutorBench's win rate against the teacher, with a 95% bootstrap CI over items."""
+
+    model: str
+    dataset: str
+    judge: str
+    items: str  # "clean" (the headline's items) or "all"
+    n: int
+    wins: int
+    ties: int
+    losses: int
+    win_rate: Estimate
+
+
+class TeacherAnchor(_Open):
+    """evaluation.json's teacher section (socratic.evaluate.teacher): the teacher's own scores and every
+    model's win rate against the teacher, on the test items that carry the teacher's next turn."""
+
+    items: dict[str, int] = Field(default_factory=dict)  # test set -> items with a teacher turn
+    scores: list[Cell] = Field(default_factory=list)  # the teacher's turns as judged, like a model's cell
+    win_rates: list[WinRate] = Field(default_factory=list)
+
+    def win_rate(self, model: str, dataset: str, judge: str, items: str = "clean") -> WinRate | None:
+        return next((w for w in self.win_rates if (w.model, w.dataset, w.judge, w.items) == (model, dataset, judge,
+                                                                                               items)), None)
+
+
 class EvalReply(ArtifactRow):
     """One line of replies.jsonl: a model's greedy reply to one test dialogue."""
 
@@ -273,6 +301,7 @@ class Evaluation(Artifact):
     clean: CleanSet | None = None  # None: an evaluation.json from before the check
     paired_clean: list[Paired] = Field(default_factory=list)  # `paired` on the clean items only
     lift_parts: list[LiftPart] = Field(default_factory=list)
+    teacher: TeacherAnchor | None = None  # None: no test item carried a teacher turn (or an older file)
 
     def headline_paired(self) -> list[Paired]:
         """The paired tests the headline reads: on the clean items where the check ran, else all items."""

@@ -31,6 +31,12 @@ number parsing (`numbers`: "$1,200.00" -> "1200", "four" -> "4") is shared. Ever
 - asks a question: a sentence (outside code) that ends with "?" and has at least 3 words.
 - dodge: asks a question AND is any of leak, false praise, echo, as student, degenerate, not English:
   the question is there, the tutoring is not.
+- invents a number: states a number found nowhere in the problem, the turns or the worked solution
+  (`socratic.judge.correctness`); applies to items with a reference answer (math), since code and prose
+  have numbers of their own (line numbers, years).
+- miscomputes: states a computation ("105 divided by 80 is 0.125") that is false (`socratic.judge.correctness`).
+  These two checks live beside the judges' detectors because the reward judge takes them as features:
+  they are judge-free, but not independent of the reward.
 """
 
 from __future__ import annotations
@@ -54,6 +60,7 @@ from socratic.evaluate.result import (
     TutoringSample,
 )
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
+from socratic.judge.correctness import check_reply
 from socratic.judge.rubric_signals import numbers
 from socratic.records import Dialogue
 
@@ -67,7 +74,8 @@ ENGLISH_STOPWORD_SHARE = 0.15
 SAMPLES_PER_MODEL = 5  # random (seeded) tuned replies per tuned model in the report
 
 # The metrics, in report order; `dodge` last (it combines the others).
-FLAGS = ("leak", "false_praise", "echo", "as_student", "degenerate", "empty", "not_english")
+FLAGS = ("leak", "false_praise", "echo", "as_student", "degenerate", "empty", "not_english", "invents_number",
+         "miscomputes")
 METRICS = (*FLAGS, "asks_question", "dodge")
 DODGE_OF = ("leak", "false_praise", "echo", "as_student", "degenerate", "not_english")
 
@@ -105,6 +113,8 @@ class ReplyMetrics(BaseModel):
     degenerate: bool
     empty: bool
     not_english: bool
+    invents_number: bool | None = None  # None: no reference answer (not a math item), or a file from before
+    miscomputes: bool | None = None
     asks_question: bool
     dodge: bool
 
@@ -232,6 +242,9 @@ def reply_metrics(dialogue: Dialogue, reply: str) -> ReplyMetrics:
     flags = {"leak": leaks_answer(reply, dialogue, answer), "false_praise": false_praise(reply, dialogue, answer),
              "echo": share is not None and share >= ECHO_SHARE, "as_student": as_student(reply),
              "degenerate": degenerate(reply), "empty": empty(reply), "not_english": not_english(reply)}
+    correctness = check_reply(dialogue, reply)
+    flags |= {"invents_number": correctness.invents if answer is not None else None,
+              "miscomputes": correctness.miscomputes}
     question = asks_question(reply)
     return ReplyMetrics(echo_share=None if share is None else round(share, 4), asks_question=question,
                         dodge=question and any(flags[name] for name in DODGE_OF), **flags)

@@ -107,6 +107,7 @@ def write_model_folder(source: Path, out: Path) -> str:
             if (source / name).exists():
                 tmp = out / f".{name}.tmp"
                 shutil.copy2(source / name, tmp)
+                tmp.chmod(0o644)  # an ordinary file, whatever the source's mode (a converted model can be 0600)
                 tmp.replace(out / name)
         return "copied"
     import torch
@@ -124,6 +125,7 @@ def write_model_folder(source: Path, out: Path) -> str:
     for name in TRAINING_FILES:
         if (source / name).exists():
             shutil.copy2(source / name, out / name)
+            (out / name).chmod(0o644)
     return "merged" if not (source / "config.json").exists() else "re-saved"
 
 

@@ -106,13 +106,13 @@ def load(path: Path) -> LearnedModel:
         raise SocraticError(f"{path}: cannot read the saved learned judge ({type(error).__name__}); {refit}") from None
     if set(model.heads) != set(CRITERIA):
         raise SocraticError(f"{path}: the saved learned judge is incomplete; {refit}")
-    problem = _shape_problem(model)
+    problem = array_problem(model)
     if problem:
         raise SocraticError(f"{path}: the saved learned judge does not fit together ({problem}); {refit}")
     return model
 
 
-def _shape_problem(model: LearnedModel) -> str | None:
+def array_problem(model: LearnedModel) -> str | None:
     """What is wrong with the arrays of a loaded judge (None: nothing): shapes, then NaN or infinity."""
     columns = model.config.columns()
     pca = model.config.pca_dims if model.config.features == "pca" else 0

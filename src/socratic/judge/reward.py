@@ -43,6 +43,7 @@ from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
 from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
 from socratic.records import LabelledReply
+from socratic.scores import CRITERIA
 
 REWARD_VERSION = "reward_v1"
 N_BASE = len(SIGNAL_NAMES)
@@ -264,7 +265,8 @@ def load(path: Path) -> RewardModel:
     """The saved reward judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
     from socratic.judge import learned_store
 
-    refit = "refit it with `socratic judge-train --reward --force`"
+    # The fix refits this file, wherever it is: `--reward --force` alone would refit the default judge instead.
+    refit = f"refit it with `socratic judge-train --reward --out {path} --force`"
     try:
         payload, intact = store.read(path)
         if not intact:
@@ -282,16 +284,43 @@ def load(path: Path) -> RewardModel:
                             (float(payload["calibration"][0]), float(payload["calibration"][1])), criteria,
                             payload["data_hash"], list(payload["item_keys"]), list(payload["groups"]),
                             dict(payload["n_pairs"]))
-        width = N_BASE + config.pca_dims + (len(DODGE_SIGNAL_NAMES) if config.dodge_signals else 0)
-        if not (len(model.mean) == len(model.scale) == len(model.weights) == width) or \
-                not np.all(np.isfinite(model.weights)) or not np.all(model.scale > 0):
-            raise CorruptRewardError(f"{path}: the saved reward judge is incomplete; {refit}")
-        return model
     except SocraticError:
         raise
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
         raise CorruptRewardError(f"{path}: cannot read the saved reward judge ({type(error).__name__}); "
                                  f"{refit}") from None
+    problem = _array_problem(model)
+    if problem:
+        raise CorruptRewardError(f"{path}: the saved reward judge does not fit together ({problem}); {refit}")
+    return model
+
+
+def _array_problem(model: RewardModel) -> str | None:
+    """What is wrong with the arrays of a loaded reward judge (None: nothing): shapes, then NaN or infinity,
+    then a scale or calibration slope that is not positive; its criteria heads as the learned judge checks them.
+    A hand edit can keep the checksum valid, and a NaN here would turn every summary into a silent failure."""
+    from socratic.judge import learned_store
+
+    width = N_BASE + model.config.pca_dims + (len(DODGE_SIGNAL_NAMES) if model.config.dodge_signals else 0)
+    shapes = {"mean": (model.mean.shape, (width,)), "scale": (model.scale.shape, (width,)),
+              "weights": (model.weights.shape, (width,)), "pca_mean": (model.pca_mean.shape, (EMBEDDING_DIM,)),
+              "pca_components": (model.pca_components.shape, (model.config.pca_dims, EMBEDDING_DIM))}
+    for name, (found, expected) in shapes.items():
+        if found != expected:
+            return f"{name}: shape {found}, expected {expected}"
+    arrays = {"mean": model.mean, "scale": model.scale, "weights": model.weights, "pca_mean": model.pca_mean,
+              "pca_components": model.pca_components, "calibration": np.asarray(model.calibration)}
+    for name, values in arrays.items():
+        if not np.isfinite(values).all():
+            return f"{name}: NaN or infinite values"
+    if (model.scale <= 0).any():
+        return "scale: values <= 0"
+    if model.calibration[0] <= 0:
+        return "calibration: slope <= 0 (the summary would reverse the reward's order)"
+    if set(model.learned.heads) != set(CRITERIA):
+        return "learned.heads: incomplete"
+    problem = learned_store.array_problem(model.learned)
+    return f"learned.{problem}" if problem else None
 
 
 def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,

@@ -112,8 +112,12 @@ def print_summary(summary: JudgeSummary, judge: str, formula: str, console: Cons
 
 
 def run(config: JudgeConfig) -> JudgeSummary:
-    from socratic.judge import load_judge
+    from socratic.judge import files, load_judge
+    from socratic.paths import check_output_file
 
+    # Before any item is judged (for an `llm:` judge: before any API call), not after all of them.
+    check_output_file(config.output, "-o/--output")
+    files.check([config.judge])
     items, metas = read_items(config.input)
     if config.limit is not None:
         items, metas = items[:config.limit], metas[:config.limit]

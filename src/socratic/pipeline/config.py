@@ -115,6 +115,9 @@ class EvaluationSettings(BaseModel):
     pressure: bool = False
     pressure_limit: int = Field(default=20, ge=1)
     pressure_pushes: int = Field(default=MAX_PUSHES, ge=1, le=MAX_PUSHES)
+    # The real teacher's next turn judged beside the models where test items carry one (mathdial-raw,
+    # debugging-raw), and each model's win rate against it (socratic.evaluate.teacher).
+    teacher: bool = True
 
     judges: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
 

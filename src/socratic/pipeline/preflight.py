@@ -7,7 +7,8 @@
 any more); `require(needs)` raises a SocraticError for the first unmet one, before anything is
 written. API keys are checked for presence only: their values are never read into a message.
 `check_inputs(config)` refuses, in the dry run too, what no machine can provide: a dataset or split
-that does not exist, a run folder that is a file (a config loaded from YAML already names their lines).
+that does not exist, a run folder that is a file (a config loaded from YAML already names their lines),
+a judge file (`reward:PATH`, `learned:PATH`) that is missing or broken.
 """
 
 from __future__ import annotations
@@ -123,7 +124,8 @@ def dataset_problem(source: str, split: str) -> str | None:
 
 
 def check_inputs(config: Any) -> None:
-    """Raise a ConfigError listing every dataset slice that cannot be loaded, and a run folder that is a file."""
+    """Raise a ConfigError listing every dataset slice that cannot be loaded, a run folder that is a file, and
+    every judge file the config names (`learned:PATH`, `reward:PATH`) that is missing or does not load."""
     problems = []
     if config.run_dir.exists() and not config.run_dir.is_dir():
         problems.append(f"out: not a folder: {config.run_dir} is a file; name a folder for the run")
@@ -132,6 +134,12 @@ def check_inputs(config: Any) -> None:
             problem = dataset_problem(part.source, part.split)
             if problem:
                 problems.append(f"datasets.{kind}.{index}: {problem}")
+    from socratic.judge import files
+
+    try:
+        files.check([config.reward_judge, *config.eval_judges])  # a missing or broken learned:PATH / reward:PATH
+    except ConfigError as error:
+        problems.append(str(error))
     if problems:
         raise ConfigError("; ".join(problems))
 

@@ -46,7 +46,7 @@ from socratic.cache import content_key
 from socratic.config import output_fields
 from socratic.errors import SocraticError
 from socratic.jsonl import write_text
-from socratic.judge import judge_version
+from socratic.judge import files, judge_version
 from socratic.pipeline.config import PipelineConfig, TrainSlice
 from socratic.pipeline.runner import Decision, Runner, Stage
 from socratic.progress import console
@@ -73,8 +73,9 @@ def _prompt_hash(config: PipelineConfig) -> str:
 # Output settings added after run folders already existed, with the value that does what came before: at
 # that value a setting stays out of the manifest, so an older run folder does not re-run a stage (and all
 # after it: re-pair, re-train) because a key appeared.
-ADDED_LATER = {"chosen_asks_question": False, "teacher_share": 0.0, "teacher_limit": None, "answer_key": False, "data": "chosen", "teacher_sources": None,
-               "teacher_test_sets": None, "model_written": False}
+ADDED_LATER = {"chosen_asks_question": False, "teacher": True, "teacher_share": 0.0, "teacher_limit": None,
+               "answer_key": False, "data": "chosen", "teacher_sources": None, "teacher_test_sets": None,
+               "model_written": False}
 
 
 def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:
@@ -83,6 +84,24 @@ def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset())
     settings = config.model_dump(mode="json", include=set(output_fields(type(config))) - without)
     return {key: value for key, value in settings.items()
             if not (key in ADDED_LATER and ADDED_LATER[key] == value)}
+
+
+def judge_files(specs: list[str]) -> dict:
+    """What a stage's manifest keeps of the saved judges it uses (`learned`, `reward`, with or without a path):
+    the sha256 of each file, so a refitted judge re-runs the stages it judged (and, through their outputs,
+    those after them). Nothing for judges without a file (rubric, qmark, llm:): their manifests keep the
+    settings they always had."""
+    found = files.fingerprint(specs)
+    return {"judge_files": found} if found else {}
+
+
+def judges_used(config: PipelineConfig, stages: list[str]) -> list[str]:
+    """The judge specs the named stages load: judge:* and teacher-judge:* the reward judge, evaluate the
+    evaluation judges, agreement both."""
+    kinds = {name.split(":", 1)[0] for name in stages}
+    used = [config.reward_judge] if kinds & {"judge", "teacher-judge", "agreement"} else []
+    used += config.eval_judges if kinds & {"evaluate", "agreement"} else []
+    return list(dict.fromkeys(used))
 
 
 # The tutor prompt enters the pairs' and the evaluation's manifests by its content's hash (system_prompt_sha),
@@ -149,10 +168,12 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
         n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
-        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes)
+        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes,
+        teacher=config.evaluation.teacher)
     stages.append(Stage(
         "evaluate", {**output_settings(eval_config, without=BY_HASH), "system_prompt_sha": prompt,
-                     "judge_versions": [judge_version(j) for j in config.eval_judges]},
+                     "judge_versions": [judge_version(j) for j in config.eval_judges],
+                     **judge_files(config.eval_judges)},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / EVAL / "evaluation.json"],
         upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
@@ -166,7 +187,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         agreement_config = agreement.AgreementConfig(labels=config.labels, judges=judges, out=root / AGREEMENT,
                                                      formula=config.formula, seed=config.seed)
         stages.append(Stage("agreement", {**output_settings(agreement_config),
-                                          "judge_versions": [judge_version(j) for j in judges]},
+                                          "judge_versions": [judge_version(j) for j in judges],
+                                          **judge_files(judges)},
                             lambda fresh: agreement.run(agreement_config), inputs=[config.labels],
                             outputs=[root / AGREEMENT / "agreement.json"]))
         report_inputs.append(root / AGREEMENT / "agreement.json")
@@ -208,7 +230,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     stages.append(Stage(
         stage_name("judge", name, number),
         {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
-         "max_tries": config.judge_max_tries},
+         "max_tries": config.judge_max_tries, **judge_files([config.reward_judge])},
         lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
         inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
     pair_inputs, pair_upstream, teacher_judgments = [judgments], [stage_name("judge", name, number)], None
@@ -277,7 +299,7 @@ def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, polic
     stages.append(Stage(
         stage_name("teacher-judge", name, number),
         {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
-         "max_tries": config.judge_max_tries},
+         "max_tries": config.judge_max_tries, **judge_files([config.reward_judge])},
         lambda fresh: _judge_teachers(config, dialogues, candidates, judgments),
         inputs=[dialogues, candidates], outputs=[judgments], upstream=[stage_name("teacher-generate", name, number)]))
     return stages
@@ -356,8 +378,9 @@ def _evaluate(eval_config, fresh: bool) -> None:
     from socratic.evaluate import evaluation as evaluate
 
     # Always incremental, fresh or not: replies are keyed by the model folder's version and the
-    # settings, judgments by reply text, so only what a change touched is produced again.
-    evaluate.run(eval_config)
+    # settings, judgments by reply text, so only what a change touched is produced again. The runner
+    # decided that this evaluation is to be redone: the folder's evaluation.json is the run's to replace.
+    evaluate.run(eval_config.model_copy(update={"overwrite": True}))
 
 
 # ------------------------------------------------------------------------------------- run
@@ -410,6 +433,10 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
         console.print(f"dry run: nothing was run. Run folder: {root}")
         return report
     preflight.require(needs, f"run {config.name!r}")  # before anything is written
+    # A default judge that is missing (or stale) is fitted now rather than inside its first stage, so that the
+    # manifests keep the hash of the file that judged and the next run finds it unchanged.
+    if files.prepare_defaults(judges_used(config, [d.stage for d in decisions if d.run])):
+        runner = Runner(root, build_stages(config), force)
     root.mkdir(parents=True, exist_ok=True)
     write_text(root / "config.resolved.yaml", resolved_config_text(config, root))
     record = runner.execute(root / TIMINGS)

@@ -26,6 +26,7 @@ from socratic.judge.baseline import QMARK
 from socratic.report import figures
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import independence_flags, judge_lifts
+from socratic.report.teacher import teacher_note, teacher_rows, teacher_scores
 from socratic.report.text import clip, fmt
 from socratic.report.tutoring import (
     LABELS,
@@ -317,6 +318,11 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     if evaluation.tutoring.limits is not None:
         tutoring = {"rows": metric_rows(evaluation), "own": baseline_rows(evaluation), "labels": LABELS,
                     "limits": evaluation.tutoring.limits, "samples": sample_rows(evaluation)}
+    teacher = None
+    if evaluation.teacher is not None:
+        teacher = {"rows": teacher_rows(evaluation), "note": teacher_note(evaluation),
+                   "rows_all": teacher_rows(evaluation, "all") if clean and clean.n_excluded() else None,
+                   "scores": teacher_scores(evaluation)}
     pressure = ({"rows": pressure_rows(evaluation), "pushes": evaluation.pressure.pushes,
                  "sizes": evaluation.pressure.items} if evaluation.pressure else None)
     config_path = root / "config.resolved.yaml"
@@ -326,7 +332,7 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
         "paired": paired_rows(evaluation), "changes": evaluation.changes,
         "training_judges": rankers, "lifts": lifts, "lift_flags": lift_flags, "reward_judge": reward,
         "checks": checks, "clean": clean, "clean_note": clean_note(evaluation), "lifts_all": lifts_all,
-        "tutoring": tutoring, "pressure": pressure,
+        "tutoring": tutoring, "pressure": pressure, "teacher": teacher,
         "examples": example_dialogues(evaluation, replies, judgments, examples_per_dataset),
         "training": training, "agreement": agreement, "timings": timings,
         "caveats": caveats(evaluation, agreement, training, lift_flags, checks["flags"] if checks else None),

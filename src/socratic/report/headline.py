@@ -1,7 +1,9 @@
-"""What an evaluation found, in the terminal: each model's summary lift over the baseline by every
-evaluation judge on the clean test set (and how many items that left out), the share of it that is the
-`questions` flip alone, its question and reveal rates next to the baseline's; the judge-free tutoring
-metrics and the pressure test's leak rates, baseline -> model; and every flag of the report's checks.
+"""What an evaluation found, in the terminal, in the order people would check it: each model's win rate
+against the real teacher by every judge (where test items carry the teacher's turn); the judge-free
+tutoring and correctness metrics and the pressure test's leak rates, baseline -> model; then each model's
+summary lift over the baseline by every evaluation judge on the clean test set (and how many items that
+left out), the share of it that is the `questions` flip alone, its question and reveal rates next to the
+baseline's; and every flag of the report's checks.
 `socratic run` and `socratic evaluate` print it at the end; report.html has the details.
 
     print_headline(Evaluation.read("runs/x/eval/evaluation.json"), console)
@@ -15,6 +17,7 @@ from rich.table import Table
 from socratic.evaluate.result import JUDGE_FREE, Evaluation
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import UP, independence_flags, judge_lifts
+from socratic.report.teacher import teacher_note, teacher_rows
 from socratic.report.tutoring import clean_note, metric_rows, pressure_rows, tutoring_flags
 
 
@@ -102,16 +105,39 @@ def pressure_table(evaluation: Evaluation) -> Table | None:
     return table
 
 
+def teacher_table(evaluation: Evaluation) -> Table | None:
+    """Each model's win rate against the real teacher, one column per judge (evaluate.teacher)."""
+    rows = teacher_rows(evaluation)
+    if not rows:
+        return None
+    table = Table(title="against the real teacher: share of items where the judge prefers the model's reply to the "
+                        "teacher's next turn (ties half) [95% CI]")
+    table.add_column("model")
+    table.add_column("test set")
+    for judge in evaluation.judges:
+        reward = " (reward)" if judge == evaluation.training_judge else ""
+        table.add_column(f"by {judge}{reward}", justify="right")
+    for row in rows:
+        table.add_row(row["model"], row["dataset"], *[f"{c['text']} n={c['n']}" for c in row["cells"]])
+    return table
+
+
 def print_headline(evaluation: Evaluation, console: Console) -> None:
+    """What people would check first (against the teacher, judge-free tutoring and correctness, the pressure
+    test), then the judges' summary lifts with their caveats."""
+    teacher = teacher_table(evaluation)
+    if teacher is not None:
+        console.print(teacher)
+        console.print(teacher_note(evaluation))
+    for table in (tutoring_table(evaluation), pressure_table(evaluation)):
+        if table is not None:
+            console.print(table)
     rows, lift_flags = judge_lifts(evaluation)
     if rows:
         console.print(headline_table(evaluation, rows))
     note = clean_note(evaluation)
     if note and rows:
         console.print(note)
-    for table in (tutoring_table(evaluation), pressure_table(evaluation)):
-        if table is not None:
-            console.print(table)
     checks = behaviour_checks(evaluation)
     flags = lift_flags + independence_flags(evaluation) + (checks["flags"] if checks else []) + tutoring_flags(evaluation)
     for flag in flags:

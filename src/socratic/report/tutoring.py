@@ -10,15 +10,18 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from socratic.evaluate.config import TEACHER
 from socratic.evaluate.result import Evaluation, RateDiff
 from socratic.evaluate.tutoring import METRICS
 from socratic.report.text import clip
 
 LABELS = {"leak": "states the answer", "false_praise": "praises wrong work", "echo": "echoes the dialogue",
           "as_student": "speaks as the student", "degenerate": "repetition loop", "empty": "empty",
-          "not_english": "not English", "asks_question": "asks a question", "dodge": "dodge"}
+          "not_english": "not English", "invents_number": "invents a number", "miscomputes": "false arithmetic",
+          "asks_question": "asks a question", "dodge": "dodge"}
 SHORT = {"leak": "leak", "false_praise": "false praise", "echo": "echo", "as_student": "as student",
-         "degenerate": "loop", "empty": "empty", "not_english": "not Eng.", "asks_question": "asks ?",
+         "degenerate": "loop", "empty": "empty", "not_english": "not Eng.", "invents_number": "invents #",
+         "miscomputes": "false arith.", "asks_question": "asks ?",
          "dodge": "dodge"}
 SAMPLE_CLIP = 400
 
@@ -70,10 +73,12 @@ def metric_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
 
 
 def baseline_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
-    """Every model's own rates with their 95% CIs (the baseline included), per test set."""
+    """Every model's own rates with their 95% CIs (the baseline included; the teacher's turns too where the
+    test items carry them), per test set."""
     tutoring = evaluation.tutoring
     rows = []
-    for dataset, model in itertools.product(evaluation.datasets, [m.name for m in evaluation.models]):
+    sources = [m.name for m in evaluation.models] + ([TEACHER] if evaluation.teacher is not None else [])
+    for dataset, model in itertools.product(evaluation.datasets, sources):
         cells = []
         for metric in METRICS:
             r = tutoring.rate(metric, model, dataset)

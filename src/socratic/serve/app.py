@@ -20,6 +20,7 @@ import hmac
 import json
 import logging
 import os
+import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -31,6 +32,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from socratic.backends import Backend, GenerationOptions, context_length, count_tokens, prompt_tokens
+from socratic.errors import SocraticError
 from socratic.render import Message, load_system_prompt, system_message
 from socratic.serve.batcher import StreamBatcher, can_batch
 from socratic.serve.config import ServeConfig
@@ -338,8 +340,27 @@ def run(config: ServeConfig) -> None:
     if config.host not in {"127.0.0.1", "localhost", "::1"} and api_key is None:
         log.warning("serving on %s without an API key: anyone who can reach it can use it (set %s)",
                     config.host, API_KEY_ENV)
+    # The port first: a busy one is one line before the model is loaded, not after "serving ...".
+    listening = listen(config.host, config.port)
     backend = load_backend(config.model)
     app = create_app(backend, config, api_key=api_key)
     log.info("serving %s on http://%s:%d/ (auth %s)", config.served_model_name or backend.spec, config.host,
              config.port, "on" if api_key else "off")
-    uvicorn.run(app, host=config.host, port=config.port, access_log=False, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(app, host=config.host, port=config.port, access_log=False,
+                                           log_level="info"))
+    server.run(sockets=[listening])
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A socket bound to host:port (as uvicorn binds one), or a SocraticError naming the port when it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        raise SocraticError(f"--port {port}: cannot listen on {host}:{port} ({error.strerror}); another server may "
+                            "be using it: stop it or choose another --port") from None
+    sock.set_inheritable(True)
+    return sock
