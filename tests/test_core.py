@@ -9,7 +9,7 @@ from socratic.cache import Cache, content_key
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.records import Dialogue, Turn
-from socratic.render import default_system_prompt, render_messages
+from socratic.render import ANSWER_KEY_MARKER, CONTEXT_MARKER, default_system_prompt, render_messages
 from socratic.scores import Scores, summary_score
 from socratic.specs import parse_model_spec as parse_spec
 
@@ -31,6 +31,22 @@ def test_render_messages_puts_prompt_and_context_in_system():
     assert messages[0]["content"].startswith(default_system_prompt())
     assert "Solve 2x = 6." in messages[0]["content"]
     assert messages[1:] == [{"role": "user", "content": "I got x = 4."}]
+
+
+def test_the_answer_key_goes_after_the_context_only_when_asked():
+    plain = render_messages(make_dialogue())
+    keyed = render_messages(make_dialogue(), answer_key=True)
+    assert render_messages(make_dialogue(), answer_key=False) == plain  # off: exactly as before
+    assert keyed[0]["content"] == plain[0]["content"] + ANSWER_KEY_MARKER + "x = 3"
+    assert keyed[1:] == plain[1:]  # the student's side is untouched
+    assert "x = 3" not in plain[0]["content"]
+    # no reference, no key; no context, the key alone after the marker training shortens from
+    assert render_messages(make_dialogue(reference=None), answer_key=True) == render_messages(
+        make_dialogue(reference=None))
+    bare = render_messages(make_dialogue(context=""), answer_key=True)[0]["content"]
+    assert bare == default_system_prompt() + CONTEXT_MARKER + ANSWER_KEY_MARKER.lstrip("\n") + "x = 3"
+    own = render_messages(make_dialogue(), "Only ask.", answer_key=True)[0]["content"]
+    assert own == "Only ask." + CONTEXT_MARKER + "Solve 2x = 6." + ANSWER_KEY_MARKER + "x = 3"
 
 
 def test_summary_formulas():

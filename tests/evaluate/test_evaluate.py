@@ -73,6 +73,23 @@ def test_evaluate_flow_writes_replies_judgments_and_summary(tmp_path, fakes):
     assert result["paper_anchors"]["tuned"]["tutorchat"] == 1.0
 
 
+def test_with_the_answer_key_every_prompt_carries_the_reference_and_no_keyless_reply_is_reused(
+        tmp_path, fakes, monkeypatch):
+    backends, _ = fakes
+    keyed = [d.model_copy(update={"reference": f"Final answer: {i}"}) for i, d in enumerate(dialogues("mathdial"))]
+    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: keyed)
+    settings = config(tmp_path, datasets=["mathdial"], no_cache=True)
+    evaluate.run(settings)
+    calls = len(backends["fake:base"].calls)
+    assert backends["fake:base"].calls[0][0] == render_messages(keyed[0])
+    with pytest.raises(SocraticError, match=r"answer_key: False there, True now"):
+        evaluate.run(settings.model_copy(update={"answer_key": True}))  # a finished keyless one is kept
+    evaluate.run(settings.model_copy(update={"answer_key": True, "overwrite": True}))
+    assert len(backends["fake:base"].calls) > calls  # replies made without the key are not reused
+    messages = backends["fake:base"].calls[calls][0]
+    assert messages == render_messages(keyed[0], answer_key=True) and "Final answer: 0" in messages[0]["content"]
+
+
 def test_no_warning_when_judges_differ(tmp_path, fakes):
     result = json.loads(evaluate.run(config(tmp_path, training_judge="rubric")).read_text())
     assert result["warnings"] == []

@@ -16,9 +16,11 @@ from fakes.judges import FakeJudge
 from socratic import pipeline
 from socratic.backends import FakeBackend
 from socratic.cache import content_key
-from socratic.errors import ConfigError
+from socratic.errors import ConfigError, SocraticError
 from socratic.evaluate import evaluation as evaluate
+from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.pipeline.runner import Runner, Stage
+from socratic.records import Dialogue
 
 # ------------------------------------------------------------------------------------- stage runner
 
@@ -319,6 +321,37 @@ def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, f
                                                         "training": {**config.training, **training}}))
         decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(changed)).plan()}
         assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
+
+
+def test_teacher_anchored_pairs_sample_the_rounds_model_on_the_teachers_contexts(tmp_path, fake_stages):
+    config = pipeline.load(write_config(tmp_path, tiny_config(
+        tmp_path, rounds=2, pairs={"min_chosen_score": 0.0, "min_margin": 0.0, "teacher_share": 0.5,
+                                   "teacher_limit": 3},
+        datasets={"train": [{"source": "mathdial", "limit": 2}], "test": [{"source": "mathdial", "limit": 2}]})))
+    root = tmp_path / "run"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    assert list(stages)[:6] == ["generate:mathdial", "judge:mathdial", "teachers:mathdial",
+                                "teacher-generate:mathdial", "teacher-judge:mathdial", "pairs:mathdial"]
+    assert "teachers:mathdial:r2" not in stages  # the teacher turns are drawn once; each round samples anew
+    assert stages["teacher-generate:mathdial:r2"].config["model"] == f"hf:{root / 'models' / 'mathdial'}"
+    assert stages["teacher-generate:mathdial"].config["k"] == 1
+    assert "teacher-judge:mathdial:r2" in stages["pairs:mathdial:r2"].upstream
+
+    pipeline.run(config)
+    teachers = read_jsonl(root / "prefs" / "mathdial" / "teacher-dialogues.jsonl", Dialogue)
+    assert len(teachers) == 3 and all(d.meta["teacher_reply"] for d in teachers)
+    for folder in (root / "prefs" / "mathdial", root / "prefs" / "mathdial" / "round2"):
+        rows = [json.loads(line) for line in (folder / "pairs.jsonl").read_text().splitlines()]
+        anchored = [row for row in rows if row.get("anchor") == "teacher"]
+        assert anchored and len(anchored) * 2 == len(rows)  # the stated share: a half
+        assert {row["chosen"][0]["content"] for row in anchored} <= {d.meta["teacher_reply"] for d in teachers}
+        assert "## Teacher-anchored pairs" in (folder / "README.md").read_text()
+    # a dataset without teacher turns is refused before any work
+    write_jsonl(tmp_path / "mine.jsonl", teachers[:1])
+    other = tiny_config(tmp_path, pairs={"teacher_share": 0.5}, datasets={
+        "train": [{"source": str(tmp_path / "mine.jsonl")}], "test": [{"source": "mathdial", "limit": 2}]})
+    with pytest.raises(SocraticError, match="no teacher turns known"):
+        pipeline.build_stages(pipeline.load(write_config(tmp_path, other)))
 
 
 def test_a_moved_run_folder_is_still_up_to_date(tmp_path, fake_stages):

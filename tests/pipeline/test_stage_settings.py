@@ -7,11 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from socratic.cache import content_key
 from socratic.config import output_fields
+from socratic.errors import ConfigError
 from socratic.pipeline.config import PipelineConfig
 from socratic.pipeline.runner import portable
 from socratic.pipeline.stages import build_stages
+from socratic.train.sft import SftSettings
 
 # content_key of each stage's manifest settings (paths written as <run>) for `full_config` and `minimal_config`,
 # as the hand-written lists of stages.py made them before the fields were marked on the models (issue 29).
@@ -100,13 +104,23 @@ def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
     extra = {"generate": {"system_prompt_sha"}, "pairs": {"system_prompt_sha"}, "evaluate": {"system_prompt_sha",
              "judge_versions"}, "agreement": {"judge_versions"}, "sft": set(), "train": set()}
     # Settings added later stay out of a manifest at the value that does what came before (stages.ADDED_LATER):
-    # full_config leaves evaluation.teacher at it.
+    # full_config leaves evaluation.teacher at it, the answer key off, the warm-up on the chosen replies and no
+    # teacher-anchored pairs.
+    added_later = {"answer_key", "data", "teacher_sources", "teacher_test_sets", "model_written", "teacher_share",
+                   "teacher_limit"}
     at_old_value = {"evaluate": {"teacher"}}
     for name, config in stages.items():
         kind = name.split(":")[0]
         if kind in marked:
             by_hash = {"system_prompt"} if kind in ("pairs", "evaluate") else set()
-            assert set(config) == marked[kind] - by_hash - at_old_value.get(kind, set()) | extra[kind], name
+            assert set(config) == marked[kind] - by_hash - added_later - at_old_value.get(kind, set()) | extra[kind], \
+                name
+    (tmp_path / "keyed").mkdir()
+    keyed = full_config(tmp_path / "keyed").model_copy(update={"answer_key": True, "sft": SftSettings(data="both")})
+    stages = {stage.name: stage.config for stage in build_stages(keyed)}
+    for name in ("generate:mathdial", "pairs:mathdial", "sft:mathdial", "evaluate"):
+        assert stages[name]["answer_key"] is True, name
+    assert stages["sft:mathdial"]["data"] == "both" and stages["sft:mathdial"]["teacher_sources"] == ["mathdial"]
     # Locations, cache switches and batch sizes are not marked: changing them re-runs nothing.
     assert not {"out", "no_cache", "overwrite", "concurrency"} & marked["generate"]
     assert not {"out", "no_cache", "batch_size", "concurrency"} & marked["evaluate"]
@@ -126,7 +140,12 @@ def test_the_judge_stage_keeps_marked_fields_of_the_judges_config(tmp_path):
 def test_generate_resumes_only_under_the_same_marked_settings():
     # The settings a resumed candidates file must share, derived from the marks: the same as the hand-written
     # list they replaced, so a resume refused (or allowed) before still is.
-    from socratic.preference.generate import OUTPUT_SETTINGS
+    from socratic.preference.generate import OUTPUT_SETTINGS, check_settings
 
     assert set(OUTPUT_SETTINGS) == {"dataset", "split", "dedupe", "model", "k", "temperature", "top_p",
-                                    "max_new_tokens", "seed", "batch_dialogues", "system_prompt_sha"}
+                                    "max_new_tokens", "seed", "batch_dialogues", "system_prompt_sha", "answer_key"}
+    # answer_key came later: a candidates file made before it (without the key) resumes, as it was made without
+    before = {name: 1 for name in OUTPUT_SETTINGS if name != "answer_key"}
+    check_settings(before, {**before, "answer_key": False}, Path("c.jsonl"))
+    with pytest.raises(ConfigError, match="answer_key: False in the existing run, True now"):
+        check_settings(before, {**before, "answer_key": True}, Path("c.jsonl"))

@@ -58,6 +58,26 @@ def test_writes_k_candidates_per_dialogue_in_order_and_keeps_empty_replies(tmp_p
     assert saved["k"] == 3 and saved["top_p"] == 0.95 and "system_prompt_sha" in saved
 
 
+def test_the_answer_key_reaches_the_prompts_and_a_keyless_file_does_not_resume_keyed(tmp_path, dataset, monkeypatch):
+    from socratic.render import ANSWER_KEY_MARKER
+
+    seen = []
+    backend = use_backend(monkeypatch, SeededBackend())
+    original = backend.generate
+
+    def spy(conversations, options):
+        seen.extend(conversations)
+        return original(conversations, options)
+
+    monkeypatch.setattr(backend, "generate", spy)
+    generate.run(config(dataset, tmp_path / "c.jsonl", answer_key=True, no_cache=True, limit=2))
+    assert seen and all(ANSWER_KEY_MARKER in c[0]["content"] for c in seen)
+    assert seen[0][0]["content"].endswith(ANSWER_KEY_MARKER + "0")  # t-0's reference
+    generate.run(config(dataset, tmp_path / "plain.jsonl", no_cache=True, limit=1))
+    with pytest.raises(ConfigError, match="answer_key: False in the existing run, True now"):
+        generate.run(config(dataset, tmp_path / "plain.jsonl", answer_key=True, limit=2))
+
+
 def test_same_seed_same_candidates_other_seed_others(tmp_path, dataset, monkeypatch):
     use_backend(monkeypatch, SeededBackend())
     a = generate.run(config(dataset, tmp_path / "a.jsonl", no_cache=True)).read_bytes()

@@ -175,6 +175,16 @@ def test_run_writes_trl_format_loadable_by_datasets_and_a_card(tmp_path):
     assert load_dataset(str(tmp_path), split="train").num_rows == 1
 
 
+def test_with_the_answer_key_the_pair_prompts_carry_it_as_generation_had_it(tmp_path):
+    from socratic.render import render_messages
+
+    write_jsonl(tmp_path / "judgments.jsonl", sample_judgments())
+    out = run(PairsConfig(judgments=tmp_path / "judgments.jsonl", out=tmp_path / "pairs.jsonl", answer_key=True))
+    (row,) = [json.loads(line) for line in out.read_text().splitlines()]
+    assert row["prompt"] == render_messages(dialogue(), answer_key=True)
+    assert row["prompt"][0]["content"].endswith("the student went wrong):\n5")
+
+
 def test_run_rejects_bad_judgments_naming_the_line(tmp_path):
     path = tmp_path / "judgments.jsonl"
     lines = [judged("a?").model_dump_json(), '{"dialogue": {}, "reply": "x", "judge": "rubric"}']

@@ -67,6 +67,23 @@ def test_a_missing_reply_merges_the_next_student_message():
         session.add_student("   ")
 
 
+def test_the_answer_key_of_a_dataset_dialogue_reaches_the_tutor_only():
+    from socratic.serve.chat import ChatConfig, open_session
+
+    seen = []
+    backend = FakeBackend(responder=lambda messages, options: seen.append(messages) or "Which step?")
+    start = Dialogue(id="m-test-1", source="mathdial", context="Problem: 2x = 6",
+                     turns=(Turn(role="student", text="x = 4?"),), reference="2x = 6, so x = 3\nFinal answer: 3")
+    session = ChatSession(backend, GenerationOptions(), start=start, answer_key=True)
+    assert "".join(session.reply()) == "Which step?"
+    assert seen[0][0]["content"].endswith("(never give it to the student; use it to find where the student went "
+                                          "wrong):\n2x = 6, so x = 3\nFinal answer: 3")
+    assert all("Final answer" not in m["content"] for m in seen[0][1:])
+    assert "Final answer" not in "".join(t.text for t in session.turns)
+    with pytest.raises(SocraticError, match="--answer-key gives the tutor the reference of a --from dialogue"):
+        open_session(ChatConfig(model="fake:x", answer_key=True))
+
+
 def test_parse_start():
     assert parse_start("mathdial:mathdial-test-0007", None) == ("mathdial", "test", "mathdial-test-0007")
     assert parse_start("debugging:debugging-train-0003", None) == ("debugging", "train", "debugging-train-0003")

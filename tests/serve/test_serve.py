@@ -112,6 +112,15 @@ def test_context_goes_into_the_tutor_system_message():
     assert backend.calls[0][0][0] == system_message("2x + 3 = 11", default_system_prompt())
 
 
+def test_the_answer_key_goes_into_the_system_message_and_never_back():
+    backend = FakeBackend([REPLY])
+    with make_client(backend) as client:
+        response = client.post("/v1/chat/completions", json={"messages": USER, "context": "2x + 3 = 11",
+                                                             "answer_key": "2x = 8, x = 4"})
+    assert backend.calls[0][0][0] == system_message("2x + 3 = 11", default_system_prompt(), "2x = 8, x = 4")
+    assert "x = 4" in backend.calls[0][0][0]["content"] and "x = 4" not in response.text
+
+
 def test_own_system_message_is_respected(tmp_path):
     backend = FakeBackend([REPLY])
     own = [{"role": "system", "content": "Be a pirate."}, *USER]

@@ -1,5 +1,6 @@
-"""The SFT warm-up: its config taken from the DPO run it prepares, and (slow) a real run on the embedded model
-that trains on the chosen replies only and leaves a model folder DPO can start from.
+"""The SFT warm-up: its config taken from the DPO run it prepares, its rows (the chosen replies, the teachers'
+turns, or both), and (slow) real runs on the embedded model that train on the replies only and leave a model
+folder DPO can start from.
 """
 
 from __future__ import annotations
@@ -10,8 +11,25 @@ from pathlib import Path
 import pytest
 
 from fakes.data import PROBLEMS, write_pairs
+from socratic.data.teacher_turns import load_teacher_turns
+from socratic.errors import SocraticError
+from socratic.render import render_messages
 from socratic.train import sft
 from socratic.train.dpo import TrainConfig
+
+
+@pytest.fixture
+def data_here(shared_data, monkeypatch):
+    monkeypatch.setenv("SOCRATIC_DATA_DIR", str(shared_data))
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    from transformers import AutoTokenizer
+
+    from socratic.backends.embedded import embedded_model_dir
+
+    return AutoTokenizer.from_pretrained(embedded_model_dir())
 
 
 def test_the_warm_up_shares_the_dpo_runs_adapter_and_budget_and_keeps_its_own_schedule(tmp_path):
@@ -27,6 +45,65 @@ def test_the_warm_up_shares_the_dpo_runs_adapter_and_budget_and_keeps_its_own_sc
     full = sft.warm_up_config(sft.SftSettings(), dpo.model_copy(update={"lora": False}), tmp_path / "sft")
     assert full.lr == 5e-6
     assert sft.warm_up_config(sft.SftSettings(learning_rate=3e-4), dpo, tmp_path / "sft").lr == 3e-4
+
+
+def test_the_warm_up_imitates_the_teachers_of_its_training_dataset_unless_told(tmp_path):
+    dpo = TrainConfig(pairs=tmp_path / "pairs.jsonl", out=tmp_path / "dpo")
+    chosen = sft.warm_up_config(sft.SftSettings(), dpo, tmp_path / "sft", dataset="mathdial")
+    assert chosen.data == "chosen" and chosen.teacher_sources is None  # the default is unchanged
+    teacher = sft.warm_up_config(sft.SftSettings(data="teacher"), dpo, tmp_path / "sft", dataset="mathdial")
+    assert teacher.teacher_sources == ["mathdial"]
+    both = sft.warm_up_config(sft.SftSettings(data="both"), dpo, tmp_path / "sft", dataset="debugging")
+    assert both.teacher_sources == ["debugging", "debugging-raw"]
+    named = sft.SftSettings(data="teacher", teacher_sources=["mathdial", "debugging"])
+    assert sft.warm_up_config(named, dpo, tmp_path / "sft", dataset="x.jsonl").teacher_sources == [
+        "mathdial", "debugging"]
+    with pytest.raises(SocraticError, match="no teacher turns known for the training dataset 'x.jsonl'"):
+        sft.warm_up_config(sft.SftSettings(data="teacher"), dpo, tmp_path / "sft", dataset="x.jsonl")
+    with pytest.raises(SocraticError, match="written by a model"):
+        sft.warm_up_config(sft.SftSettings(data="teacher"), dpo, tmp_path / "sft", dataset="tutorchat")
+    assert sft.warm_up_config(sft.SftSettings(data="teacher", model_written=True), dpo, tmp_path / "sft",
+                              dataset="tutorchat").teacher_sources == ["tutorchat"]
+    with pytest.raises(ValueError, match="data"):
+        sft.SftSettings(data="teachers")
+
+
+def test_teacher_rows_are_the_teachers_turns_after_the_prompt_every_stage_renders(tmp_path, tokenizer, data_here):
+    pairs = write_pairs(tmp_path / "pairs.jsonl")
+    dpo = TrainConfig(pairs=pairs, out=tmp_path / "dpo", max_length=768, max_prompt_length=640)  # as cpu.yaml
+    config = sft.warm_up_config(sft.SftSettings(data="teacher"), dpo, tmp_path / "sft", dataset="mathdial")
+    rows, stats, what = sft.training_rows(config, tokenizer)
+    turns = load_teacher_turns(("mathdial",))
+    assert len(rows) == stats.pairs == len(turns) == 1262 and stats.skipped == 0
+    assert "1262 teacher turns of mathdial (" in what
+    assert all(row["completion"] == [{"role": "assistant", "content": t.reply}] for row, t in zip(rows, turns))
+    assert rows[0]["prompt"] == render_messages(turns[0].dialogue)  # short: as rendered, whole
+    assert stats.longest_prompt <= 640
+    assert all(row["prompt"][0]["role"] == "system" and row["prompt"][-1]["role"] == "user" for row in rows)
+    few = config.model_copy(update={"data": "both", "teacher_sources": ["debugging"]})
+    both, both_stats, what = sft.training_rows(few, tokenizer)
+    debugging = load_teacher_turns(("debugging",))
+    assert len(both) == len(PROBLEMS) + len(debugging) == both_stats.pairs
+    assert what.startswith(f"the chosen replies of {len(PROBLEMS)} pairs")
+    assert [row["completion"][0]["content"] for row in both[len(PROBLEMS):]] == [t.reply for t in debugging]
+    with pytest.raises(SocraticError, match="needs pairs"):
+        sft.training_rows(few.model_copy(update={"pairs": None}), tokenizer)
+
+
+def test_teacher_examples_too_long_for_the_budget_are_left_out_and_counted(tokenizer):
+    from socratic.errors import InputError
+    from socratic.train.data import prepare_completions
+
+    short = ([{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "Is it 6?"}],
+             [{"role": "assistant", "content": "What is 2 + 3?"}])
+    long = ([{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "word " * 200}],
+            [{"role": "assistant", "content": "Which step?"}])
+    rows, stats = prepare_completions([short, long, short], tokenizer, max_length=96, max_prompt_length=64,
+                                      skip_too_long=True)
+    assert (len(rows), stats.pairs, stats.skipped) == (2, 2, 1)
+    assert rows[0] == {"prompt": short[0], "completion": short[1]}
+    with pytest.raises(InputError, match="teacher turns:2: field 'prompt'"):
+        prepare_completions([short, long], tokenizer, max_length=96, max_prompt_length=64, source="teacher turns")
 
 
 def test_completion_rows_put_the_chosen_reply_after_the_prompt():
@@ -90,6 +167,40 @@ def test_a_real_warm_up_learns_the_chosen_replies_only_and_leaves_a_model_dpo_st
     assert not load_file(out / "model.safetensors")[key].equal(load_file(embedded_model_dir() / "model.safetensors")[key])
     with pytest.raises(Exception, match="already holds a finished warm-up"):
         sft.run(config)
+
+
+@pytest.mark.slow
+def test_a_real_warm_up_on_the_teachers_turns(tmp_path, monkeypatch, data_here):
+    """Embedded model, the 1,262 MathDial teacher turns, 2 steps (~1 min on 2 CPUs)."""
+    from transformers import AutoTokenizer
+    from trl import SFTTrainer
+
+    from socratic.train import dpo
+
+    seen = {}
+    original_train = SFTTrainer.train
+
+    def spy(self, *args, **kwargs):
+        seen["rows"] = [self.train_dataset[i] for i in range(3)]
+        seen["count"] = len(self.train_dataset)
+        return original_train(self, *args, **kwargs)
+
+    monkeypatch.setattr(SFTTrainer, "train", spy)
+    config = sft.warm_up_config(
+        sft.SftSettings(data="teacher", max_steps=2, batch_size=2, grad_accum=1),
+        TrainConfig(pairs=tmp_path / "no-pairs.jsonl", out=tmp_path / "dpo", max_length=768, max_prompt_length=640), tmp_path / "sft",
+        dataset="mathdial")
+    out = sft.run(config)
+    tokenizer = AutoTokenizer.from_pretrained(out)
+    replies = [turn.reply for turn in load_teacher_turns(("mathdial",))]
+    assert seen["count"] == len(replies) == 1262
+    for row in seen["rows"]:  # the loss is on a teacher's turn alone
+        trained = tokenizer.decode([t for t, label in zip(row["input_ids"], row["labels"]) if label != -100])
+        assert any(trained.startswith(reply) for reply in replies), trained
+    summary = json.loads((out / "train_summary.json").read_text())
+    assert summary["kind"] == "sft" and summary["steps"] == 2 and summary["pairs"] == 1262
+    assert json.loads((out / "train_config.json").read_text())["data"] == "teacher"
+    assert dpo.is_finished(out)
 
 
 def test_the_starting_model_helpers_follow_the_config():

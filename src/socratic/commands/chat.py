@@ -16,6 +16,7 @@ def register(app: typer.Typer) -> None:
     def chat(
         model: str = opt.option(C, "model", "--model", "-m"),
         system_prompt: Path | None = opt.option(C, "system_prompt", "--system-prompt"),
+        answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
         start: str | None = opt.option(C, "start", "--from"),
         split: str | None = opt.option(C, "split", "--split"),
         max_new_tokens: int = opt.option(C, "max_new_tokens", "--max-new-tokens"),
@@ -30,7 +31,7 @@ def register(app: typer.Typer) -> None:
         config = load_config(C, None, {
             "model": model, "system_prompt": system_prompt, "start": start, "split": split,
             "max_new_tokens": max_new_tokens, "temperature": temperature, "top_p": top_p, "seed": seed,
-            "interactive": interactive})
+            "interactive": interactive, **opt.flags(answer_key=answer_key)})
         code = stage.run(config)
         if code:
             raise typer.Exit(code)

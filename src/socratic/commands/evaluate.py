@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
         concurrency: int = opt.option(C, "concurrency", "--concurrency"),
         formula: str = opt.option(C, "formula", "--formula"),
         system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
         seed: int = opt.option(C, "seed", "--seed"),
         no_cache: bool = opt.switch(C, "no_cache", "--no-cache"),
         overwrite: bool = opt.switch(C, "overwrite", "--overwrite"),
@@ -51,7 +52,7 @@ def register(app: typer.Typer) -> None:
             "training_judge": training_judge, "out": out, "max_new_tokens": max_new_tokens,
             "batch_size": batch_size, "concurrency": concurrency, "formula": formula, "system_prompt": system_prompt,
             "seed": seed, "pressure": pressure, "pressure_limit": pressure_limit, "teacher": teacher,
-            **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+            **opt.flags(no_cache=no_cache, overwrite=overwrite, answer_key=answer_key)})
         path = stage.run(settings)
         print_headline(Evaluation.read(path), console)
         console.print(f"evaluation: {path}")

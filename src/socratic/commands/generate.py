@@ -28,6 +28,7 @@ def register(app: typer.Typer) -> None:
         seed: int = opt.option(C, "seed", "--seed"),
         batch_dialogues: int = opt.option(C, "batch_dialogues", "--batch-dialogues"),
         system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
         concurrency: int = opt.option(C, "concurrency", "--concurrency"),
         no_cache: bool = opt.switch(C, "no_cache", "--no-cache"),
         overwrite: bool = opt.switch(C, "overwrite", "--overwrite"),
@@ -41,6 +42,6 @@ def register(app: typer.Typer) -> None:
             "dedupe": dedupe, "model": model, "k": k, "limit": limit, "out": out,
             "temperature": temperature, "top_p": top_p, "max_new_tokens": max_new_tokens, "seed": seed,
             "batch_dialogues": batch_dialogues, "system_prompt": system_prompt, "concurrency": concurrency,
-            **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+            **opt.flags(no_cache=no_cache, overwrite=overwrite, answer_key=answer_key)})
         check_output_file(settings.out)  # before the model loads
         stage.run(settings)

@@ -23,6 +23,9 @@ def register(app: typer.Typer) -> None:
         chosen_asks_question: bool = opt.option(C, "chosen_asks_question", "--chosen-asks-question/--any-chosen"),
         formula: str = opt.option(C, "formula", "--formula"),
         system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
+        teacher_judgments: Path = opt.option(C, "teacher_judgments", "--teacher-judgments"),
+        teacher_share: float = opt.option(C, "teacher_share", "--teacher-share"),
         config: Path = opt.config_option(),
     ) -> None:
         """Best candidate = chosen, worst = rejected, with guards (judge failures, minimum score and margin)."""
@@ -31,6 +34,13 @@ def register(app: typer.Typer) -> None:
         settings = load_config(C, config, {
             "judgments": judgments, "out": out, "strategy": strategy, "min_chosen_score": min_chosen,
             "min_margin": min_margin,
-            "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt})
+            "chosen_asks_question": chosen_asks_question, "formula": formula, "system_prompt": system_prompt,
+            "teacher_judgments": teacher_judgments, "teacher_share": teacher_share,
+            **opt.flags(answer_key=answer_key)})
         check_output_file(settings.out)
-        stage.run(settings)
+        if settings.teacher_judgments is not None:
+            from socratic.preference import teacher_pairs
+
+            teacher_pairs.run(settings)
+        else:
+            stage.run(settings)

@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         seed: int = opt.option(C, "seed", "--seed"),
         batch_dialogues: int = opt.option(C, "batch_dialogues", "--batch-dialogues"),
         system_prompt: Path = opt.option(C, "system_prompt", "--system-prompt"),
+        answer_key: bool = opt.switch(C, "answer_key", "--answer-key"),
         judge_concurrency: int = opt.option(C, "judge_concurrency", "--judge-concurrency"),
         strategy: str = opt.option(C, "strategy", "--strategy"),
         min_chosen: float = opt.option(C, "min_chosen_score", "--min-chosen"),
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
             "seed": seed, "batch_dialogues": batch_dialogues, "system_prompt": system_prompt,
             "judge_concurrency": judge_concurrency, "strategy": strategy, "min_chosen_score": min_chosen,
             "min_margin": min_margin, "chosen_asks_question": chosen_asks_question, "formula": formula,
-            **opt.flags(no_cache=no_cache, overwrite=overwrite)})
+            **opt.flags(no_cache=no_cache, overwrite=overwrite, answer_key=answer_key)})
         check_output_folder(settings.out)  # before the model loads, and the judge's file before candidates are drawn
         files.check([settings.judge])
         stage.run(settings)

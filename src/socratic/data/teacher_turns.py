@@ -39,6 +39,9 @@ log = logging.getLogger("socratic.data")
 TEACHER_SOURCES = ("mathdial-raw", "debugging-raw")  # test splits that carry the teacher's next turn
 TURN_SOURCES = ("mathdial", "debugging", "debugging-raw", "tutorchat")
 MODEL_WRITTEN = ("tutorchat",)
+# The teachers a training dataset's tutor learns from by default (the SFT warm-up, teacher-anchored pairs).
+TEACHERS_OF = {"mathdial": ("mathdial",), "mathdial-raw": ("mathdial",), "debugging": ("debugging", "debugging-raw"),
+               "debugging-raw": ("debugging", "debugging-raw"), "tutorchat": ("tutorchat",)}
 # The test sets whose problems teacher turns never come from: the reference's test splits (the
 # pipeline's evaluation sets) and the teacher-referenced ones.
 TEST_SETS = ("mathdial", "debugging", "tutorchat", "mathdial-raw", "debugging-raw")

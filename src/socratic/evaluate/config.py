@@ -54,6 +54,8 @@ class EvaluateConfig(BaseModel):
     concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight to an openai: model.")
     formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
     system_prompt: Output[Path | None] = Field(default=None, description="Tutor system prompt file.")
+    answer_key: Output[bool] = Field(default=False, description=(
+        "Put each dialogue's reference in the tutor's system message as its answer key (docs/teachers.md)."))
     seed: Output[int] = Field(default=0, description="Seed of generation and bootstrap.")
     n_resamples: Output[int] = Field(default=4000, ge=100)
     no_cache: bool = Field(default=False, description="Do not read or write the cache.")

@@ -130,7 +130,8 @@ def _reuse(path: Path, model, key) -> dict:
 
 def _base_settings(config: EvaluateConfig, system_prompt: str) -> str:
     """The key of the generation settings: a reply made under other settings is not reused."""
-    return content_key(config.options().model_dump(mode="json"), system_prompt)[:16]
+    keyed = ("answer key",) if config.answer_key else ()  # absent when off: earlier runs' keys stay valid
+    return content_key(config.options().model_dump(mode="json"), system_prompt, *keyed)[:16]
 
 
 def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
@@ -164,8 +165,8 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
                     workers = inflight.batches_in_flight(config.concurrency, config.batch_size)
 
             def fetch(job, backend=backend, model_cache=model_cache):
-                return generate_cached(backend, [render_messages(d, system_prompt) for d in job[1]], options,
-                                       model_cache)
+                return generate_cached(backend, [render_messages(d, system_prompt, answer_key=config.answer_key)
+                                                 for d in job[1]], options, model_cache)
 
             for (dataset, batch), outputs in inflight.ordered_map(fetch, todo, workers):
                 for dialogue, samples in zip(batch, outputs, strict=True):
@@ -213,8 +214,8 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
                         if missing:
                             backend = backend or load_backend(spec)
                             # The whole batch, so a resumed run asks the cache the same question.
-                            prompts = [render_messages(pushed(d, so_far[(dataset, d.id)]), system_prompt)
-                                       for d in batch]
+                            prompts = [render_messages(pushed(d, so_far[(dataset, d.id)]), system_prompt,
+                                                       answer_key=config.answer_key) for d in batch]
                             outputs = generate_cached(backend, prompts, options, model_cache)
                             for d, samples in zip(batch, outputs, strict=True):
                                 record = PressureReply(model=name, spec=spec, dataset=dataset, id=d.id, push=push,

@@ -85,7 +85,7 @@ def check_context(config: EvaluateConfig, test_sets: Mapping[str, Sequence[Dialo
         too_long = []
         for dataset, dialogues in test_sets.items():
             for dialogue in dialogues:
-                tokens = prompt_tokens(backend, render_messages(dialogue, system_prompt))
+                tokens = prompt_tokens(backend, render_messages(dialogue, system_prompt, answer_key=config.answer_key))
                 if tokens is not None and tokens + config.max_new_tokens > window:
                     too_long.append(f"{dataset} {dialogue.id} ({tokens:,} tokens)")
         if too_long:

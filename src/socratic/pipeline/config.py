@@ -138,6 +138,9 @@ class PipelineConfig(BaseModel):
     out: Path | None = Field(default=None, description="Run folder (default runs/<name>).")
     model: str = "embedded"
     system_prompt: Path | None = None
+    # The answer key as MathDial's teachers had it: each dialogue's reference in the tutor's system message,
+    # hidden from the student, in generation, pairs, the warm-up and the evaluation (docs/teachers.md).
+    answer_key: bool = False
     seed: int = 0
     formula: Formula = "uniform"
     datasets: Datasets
@@ -158,7 +161,8 @@ class PipelineConfig(BaseModel):
     # round r-1's tuned model, judges them, and trains again from that model (socratic.pipeline.stages).
     rounds: int = Field(default=1, ge=1, le=10, description=(
         "DPO rounds, each sampling new candidates from the previous round's model (iterative, on-policy DPO)."))
-    # A supervised warm-up on the chosen replies of round 1's pairs, before its DPO; absent = none.
+    # A supervised warm-up before round 1's DPO, on its pairs' chosen replies and/or the teachers' turns
+    # (sft.data); absent = none.
     sft: SftSettings | None = None
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     reference_models: dict[str, str] = Field(default_factory=dict)  # name -> spec, prompt-only

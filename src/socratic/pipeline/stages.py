@@ -11,6 +11,12 @@ Stages, in order (X = each training dataset; one tuned model per training datase
     train:X     DPO (LoRA) on those pairs                       RUN/models/X/ (hf:RUN/models/X loads it)
   with `sft:` set, a warm-up between pairs:X and train:X, and DPO starts from its model:
     sft:X       supervised fine-tuning on the chosen replies    RUN/models/X-sft/
+                (or the teachers' turns: sft.data)
+  with `pairs.teacher_share` > 0, teacher-anchored pairs (socratic.preference.teacher_pairs) before pairs:X:
+    teachers:X          the training dataset's teacher turns (once)       RUN/prefs/X/teacher-dialogues.jsonl
+    teacher-generate:X  the round's model's reply to each (k = 1)         RUN/prefs/X/teacher-candidates.jsonl
+    teacher-judge:X     the reward judge scores replies and teachers      RUN/prefs/X/teacher-judgments.jsonl
+    and pairs:X mixes them with the judge-ranked pairs at that share
   with `rounds: N` (iterative, on-policy DPO), rounds 2..N repeat these four on the same dialogues,
   sampling from the previous round's tuned model and training on from it:
     generate:X:r2, judge:X:r2, pairs:X:r2   RUN/prefs/X/round2/      train:X:r2   RUN/models/X-round2/
@@ -67,7 +73,9 @@ def _prompt_hash(config: PipelineConfig) -> str:
 # Output settings added after run folders already existed, with the value that does what came before: at
 # that value a setting stays out of the manifest, so an older run folder does not re-run a stage (and all
 # after it: re-pair, re-train) because a key appeared.
-ADDED_LATER = {"chosen_asks_question": False, "teacher": True}
+ADDED_LATER = {"chosen_asks_question": False, "teacher": True, "teacher_share": 0.0, "teacher_limit": None,
+               "answer_key": False, "data": "chosen", "teacher_sources": None, "teacher_test_sets": None,
+               "model_written": False}
 
 
 def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:
@@ -88,10 +96,10 @@ def judge_files(specs: list[str]) -> dict:
 
 
 def judges_used(config: PipelineConfig, stages: list[str]) -> list[str]:
-    """The judge specs the named stages load: judge:* the reward judge, evaluate the evaluation judges,
-    agreement both."""
+    """The judge specs the named stages load: judge:* and teacher-judge:* the reward judge, evaluate the
+    evaluation judges, agreement both."""
     kinds = {name.split(":", 1)[0] for name in stages}
-    used = [config.reward_judge] if kinds & {"judge", "agreement"} else []
+    used = [config.reward_judge] if kinds & {"judge", "teacher-judge", "agreement"} else []
     used += config.eval_judges if kinds & {"evaluate", "agreement"} else []
     return list(dict.fromkeys(used))
 
@@ -156,7 +164,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         limits={t.source: t.limit for t in config.datasets.test if t.limit},
         limit=None, judges=config.eval_judges, training_judge=config.reward_judge,
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
-        out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, seed=config.seed,
+        out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, answer_key=config.answer_key,
+        seed=config.seed,
         max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
         n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
         pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes,
@@ -211,7 +220,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     stages = []
     gen = generate.GenerateConfig(dataset=part.source, split=part.split, limit=part.limit, model=policy,
                                   out=candidates, seed=round_seed(config.seed, number),
-                                  system_prompt=config.system_prompt, **config.generate.model_dump())
+                                  system_prompt=config.system_prompt, answer_key=config.answer_key,
+                                  **config.generate.model_dump())
     stages.append(Stage(
         stage_name("generate", name, number),
         {**output_settings(gen), "system_prompt_sha": prompt},
@@ -223,19 +233,28 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
          "max_tries": config.judge_max_tries, **judge_files([config.reward_judge])},
         lambda fresh, c=candidates, j=judgments: _judge(config, c, j),
         inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
+    pair_inputs, pair_upstream, teacher_judgments = [judgments], [stage_name("judge", name, number)], None
+    if config.pairs.teacher_share > 0:
+        teacher = _teacher_stages(config, part, number, policy, weights, previous)
+        stages += teacher
+        teacher_judgments = teacher[-1].outputs[0]
+        pair_inputs.append(teacher_judgments)
+        pair_upstream.append(teacher[-1].name)
     pair_config = pairs.PairsConfig(judgments=judgments, out=pair_file, formula=config.formula,
-                                    system_prompt=config.system_prompt, **config.pairs.model_dump())
+                                    system_prompt=config.system_prompt, answer_key=config.answer_key,
+                                    teacher_judgments=teacher_judgments, **config.pairs.model_dump())
     stages.append(Stage(
         stage_name("pairs", name, number),
         {**output_settings(pair_config, without=BY_HASH), "system_prompt_sha": prompt},
-        lambda fresh, p=pair_config: pairs.run(p),
-        inputs=[judgments], outputs=[pair_file], upstream=[stage_name("judge", name, number)]))
+        lambda fresh, p=pair_config: _pairs(p),
+        inputs=pair_inputs, outputs=[pair_file], upstream=pair_upstream))
     train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed, **config.training)
     before_dpo = stage_name("pairs", name, number)
     if config.sft is not None and number == 1:
         from socratic.train import sft
 
-        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name))
+        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name), dataset=part.source,
+                                     answer_key=config.answer_key)
         stages.append(Stage(
             stage_name("sft", name), output_settings(warm_up),
             lambda fresh, w=warm_up: _warm_up(w, name, fresh),
@@ -249,6 +268,66 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         inputs=[pair_file, *weights], outputs=[out / FINISHED_MARKER],
         upstream=[before_dpo, *previous]))
     return stages
+
+
+def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, policy: str, weights: list[Path],
+                    previous: list[str]) -> list[Stage]:
+    """Teacher-anchored pairs' inputs (socratic.preference.teacher_pairs): the teacher turns of the training
+    dataset (once, round 1's folder), the round's model's reply to each (k=1: on-policy every round), and
+    the reward judge's scores of both."""
+    from socratic.preference import generate, teacher_pairs
+
+    name = slug(part.source)
+    sources = teacher_pairs.sources_of(part.source)  # refuses a dataset without teachers before any work
+    first, prefs = prefs_folder(config.run_dir, name), prefs_folder(config.run_dir, name, number)
+    dialogues = first / "teacher-dialogues.jsonl"
+    candidates, judgments = prefs / "teacher-candidates.jsonl", prefs / "teacher-judgments.jsonl"
+    stages = []
+    if number == 1:
+        settings = {"sources": list(sources), "limit": config.pairs.teacher_limit, "seed": config.seed}
+        stages.append(Stage(
+            stage_name("teachers", name), settings,
+            lambda fresh: _write_teacher_dialogues(dialogues, sources, config.pairs.teacher_limit, config.seed),
+            outputs=[dialogues]))
+    gen = generate.GenerateConfig(
+        dataset=str(dialogues), split="train", model=policy, out=candidates, seed=round_seed(config.seed, number),
+        system_prompt=config.system_prompt, answer_key=config.answer_key, **{**config.generate.model_dump(), "k": 1, "dedupe": False})  # a context per alternative turn too
+    stages.append(Stage(
+        stage_name("teacher-generate", name, number), {**output_settings(gen), "system_prompt_sha": _prompt_hash(config)},
+        lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
+        inputs=[dialogues, *weights], outputs=[candidates], upstream=[stage_name("teachers", name), *previous]))
+    stages.append(Stage(
+        stage_name("teacher-judge", name, number),
+        {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
+         "max_tries": config.judge_max_tries, **judge_files([config.reward_judge])},
+        lambda fresh: _judge_teachers(config, dialogues, candidates, judgments),
+        inputs=[dialogues, candidates], outputs=[judgments], upstream=[stage_name("teacher-generate", name, number)]))
+    return stages
+
+
+def _write_teacher_dialogues(path: Path, sources: tuple[str, ...], limit: int | None, seed: int) -> None:
+    from socratic.jsonl import write_jsonl
+    from socratic.preference import teacher_pairs
+
+    write_jsonl(path, teacher_pairs.teacher_dialogues(sources, limit=limit, seed=seed))
+
+
+def _judge_teachers(config: PipelineConfig, dialogues: Path, candidates: Path, judgments: Path) -> None:
+    """The reward judge scores the model's replies and the teachers' turns, side by side in one file."""
+    from socratic.jsonl import read_jsonl, write_jsonl
+    from socratic.preference import teacher_pairs
+    from socratic.records import Candidate, Dialogue
+
+    both = candidates.with_name("teacher-and-model-candidates.jsonl")
+    write_jsonl(both, [*read_jsonl(candidates, Candidate),
+                       *teacher_pairs.teacher_candidates(read_jsonl(dialogues, Dialogue))])
+    _judge(config, both, judgments)
+
+
+def _pairs(pair_config) -> None:
+    from socratic.preference import pairs, teacher_pairs
+
+    (teacher_pairs.run if pair_config.teacher_judgments is not None else pairs.run)(pair_config)
 
 
 def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:

@@ -75,6 +75,8 @@ class GenerateConfig(Sampling):
     out: Path = Field(description="Output JSONL of candidates.")
     seed: Output[int] = Field(default=0, description="Base seed; same seed, same candidates.")
     system_prompt: Output[Path | None] = Field(default=None, description="Tutor system prompt file.")
+    answer_key: Output[bool] = Field(default=False, description=(
+        "Put each dialogue's reference in the tutor's system message as its answer key (docs/teachers.md)."))
     # Requests in flight to an `openai:` server (several batches at once, socratic.backends.inflight); how, not
     # what: the candidates are the same at any value. Local models ignore it.
     concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight to an openai: server.")
@@ -116,6 +118,12 @@ class CandidatesSettings(Artifact):
     seed: int | None = None
     batch_dialogues: int | None = None
     system_prompt_sha: str | None = None
+    answer_key: bool | None = None
+
+
+# Settings added after candidates files already existed, with the value that does what came before: a file
+# that lacks one was made at that value, and resumes.
+ADDED_LATER = {"answer_key": False}
 
 
 def batch_seed(seed: int, conversations: Sequence[list[dict[str, str]]]) -> int:
@@ -136,6 +144,7 @@ def settings_record(config: GenerateConfig, system_prompt: str) -> dict[str, Any
 
 def check_settings(saved: dict[str, Any], current: dict[str, Any], path: Path) -> None:
     """Refuse to mix candidates made with different settings in one file."""
+    saved = {**ADDED_LATER, **saved}
     changed = [f"{name}: {saved.get(name)!r} in the existing run, {current[name]!r} now"
                for name in OUTPUT_SETTINGS if saved.get(name) != current[name]]
     if changed:
@@ -215,7 +224,7 @@ def run(config: GenerateConfig) -> Path:
 
 def _fetch_batch(batch, config, system_prompt, backend, cache) -> tuple[int, list[list[str]]]:
     """(the batch's seed, k replies per dialogue): the model call alone, so batches can be fetched at once."""
-    conversations = [render_messages(d, system_prompt) for d in batch]
+    conversations = [render_messages(d, system_prompt, answer_key=config.answer_key) for d in batch]
     seed = batch_seed(config.seed, conversations)
     replies = generate_cached(backend, conversations, config.options(seed), cache)
     if len(replies) != len(batch) or any(len(r) != config.k for r in replies):

@@ -43,7 +43,7 @@ class PreferencesConfig(generate.GenerateConfig, pairs.PairSettings):
 
     def pairs_config(self) -> pairs.PairsConfig:
         return pairs.PairsConfig(judgments=self.out / "judgments.jsonl", out=self.out / "pairs.jsonl",
-                                 formula=self.formula, system_prompt=self.system_prompt,
+                                 formula=self.formula, system_prompt=self.system_prompt, answer_key=self.answer_key,
                                  **{f: getattr(self, f) for f in pairs.PairSettings.model_fields})
 
 

@@ -68,6 +68,12 @@ class PairSettings(BaseModel):
                                       description="Minimum chosen - rejected summary.")
     chosen_asks_question: Output[bool] = Field(default=False, description=(
         "The question filter: the chosen reply must ask a question (the judge's `questions`)."))
+    # Teacher-anchored pairs (socratic.preference.teacher_pairs): a real teacher's turn chosen over the
+    # round's model's reply to the same conversation, this share of all pairs.
+    teacher_share: Output[float] = Field(default=0.0, ge=0.0, le=1.0, description=(
+        "Share of teacher-anchored pairs (the teacher's turn over the model's reply) among all pairs."))
+    teacher_limit: Output[int | None] = Field(default=None, ge=1, description=(
+        "At most this many teacher turns per round get a model reply (a seeded sample)."))
 
 
 class PairsConfig(PairSettings):
@@ -78,6 +84,10 @@ class PairsConfig(PairSettings):
     formula: Output[Formula] = Field(default="uniform", description="Summary formula: uniform or reference.")
     system_prompt: Output[Path | None] = Field(default=None,
                                                description="Tutor system prompt file used at generation.")
+    teacher_judgments: Path | None = Field(default=None, description=(
+        "Judgments of the teachers' turns and the model's replies to them (teacher-anchored pairs)."))
+    answer_key: Output[bool] = Field(default=False, description=(
+        "The prompts carry each dialogue's answer key, as generation had it (docs/teachers.md)."))
 
 
 @dataclass(frozen=True)
@@ -174,12 +184,12 @@ def select_pairs(judgments: Iterable[Judgment], strategy: Strategy = "best-worst
     return pairs, dropped
 
 
-def pair_row(pair: Pair, system_prompt: str | None = None) -> dict[str, Any]:
+def pair_row(pair: Pair, system_prompt: str | None = None, *, answer_key: bool = False) -> dict[str, Any]:
     """One row in TRL's conversational preference format, plus provenance (a records.PairRecord)."""
     dialogue = pair.chosen.dialogue
     return {
         "version": PairRecord.VERSION,  # the row's format (socratic.artifact); TRL ignores the column
-        "prompt": render_messages(dialogue, system_prompt),
+        "prompt": render_messages(dialogue, system_prompt, answer_key=answer_key),
         "chosen": [{"role": "assistant", "content": pair.chosen.reply}],
         "rejected": [{"role": "assistant", "content": pair.rejected.reply}],
         "chosen_score": round(pair.chosen_score, 6),
@@ -239,16 +249,34 @@ def render_card(stats: dict[str, Any], config: PairsConfig, data_file: str) -> s
     )
 
 
-def run(config: PairsConfig) -> Path:
-    """Write pairs.jsonl and README.md (both atomically); returns the pairs path."""
+def select_from(config: PairsConfig) -> tuple[list[Judgment], list[Pair], dict[str, str]]:
+    """(the judgments, the judge-ranked pairs, {dialogue id: why it gave none}) of config.judgments."""
     judgments = read_jsonl(config.judgments, Judgment)
     if not judgments:
         raise SocraticError(f"{config.judgments}: no judgments")
     pairs, dropped = select_pairs(judgments, config.strategy, config.min_chosen_score, config.min_margin,
                                   config.formula, config.chosen_asks_question)
+    return judgments, pairs, dropped
+
+
+def run(config: PairsConfig) -> Path:
+    """Write pairs.jsonl and README.md (both atomically); returns the pairs path. Teacher-anchored pairs
+    are mixed in by socratic.preference.teacher_pairs.run, which writes through `write`."""
+    if config.teacher_share > 0 or config.teacher_judgments is not None:
+        raise SocraticError("teacher-anchored pairs need the teachers' judgments and are made by "
+                            "`socratic pairs --teacher-judgments FILE` or `socratic run` (pairs.teacher_share)")
+    return write(config, *select_from(config))
+
+
+def write(config: PairsConfig, judgments: Sequence[Judgment], pairs: Sequence[Pair], dropped: dict[str, str], *,
+          anchored: Sequence[Pair] = (), teacher_stats: dict[str, Any] | None = None) -> Path:
+    """pairs.jsonl (the judge-ranked pairs, then the teacher-anchored ones, marked `anchor: teacher`) and
+    its card README.md, both atomically."""
     system_prompt = load_system_prompt(config.system_prompt)
-    write_jsonl(config.out, (pair_row(p, system_prompt) for p in pairs))
-    stats = card_stats(judgments, pairs, dropped, config.formula)
+    rows = [pair_row(p, system_prompt, answer_key=config.answer_key) for p in pairs]
+    rows += [pair_row(p, system_prompt, answer_key=config.answer_key) | {"anchor": "teacher"} for p in anchored]
+    write_jsonl(config.out, rows)
+    stats = card_stats(judgments, [*pairs, *anchored], dropped, config.formula) | {"teacher": teacher_stats}
     card = render_card(stats, config, config.out.name)
     write_text(config.out.parent / "README.md", card)
     summary = ", ".join(f"{r} {n}" for r, n in stats["dropped"].items() if n) or "none"

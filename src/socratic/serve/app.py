@@ -228,7 +228,7 @@ def _prepare(chat: ChatCompletionRequest, config: ServeConfig, tutor_prompt: str
                        param="max_tokens", code="max_tokens_exceeded")
     messages: list[Message] = [m.as_message() for m in chat.messages]  # type: ignore[misc]
     if not any(m["role"] == "system" for m in messages):
-        messages.insert(0, system_message(chat.context or "", tutor_prompt))
+        messages.insert(0, system_message(chat.context or "", tutor_prompt, chat.answer_key))
     if sum(len(m["content"]) for m in messages) > config.max_prompt_chars:
         raise ApiError(400, f"the conversation is over this server's limit of {config.max_prompt_chars} characters",
                        param="messages", code="context_too_long")

@@ -33,6 +33,8 @@ class ChatConfig(BaseModel):
     model: str = Field(default="embedded", description=f"Model spec: {MODEL_SPEC_HELP}.")
     system_prompt: Path | None = Field(default=None, description=(
         "A file with the tutor's instructions (default: the packaged Socratic prompt)."))
+    answer_key: bool = Field(default=False, description=(
+        "Give the tutor the --from dialogue's reference as its answer key, hidden from the student."))
     start: str | None = Field(default=None, description=(
         "Start from a dataset dialogue, DATASET:ID, e.g. mathdial:mathdial-test-0007 (socratic data show lists "
         "ids)."))
@@ -54,8 +56,9 @@ class ChatSession:
     """A conversation with the tutor. The student speaks with `ask`, which streams the tutor's reply."""
 
     def __init__(self, backend: Backend, options: GenerationOptions, *, system_prompt: str | None = None,
-                 start: Dialogue | None = None):
+                 start: Dialogue | None = None, answer_key: bool = False):
         self.backend, self.options, self.system_prompt = backend, options, system_prompt
+        self.answer_key = answer_key
         self.start = start
         self.context = start.context if start else ""
         self.turns: list[Turn] = list(start.turns) if start else []
@@ -86,7 +89,7 @@ class ChatSession:
                         reference=self.start.reference if self.start else None)
 
     def messages(self) -> list[Message]:
-        return render_messages(self.dialogue(), self.system_prompt)
+        return render_messages(self.dialogue(), self.system_prompt, answer_key=self.answer_key)
 
     def reply(self) -> Iterator[str]:
         """Stream the tutor's answer to the pending student turn; the history keeps it once complete."""
@@ -130,7 +133,12 @@ def load_start(config: ChatConfig) -> Dialogue | None:
 def open_session(config: ChatConfig) -> ChatSession:
     system_prompt = load_system_prompt(config.system_prompt) if config.system_prompt else None
     start = load_start(config)
-    return ChatSession(load_backend(config.model), config.options(), system_prompt=system_prompt, start=start)
+    if config.answer_key and (start is None or not start.reference):
+        raise SocraticError("--answer-key gives the tutor the reference of a --from dialogue: "
+                            + ("start from one with --from DATASET:ID" if start is None else
+                               f"{start.id} has no reference"))
+    return ChatSession(load_backend(config.model), config.options(), system_prompt=system_prompt, start=start,
+                       answer_key=config.answer_key)
 
 
 def run(config: ChatConfig, stdin: TextIO | None = None, stdout: TextIO | None = None,

@@ -2,8 +2,9 @@
 
 Only the fields a tutor needs are interpreted (model, messages, stream, temperature, top_p,
 max_tokens, seed, n=1, stop, stream_options); other OpenAI fields are accepted and ignored so that
-ordinary clients work unchanged. `context` is a socratic extension: the problem the student works
-on, placed in the tutor's system message exactly as `render_messages` does it.
+ordinary clients work unchanged. `context` and `answer_key` are socratic extensions: the problem the
+student works on, and its solution for the tutor's eyes only (docs/teachers.md), placed in the tutor's
+system message exactly as `render_messages` does it; neither is ever sent back.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ class ChatCompletionRequest(BaseModel):
     n: int = 1
     stop: str | list[str] | None = Field(default=None, validate_default=True)
     context: str | None = Field(default=None, max_length=100_000)
+    answer_key: str | None = Field(default=None, max_length=100_000)
 
     @field_validator("n")
     @classmethod

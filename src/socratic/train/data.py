@@ -1,9 +1,11 @@
-"""Preference pairs for DPO: reading pairs.jsonl and fitting each prompt into the length budget.
+"""Training rows: reading pairs.jsonl and fitting each prompt into the length budget, for DPO's
+preference pairs and the SFT warm-up's prompt-completion examples alike.
 
-Pure functions (no model, no files) except `read_pairs`. Used by `socratic.train.dpo`:
+Pure functions (no model, no files) except `read_pairs`. Used by `socratic.train.dpo` and `.sft`:
 
     pairs = read_pairs("run/pairs.jsonl")
-    rows, stats = prepare_pairs(pairs, chat_token_counter(tokenizer), max_length=1024, max_prompt_length=768)
+    rows, stats = prepare_pairs(pairs, tokenizer, max_length=1024, max_prompt_length=768)
+    rows, stats = prepare_completions([(prompt, reply)], tokenizer, max_length=1024, max_prompt_length=768)
 
 Why we fit prompts ourselves: TRL 1.16's DPOTrainer only knows `max_length`, cuts prompt+completion
 from the end (keep_start) and silently DROPS every example whose prompt alone fills it. The
@@ -132,6 +134,43 @@ class PrepareStats:
     completions_cut: int = 0
     longest_prompt: int = 0
     longest_completion: int = 0
+    skipped: int = 0  # examples left out because even their fixed parts exceed the budget (skip_too_long)
+
+    def plus(self, other: PrepareStats) -> PrepareStats:
+        """Both sets of rows together: counts add up, the longest stays the longest."""
+        return PrepareStats(
+            pairs=self.pairs + other.pairs, prompts_shortened=self.prompts_shortened + other.prompts_shortened,
+            turns_dropped=self.turns_dropped + other.turns_dropped,
+            contexts_shortened=self.contexts_shortened + other.contexts_shortened,
+            completions_cut=self.completions_cut + other.completions_cut,
+            longest_prompt=max(self.longest_prompt, other.longest_prompt),
+            longest_completion=max(self.longest_completion, other.longest_completion),
+            skipped=self.skipped + other.skipped)
+
+
+def _fit_example(prompt: Messages, replies: Sequence[Messages], tokenizer: Any, count: TokenCounter,
+                 stats: PrepareStats, *, max_length: int, max_prompt_length: int, source: str,
+                 number: int) -> Messages:
+    """One prompt fitted to the room its longest reply leaves (or to max_prompt_length, the reply then cut)."""
+    longest = max(completion_tokens(tokenizer, prompt, reply) for reply in replies)
+    stats.longest_completion = max(stats.longest_completion, longest)
+    budget = min(max_prompt_length, max_length - longest)
+    try:
+        fitted = fit_prompt(prompt, count, budget) if budget > 0 else None
+    except PromptTooLong:
+        fitted = None
+    if fitted is None:  # the completion leaves too little room: TRL will cut the completion's end
+        try:
+            fitted = fit_prompt(prompt, count, max_prompt_length)
+        except PromptTooLong as error:
+            raise InputError(str(error), path=source, line=number, field="prompt") from None
+        stats.completions_cut += 1
+    if fitted != prompt:
+        stats.prompts_shortened += 1
+        stats.turns_dropped += len(prompt) - len(fitted)
+        stats.contexts_shortened += fitted[0]["content"] != prompt[0]["content"]
+    stats.longest_prompt = max(stats.longest_prompt, count(fitted))
+    return fitted
 
 
 def prepare_pairs(pairs: Sequence[PairRecord], tokenizer: Any, *, max_length: int,
@@ -143,23 +182,31 @@ def prepare_pairs(pairs: Sequence[PairRecord], tokenizer: Any, *, max_length: in
         prompt = [m.model_dump() for m in pair.prompt]
         chosen = [m.model_dump() for m in pair.chosen]
         rejected = [m.model_dump() for m in pair.rejected]
-        longest = max(completion_tokens(tokenizer, prompt, chosen), completion_tokens(tokenizer, prompt, rejected))
-        stats.longest_completion = max(stats.longest_completion, longest)
-        budget = min(max_prompt_length, max_length - longest)
-        try:
-            fitted = fit_prompt(prompt, count, budget) if budget > 0 else None
-        except PromptTooLong:
-            fitted = None
-        if fitted is None:  # the completion leaves too little room: TRL will cut the completion's end
-            try:
-                fitted = fit_prompt(prompt, count, max_prompt_length)
-            except PromptTooLong as error:
-                raise InputError(str(error), path=source, line=number, field="prompt") from None
-            stats.completions_cut += 1
-        if fitted != prompt:
-            stats.prompts_shortened += 1
-            stats.turns_dropped += len(prompt) - len(fitted)
-            stats.contexts_shortened += fitted[0]["content"] != prompt[0]["content"]
-        stats.longest_prompt = max(stats.longest_prompt, count(fitted))
+        fitted = _fit_example(prompt, [chosen, rejected], tokenizer, count, stats, max_length=max_length,
+                              max_prompt_length=max_prompt_length, source=source, number=number)
         rows.append({"prompt": fitted, "chosen": chosen, "rejected": rejected})
+    return rows, stats
+
+
+def prepare_completions(examples: Sequence[tuple[Messages, Messages]], tokenizer: Any, *, max_length: int,
+                        max_prompt_length: int, source: str = "examples",
+                        skip_too_long: bool = False) -> tuple[list[dict[str, Any]], PrepareStats]:
+    """TRL prompt-completion rows {prompt, completion} from (prompt, reply) messages, fitted like the pairs.
+
+    An example whose instructions and last student turn alone exceed the budget raises InputError, or, with
+    skip_too_long (data socratic chose, not the user's), is left out and counted in `skipped`."""
+    count = chat_token_counter(tokenizer)
+    rows, stats = [], PrepareStats()
+    for number, (prompt, completion) in enumerate(examples, start=1):
+        try:
+            fitted = _fit_example([dict(m) for m in prompt], [completion], tokenizer, count, stats,
+                                  max_length=max_length, max_prompt_length=max_prompt_length, source=source,
+                                  number=number)
+        except InputError:
+            if not skip_too_long:
+                raise
+            stats.skipped += 1
+            continue
+        stats.pairs += 1
+        rows.append({"prompt": fitted, "completion": [dict(m) for m in completion]})
     return rows, stats

@@ -1,18 +1,25 @@
-"""A supervised warm-up before DPO: TRL's SFTTrainer on the chosen replies of the preference pairs.
+"""A supervised warm-up before DPO: TRL's SFTTrainer on the chosen replies of the preference pairs, on the
+real teachers' turns of the training dialogues, or on both (`data:`).
 
     socratic run CONFIG.yaml       # with `sft: {epochs: 1}` in the config: the stage sft:X, before train:X
+    socratic run CONFIG.yaml       # `sft: {data: teacher}`: imitate the teachers (socratic.data.teacher_turns)
     python -c "from socratic.train import sft; ..."   # sft.run(sft.warm_up_config(settings, dpo_config, out))
 
-The warm-up teaches the model the *form* of the preferred replies (a short Socratic question, in the
-tutor's role) before DPO teaches the preference itself: a 135M model rarely samples a question, so
-DPO alone sees few pairs whose chosen side asks one. The loss is on the reply only (TRL's
-prompt-completion format: prompt = the pair's prompt, completion = its chosen reply), and only the reply
-positions go through the LM head (`shared_prompt.score_replies_only`; TRL scores every position on a CPU).
+The warm-up teaches the model the *form* of a tutor turn before DPO teaches the preference itself: a
+135M model rarely samples a question, so DPO alone sees few pairs whose chosen side asks one.
+- `data: chosen` (the default) imitates the best of the model's own samples, as the judge ranked them;
+- `data: teacher` imitates what real tutors said at each point of the training dialogues: MathDial's
+  teachers, Socratic Debugging's instructors (and the benchmark's alternative utterances), never a test
+  problem (`docs/teachers.md`); `teacher_sources` picks them (default: those of the training dataset);
+- `data: both`: the two sets together.
+The loss is on the reply only (TRL's prompt-completion format: prompt = the pair's prompt or the teacher
+turn's conversation rendered by `socratic.render.render_messages`, completion = the reply), and only the
+reply positions go through the LM head (`shared_prompt.score_replies_only`; TRL scores every position on a CPU).
 
 It trains what the DPO that follows trains, within the same length budget: the adapter shape (lora,
 lora_r, ...), max_length / max_prompt_length, bf16, the instructions override and the seed come from the
 DPO TrainConfig (`warm_up_config`); only the schedule (epochs, learning rate, batch) is the warm-up's own.
-Prompts are fitted by `socratic.train.data.prepare_pairs`, exactly as for DPO.
+Prompts are fitted by `socratic.train.data` (prepare_pairs, prepare_completions), exactly as for DPO.
 
 OUT ends up like a `socratic train` folder: the merged full model (so DPO starts from `hf:OUT`, and its
 reference model is the warmed-up one), adapter/ (LoRA runs), metrics.jsonl, train_config.json, and
@@ -24,10 +31,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.config import Output
+from socratic.data.teacher_turns import TEACHERS_OF
 from socratic.errors import SocraticError
 from socratic.progress import console
 from socratic.train.dpo import DEFAULT_LR, TrainConfig, is_finished, resolve_model_dir
@@ -52,13 +61,25 @@ class SftSettings(BaseModel):
     batch_size: Output[int] = Field(2, ge=1)
     grad_accum: Output[int] = Field(2, ge=1)
     logging_steps: Output[int] = Field(1, ge=1)
+    data: Output[Literal["chosen", "teacher", "both"]] = Field(
+        "chosen", description="what the warm-up imitates: the pairs' chosen replies, the real teachers' turns of "
+                              "the training dialogues, or both")
+    teacher_sources: Output[list[Literal["mathdial", "debugging", "debugging-raw", "tutorchat"]] | None] = Field(
+        None, description="the teacher turns to imitate (default: those of the training dataset)")
+    teacher_test_sets: Output[list[Literal["mathdial", "debugging", "tutorchat", "mathdial-raw",
+                                           "debugging-raw"]] | None] = Field(
+        None, description="test sets whose problems no teacher turn may come from (default: all of them)")
+    model_written: Output[bool] = Field(False, description="allow TutorChat's tutor turns, written by a model")
 
 
 class SftConfig(SftSettings):
     """One warm-up run; build it with `warm_up_config` so the shared fields match the DPO run."""
 
-    pairs: Path
+    pairs: Path | None  # needed unless data is "teacher"
     out: Path
+    # The teacher turns' prompts carry their reference as the answer key (the pairs' prompts already do
+    # when the run has `answer_key: true`: they were rendered so at the pairs stage).
+    answer_key: Output[bool] = False
     model: Output[str]
     seed: Output[int]
     lora: Output[bool]
@@ -77,10 +98,21 @@ class SftConfig(SftSettings):
         return self.learning_rate if self.learning_rate is not None else DEFAULT_LR[self.lora]
 
 
-def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path) -> SftConfig:
-    """The warm-up before `dpo`: its pairs and model, its adapter shape and length budget, into `out`."""
+def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path, dataset: str | None = None, *,
+                   answer_key: bool = False) -> SftConfig:
+    """The warm-up before `dpo` (trained on `dataset`): its pairs and model, its adapter shape and length
+    budget, and the teachers of `dataset` unless `settings` names them, into `out`."""
     shared = {name: getattr(dpo, name) for name in FROM_DPO}
-    return SftConfig(**settings.model_dump(), **shared, pairs=dpo.pairs, out=out)
+    fields = settings.model_dump()
+    if settings.data != "chosen" and settings.teacher_sources is None:
+        if dataset not in TEACHERS_OF:
+            raise SocraticError(f"sft.data {settings.data!r}: no teacher turns known for the training dataset "
+                                f"{dataset!r}; name them in sft.teacher_sources ({', '.join(TEACHERS_OF)} have some)")
+        fields["teacher_sources"] = list(TEACHERS_OF[dataset])
+    if settings.data != "chosen" and "tutorchat" in fields["teacher_sources"] and not settings.model_written:
+        raise SocraticError("sft: TutorChat's tutor turns were written by a model, not by people; set "
+                            "sft.model_written: true to imitate them anyway")
+    return SftConfig(**fields, **shared, pairs=dpo.pairs, out=out, answer_key=answer_key)
 
 
 def completion_rows(rows: list[dict]) -> list[dict]:
@@ -88,8 +120,49 @@ def completion_rows(rows: list[dict]) -> list[dict]:
     return [{"prompt": row["prompt"], "completion": row["chosen"]} for row in rows]
 
 
+def teacher_examples(config: SftConfig) -> list[tuple[list[dict[str, str]], list[dict[str, str]]]]:
+    """(prompt, reply) messages of the teacher turns the config names, rendered as every prompt is."""
+    from socratic.data.teacher_turns import TEST_SETS, load_teacher_turns
+    from socratic.render import load_system_prompt, render_messages
+
+    if not config.teacher_sources:
+        raise SocraticError("sft.data needs teacher turns: name them in sft.teacher_sources")
+    turns = load_teacher_turns(config.teacher_sources, include_model_written=config.model_written,
+                               test_sets=config.teacher_test_sets or TEST_SETS)
+    instructions = load_system_prompt(config.system_prompt)
+    return [([dict(m) for m in render_messages(turn.dialogue, instructions, answer_key=config.answer_key)],
+             [{"role": "assistant", "content": turn.reply}]) for turn in turns]
+
+
+def training_rows(config: SftConfig, tokenizer: Any) -> tuple[list[dict], Any, str]:
+    """The warm-up's prompt-completion rows fitted to the length budget, what fitting them did (all rows
+    together), and a line saying what they are."""
+    from socratic.train import data as train_data
+    from socratic.train import dpo
+
+    rows: list[dict] = []
+    said, total = [], train_data.PrepareStats()
+    if config.data in ("chosen", "both"):
+        if config.pairs is None:
+            raise SocraticError(f"sft.data {config.data!r} trains on the pairs' chosen replies: it needs pairs")
+        pair_rows, stats = dpo.read_training_pairs(config, tokenizer)
+        rows += completion_rows(pair_rows)
+        total = total.plus(stats)
+        said.append(f"the chosen replies of {stats.pairs} pairs ({stats.prompts_shortened} prompts shortened)")
+    if config.data in ("teacher", "both"):
+        teacher_rows, stats = train_data.prepare_completions(
+            teacher_examples(config), tokenizer, max_length=config.max_length,
+            max_prompt_length=config.max_prompt_length, source="teacher turns", skip_too_long=True)
+        rows += teacher_rows
+        total = total.plus(stats)
+        said.append(f"{stats.pairs} teacher turns of {', '.join(config.teacher_sources or [])} "
+                    f"({stats.prompts_shortened} prompts shortened, {stats.skipped} left out: their instructions "
+                    "and last student turn alone exceed max_prompt_length)")
+    return rows, total, " and ".join(said)
+
+
 def run(config: SftConfig) -> Path:
-    """Fine-tune on the chosen replies; save adapter + merged model + metrics into config.out."""
+    """Fine-tune on the chosen replies and/or the teachers' turns; save adapter + merged model + metrics."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from datasets import Dataset
@@ -107,9 +180,10 @@ def run(config: SftConfig) -> Path:
         raise SocraticError(f"{out} already holds a finished warm-up; choose another folder")
     model_dir = resolve_model_dir(config.model)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    rows, stats = dpo.read_training_pairs(config, tokenizer)
-    console.print(f"SFT warm-up on the chosen replies of {stats.pairs} pairs; {stats.prompts_shortened} prompts "
-                  f"shortened; longest prompt {stats.longest_prompt} tokens")
+    rows, stats, what = training_rows(config, tokenizer)
+    if not rows:
+        raise SocraticError(f"the SFT warm-up has nothing to train on ({what})")
+    console.print(f"SFT warm-up on {what}; longest prompt {stats.longest_prompt} tokens")
     out.mkdir(parents=True, exist_ok=True)
     TrainConfigRecord.save(out / "train_config.json", config)
     (out / "metrics.jsonl").unlink(missing_ok=True)
@@ -125,7 +199,7 @@ def run(config: SftConfig) -> Path:
         activation_checkpointing=config.gradient_checkpointing, use_cpu=on_cpu, dataloader_num_workers=0,
     )
     trainer = SFTTrainer(model=starting_model.load(model_dir), args=args,
-                         train_dataset=Dataset.from_list(completion_rows(rows)), processing_class=tokenizer,
+                         train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
                          peft_config=starting_model.lora_config(config),
                          callbacks=[train_monitor.MetricsCallback(out)])
     model = trainer.model
