@@ -61,6 +61,9 @@ class RewardConfig:
     # those items have one reply per conversation, so without these pairs nothing ties the utility to
     # their (absolute) human summary. 0: none.
     dev_pairs_weight: float = 1.0
+    # Weight of one (the teacher's actual next turn > the embedded model's reply to the same context) pair from
+    # the training dialogues (socratic.judge.teacher_pairs, issue 36). 0: none.
+    teacher_weight: float = 0.0
     dodge_signals: bool = True
     seed: int = 0
 
@@ -73,13 +76,20 @@ DEFAULT_REWARD = RewardConfig()
 
 @dataclass
 class TrainingData:
-    """Labelled items, the synthetic dodge replies, their features and the pairs (rows of X)."""
+    """Labelled items, the synthetic dodge replies, the teacher-vs-model replies, their features and the pairs
+    (rows of X: the items, then the dodges, then the teacher rows)."""
 
     items: list[LabelledReply]
     dodges: list[tuple[int, str, str]]  # (row of the honest item's conversation representative, family, reply)
-    X: np.ndarray  # [len(items) + len(dodges), features]
+    X: np.ndarray  # [len(items) + len(dodges) + len(teacher), features]
     groups: np.ndarray  # per row of X: the group of its conversation (dodges: their honest item's)
-    pairs: list[tuple[int, int, float, str]]  # (better row, worse row, weight, kind: human | dev | synthetic)
+    pairs: list[tuple[int, int, float, str]]  # (better, worse row, weight, kind: human | dev | synthetic | teacher)
+    teacher: list[tuple[int, str, str]] = field(default_factory=list)  # (pair index, "teacher" | "model", reply)
+    teacher_pairs: list[Any] = field(default_factory=list)  # socratic.judge.teacher_pairs.TeacherPair
+
+    @property
+    def teacher_offset(self) -> int:
+        return len(self.items) + len(self.dodges)
 
 
 def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str]]:
@@ -98,9 +108,12 @@ def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str
 
 
 def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[int, str, str]],
-                   config: RewardConfig = DEFAULT_REWARD) -> list[tuple[int, int, float, str]]:
-    """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight) and honest > dodge
-    pairs (config.synthetic_weight); dodge j is row len(items) + j of X. Zero-weight kinds are left out."""
+                   config: RewardConfig = DEFAULT_REWARD,
+                   teacher_rows: Sequence[tuple[int, str, str]] = ()) -> list[tuple[int, int, float, str]]:
+    """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight), honest > dodge
+    pairs (config.synthetic_weight) and teacher > model pairs of one context (config.teacher_weight); dodge j
+    is row len(items) + j of X, teacher row t is row len(items) + len(dodge_rows) + t. Zero-weight kinds are
+    left out."""
     from socratic.judge import ranking
     from socratic.judge.labels import source_of
 
@@ -122,20 +135,45 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
         for j, (row, _, _) in enumerate(dodge_rows):
             for good in honest[ranking.dialogue_key(items[row].dialogue)]:
                 pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
+    if config.teacher_weight > 0:
+        offset = len(items) + len(dodge_rows)
+        teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
+        pairs += [(offset + teacher_of[n], offset + t, config.teacher_weight, "teacher")
+                  for t, (n, side, _) in enumerate(teacher_rows) if side == "model" and n in teacher_of]
     return pairs
 
 
+def teacher_rows(pairs: Sequence[Any]) -> list[tuple[int, str, str]]:
+    """(pair index, "teacher" | "model", reply): each pair's teacher turn, then its samples that differ from it."""
+    from socratic.judge.teacher_pairs import pair_rows
+
+    out: list[tuple[int, str, str]] = []
+    for n, pair in enumerate(pairs):
+        out.append((n, "teacher", pair.teacher))
+        out += [(n, "model", sample) for m, _, sample in pair_rows([pair]) if m == 0]
+    return out
+
+
 def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT_REWARD,
-                  log: Callable[[str], None] | None = None) -> TrainingData:
+                  log: Callable[[str], None] | None = None, teacher: Sequence[Any] | None = None) -> TrainingData:
+    """Every row featurized once: the items, their TRAIN-phrasing dodges and the teacher pairs (`teacher`,
+    default the shipped ones: socratic.judge.teacher_pairs) whatever config.teacher_weight is, so a CV of
+    the weights refits without featurizing again."""
     from socratic.judge.labels import group_key
+    from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
 
     items = list(items)
     dodge_rows = synthetic_dodges(items)
+    pairs = list(load_teacher_pairs() if teacher is None else teacher)
+    rows = teacher_rows(pairs)
     if log:
-        log(f"featurizing {len(items)} labelled replies and {len(dodge_rows)} synthetic dodges ...")
-    X = reward_features([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows])
-    groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows])
-    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config))
+        log(f"featurizing {len(items)} labelled replies, {len(dodge_rows)} synthetic dodges and {len(rows)} "
+            f"teacher-vs-model replies ...")
+    X = reward_features([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows]
+                        + [(pairs[n].dialogue, reply) for n, _, reply in rows])
+    groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows]
+                      + [group_of(pairs[n]) for n, _, _ in rows])
+    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config, rows), rows, pairs)
 
 
 # --------------------------------------------------------------------------- the model
@@ -187,6 +225,8 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     pca_mean, components = learned_fit.pca(X[item_rows, N_BASE:N_LEARNED], config.pca_dims)
     probe = RewardModel(config, np.zeros(0), np.ones(0), pca_mean, components, np.zeros(0), (1.0, 0.0), None)
     C = probe.columns(X)
+    if config.teacher_weight <= 0:  # unused teacher rows must not move the standardisation
+        keep[data.teacher_offset:] = False
     used = np.flatnonzero(keep)
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
     scale[scale < 1e-8] = 1.0
@@ -209,19 +249,24 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
 
     fitted = least_squares(residual, x0=np.array([1.0, 0.0]), bounds=([1e-6, -np.inf], [np.inf, np.inf]))
     kept_items = [data.items[r] for r in item_rows]
+    kept_teacher = [data.teacher[t][1:] for t in range(len(data.teacher)) if keep[data.teacher_offset + t]]
     heads = learned_fit.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
     return RewardModel(config, mean, scale, pca_mean, components, w, (float(fitted.x[0]), float(fitted.x[1])),
-                       heads, data_hash(kept_items, config), heads.item_keys, heads.groups,
-                       {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic")})
+                       heads, data_hash(kept_items, config, kept_teacher), heads.item_keys, heads.groups,
+                       {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic", "teacher")})
 
 
-def data_hash(items: Sequence[LabelledReply], config: RewardConfig) -> str:
+def data_hash(items: Sequence[LabelledReply], config: RewardConfig,
+              teacher: Sequence[tuple[str, str]] = ()) -> str:
+    """What the model was fitted on: versions, config, dodge phrasings, the items and the teacher rows."""
     from socratic.judge.dodges import FAMILIES
 
     digest = hashlib.sha256(json.dumps([REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION, config.__dict__,
                                         [f.train for f in FAMILIES]], sort_keys=True).encode())
     for item in items:
         digest.update(item.model_dump_json().encode() + b"\n")
+    if teacher:
+        digest.update(json.dumps(list(teacher)).encode())
     return digest.hexdigest()
 
 
@@ -305,7 +350,7 @@ def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
     model = fit(training_data(items, config, say), config)
     path = save(model, path or default_path())
     say(f"saved the reward judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
-        f"across conversations, {model.n_pairs['synthetic']} synthetic)")
+        f"across conversations, {model.n_pairs['synthetic']} synthetic, {model.n_pairs.get('teacher', 0)} teacher > model)")
     return model, path
 
 
