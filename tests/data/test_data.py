@@ -53,10 +53,12 @@ def test_mathdial_prompts():
             assert all(d.meta["moves"][i] for i, t in enumerate(d.turns) if t.role == "tutor"), d.id
             assert not any(d.meta["moves"][i] for i, t in enumerate(d.turns) if t.role == "student"), d.id
     test = data.load_dialogues("mathdial", "test")
-    assert sum(d.reference is not None for d in test) == 30  # joined on the problem text with raw MathDial
+    # joined on the problem text: raw MathDial's ground truth for 30, GSM8K's worked solution for the rest
+    assert all(d.reference and "\nFinal answer: " in d.reference for d in test)
+    assert all(d.reference for d in data.load_dialogues("mathdial", "train"))
     first = test[0]
     assert first.meta["moves"][1] == ["generic"] and first.turns[1].text.startswith("Hi Riya")
-    assert first.reference is None  # its problem is not in the shipped raw MathDial test split
+    assert first.reference.endswith("52 / 13 = 4 times a year.\nFinal answer: 4")  # from GSM8K (no <<...>>)
     assert test[5].reference.endswith("2928 miles\nFinal answer: 2928")
     assert sum(bool(d.meta.get("student_name")) for d in test) == 4
 
@@ -227,7 +229,7 @@ def test_cli_show_and_list():
     result = runner.invoke(app, ["data", "show", "mathdial", "--split", "test", "--limit", "1"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
     for expected in ("mathdial-test-0000", "context", "Problem: Ron is part of a book club", "student:",
-                     "tutor (generic): Hi Riya", "reference", "(none)"):
+                     "tutor (generic): Hi Riya", "reference", "Final answer: 4"):
         assert expected in result.output
     result = runner.invoke(app, ["data", "show", "mathdial", "--split", "test", "--id", "mathdial-test-0005"],
                            env={"COLUMNS": "200"})

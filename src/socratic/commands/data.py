@@ -4,6 +4,7 @@
     socratic data show mathdial --split test --limit 1
     socratic data show debugging-raw --split test --id debugging-raw-test-24_29_factorial_socratic_dialogue-t1
     socratic data export debugging --split train -o runs/debugging-train.jsonl --dedupe
+    socratic data teacher-turns --source mathdial -o runs/mathdial-teacher-turns.jsonl
 """
 
 from __future__ import annotations
@@ -140,6 +141,39 @@ def export_command(
         console.print(f"[yellow]{len(skipped)} source items could not be made valid and were skipped:[/]")
         for item in skipped:
             console.print(f"  {item.id}: {item.reason}", style="dim")
+
+
+@app.command("teacher-turns")
+def teacher_turns_command(
+    sources: Annotated[list[str] | None, typer.Option(
+        "--source", help="mathdial, debugging, debugging-raw (the alternative utterances too) or tutorchat; "
+                         "repeat for several (default: mathdial and debugging)")] = None,
+    model_written: bool = typer.Option(False, "--model-written",
+                                       help="allow TutorChat, whose tutor turns a model wrote, not people"),
+    test_sets: Annotated[list[str] | None, typer.Option(
+        "--test-set", help="a test set whose problems no teacher turn may come from; repeat for several "
+                           "(default: all of mathdial, debugging, tutorchat, mathdial-raw, debugging-raw)")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="write the teacher turns as JSONL (atomically)")] = None,
+) -> None:
+    """The real tutor turns of the training dialogues' histories: counts per source, and a JSONL export."""
+    from socratic.data.teacher_turns import TEST_SETS, load_teacher_turns_with_report
+
+    turns, report = load_teacher_turns_with_report(tuple(sources or ("mathdial", "debugging")),
+                                                   include_model_written=model_written,
+                                                   test_sets=tuple(test_sets or TEST_SETS))
+    table = Table(title="teacher turns (train)", title_justify="left")
+    for name in ("source", "in histories", "dialogue in test", "test problem", "duplicate", "kept"):
+        table.add_column(name, justify="left" if name == "source" else "right", no_wrap=True)
+    for source, counts in report.counts.items():
+        table.add_row(source, str(counts.found), str(counts.origin_in_test), str(counts.test_problem),
+                      str(counts.duplicate), str(counts.kept))
+    console.print(table)
+    console.print(f"test problems come from: {', '.join(report.test_sets)} (the raw sources: their "
+                  "teacher-referenced test sets)", style="dim")
+    if output is not None:
+        write_jsonl(output, turns)
+        console.print(f"wrote {len(turns)} teacher turns to {output}")
 
 
 def register(root: typer.Typer) -> None:

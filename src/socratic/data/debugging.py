@@ -4,8 +4,9 @@ Each .txt file has tagged sections and a <dialogue> of `User:` (student) / `Assi
 lines; indented `<alt>` lines are alternative utterances of the turn above; lines that carry on
 a turn (inline `<code>` blocks, wrapped text) belong to the utterance above them.
 One Dialogue per Assistant turn that follows a User turn: context = problem + buggy code + unit
-tests, reference = bug description + fixes, meta["human_replies"] = [main utterance, *alts] of
-that Assistant turn (good human references), id `debugging-raw-train-<file stem>-t2`.
+tests, reference = bug description + fixes, meta["teacher_reply"] = the instructor's main utterance
+and meta["human_replies"] = [main utterance, *alts] of that Assistant turn (good human references),
+id `debugging-raw-train-<file stem>-t2`.
 
 Run: `socratic data show debugging-raw --split test --limit 2`.
 """
@@ -85,7 +86,7 @@ def dialogues_of(path: Path, split: str) -> list[Dialogue]:
         tutor_number += 1
         if index == 0:
             continue  # an opening Assistant turn follows no student turn
-        meta = {"file": path.name, "problem_id": problem_id, "bug_id": bug_id,
+        meta = {"file": path.name, "problem_id": problem_id, "bug_id": bug_id, "teacher_reply": turn.text,
                 "human_replies": [turn.text, *starts[index].alts],
                 "student_alternatives": starts[index - 1].alts,
                 "student_description": sections.get("stu_desc", "")}

@@ -53,6 +53,8 @@ DATASETS: dict[str, Dataset] = {d.folder: d for d in (
     Dataset("teacher_pairs", "teacher turns of the training dialogues vs the embedded model's replies (issue 36)",
             "CC BY-SA 4.0 (teacher turns from MathDial, CC BY-SA 4.0, and Socratic Debugging, MIT)",
             "made here: experiments/sample_teacher_contexts.py", ("pairs.jsonl",)),
+    Dataset("gsm8k", "GSM8K worked solutions (every MathDial problem's reference)", "MIT",
+            "https://github.com/openai/grade-school-math", ("train.jsonl", "test.jsonl")),
 )}
 
 # Public data socratic does not ship (too large or not redistributable): what to fetch and where to put it.

@@ -6,8 +6,8 @@ problem has several dialogues; k = 1-based number of the teacher turn). The raw 
 opens with the teacher; we put the reference's opening student message first ("Professor, I have
 a problem, here is the text: <question> Here is my solution <incorrect solution>"), so raw and
 socratic_llm MathDial dialogues have the same shape. `reference` = ground-truth solution and final
-answer. meta: qid, scenario, the real teacher's next utterance (`human_reply`) and moves, and the
-per-turn moves of the history.
+answer. meta: qid, scenario, the real teacher's next utterance (`teacher_reply`; `human_reply` is the
+same text under its older name) and its moves (`human_moves`), and the per-turn moves of the history.
 
 Run: `socratic data show mathdial-raw --split test --limit 2`.
 """
@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from socratic.data.gsm8k import problem_key, solutions_by_problem
 from socratic.data.location import Loaded, Skipped, data_file, find_data_file, search_path
 from socratic.data.turns import MOVES, OPENING, SOLUTION_MARK, merge_turns, why
 from socratic.errors import InputError, SocraticError
@@ -91,7 +92,8 @@ def dialogues_of(row: dict[str, Any], split: str, occurrence: int) -> list[Dialo
         if turn.role != "tutor":
             continue
         tutor_number += 1
-        meta = {"qid": row["qid"], "scenario": row.get("scenario"), "human_reply": turn.text,
+        meta = {"qid": row["qid"], "scenario": row.get("scenario"), "teacher_reply": turn.text,
+                "human_reply": turn.text,
                 "human_moves": moves[index], "moves": moves[:index],
                 "problem": row["question"].strip(), "student_solution": row["student_incorrect_solution"].strip()}
         out.append(Dialogue(id=f"mathdial-raw-{split}-{row['qid']}-{occurrence}-t{tutor_number}",
@@ -121,11 +123,12 @@ def _references(folder: str) -> dict[str, str]:
         path = find_data_file("mathdial", f"{split}.jsonl")
         if path is not None:
             for _, row in iter_json_lines(path):
-                question, truth = str(row.get("question", "")).strip(), str(row.get("ground_truth", ""))
-                out.setdefault(question, format_ground_truth(truth))
+                question, truth = str(row.get("question", "")), str(row.get("ground_truth", ""))
+                out.setdefault(problem_key(question), format_ground_truth(truth))
     return out
 
 
 def references_by_problem() -> dict[str, str]:
-    """Problem text -> formatted ground truth, from every raw MathDial split present."""
-    return _references(str(search_path()))
+    """problem_key(problem text) -> formatted worked solution and final answer: raw MathDial's own
+    ground truth where a raw split has the problem, else GSM8K's worked solution (they agree where both do)."""
+    return solutions_by_problem() | _references(str(search_path()))

@@ -1,12 +1,14 @@
-"""Exact duplicates within a split and train/test overlap, by content (context + turns).
+"""Exact duplicates within a split and train/test overlap, by content (context + turns), and the
+problem a dialogue is about (`problem_of`), for overlap at the level of problems.
 
-Ids differ between copies, so the key ignores id, split and meta.
+Ids differ between copies, so the content key ignores id, split and meta.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 
 from socratic.records import Dialogue
@@ -15,6 +17,24 @@ from socratic.records import Dialogue
 def content_key(dialogue: Dialogue) -> str:
     payload = [dialogue.context, [[turn.role, turn.text] for turn in dialogue.turns]]
     return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()
+
+
+def normalise(text: str) -> str:
+    """Lower case, letters and digits only, single spaces: what two copies of a text share."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.lower()).split())
+
+
+def problem_of(dialogue: Dialogue) -> str:
+    """The problem a dialogue is about, normalised (case, punctuation, spacing) so sources compare.
+
+    MathDial (both adapters): the problem text (meta["problem"]); Socratic Debugging (both): the
+    exercise's statement, without the student's code (one exercise has several bugs and dialogues);
+    otherwise the context (TutorChat's textbook passage), else the first student turn."""
+    if dialogue.meta.get("problem"):
+        return normalise(dialogue.meta["problem"])
+    if dialogue.context:
+        return normalise(dialogue.context.partition("\n\nThe student's code:")[0])
+    return normalise(dialogue.turns[0].text)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ What the tutor sees, per source:
   to meta["moves"] (one list of tags per turn; [] for student turns). Student turns prefixed with a
   first name ("Mariana: ...") lose the prefix (meta["student_name"]). Consecutive turns of one role
   are merged (chat templates expect alternating roles). `reference` is filled by the loader by
-  joining on the problem text with raw MathDial (see `socratic.data.mathdial`).
+  joining on the problem text (whitespace collapsed) with raw MathDial's ground truth and, for the
+  problems raw MathDial's shipped split lacks, GSM8K's worked solution (`socratic.data.gsm8k`): every
+  shipped item has one; a problem that matches neither is logged and counted.
 - debugging: <problem>, <bug_code>, <unit_tests> -> context; <bug_desc> + <bug_fixes> -> reference
   (returned as meta["reference"]: the answer the tutor must not hand over; the reference put it in
   the tutor prompt); `User:`/`Assistant:` turns; the trailing empty `Assistant: ` is dropped.
@@ -28,11 +30,13 @@ from __future__ import annotations
 
 import ast
 import json
+import logging
 import re
 from typing import Any
 
 from pydantic import ValidationError
 
+from socratic.data.gsm8k import problem_key
 from socratic.data.location import Loaded, Skipped, data_file
 from socratic.data.mathdial import references_by_problem
 from socratic.data.turns import (
@@ -46,6 +50,7 @@ from socratic.data.turns import (
 from socratic.errors import InputError, SocraticError
 from socratic.records import Dialogue, Turn
 
+log = logging.getLogger("socratic.data")
 KINDS = ("mathdial", "debugging", "tutorchat")
 SPLITS = ("train", "test")
 _MOVE_TAG = re.compile(r"^\s*\((generic|focus|probing|telling)\)\s*")
@@ -196,7 +201,7 @@ def build(kind: str, split: str, index: int, text: str,
     context, turns, meta = parse_conversation(kind, text)
     reference = meta.pop("reference", None)
     if kind == "mathdial" and references is not None:
-        reference = references.get(meta.get("problem", ""))
+        reference = references.get(problem_key(meta.get("problem", "")))
     return Dialogue(id=f"{kind}-{split}-{index:04d}", source=kind, split=split, context=context,
                     turns=tuple(turns), reference=reference, meta=meta)
 
@@ -213,4 +218,9 @@ def load(kind: str, split: str) -> Loaded:
             loaded.dialogues.append(build(kind, split, index, text, references))
         except (ValueError, ValidationError) as error:
             loaded.skipped.append(Skipped(f"{kind}-{split}-{index:04d}", why(error)))
+    if kind == "mathdial":
+        unmatched = [d.id for d in loaded.dialogues if d.reference is None]
+        if unmatched:
+            log.warning("mathdial %s: %d of %d dialogues match no MathDial or GSM8K problem, so have no reference "
+                        "(first: %s)", split, len(unmatched), len(loaded.dialogues), ", ".join(unmatched[:3]))
     return loaded
