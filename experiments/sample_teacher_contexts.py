@@ -13,7 +13,10 @@ What it does, once (the result ships as src/socratic/datasets/teacher_pairs/, se
    of Dialogues, and `socratic generate` samples the embedded model k=2 times on each with the
    quickstart's settings (temperature 1.0, top_p 0.95, max_new_tokens 64, seed 0; through the shared
    cache, so a re-run costs nothing);
-3. the dataset file: per context, the dialogue, the teacher's reply and the model's replies.
+3. the dataset file: per context, the dialogue, the teacher's reply and the model's replies, where the
+   context is one of `socratic.data.teacher_turns.load_teacher_turns()` (the project's own teacher turns:
+   same exclusions, stricter for Debugging): its dialogue (with the GSM8K worked solution as reference) and
+   its reply are the ones shipped; a sampled context it does not hold is left out and counted.
 """
 
 from __future__ import annotations
@@ -21,10 +24,12 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from collections import Counter
 from pathlib import Path
 
 from socratic.data import load_dialogues
 from socratic.data.overlap import content_key
+from socratic.data.teacher_turns import load_teacher_turns
 from socratic.jsonl import write_jsonl
 from socratic.judge.labels import group_key
 from socratic.judge.teacher_pairs import TeacherPair
@@ -96,9 +101,23 @@ def main() -> None:
     samples: dict[str, list[str]] = {}
     for candidate in generate.load_candidates(out):
         samples.setdefault(candidate.dialogue.id, []).append(candidate.reply)
-    write_jsonl(DATASET, [TeacherPair(dialogue=dialogue, teacher=teacher, model="embedded",
-                                      samples=tuple(samples[dialogue.id])) for dialogue, teacher in chosen])
-    print(f"wrote {len(chosen)} contexts to {DATASET}")
+    # Keyed by the turn too: one opening message can be answered differently in two MathDial conversations.
+    official = {(same_context(t.dialogue), t.reply.strip()): t for t in load_teacher_turns(("mathdial", "debugging"))}
+    rows, left_out = [], Counter()
+    for dialogue, teacher in chosen:
+        turn = official.get((same_context(dialogue), teacher.strip()))
+        if turn is None:
+            left_out[dialogue.source] += 1
+            continue
+        rows.append(TeacherPair(dialogue=turn.dialogue, teacher=turn.reply, model="embedded",
+                                samples=tuple(samples[dialogue.id])))
+    write_jsonl(DATASET, rows)
+    print(f"wrote {len(rows)} contexts to {DATASET} ({dict(Counter(r.dialogue.source for r in rows))}); left out, "
+          f"not among load_teacher_turns: {dict(left_out)}")
+
+
+def same_context(dialogue: Dialogue) -> tuple:
+    return dialogue.context.strip(), tuple((t.role, t.text) for t in dialogue.turns)
 
 
 if __name__ == "__main__":

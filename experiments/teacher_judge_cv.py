@@ -21,10 +21,12 @@ Self-contained: imports only socratic. Protocol (fixed before any result was loo
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import time
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 
@@ -40,14 +42,35 @@ from socratic.judge.reward_features import reward_features
 from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
 from socratic.scores import judgment_summary
 
-BASE = reward.DEFAULT_REWARD
-TRIES = [("no teacher pairs (the shipped reward)", replace(BASE, teacher_weight=0.0)),
-         ("teacher pairs 0.5", replace(BASE, teacher_weight=0.5)),
+# The reward as shipped before issue 36, written out so that a change of the default does not change the tries.
+BASE = reward.RewardConfig(pca_dims=32, c=0.1, synthetic_weight=1.0, dev_pairs_weight=1.0, teacher_weight=0.0,
+                           dodge_signals=True, correctness_signals=False)
+TRIES = [("no teacher pairs (the shipped reward)", BASE),
+         ("correctness signals", replace(BASE, correctness_signals=True)),
          ("teacher pairs 1", replace(BASE, teacher_weight=1.0)),
-         ("teacher pairs 2", replace(BASE, teacher_weight=2.0)),
-         ("teacher pairs 4", replace(BASE, teacher_weight=4.0))]
+         ("teacher pairs 3", replace(BASE, teacher_weight=3.0)),
+         ("teacher pairs 1 + correctness signals", replace(BASE, teacher_weight=1.0, correctness_signals=True)),
+         ("teacher pairs 3 + correctness signals", replace(BASE, teacher_weight=3.0, correctness_signals=True))]
 K = 5
 STARTED = time.perf_counter()
+FEATURE_CACHE = Path("runs/teacher_pairs/features.npz")  # how, not what: rows of reward_features by text
+
+
+def cached_features(items: list) -> np.ndarray:
+    """reward_features of (dialogue, reply) items, rows kept on disk between runs of this script."""
+    keys = [hashlib.sha1((d.model_dump_json() + "\x00" + r).encode()).hexdigest() for d, r in items]
+    known: dict[str, np.ndarray] = {}
+    if FEATURE_CACHE.exists():
+        saved = np.load(FEATURE_CACHE)
+        known = dict(zip(saved["keys"].tolist(), saved["X"], strict=True))
+    missing = [n for n, key in enumerate(keys) if key not in known]
+    if missing:
+        log(f"featurizing {len(missing)} texts ...")
+        for n, row in zip(missing, reward_features([items[n] for n in missing]), strict=True):
+            known[keys[n]] = row
+        FEATURE_CACHE.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(FEATURE_CACHE, keys=np.array(list(known)), X=np.stack(list(known.values())))
+    return np.stack([known[key] for key in keys]) if keys else np.zeros((0, 0), dtype=np.float32)
 
 
 def log(text: str) -> None:
@@ -60,11 +83,11 @@ class Setup:
     def __init__(self) -> None:
         self.items = training_items()
         self.pairs = load_teacher_pairs()
-        self.data = reward.training_data(self.items, BASE, log, teacher=self.pairs)
+        self.data = reward.training_data(self.items, BASE, log, teacher=self.pairs, featurize=cached_features)
         self.folds = np.array([fold_of(g, K) for g in self.data.groups])
         self.suite = suite_items(self.items)
         log(f"featurizing {len(self.suite)} eval-phrasing dodges ...")
-        self.X_suite = reward_features([(c.dialogue, c.dodge) for c in self.suite])
+        self.X_suite = cached_features([(c.dialogue, c.dodge) for c in self.suite])
         self.rows = comparisons(self.pairs)  # (pair, teacher, model)
         self.row_groups = [group_of(self.pairs[n]) for n, _, _ in self.rows]
         self.row_folds = np.array([fold_of(g, K) for g in self.row_groups])
@@ -85,7 +108,7 @@ class Setup:
                         texts[(n, changed)] = None
         extra = list(texts)
         log(f"featurizing {len(extra)} perturbed replies ...")
-        self.X_extra = reward_features([(self.pairs[n].dialogue, text) for n, text in extra])
+        self.X_extra = cached_features([(self.pairs[n].dialogue, text) for n, text in extra])
         self.index = index
         self.extra_index = {key: i for i, key in enumerate(extra)}
 

@@ -84,7 +84,7 @@ class _Judge:
     def __init__(self):
         self.seen = 0
 
-    def judge_many(self, items, progress=False):
+    def judge_many(self, items):
         from socratic.scores import Judgment, Scores
 
         self.seen += len(items)

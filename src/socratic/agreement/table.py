@@ -113,7 +113,7 @@ def ranking_lines(judge: dict[str, Any]) -> list[str]:
         verdict = "meets" if suite["all_families_meet_target"] else f"misses (worst: {suite['worst_family']})"
         lines.append(f"{judge['spec']}: dodge suite, honest wins by >= {suite['margin']:.2f} (eval phrasings): "
                      f"{', '.join(parts)}; {verdict} the {suite['target']:.0%} target")
-    return lines + teacher_lines(judge)
+    return lines
 
 
 def teacher_lines(judge: dict[str, Any]) -> list[str]:
@@ -152,7 +152,7 @@ def print_agreement(result: dict[str, Any], console: Console | None = None) -> N
         for note in notes:
             console.print(f"[dim]note ({judge['spec']}) {note}[/]")
     for judge in result["judges"]:
-        for line in ranking_lines(judge):
+        for line in ranking_lines(judge) + teacher_lines(judge):
             console.print(line, highlight=False)
     for judge in result["judges"]:
         if "versus_baseline" in judge:

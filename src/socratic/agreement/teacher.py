@@ -140,7 +140,7 @@ def _scorer(judge_of: Callable[[int], Any], pairs: Sequence[Any],
             by_judge.setdefault(id(judge), (judge, []))[1].append(i)
         for judge, rows in by_judge.values():
             items: list[tuple[Dialogue, str]] = [(pairs[texts[i][0]].dialogue, texts[i][1]) for i in rows]
-            for i, judgment in zip(rows, judge.judge_many(items, progress=False), strict=True):
+            for i, judgment in zip(rows, judge.judge_many(items), strict=True):
                 out[i] = judgment_summary(judgment, formula)
         return out
     return score

@@ -41,12 +41,18 @@ from socratic.errors import SocraticError
 from socratic.judge import store
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
+from socratic.judge.reward_features import (
+    CORRECTNESS_SIGNAL_NAMES,
+    DODGE_SIGNAL_NAMES,
+    REWARD_FEATURES,
+    reward_features,
+)
 from socratic.records import LabelledReply
 
 REWARD_VERSION = "reward_v1"
 N_BASE = len(SIGNAL_NAMES)
 N_LEARNED = len(SIGNAL_NAMES) + EMBEDDING_DIM  # the learned judge's columns, first in reward_features
+N_DODGE = len(DODGE_SIGNAL_NAMES)  # then the dodge signals, then the correctness signals
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class RewardConfig:
     # the training dialogues (socratic.judge.teacher_pairs, issue 36). 0: none.
     teacher_weight: float = 0.0
     dodge_signals: bool = True
+    # Invented numbers and false computations (socratic.judge.correctness) as features (issue 36).
+    correctness_signals: bool = False
     seed: int = 0
 
 
@@ -155,10 +163,12 @@ def teacher_rows(pairs: Sequence[Any]) -> list[tuple[int, str, str]]:
 
 
 def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT_REWARD,
-                  log: Callable[[str], None] | None = None, teacher: Sequence[Any] | None = None) -> TrainingData:
-    """Every row featurized once: the items, their TRAIN-phrasing dodges and the teacher pairs (`teacher`,
-    default the shipped ones: socratic.judge.teacher_pairs) whatever config.teacher_weight is, so a CV of
-    the weights refits without featurizing again."""
+                  log: Callable[[str], None] | None = None, teacher: Sequence[Any] | None = None,
+                  featurize: Callable[[list[tuple[Any, str]]], np.ndarray] = reward_features) -> TrainingData:
+    """Every row featurized once (`featurize`: reward_features, or a cache of it): the items, their
+    TRAIN-phrasing dodges and the teacher pairs (`teacher`, default the shipped ones:
+    socratic.judge.teacher_pairs) whatever config.teacher_weight is, so a CV of the weights refits without
+    featurizing again."""
     from socratic.judge.labels import group_key
     from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
 
@@ -169,8 +179,8 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
     if log:
         log(f"featurizing {len(items)} labelled replies, {len(dodge_rows)} synthetic dodges and {len(rows)} "
             f"teacher-vs-model replies ...")
-    X = reward_features([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows]
-                        + [(pairs[n].dialogue, reply) for n, _, reply in rows])
+    X = featurize([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows]
+                  + [(pairs[n].dialogue, reply) for n, _, reply in rows])
     groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows]
                       + [group_of(pairs[n]) for n, _, _ in rows])
     return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config, rows), rows, pairs)
@@ -199,7 +209,9 @@ class RewardModel:
         X = np.asarray(X, dtype=np.float64)
         parts = [X[:, :N_BASE], (X[:, N_BASE:N_LEARNED] - self.pca_mean) @ self.pca_components.T]
         if self.config.dodge_signals:
-            parts.append(X[:, N_LEARNED:])
+            parts.append(X[:, N_LEARNED:N_LEARNED + N_DODGE])
+        if self.config.correctness_signals:
+            parts.append(X[:, N_LEARNED + N_DODGE:])
         return np.hstack(parts)
 
     def utility(self, X: np.ndarray) -> np.ndarray:
@@ -327,7 +339,8 @@ def load(path: Path) -> RewardModel:
                             (float(payload["calibration"][0]), float(payload["calibration"][1])), criteria,
                             payload["data_hash"], list(payload["item_keys"]), list(payload["groups"]),
                             dict(payload["n_pairs"]))
-        width = N_BASE + config.pca_dims + (len(DODGE_SIGNAL_NAMES) if config.dodge_signals else 0)
+        width = N_BASE + config.pca_dims + (N_DODGE if config.dodge_signals else 0) + \
+            (len(CORRECTNESS_SIGNAL_NAMES) if config.correctness_signals else 0)
         if not (len(model.mean) == len(model.scale) == len(model.weights) == width) or \
                 not np.all(np.isfinite(model.weights)) or not np.all(model.scale > 0):
             raise CorruptRewardError(f"{path}: the saved reward judge is incomplete; {refit}")
