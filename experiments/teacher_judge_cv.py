@@ -47,10 +47,15 @@ BASE = reward.RewardConfig(pca_dims=32, c=0.1, synthetic_weight=1.0, dev_pairs_w
                            dodge_signals=True, correctness_signals=False)
 TRIES = [("no teacher pairs (the shipped reward)", BASE),
          ("correctness signals", replace(BASE, correctness_signals=True)),
-         ("teacher pairs 1", replace(BASE, teacher_weight=1.0)),
          ("teacher pairs 3", replace(BASE, teacher_weight=3.0)),
-         ("teacher pairs 1 + correctness signals", replace(BASE, teacher_weight=1.0, correctness_signals=True)),
-         ("teacher pairs 3 + correctness signals", replace(BASE, teacher_weight=3.0, correctness_signals=True))]
+         ("teacher pairs 10", replace(BASE, teacher_weight=10.0)),
+         ("teacher pairs 3 + correctness signals", replace(BASE, teacher_weight=3.0, correctness_signals=True)),
+         ("teacher pairs 10 + correctness signals", replace(BASE, teacher_weight=10.0, correctness_signals=True)),
+         ("teacher pairs 30 + correctness signals", replace(BASE, teacher_weight=30.0, correctness_signals=True)),
+         ("teacher pairs 3 + correctness signals + perturbed copies",
+          replace(BASE, teacher_weight=3.0, correctness_signals=True, teacher_augment=True)),
+         ("teacher pairs 10 + correctness signals + perturbed copies",
+          replace(BASE, teacher_weight=10.0, correctness_signals=True, teacher_augment=True))]
 K = 5
 STARTED = time.perf_counter()
 FEATURE_CACHE = Path("runs/teacher_pairs/features.npz")  # how, not what: rows of reward_features by text
@@ -83,7 +88,9 @@ class Setup:
     def __init__(self) -> None:
         self.items = training_items()
         self.pairs = load_teacher_pairs()
-        self.data = reward.training_data(self.items, BASE, log, teacher=self.pairs, featurize=cached_features)
+        # every row any try may use: the augmented teacher rows too (a try without augmentation leaves them out)
+        self.data = reward.training_data(self.items, replace(BASE, teacher_augment=True), log, teacher=self.pairs,
+                                         featurize=cached_features)
         self.folds = np.array([fold_of(g, K) for g in self.data.groups])
         self.suite = suite_items(self.items)
         log(f"featurizing {len(self.suite)} eval-phrasing dodges ...")
@@ -128,7 +135,7 @@ def out_of_fold(setup: Setup, config: reward.RewardConfig) -> dict:
         extra_fold[i] = fold_of(group_of(setup.pairs[n]), K)
     suite_fold = np.array([setup.folds[c.honest] for c in setup.suite])
     for fold in range(K):
-        model = reward.fit(data, config, np.flatnonzero(setup.folds != fold))
+        model = reward.fit(data, config, np.flatnonzero(setup.folds != fold), criteria=False)
         held = setup.folds == fold
         data_summary[held] = model.summary(model.utility(setup.data.X[held]))
         if (suite_fold == fold).any():
@@ -197,11 +204,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", default="experiments/teacher_judge_cv.json")
     parser.add_argument("--compare", action="store_true", help="also learned, rubric and '?' as shipped")
+    parser.add_argument("--tries", default=None, help="comma-separated indices of TRIES (default all)")
     args = parser.parse_args()
+    tries = TRIES if args.tries is None else [TRIES[int(i)] for i in args.tries.split(",")]
     setup = Setup()
     result: dict = {"protocol": __doc__, "n_items": len(setup.items), "n_teacher_pairs": len(setup.pairs),
                     "n_comparisons": len(setup.rows), "n_perturbed": len(setup.perturbed), "tries": []}
-    for name, config in TRIES:
+    for name, config in tries:
         t0 = time.perf_counter()
         block = out_of_fold(setup, config)
         block.update({"name": name, "config": asdict(config), "seconds": round(time.perf_counter() - t0, 1)})

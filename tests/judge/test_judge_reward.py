@@ -195,3 +195,27 @@ def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, 
     result = CliRunner().invoke(app, ["judge-train", "--reward", "--labels", str(path), "-o", str(path)])
     # the CLI's main() turns a SocraticError into one line and exit 2 (tested above for a corrupt file)
     assert isinstance(result.exception, SocraticError) and "shipped labels only" in str(result.exception)
+
+
+def test_perturbed_copies_pair_each_side_with_the_other_sides_originals(small):
+    data, _ = small
+    rows = reward.teacher_rows(data.teacher_pairs, augment=True)
+    assert [r for r in rows if "~" not in r[1]] == data.teacher  # the originals, in the same order
+    assert {side.split("~")[0] for _, side, _ in rows} == {"teacher", "model"}
+    from socratic.judge.perturb import perturb
+
+    for n, side, text in rows:
+        if "~" in side:
+            original = next(t for m, s, t in rows if m == n and s == side.split("~")[0] and
+                            perturb(side.split("~")[1], t, seed=reward.AUGMENT_SEED) == text)
+            assert original != text
+    config = reward.RewardConfig(teacher_weight=1.0, teacher_augment=True)
+    pairs = [(a, b) for a, b, _, kind in reward.training_pairs(data.items, data.dodges, config, rows) if kind == "teacher"]
+    offset = data.teacher_offset
+    for a, b in pairs:
+        (n, better, _), (m, worse, _) = rows[a - offset], rows[b - offset]
+        assert n == m and better.startswith("teacher") and worse.startswith("model")
+        assert "~" not in better or "~" not in worse  # one side perturbed at a time
+    plain = [p for p in reward.training_pairs(data.items, data.dodges, reward.RewardConfig(teacher_weight=1.0), rows)
+             if p[3] == "teacher"]
+    assert len(pairs) > len(plain) > 0

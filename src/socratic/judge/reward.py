@@ -70,6 +70,9 @@ class RewardConfig:
     # Weight of one (the teacher's actual next turn > the embedded model's reply to the same context) pair from
     # the training dialogues (socratic.judge.teacher_pairs, issue 36). 0: none.
     teacher_weight: float = 0.0
+    # Also each side of those pairs under the style perturbations (socratic.judge.perturb): the judge must not
+    # tell teacher from model by case, typos or a neutral sentence.
+    teacher_augment: bool = False
     dodge_signals: bool = True
     # Invented numbers and false computations (socratic.judge.correctness) as features (issue 36).
     correctness_signals: bool = False
@@ -144,22 +147,44 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
             for good in honest[ranking.dialogue_key(items[row].dialogue)]:
                 pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
     if config.teacher_weight > 0:
+        # teacher > model; with config.teacher_augment also a perturbed teacher turn > model and
+        # teacher > a perturbed model reply, so the order cannot rest on case, typos or a neutral sentence.
         offset = len(items) + len(dodge_rows)
         teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
-        pairs += [(offset + teacher_of[n], offset + t, config.teacher_weight, "teacher")
-                  for t, (n, side, _) in enumerate(teacher_rows) if side == "model" and n in teacher_of]
+        models: dict[int, list[int]] = {}
+        for t, (n, side, _) in enumerate(teacher_rows):
+            if side == "model":
+                models.setdefault(n, []).append(t)
+        for t, (n, side, _) in enumerate(teacher_rows):
+            if n not in teacher_of:
+                continue
+            if side == "model" or (config.teacher_augment and side.startswith("model~")):
+                pairs.append((offset + teacher_of[n], offset + t, config.teacher_weight, "teacher"))
+            elif config.teacher_augment and side.startswith("teacher~"):
+                pairs += [(offset + t, offset + m, config.teacher_weight, "teacher") for m in models.get(n, [])]
     return pairs
 
 
-def teacher_rows(pairs: Sequence[Any]) -> list[tuple[int, str, str]]:
-    """(pair index, "teacher" | "model", reply): each pair's teacher turn, then its samples that differ from it."""
+def teacher_rows(pairs: Sequence[Any], augment: bool = False) -> list[tuple[int, str, str]]:
+    """(pair index, side, reply): each pair's teacher turn ("teacher"), then its samples that differ from it
+    ("model"); with `augment`, each of them under every style perturbation that applies ("teacher~lowercase",
+    "model~add_typos", ...: socratic.judge.perturb, seed AUGMENT_SEED)."""
+    from socratic.judge.perturb import PERTURBATIONS, perturb
     from socratic.judge.teacher_pairs import pair_rows
 
     out: list[tuple[int, str, str]] = []
     for n, pair in enumerate(pairs):
-        out.append((n, "teacher", pair.teacher))
-        out += [(n, "model", sample) for m, _, sample in pair_rows([pair]) if m == 0]
+        base = [(n, "teacher", pair.teacher)] + [(n, "model", sample) for m, _, sample in pair_rows([pair]) if m == 0]
+        out += base
+        if augment:
+            for _, side, text in base:
+                out += [(n, f"{side}~{kind}", changed) for kind in PERTURBATIONS
+                        if (changed := perturb(kind, text, seed=AUGMENT_SEED)) is not None]
     return out
+
+
+# The perturbation seed of the augmented teacher rows; `socratic agreement` perturbs with other seeds.
+AUGMENT_SEED = 1_000_003
 
 
 def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT_REWARD,
@@ -175,7 +200,7 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
     items = list(items)
     dodge_rows = synthetic_dodges(items)
     pairs = list(load_teacher_pairs() if teacher is None else teacher)
-    rows = teacher_rows(pairs)
+    rows = teacher_rows(pairs, augment=config.teacher_augment)
     if log:
         log(f"featurizing {len(items)} labelled replies, {len(dodge_rows)} synthetic dodges and {len(rows)} "
             f"teacher-vs-model replies ...")
@@ -222,13 +247,16 @@ class RewardModel:
         return 1.0 / (1.0 + np.exp(-np.clip(a * utility + b, -30, 30)))
 
 
-def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndarray | None = None) -> RewardModel:
+def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndarray | None = None,
+        criteria: bool = True) -> RewardModel:
     """Fit on the rows of `data.X` in `rows` (default all): pairs with both ends kept, calibration on the
-    kept labelled items, the criteria heads on the kept labelled items. Deterministic."""
+    kept labelled items, the criteria heads on the kept labelled items (criteria=False: none, for a
+    cross-validation that only needs the summary; such a model cannot judge). Deterministic."""
     from scipy.optimize import least_squares
     from sklearn.linear_model import LogisticRegression
 
     from socratic.judge import learned_fit, ranking
+    from socratic.judge.labels import group_key, item_key
 
     keep = np.ones(len(data.X), dtype=bool) if rows is None else np.isin(np.arange(len(data.X)), rows)
     n_items = len(data.items)
@@ -239,6 +267,8 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     C = probe.columns(X)
     if config.teacher_weight <= 0:  # unused teacher rows must not move the standardisation
         keep[data.teacher_offset:] = False
+    elif not config.teacher_augment:
+        keep[[data.teacher_offset + t for t, (_, side, _) in enumerate(data.teacher) if "~" in side]] = False
     used = np.flatnonzero(keep)
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
     scale[scale < 1e-8] = 1.0
@@ -262,9 +292,10 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     fitted = least_squares(residual, x0=np.array([1.0, 0.0]), bounds=([1e-6, -np.inf], [np.inf, np.inf]))
     kept_items = [data.items[r] for r in item_rows]
     kept_teacher = [data.teacher[t][1:] for t in range(len(data.teacher)) if keep[data.teacher_offset + t]]
-    heads = learned_fit.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
+    heads = learned_fit.fit_items(kept_items, X=X[item_rows, :N_LEARNED]) if criteria else None
     return RewardModel(config, mean, scale, pca_mean, components, w, (float(fitted.x[0]), float(fitted.x[1])),
-                       heads, data_hash(kept_items, config, kept_teacher), heads.item_keys, heads.groups,
+                       heads, data_hash(kept_items, config, kept_teacher),
+                       [item_key(i) for i in kept_items], [group_key(i) for i in kept_items],
                        {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic", "teacher")})
 
 
