@@ -437,8 +437,8 @@ class RewardJudge(Judge):
             proba = self.model.learned.predict(X[:, :N_LEARNED])
             utility = self.model.utility(X)
             summary = self.model.summary(utility)
-            for offset, (_, reply) in enumerate(part):
-                notes = apply_gates(judge_notes(proba, offset), reply)
+            for offset, (dialogue, reply) in enumerate(part):
+                notes = apply_gates(judge_notes(proba, offset), reply, dialogue)
                 u = float(utility[offset])
                 notes["reward"] = {"utility": round(u, 6) if math.isfinite(u) else 0.0,
                                    "summary": round(float(summary[offset]), 6)}
