@@ -219,3 +219,23 @@ def test_perturbed_copies_pair_each_side_with_the_other_sides_originals(small):
     plain = [p for p in reward.training_pairs(data.items, data.dodges, reward.RewardConfig(teacher_weight=1.0), rows)
              if p[3] == "teacher"]
     assert len(pairs) > len(plain) > 0
+
+
+def test_the_teacher_turn_is_put_over_the_dodges_of_its_own_context(small):
+    data, _ = small
+    rows = reward.teacher_rows(data.teacher_pairs, dodges=True)
+    dodge_rows = [(n, side, text) for n, side, text in rows if side.startswith("dodge~")]
+    assert dodge_rows and {side.split("~")[1] for _, side, _ in dodge_rows} <= set(reward_dodge_families())
+    config = reward.RewardConfig(teacher_weight=1.0, teacher_dodges=True)
+    offset = data.teacher_offset
+    over = [(a, b, w) for a, b, w, kind in reward.training_pairs(data.items, data.dodges, config, rows)
+            if kind == "synthetic" and b >= offset]
+    assert len(over) == len(dodge_rows) and all(w == config.synthetic_weight for *_, w in over)
+    for a, b, _ in over:
+        assert rows[a - offset][1] == "teacher" and rows[a - offset][0] == rows[b - offset][0]
+
+
+def reward_dodge_families():
+    from socratic.judge.dodges import FAMILY_NAMES
+
+    return FAMILY_NAMES

@@ -73,6 +73,8 @@ class RewardConfig:
     # Also each side of those pairs under the style perturbations (socratic.judge.perturb): the judge must not
     # tell teacher from model by case, typos or a neutral sentence.
     teacher_augment: bool = False
+    # The teacher's turn > each TRAIN-phrasing dodge of its context (weight synthetic_weight).
+    teacher_dodges: bool = False
     dodge_signals: bool = True
     # Invented numbers and false computations (socratic.judge.correctness) as features (issue 36).
     correctness_signals: bool = False
@@ -162,13 +164,22 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
                 pairs.append((offset + teacher_of[n], offset + t, config.teacher_weight, "teacher"))
             elif config.teacher_augment and side.startswith("teacher~"):
                 pairs += [(offset + t, offset + m, config.teacher_weight, "teacher") for m in models.get(n, [])]
+    if config.teacher_dodges and config.synthetic_weight > 0:
+        # The teacher's turn over each dodge of its own context, weighed like an honest reply over a dodge:
+        # what the teacher pairs teach must not lift a dodge (a short generic question is short too).
+        offset = len(items) + len(dodge_rows)
+        teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
+        pairs += [(offset + teacher_of[n], offset + t, config.synthetic_weight, "synthetic")
+                  for t, (n, side, _) in enumerate(teacher_rows) if side.startswith("dodge~") and n in teacher_of]
     return pairs
 
 
-def teacher_rows(pairs: Sequence[Any], augment: bool = False) -> list[tuple[int, str, str]]:
+def teacher_rows(pairs: Sequence[Any], augment: bool = False, dodges: bool = False) -> list[tuple[int, str, str]]:
     """(pair index, side, reply): each pair's teacher turn ("teacher"), then its samples that differ from it
     ("model"); with `augment`, each of them under every style perturbation that applies ("teacher~lowercase",
-    "model~add_typos", ...: socratic.judge.perturb, seed AUGMENT_SEED)."""
+    "model~add_typos", ...: socratic.judge.perturb, seed AUGMENT_SEED); with `dodges`, the TRAIN-phrasing
+    dodges of the pair's context ("dodge~echo", ...: socratic.judge.dodges)."""
+    from socratic.judge import dodges as dodge_families
     from socratic.judge.perturb import PERTURBATIONS, perturb
     from socratic.judge.teacher_pairs import pair_rows
 
@@ -180,6 +191,10 @@ def teacher_rows(pairs: Sequence[Any], augment: bool = False) -> list[tuple[int,
             for _, side, text in base:
                 out += [(n, f"{side}~{kind}", changed) for kind in PERTURBATIONS
                         if (changed := perturb(kind, text, seed=AUGMENT_SEED)) is not None]
+        if dodges:
+            known = {text.strip() for _, _, text in base}
+            for family, replies in dodge_families.build_all(pair.dialogue, half="train").items():
+                out += [(n, f"dodge~{family}", reply) for reply in replies if reply.strip() not in known]
     return out
 
 
@@ -200,7 +215,7 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
     items = list(items)
     dodge_rows = synthetic_dodges(items)
     pairs = list(load_teacher_pairs() if teacher is None else teacher)
-    rows = teacher_rows(pairs, augment=config.teacher_augment)
+    rows = teacher_rows(pairs, augment=config.teacher_augment, dodges=config.teacher_dodges)
     if log:
         log(f"featurizing {len(items)} labelled replies, {len(dodge_rows)} synthetic dodges and {len(rows)} "
             f"teacher-vs-model replies ...")
@@ -267,8 +282,10 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     C = probe.columns(X)
     if config.teacher_weight <= 0:  # unused teacher rows must not move the standardisation
         keep[data.teacher_offset:] = False
-    elif not config.teacher_augment:
-        keep[[data.teacher_offset + t for t, (_, side, _) in enumerate(data.teacher) if "~" in side]] = False
+    unused = [data.teacher_offset + t for t, (_, side, _) in enumerate(data.teacher)
+              if (side.startswith(("teacher~", "model~")) and not config.teacher_augment)
+              or (side.startswith("dodge~") and not config.teacher_dodges)]
+    keep[unused] = False
     used = np.flatnonzero(keep)
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
     scale[scale < 1e-8] = 1.0
