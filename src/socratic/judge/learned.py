@@ -74,7 +74,7 @@ def scores_from_expected(expected: dict[str, float]) -> Scores:
 class LearnedJudge(Judge):
     """Scores from a fitted LearnedModel; the summary is the expected summary (see module doc)."""
 
-    detectors = RULE_DETECTORS | {"learned_heads"}
+    detectors = RULE_DETECTORS | {"learned_heads", "correctness"}
 
     def __init__(self, *, cache: Cache, model: LearnedModel, name: str = "learned"):
         super().__init__(cache)

@@ -58,7 +58,10 @@ N_DODGE = len(DODGE_SIGNAL_NAMES)  # then the dodge signals, then the correctnes
 @dataclass(frozen=True)
 class RewardConfig:
     """What the grouped CV chose (experiments/reward_judge_cv.py, round 2: "+ dodges 1.0, dev pairs 1.0";
-    numbers in experiments/reward_judge_cv.json)."""
+    numbers in experiments/reward_judge_cv.json), and for issue 36 (experiments/teacher_judge_cv.py, rule
+    fixed beforehand: the best teacher-vs-model accuracy among the tries that keep the human pairwise accuracy
+    and the mean dodge win rate within 0.01): the correctness signals, no teacher pairs. Every teacher-pair
+    try cost 0.04 or more of the mean dodge win rate (docs/reward-judge.md)."""
 
     pca_dims: int = 32
     c: float = 0.1  # inverse L2 strength of the pairwise fit
@@ -77,7 +80,7 @@ class RewardConfig:
     teacher_dodges: bool = False
     dodge_signals: bool = True
     # Invented numbers and false computations (socratic.judge.correctness) as features (issue 36).
-    correctness_signals: bool = False
+    correctness_signals: bool = True
     seed: int = 0
 
 
@@ -206,15 +209,17 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
                   log: Callable[[str], None] | None = None, teacher: Sequence[Any] | None = None,
                   featurize: Callable[[list[tuple[Any, str]]], np.ndarray] = reward_features) -> TrainingData:
     """Every row featurized once (`featurize`: reward_features, or a cache of it): the items, their
-    TRAIN-phrasing dodges and the teacher pairs (`teacher`, default the shipped ones:
-    socratic.judge.teacher_pairs) whatever config.teacher_weight is, so a CV of the weights refits without
-    featurizing again."""
+    TRAIN-phrasing dodges and the teacher pairs (`teacher`; default: the shipped ones,
+    socratic.judge.teacher_pairs, when config.teacher_weight > 0). Pairs given explicitly are featurized
+    whatever the config fits, so a CV of the weights refits without featurizing again."""
     from socratic.judge.labels import group_key
     from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
 
     items = list(items)
     dodge_rows = synthetic_dodges(items)
-    pairs = list(load_teacher_pairs() if teacher is None else teacher)
+    if teacher is None:  # the shipped pairs, featurized only when the config fits them
+        teacher = load_teacher_pairs() if config.teacher_weight > 0 else []
+    pairs = list(teacher)
     rows = teacher_rows(pairs, augment=config.teacher_augment, dodges=config.teacher_dodges)
     if log:
         log(f"featurizing {len(items)} labelled replies, {len(dodge_rows)} synthetic dodges and {len(rows)} "
@@ -436,7 +441,7 @@ def load_or_train(path: Path | None = None) -> RewardModel:
 class RewardJudge(Judge):
     """Summary from the pairwise utility, criteria from learned heads (see module doc)."""
 
-    detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals"}
+    detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals", "correctness"}
 
     def __init__(self, *, cache: Cache, model: RewardModel, name: str = "reward"):
         super().__init__(cache)

@@ -199,7 +199,7 @@ def similarities(items: Sequence[Item]) -> list[float]:
 
 
 class RubricJudge(Judge):
-    detectors = RULE_DETECTORS
+    detectors = RULE_DETECTORS | {"correctness"}
 
     def __init__(self, *, cache: Cache, chunk: int = 256):
         super().__init__(cache)
