@@ -98,3 +98,33 @@ def test_teacher_block_judges_a_judge_that_never_saw_the_pairs_as_it_is():
     assert block["protocol"].startswith("as it is") and block["accuracy"]["accuracy"] == 1.0
     assert judge.seen > 4  # the originals and the perturbed texts, each once
     assert teacher.teacher_block(judge, [])["pairs"] == 0
+
+
+def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
+    """Each pair judged by a refit that never saw its problem: the fold judges are fitted without it."""
+    from dataclasses import replace
+
+    from socratic.cache import NoCache
+    from socratic.judge import labels, reward
+    from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
+
+    items = labels.training_items()
+    mrbench = [i for i in items if i.dialogue.source == "mrbench"]
+    groups = list(dict.fromkeys(i.dialogue.meta["group"] for i in mrbench))[:3]
+    subset = [i for i in mrbench if i.dialogue.meta["group"] in groups] + \
+        [i for i in items if i.dialogue.source != "mrbench"][:6]
+    monkeypatch.setattr(labels, "training_items", lambda extra=(): subset)
+    pairs = load_teacher_pairs()[:6]
+    config = replace(reward.DEFAULT_REWARD, teacher_weight=3.0)
+    model = reward.fit(reward.training_data(subset, config, teacher=pairs), config)
+    judge = reward.RewardJudge(cache=NoCache(), model=model)
+    assert teacher.learns_from_teacher(judge)
+    folds = teacher._fold_judges(judge, pairs, 3)
+    from socratic.agreement.cv import fold_of
+
+    for fold, fold_judge in folds.items():
+        held = {group_of(p) for p in pairs if fold_of(group_of(p), 3) == fold}
+        assert fold_judge.model.n_pairs["teacher"] == sum(
+            len([s for s in p.samples if s.strip() != p.teacher.strip()]) for p in pairs if group_of(p) not in held)
+    block = teacher.teacher_block(judge, pairs, folds=3, n_boot=50)
+    assert block["protocol"].startswith("out of fold") and block["accuracy"]["n"] == len(pair_rows(pairs))
