@@ -399,7 +399,7 @@ def test_cli_yaml_config_and_flags_win(tmp_path, fake_judges):
 
 
 def test_run_adds_pairwise_accuracy_and_the_dodge_suite_per_judge(tmp_path, fake_judges):
-    from socratic.agreement.table import ranking_lines
+    from socratic.agreement.table import ranking_lines, teacher_lines
 
     dialogue = Dialogue(id="c", source="test", context="Tom has 58 apples and gives 40 away. How many are left?",
                         turns=(Turn(role="tutor", text="What did you do with the two numbers first?"),
@@ -412,8 +412,11 @@ def test_run_adds_pairwise_accuracy_and_the_dodge_suite_per_judge(tmp_path, fake
                LabelledReply(dialogue=dialogue, reply="Can you check the sum?",
                              labels=Labels(questions=True, on_topic=5, helpful=3, reveal_answer=False))]
     path = write_jsonl(tmp_path / "labels.jsonl", records)
-    result = agreement.run(AgreementConfig(labels=path, judges=["fake-a"], out=tmp_path / "out", bootstrap=50))
+    result = agreement.run(AgreementConfig(labels=path, judges=["fake-a"], out=tmp_path / "out", bootstrap=50,
+                                           teacher_pairs=5))
     for block in result["judges"]:  # fake-a and the '?' baseline
+        assert block["teacher"]["pairs"] == 5 and block["teacher"]["protocol"].startswith("as it is")
+        assert block["teacher"]["accuracy"]["n"] >= 5 and len(teacher_lines(block)) == 2
         assert block["pairwise"]["n_pairs"] == 3 and block["pairwise"]["n_conversations"] == 1
         assert 0.0 <= block["pairwise"]["accuracy"] <= 1.0
         suite = block["dodge_suite"]

@@ -273,3 +273,17 @@ def test_gates_for_text_no_label_shows():
     assert spanish["expected"]["helpful"] == 1.0 and spanish["expected"]["on_topic"] == 2.0
     role_play = learned.apply_gates(notes, "How many fit in one box?\nStudent: 8!\nTutor: Great.")
     assert role_play["expected"]["helpful"] == pytest.approx(3.2) and role_play["gates"] == ["role-play"]
+
+
+def test_made_up_arithmetic_is_gated_when_the_dialogue_is_known():
+    from socratic.records import Dialogue, Turn
+
+    dialogue = Dialogue(id="m", source="test", context="Problem: 3 bags of rice weigh 15 kg each. How many kg?",
+                        turns=(Turn(role="student", text="I added 3 and 15 and got 18 kg."),),
+                        reference="3 x 15 = 45 kg\nFinal answer: 45")
+    notes = {"expected": {"questions": 0.9, "reveal_answer": 0.1, "on_topic": 4.6, "helpful": 4.2}, "proba": {}}
+    reply = "So 15 divided by 3 is 7. What do you get for the 3 bags then?"
+    assert learned.apply_gates(notes, reply) is notes  # without the dialogue nothing can be checked
+    gated = learned.apply_gates(notes, reply, dialogue)
+    assert gated["expected"]["helpful"] == 1.0 and gated["gates"] == ["made-up arithmetic"]
+    assert learned.apply_gates(notes, "Why did you add the 3 and the 15?", dialogue) is notes

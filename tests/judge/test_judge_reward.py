@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -17,19 +18,21 @@ from socratic.errors import SocraticError
 from socratic.judge import judge_version, load_judge, reward, shared_detectors, store
 from socratic.judge.labels import training_items
 from socratic.judge.ranking import preference_pairs
+from socratic.judge.teacher_pairs import load_teacher_pairs
 from socratic.scores import judgment_summary
 from socratic.specs import parse_judge_spec
 
 
 @pytest.fixture(scope="module")
 def small():
-    """Five MRBench conversations (every reply) and eight socratic_llm dev items, featurized once."""
+    """Five MRBench conversations (every reply), eight socratic_llm dev items and four teacher pairs, featurized
+    once."""
     items = training_items()
     mrbench = [i for i in items if i.dialogue.source == "mrbench"]
     groups = list(dict.fromkeys(i.dialogue.meta["group"] for i in mrbench))[:5]
     subset = [i for i in mrbench if i.dialogue.meta["group"] in groups] + \
         [i for i in items if i.dialogue.source != "mrbench"][:8]
-    data = reward.training_data(subset)
+    data = reward.training_data(subset, teacher=load_teacher_pairs()[:4])
     return data, reward.fit(data)
 
 
@@ -41,7 +44,8 @@ def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
     assert sorted(human) == sorted(preference_pairs(data.items))
     assert synthetic and all(w == reward.DEFAULT_REWARD.synthetic_weight for *_, w in synthetic)
     assert all(a < len(data.items) <= b for a, b, _ in synthetic)  # an item over a dodge, never the reverse
-    assert model.n_pairs == {"human": len(human), "dev": len(dev), "synthetic": len(synthetic)}
+    assert model.n_pairs == {"human": len(human), "dev": len(dev), "synthetic": len(synthetic),
+                             "teacher": sum(kind == "teacher" for *_, kind in data.pairs)}
     assert len(data.pairs) == len(human) + len(dev) + len(synthetic)
     # dev pairs: socratic_llm replies to different conversations, the better one (by people) first
     from socratic.judge.ranking import human_preference
@@ -52,7 +56,41 @@ def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
     assert dev and not [p for p in pairs if p[3] == "synthetic"] and all(w == 2.0 for *_, w in dev)
     assert all(human_preference(data.items[a].labels) > human_preference(data.items[b].labels) for a, b, _ in dev)
     assert all(data.items[a].dialogue.source != "mrbench" for a, _, _ in dev)
-    assert data.X.shape == (len(data.items) + len(data.dodges), reward.N_LEARNED + len(reward.DODGE_SIGNAL_NAMES))
+    assert data.X.shape == (len(data.items) + len(data.dodges) + len(data.teacher),
+                            reward.N_LEARNED + reward.N_DODGE + len(reward.CORRECTNESS_SIGNAL_NAMES))
+
+
+def test_teacher_pairs_put_the_teacher_over_each_model_sample_of_its_context(small):
+    data, _ = small
+    assert [side for _, side, _ in data.teacher].count("teacher") == 4
+    config = reward.RewardConfig(teacher_weight=2.5)
+    pairs = [p for p in reward.training_pairs(data.items, data.dodges, config, data.teacher) if p[3] == "teacher"]
+    offset = data.teacher_offset
+    expected = [(n, sample) for n, pair in enumerate(data.teacher_pairs) for sample in pair.samples
+                if sample.strip() != pair.teacher.strip()]
+    assert len(pairs) == len(expected) and all(w == 2.5 for _, _, w, _ in pairs)
+    for better, worse, _, _ in pairs:
+        (n, side, text), (m, other, sample) = data.teacher[better - offset], data.teacher[worse - offset]
+        assert n == m and side == "teacher" and other == "model" and text == data.teacher_pairs[n].teacher
+        assert (m, sample) in expected
+    assert not [p for p in reward.training_pairs(data.items, data.dodges, reward.RewardConfig(teacher_weight=0.0),
+                                                 data.teacher) if p[3] == "teacher"]
+    # a fit that weighs the teacher pairs orders them better (in sample) than one that does not
+    fitted = reward.fit(replace(data, pairs=data.pairs + pairs), config)
+    plain = reward.fit(data, reward.RewardConfig(teacher_weight=0.0))
+
+    def wins(model):
+        u = model.utility(data.X)
+        return sum(u[a] > u[b] for a, b, _, _ in pairs)
+
+    assert wins(fitted) >= wins(plain) and wins(fitted) > len(pairs) / 2
+
+
+def test_unused_teacher_rows_do_not_move_the_fit(small):
+    data, model = small
+    without = replace(data, X=data.X[:data.teacher_offset], groups=data.groups[:data.teacher_offset], teacher=[],
+                      teacher_pairs=[])
+    assert np.allclose(reward.fit(without).weights, model.weights)
 
 
 def test_the_fit_is_deterministic_and_the_summary_is_monotone_in_the_utility(small):
@@ -157,3 +195,47 @@ def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, 
     result = CliRunner().invoke(app, ["judge-train", "--reward", "--labels", str(path), "-o", str(path)])
     # the CLI's main() turns a SocraticError into one line and exit 2 (tested above for a corrupt file)
     assert isinstance(result.exception, SocraticError) and "shipped labels only" in str(result.exception)
+
+
+def test_perturbed_copies_pair_each_side_with_the_other_sides_originals(small):
+    data, _ = small
+    rows = reward.teacher_rows(data.teacher_pairs, augment=True)
+    assert [r for r in rows if "~" not in r[1]] == data.teacher  # the originals, in the same order
+    assert {side.split("~")[0] for _, side, _ in rows} == {"teacher", "model"}
+    from socratic.judge.perturb import perturb
+
+    for n, side, text in rows:
+        if "~" in side:
+            original = next(t for m, s, t in rows if m == n and s == side.split("~")[0] and
+                            perturb(side.split("~")[1], t, seed=reward.AUGMENT_SEED) == text)
+            assert original != text
+    config = reward.RewardConfig(teacher_weight=1.0, teacher_augment=True)
+    pairs = [(a, b) for a, b, _, kind in reward.training_pairs(data.items, data.dodges, config, rows) if kind == "teacher"]
+    offset = data.teacher_offset
+    for a, b in pairs:
+        (n, better, _), (m, worse, _) = rows[a - offset], rows[b - offset]
+        assert n == m and better.startswith("teacher") and worse.startswith("model")
+        assert "~" not in better or "~" not in worse  # one side perturbed at a time
+    plain = [p for p in reward.training_pairs(data.items, data.dodges, reward.RewardConfig(teacher_weight=1.0), rows)
+             if p[3] == "teacher"]
+    assert len(pairs) > len(plain) > 0
+
+
+def test_the_teacher_turn_is_put_over_the_dodges_of_its_own_context(small):
+    data, _ = small
+    rows = reward.teacher_rows(data.teacher_pairs, dodges=True)
+    dodge_rows = [(n, side, text) for n, side, text in rows if side.startswith("dodge~")]
+    assert dodge_rows and {side.split("~")[1] for _, side, _ in dodge_rows} <= set(reward_dodge_families())
+    config = reward.RewardConfig(teacher_weight=1.0, teacher_dodges=True)
+    offset = data.teacher_offset
+    over = [(a, b, w) for a, b, w, kind in reward.training_pairs(data.items, data.dodges, config, rows)
+            if kind == "synthetic" and b >= offset]
+    assert len(over) == len(dodge_rows) and all(w == config.synthetic_weight for *_, w in over)
+    for a, b, _ in over:
+        assert rows[a - offset][1] == "teacher" and rows[a - offset][0] == rows[b - offset][0]
+
+
+def reward_dodge_families():
+    from socratic.judge.dodges import FAMILY_NAMES
+
+    return FAMILY_NAMES

@@ -221,3 +221,20 @@ def test_rubric_is_deterministic(rubric_judge):
     first = rubric_judge.judge_many(items, progress=False)
     second = load_judge("rubric", cache=NoCache()).judge_many(list(reversed(items)), progress=False)
     assert [j.model_dump() for j in first] == [j.model_dump() for j in reversed(second)]
+
+
+# ------------------------------------------------------------------ correctness (rubric_v7, issue 36)
+
+@pytest.mark.parametrize("reply", [
+    "So 15 divided by 3 is 7. What do you get for the 3 bags then?",   # a false computation
+    "Each bag holds 27 kg. Why did you add the 3 and the 15?",          # 27 is nowhere in the problem or turns
+])
+def test_made_up_arithmetic_is_not_helpful_whatever_question_comes_with_it(reply):
+    ruled = score_reply(math(), reply, 0.6)
+    assert ruled.scores.helpful == 1 and "correctness" in ruled.notes
+    assert score_reply(math(), reply, 0.6, correctness=False).scores.helpful >= 3
+
+
+def test_true_arithmetic_on_given_numbers_keeps_its_help():
+    ruled = score_reply(math(), "You have 3 bags and 3 x 15 = 45, right? Why did you add the 3 and the 15?", 0.6)
+    assert "correctness" not in ruled.notes

@@ -116,7 +116,9 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
         raise SocraticError("cannot cross-validate the reward judge: its training data is not the shipped labels "
                             "any more; refit it with `socratic judge-train --reward --force`")
     data = reward.training_data(train, judge.model.config)
-    keys = np.array([item_key(i) for i in train] + [item_key(train[r]) for r, _, _ in data.dodges])
+    keys = np.array([item_key(i) for i in train] + [item_key(train[r]) for r, _, _ in data.dodges]
+                    + [item_key(LabelledReply(dialogue=data.teacher_pairs[n].dialogue, reply=reply))
+                       for n, _, reply in data.teacher])
 
     def refit(keep: np.ndarray) -> Any:
         return reward.RewardJudge(cache=NoCache(), model=reward.fit(data, judge.model.config, np.flatnonzero(keep)),

@@ -27,6 +27,7 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recal
 from socratic.agreement.config import AgreementConfig
 from socratic.agreement.ranking import suite_items
 from socratic.agreement.result import Agreement
+from socratic.agreement.teacher import teacher_block
 from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
 from socratic.judge.baseline import QMARK
@@ -406,6 +407,13 @@ def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgme
     return {"pairwise": pairwise, "dodge_suite": dodge_suite(cases)}
 
 
+def _teacher_pairs(limit: int | None) -> list[Any]:
+    """The shipped teacher-vs-model pairs, the first `limit` of them (None: all; 0: none)."""
+    from socratic.judge.teacher_pairs import load_teacher_pairs
+
+    return [] if limit == 0 else load_teacher_pairs()[:limit]
+
+
 def run(config: AgreementConfig) -> dict[str, Any]:
     """Judge every labelled reply with every judge; write agreement.json and the figures; return the JSON."""
     from socratic.agreement.plots import write_figures
@@ -427,6 +435,7 @@ def run(config: AgreementConfig) -> dict[str, Any]:
     }
     specs = config.judges + ([] if BASELINE in config.judges else [BASELINE])
     suite = suite_items(labelled)
+    pairs = _teacher_pairs(config.teacher_pairs)
     judged = {}
     try:
         for spec in specs:
@@ -436,6 +445,9 @@ def run(config: AgreementConfig) -> dict[str, Any]:
                             seed=config.seed, top_k=config.top_k)
             block.update(ranking_blocks(labelled, judged[spec], suite, dodged, config.formula, config.bootstrap,
                                         config.seed))
+            if pairs:
+                block["teacher"] = teacher_block(judge, pairs, config.folds, config.formula, config.bootstrap,
+                                                 config.seed)
             result["judges"].append({"spec": getattr(judge, "spec", spec), "protocol": protocol, **block})
     finally:
         cache.close()

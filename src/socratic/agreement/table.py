@@ -116,6 +116,25 @@ def ranking_lines(judge: dict[str, Any]) -> list[str]:
     return lines
 
 
+def teacher_lines(judge: dict[str, Any]) -> list[str]:
+    """Teacher-vs-model accuracy and the perturbation flips of one judge (empty when not measured)."""
+    block = judge.get("teacher")
+    if not block or not block.get("pairs"):
+        return []
+    accuracy = block["accuracy"]
+    ci = "" if accuracy["ci_low"] is None else f" [{_f(accuracy['ci_low'])}, {_f(accuracy['ci_high'])}]"
+    lines = [(f"{judge['spec']}: prefers the teacher's turn to the model's in {_f(accuracy['accuracy'])}{ci} of "
+              f"{accuracy['n']} comparisons ({block['pairs']} contexts of training dialogues; target "
+              f"{accuracy['target']:.0%}; {block['protocol']})")]
+    flips = block["perturbations"]
+    parts = [f"{kind} {_f(sides['teacher']['rate'])}/{_f(sides['model']['rate'])}"
+             for kind, sides in flips["kinds"].items()]
+    verdict = "meets" if flips["meets_target"] else "misses"
+    lines.append(f"{judge['spec']}: preference flips when the teacher's/the model's reply is perturbed: "
+                 f"{', '.join(parts)}; worst {_f(flips['worst_rate'])}, {verdict} the {flips['target']:.0%} target")
+    return lines
+
+
 def print_agreement(result: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     console.print(agreement_table(result))
@@ -133,7 +152,7 @@ def print_agreement(result: dict[str, Any], console: Console | None = None) -> N
         for note in notes:
             console.print(f"[dim]note ({judge['spec']}) {note}[/]")
     for judge in result["judges"]:
-        for line in ranking_lines(judge):
+        for line in ranking_lines(judge) + teacher_lines(judge):
             console.print(line, highlight=False)
     for judge in result["judges"]:
         if "versus_baseline" in judge:

@@ -23,6 +23,7 @@ def register(app: typer.Typer) -> None:
         bootstrap: int = opt.option(C, "bootstrap", "--bootstrap"),
         seed: int = opt.option(C, "seed", "--seed"),
         folds: int = opt.option(C, "folds", "--folds"),
+        teacher_pairs: int = opt.option(C, "teacher_pairs", "--teacher-pairs"),
         no_cache: bool = opt.switch(C, "no_cache", "--no-cache"),
         config: Path = opt.config_option(),
     ) -> None:
@@ -32,6 +33,7 @@ def register(app: typer.Typer) -> None:
 
         settings = load_config(C, config, {
             "labels": labels, "judges": judge or None, "out": out, "formula": formula, "top_k": top,
-            "bootstrap": bootstrap, "seed": seed, "folds": folds, **opt.flags(no_cache=no_cache)})
+            "bootstrap": bootstrap, "seed": seed, "folds": folds, "teacher_pairs": teacher_pairs,
+            **opt.flags(no_cache=no_cache)})
         check_output_folder(settings.out)  # before any judge runs
         print_agreement(stage.run(settings))

@@ -50,6 +50,9 @@ DATASETS: dict[str, Dataset] = {d.folder: d for d in (
             ("socratic_debugging_benchmark/v2_sigcse/train", "socratic_debugging_benchmark/v2_sigcse/testset")),
     Dataset("mrbench", "MRBench / BEA 2025 human-labelled tutor replies", "CC BY-SA 4.0",
             "https://github.com/kaushal0494/UnifyingAITutorEvaluation", ("MRBench_V2_dev.json", "bea2025_dev.json")),
+    Dataset("teacher_pairs", "teacher turns of the training dialogues vs the embedded model's replies (issue 36)",
+            "CC BY-SA 4.0 (teacher turns from MathDial, CC BY-SA 4.0, and Socratic Debugging, MIT)",
+            "made here: experiments/sample_teacher_contexts.py", ("pairs.jsonl",)),
     Dataset("gsm8k", "GSM8K worked solutions (every MathDial problem's reference)", "MIT",
             "https://github.com/openai/grade-school-math", ("train.jsonl", "test.jsonl")),
 )}

@@ -26,6 +26,7 @@ from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import featurize
 from socratic.judge.learned_fit import LEARNED_VERSION, LearnedModel, expected_values
 from socratic.judge.learned_store import model_hash
+from socratic.records import Dialogue
 from socratic.scores import CRITERIA, Scores
 
 
@@ -38,23 +39,29 @@ def judge_notes(proba: dict[str, np.ndarray], row: int) -> dict[str, Any]:
 _UNREADABLE = {"gibberish", "non-English", "empty"}
 
 
-def apply_gates(notes: dict[str, Any], reply: str) -> dict[str, Any]:
+def apply_gates(notes: dict[str, Any], reply: str, dialogue: Dialogue | None = None) -> dict[str, Any]:
     """Rules for text the human labels never show (so no head can have learned them): unreadable text
     (gibberish, another language, empty) is neither helpful nor on topic; a reply that only asks for
     material the conversation holds ("Can you please provide the code you're working with?") is not
-    helpful; role-play as the student and repeated text cost a level of helpfulness. The raw
-    probabilities stay in `proba`."""
+    helpful; role-play as the student and repeated text cost a level of helpfulness; given the dialogue, a
+    number found nowhere in the problem, the turns or the worked solution, or a false computation
+    (socratic.judge.correctness: made-up arithmetic, issue 36) is not helpful. The raw probabilities stay
+    in `proba`."""
+    from socratic.judge.correctness import check_reply
     from socratic.judge.rubric_signals import asks_only_for_material, quality_flags
 
     flags = set(quality_flags(reply)) | ({"material request"} if asks_only_for_material(reply) else set())
+    if dialogue is not None:
+        checked = check_reply(dialogue, reply)
+        flags |= {"made-up arithmetic"} if checked.invents or checked.miscomputes else set()
     expected = dict(notes["expected"])
     if flags & _UNREADABLE:
         expected["helpful"], expected["on_topic"] = 1.0, min(expected["on_topic"], 2.0)
-    if "material request" in flags:
+    if flags & {"material request", "made-up arithmetic"}:
         expected["helpful"] = 1.0
     for flag in sorted(flags & {"role-play", "repetition"}):
         expected["helpful"] = max(1.0, expected["helpful"] - 1.0)
-    gates = sorted(flags & (_UNREADABLE | {"material request", "role-play", "repetition"}))
+    gates = sorted(flags & (_UNREADABLE | {"material request", "made-up arithmetic", "role-play", "repetition"}))
     return {**notes, "expected": expected, "gates": gates} if gates else notes
 
 
@@ -67,7 +74,7 @@ def scores_from_expected(expected: dict[str, float]) -> Scores:
 class LearnedJudge(Judge):
     """Scores from a fitted LearnedModel; the summary is the expected summary (see module doc)."""
 
-    detectors = RULE_DETECTORS | {"learned_heads"}
+    detectors = RULE_DETECTORS | {"learned_heads", "correctness"}
 
     def __init__(self, *, cache: Cache, model: LearnedModel, name: str = "learned"):
         super().__init__(cache)
@@ -83,8 +90,8 @@ class LearnedJudge(Judge):
         for start in range(0, len(items), 256):
             part = items[start:start + 256]
             proba = self.model.predict(featurize(part))
-            for offset, (_, reply) in enumerate(part):
-                notes = apply_gates(judge_notes(proba, offset), reply)
+            for offset, (dialogue, reply) in enumerate(part):
+                notes = apply_gates(judge_notes(proba, offset), reply, dialogue)
                 outcome = Outcome(scores=scores_from_expected(notes["expected"]), notes=notes)
                 outcomes.append(outcome)
                 done(start + offset, outcome)

@@ -34,7 +34,8 @@ from socratic.records import LabelledReply
 from socratic.scores import CRITERIA
 
 # The version of the whole learned judge: its fit, its saved file (learned_store) and its gates (learned).
-LEARNED_VERSION = "learned_v3"  # v3: a reply that only asks for material the dialogue holds is not helpful
+LEARNED_VERSION = "learned_v4"  # v4: made-up arithmetic (socratic.judge.correctness) is not helpful (issue 36)
+# v3: a reply that only asks for material the dialogue holds is not helpful
 # v2: the questions head sees only the question signals, weights >= 0
 BINARY = ("questions", "reveal_answer")
 ORDINAL = ("on_topic", "helpful")

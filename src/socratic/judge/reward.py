@@ -41,19 +41,30 @@ from socratic.errors import SocraticError
 from socratic.judge import store
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
+from socratic.judge.reward_features import (
+    CORRECTNESS_SIGNAL_NAMES,
+    DODGE_SIGNAL_NAMES,
+    REWARD_FEATURES,
+    reward_features,
+)
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA
 
 REWARD_VERSION = "reward_v1"
 N_BASE = len(SIGNAL_NAMES)
 N_LEARNED = len(SIGNAL_NAMES) + EMBEDDING_DIM  # the learned judge's columns, first in reward_features
+N_DODGE = len(DODGE_SIGNAL_NAMES)  # then the dodge signals, then the correctness signals
 
 
 @dataclass(frozen=True)
 class RewardConfig:
     """What the grouped CV chose (experiments/reward_judge_cv.py, round 2: "+ dodges 1.0, dev pairs 1.0";
-    numbers in experiments/reward_judge_cv.json)."""
+    numbers in experiments/reward_judge_cv.json), and for issue 36 (experiments/teacher_judge_cv.py, rule
+    fixed beforehand: the best teacher-vs-model accuracy among the tries that keep the human pairwise accuracy
+    and the mean dodge win rate within 0.01): the correctness signals, no teacher pairs. Every teacher-pair
+    try cost 0.04 or more of the mean dodge win rate (docs/reward-judge.md). The correctness signals are
+    nevertheless OFF by default: their gain (+0.01 teacher-vs-model) is inside the noise, and the product
+    checks after the CV (`socratic agreement` on MRBench_V2_dev, the gaming tests' margins) were worse."""
 
     pca_dims: int = 32
     c: float = 0.1  # inverse L2 strength of the pairwise fit
@@ -62,7 +73,17 @@ class RewardConfig:
     # those items have one reply per conversation, so without these pairs nothing ties the utility to
     # their (absolute) human summary. 0: none.
     dev_pairs_weight: float = 1.0
+    # Weight of one (the teacher's actual next turn > the embedded model's reply to the same context) pair from
+    # the training dialogues (socratic.judge.teacher_pairs, issue 36). 0: none.
+    teacher_weight: float = 0.0
+    # Also each side of those pairs under the style perturbations (socratic.judge.perturb): the judge must not
+    # tell teacher from model by case, typos or a neutral sentence.
+    teacher_augment: bool = False
+    # The teacher's turn > each TRAIN-phrasing dodge of its context (weight synthetic_weight).
+    teacher_dodges: bool = False
     dodge_signals: bool = True
+    # Invented numbers and false computations (socratic.judge.correctness) as features (issue 36).
+    correctness_signals: bool = False
     seed: int = 0
 
 
@@ -74,13 +95,20 @@ DEFAULT_REWARD = RewardConfig()
 
 @dataclass
 class TrainingData:
-    """Labelled items, the synthetic dodge replies, their features and the pairs (rows of X)."""
+    """Labelled items, the synthetic dodge replies, the teacher-vs-model replies, their features and the pairs
+    (rows of X: the items, then the dodges, then the teacher rows)."""
 
     items: list[LabelledReply]
     dodges: list[tuple[int, str, str]]  # (row of the honest item's conversation representative, family, reply)
-    X: np.ndarray  # [len(items) + len(dodges), features]
+    X: np.ndarray  # [len(items) + len(dodges) + len(teacher), features]
     groups: np.ndarray  # per row of X: the group of its conversation (dodges: their honest item's)
-    pairs: list[tuple[int, int, float, str]]  # (better row, worse row, weight, kind: human | dev | synthetic)
+    pairs: list[tuple[int, int, float, str]]  # (better, worse row, weight, kind: human | dev | synthetic | teacher)
+    teacher: list[tuple[int, str, str]] = field(default_factory=list)  # (pair index, "teacher" | "model", reply)
+    teacher_pairs: list[Any] = field(default_factory=list)  # socratic.judge.teacher_pairs.TeacherPair
+
+    @property
+    def teacher_offset(self) -> int:
+        return len(self.items) + len(self.dodges)
 
 
 def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str]]:
@@ -99,9 +127,12 @@ def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str
 
 
 def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[int, str, str]],
-                   config: RewardConfig = DEFAULT_REWARD) -> list[tuple[int, int, float, str]]:
-    """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight) and honest > dodge
-    pairs (config.synthetic_weight); dodge j is row len(items) + j of X. Zero-weight kinds are left out."""
+                   config: RewardConfig = DEFAULT_REWARD,
+                   teacher_rows: Sequence[tuple[int, str, str]] = ()) -> list[tuple[int, int, float, str]]:
+    """Human pairs (weight 1), dev pairs across conversations (config.dev_pairs_weight), honest > dodge
+    pairs (config.synthetic_weight) and teacher > model pairs of one context (config.teacher_weight); dodge j
+    is row len(items) + j of X, teacher row t is row len(items) + len(dodge_rows) + t. Zero-weight kinds are
+    left out."""
     from socratic.judge import ranking
     from socratic.judge.labels import source_of
 
@@ -123,20 +154,84 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
         for j, (row, _, _) in enumerate(dodge_rows):
             for good in honest[ranking.dialogue_key(items[row].dialogue)]:
                 pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
+    if config.teacher_weight > 0:
+        # teacher > model; with config.teacher_augment also a perturbed teacher turn > model and
+        # teacher > a perturbed model reply, so the order cannot rest on case, typos or a neutral sentence.
+        offset = len(items) + len(dodge_rows)
+        teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
+        models: dict[int, list[int]] = {}
+        for t, (n, side, _) in enumerate(teacher_rows):
+            if side == "model":
+                models.setdefault(n, []).append(t)
+        for t, (n, side, _) in enumerate(teacher_rows):
+            if n not in teacher_of:
+                continue
+            if side == "model" or (config.teacher_augment and side.startswith("model~")):
+                pairs.append((offset + teacher_of[n], offset + t, config.teacher_weight, "teacher"))
+            elif config.teacher_augment and side.startswith("teacher~"):
+                pairs += [(offset + t, offset + m, config.teacher_weight, "teacher") for m in models.get(n, [])]
+    if config.teacher_dodges and config.synthetic_weight > 0:
+        # The teacher's turn over each dodge of its own context, weighed like an honest reply over a dodge:
+        # what the teacher pairs teach must not lift a dodge (a short generic question is short too).
+        offset = len(items) + len(dodge_rows)
+        teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
+        pairs += [(offset + teacher_of[n], offset + t, config.synthetic_weight, "synthetic")
+                  for t, (n, side, _) in enumerate(teacher_rows) if side.startswith("dodge~") and n in teacher_of]
     return pairs
 
 
+def teacher_rows(pairs: Sequence[Any], augment: bool = False, dodges: bool = False) -> list[tuple[int, str, str]]:
+    """(pair index, side, reply): each pair's teacher turn ("teacher"), then its samples that differ from it
+    ("model"); with `augment`, each of them under every style perturbation that applies ("teacher~lowercase",
+    "model~add_typos", ...: socratic.judge.perturb, seed AUGMENT_SEED); with `dodges`, the TRAIN-phrasing
+    dodges of the pair's context ("dodge~echo", ...: socratic.judge.dodges)."""
+    from socratic.judge import dodges as dodge_families
+    from socratic.judge.perturb import PERTURBATIONS, perturb
+    from socratic.judge.teacher_pairs import pair_rows
+
+    out: list[tuple[int, str, str]] = []
+    for n, pair in enumerate(pairs):
+        base = [(n, "teacher", pair.teacher)] + [(n, "model", sample) for m, _, sample in pair_rows([pair]) if m == 0]
+        out += base
+        if augment:
+            for _, side, text in base:
+                out += [(n, f"{side}~{kind}", changed) for kind in PERTURBATIONS
+                        if (changed := perturb(kind, text, seed=AUGMENT_SEED)) is not None]
+        if dodges:
+            known = {text.strip() for _, _, text in base}
+            for family, replies in dodge_families.build_all(pair.dialogue, half="train").items():
+                out += [(n, f"dodge~{family}", reply) for reply in replies if reply.strip() not in known]
+    return out
+
+
+# The perturbation seed of the augmented teacher rows; `socratic agreement` perturbs with other seeds.
+AUGMENT_SEED = 1_000_003
+
+
 def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT_REWARD,
-                  log: Callable[[str], None] | None = None) -> TrainingData:
+                  log: Callable[[str], None] | None = None, teacher: Sequence[Any] | None = None,
+                  featurize: Callable[[list[tuple[Any, str]]], np.ndarray] = reward_features) -> TrainingData:
+    """Every row featurized once (`featurize`: reward_features, or a cache of it): the items, their
+    TRAIN-phrasing dodges and the teacher pairs (`teacher`; default: the shipped ones,
+    socratic.judge.teacher_pairs, when config.teacher_weight > 0). Pairs given explicitly are featurized
+    whatever the config fits, so a CV of the weights refits without featurizing again."""
     from socratic.judge.labels import group_key
+    from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
 
     items = list(items)
     dodge_rows = synthetic_dodges(items)
+    if teacher is None:  # the shipped pairs, featurized only when the config fits them
+        teacher = load_teacher_pairs() if config.teacher_weight > 0 else []
+    pairs = list(teacher)
+    rows = teacher_rows(pairs, augment=config.teacher_augment, dodges=config.teacher_dodges)
     if log:
-        log(f"featurizing {len(items)} labelled replies and {len(dodge_rows)} synthetic dodges ...")
-    X = reward_features([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows])
-    groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows])
-    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config))
+        log(f"featurizing {len(items)} labelled replies, {len(dodge_rows)} synthetic dodges and {len(rows)} "
+            f"teacher-vs-model replies ...")
+    X = featurize([(i.dialogue, i.reply) for i in items] + [(items[r].dialogue, d) for r, _, d in dodge_rows]
+                  + [(pairs[n].dialogue, reply) for n, _, reply in rows])
+    groups = np.array([group_key(i) for i in items] + [group_key(items[r]) for r, _, _ in dodge_rows]
+                      + [group_of(pairs[n]) for n, _, _ in rows])
+    return TrainingData(items, dodge_rows, X, groups, training_pairs(items, dodge_rows, config, rows), rows, pairs)
 
 
 # --------------------------------------------------------------------------- the model
@@ -162,7 +257,9 @@ class RewardModel:
         X = np.asarray(X, dtype=np.float64)
         parts = [X[:, :N_BASE], (X[:, N_BASE:N_LEARNED] - self.pca_mean) @ self.pca_components.T]
         if self.config.dodge_signals:
-            parts.append(X[:, N_LEARNED:])
+            parts.append(X[:, N_LEARNED:N_LEARNED + N_DODGE])
+        if self.config.correctness_signals:
+            parts.append(X[:, N_LEARNED + N_DODGE:])
         return np.hstack(parts)
 
     def utility(self, X: np.ndarray) -> np.ndarray:
@@ -173,13 +270,16 @@ class RewardModel:
         return 1.0 / (1.0 + np.exp(-np.clip(a * utility + b, -30, 30)))
 
 
-def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndarray | None = None) -> RewardModel:
+def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndarray | None = None,
+        criteria: bool = True) -> RewardModel:
     """Fit on the rows of `data.X` in `rows` (default all): pairs with both ends kept, calibration on the
-    kept labelled items, the criteria heads on the kept labelled items. Deterministic."""
+    kept labelled items, the criteria heads on the kept labelled items (criteria=False: none, for a
+    cross-validation that only needs the summary; such a model cannot judge). Deterministic."""
     from scipy.optimize import least_squares
     from sklearn.linear_model import LogisticRegression
 
     from socratic.judge import learned_fit, ranking
+    from socratic.judge.labels import group_key, item_key
 
     keep = np.ones(len(data.X), dtype=bool) if rows is None else np.isin(np.arange(len(data.X)), rows)
     n_items = len(data.items)
@@ -188,6 +288,12 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     pca_mean, components = learned_fit.pca(X[item_rows, N_BASE:N_LEARNED], config.pca_dims)
     probe = RewardModel(config, np.zeros(0), np.ones(0), pca_mean, components, np.zeros(0), (1.0, 0.0), None)
     C = probe.columns(X)
+    if config.teacher_weight <= 0:  # unused teacher rows must not move the standardisation
+        keep[data.teacher_offset:] = False
+    unused = [data.teacher_offset + t for t, (_, side, _) in enumerate(data.teacher)
+              if (side.startswith(("teacher~", "model~")) and not config.teacher_augment)
+              or (side.startswith("dodge~") and not config.teacher_dodges)]
+    keep[unused] = False
     used = np.flatnonzero(keep)
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
     scale[scale < 1e-8] = 1.0
@@ -210,19 +316,25 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
 
     fitted = least_squares(residual, x0=np.array([1.0, 0.0]), bounds=([1e-6, -np.inf], [np.inf, np.inf]))
     kept_items = [data.items[r] for r in item_rows]
-    heads = learned_fit.fit_items(kept_items, X=X[item_rows, :N_LEARNED])
+    kept_teacher = [data.teacher[t][1:] for t in range(len(data.teacher)) if keep[data.teacher_offset + t]]
+    heads = learned_fit.fit_items(kept_items, X=X[item_rows, :N_LEARNED]) if criteria else None
     return RewardModel(config, mean, scale, pca_mean, components, w, (float(fitted.x[0]), float(fitted.x[1])),
-                       heads, data_hash(kept_items, config), heads.item_keys, heads.groups,
-                       {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic")})
+                       heads, data_hash(kept_items, config, kept_teacher),
+                       [item_key(i) for i in kept_items], [group_key(i) for i in kept_items],
+                       {kind: sum(k == kind for *_, k in pairs) for kind in ("human", "dev", "synthetic", "teacher")})
 
 
-def data_hash(items: Sequence[LabelledReply], config: RewardConfig) -> str:
+def data_hash(items: Sequence[LabelledReply], config: RewardConfig,
+              teacher: Sequence[tuple[str, str]] = ()) -> str:
+    """What the model was fitted on: versions, config, dodge phrasings, the items and the teacher rows."""
     from socratic.judge.dodges import FAMILIES
 
     digest = hashlib.sha256(json.dumps([REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION, config.__dict__,
                                         [f.train for f in FAMILIES]], sort_keys=True).encode())
     for item in items:
         digest.update(item.model_dump_json().encode() + b"\n")
+    if teacher:
+        digest.update(json.dumps(list(teacher)).encode())
     return digest.hexdigest()
 
 
@@ -301,7 +413,8 @@ def _array_problem(model: RewardModel) -> str | None:
     A hand edit can keep the checksum valid, and a NaN here would turn every summary into a silent failure."""
     from socratic.judge import learned_store
 
-    width = N_BASE + model.config.pca_dims + (len(DODGE_SIGNAL_NAMES) if model.config.dodge_signals else 0)
+    width = (N_BASE + model.config.pca_dims + (len(DODGE_SIGNAL_NAMES) if model.config.dodge_signals else 0)
+             + (len(CORRECTNESS_SIGNAL_NAMES) if model.config.correctness_signals else 0))
     shapes = {"mean": (model.mean.shape, (width,)), "scale": (model.scale.shape, (width,)),
               "weights": (model.weights.shape, (width,)), "pca_mean": (model.pca_mean.shape, (EMBEDDING_DIM,)),
               "pca_components": (model.pca_components.shape, (model.config.pca_dims, EMBEDDING_DIM))}
@@ -334,7 +447,7 @@ def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
     model = fit(training_data(items, config, say), config)
     path = save(model, path or default_path())
     say(f"saved the reward judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
-        f"across conversations, {model.n_pairs['synthetic']} synthetic)")
+        f"across conversations, {model.n_pairs['synthetic']} synthetic, {model.n_pairs.get('teacher', 0)} teacher > model)")
     return model, path
 
 
@@ -359,7 +472,7 @@ def load_or_train(path: Path | None = None) -> RewardModel:
 class RewardJudge(Judge):
     """Summary from the pairwise utility, criteria from learned heads (see module doc)."""
 
-    detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals"}
+    detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals", "correctness"}
 
     def __init__(self, *, cache: Cache, model: RewardModel, name: str = "reward"):
         super().__init__(cache)
@@ -377,8 +490,8 @@ class RewardJudge(Judge):
             proba = self.model.learned.predict(X[:, :N_LEARNED])
             utility = self.model.utility(X)
             summary = self.model.summary(utility)
-            for offset, (_, reply) in enumerate(part):
-                notes = apply_gates(judge_notes(proba, offset), reply)
+            for offset, (dialogue, reply) in enumerate(part):
+                notes = apply_gates(judge_notes(proba, offset), reply, dialogue)
                 u = float(utility[offset])
                 notes["reward"] = {"utility": round(u, 6) if math.isfinite(u) else 0.0,
                                    "summary": round(float(summary[offset]), 6)}

@@ -23,7 +23,7 @@ import numpy as np
 from socratic.judge import rubric_signals as sig
 from socratic.records import Dialogue
 
-REWARD_FEATURES = "reward_features_v1"
+REWARD_FEATURES = "reward_features_v2"  # v2: the correctness signals (issue 36)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself)\b", re.IGNORECASE)
 _STUDENT_VOICE = re.compile(
     r"\b(?:i (?:think |guess |must |might )?(?:have |'ve )?(?:made|make|got|get|messed|mixed|did|was|am|"
@@ -44,6 +44,9 @@ DODGE_SIGNAL_NAMES: tuple[str, ...] = (
     "questions_per_sentence", "check_no_pointer", "answer_in_reply", "answer_in_question", "words_before_question",
     "dialogue_overlap", "nothing_shared", "non_ascii", "english_ratio", "reply_to_student_length",
 )
+# What the reply says about numbers, checked against the problem, the turns and the worked solution
+# (socratic.judge.correctness): a number found nowhere in them, a stated computation that is false.
+CORRECTNESS_SIGNAL_NAMES: tuple[str, ...] = ("invents_number", "invented_numbers", "false_computation")
 
 
 def _trigrams(tokens: Sequence[str]) -> set[tuple[str, ...]]:
@@ -126,10 +129,20 @@ def dodge_signals(dialogue: Dialogue, reply: str) -> list[float]:
     ]
 
 
+def correctness_signals(dialogue: Dialogue, reply: str) -> list[float]:
+    """The CORRECTNESS_SIGNAL_NAMES block, pure."""
+    from socratic.judge.correctness import check_reply
+
+    check = check_reply(dialogue, reply)
+    return [float(check.invents), math.log1p(len(check.invented_numbers)), float(check.miscomputes)]
+
+
 def reward_features(items: Sequence[tuple[Dialogue, str]]) -> np.ndarray:
-    """[n, learned features + dodge signals] float32: `socratic.judge.features.featurize`, then dodge_signals."""
+    """[n, learned features + dodge signals + correctness signals] float32: `socratic.judge.features.featurize`,
+    then dodge_signals, then correctness_signals."""
     from socratic.judge.features import featurize
 
     base = featurize(items)
-    extra = np.asarray([dodge_signals(d, r) for d, r in items], dtype=np.float32).reshape(len(items), -1)
+    extra = np.asarray([dodge_signals(d, r) + correctness_signals(d, r) for d, r in items],
+                       dtype=np.float32).reshape(len(items), -1)
     return np.hstack([base, extra]).astype(np.float32)

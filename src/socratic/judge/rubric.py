@@ -35,7 +35,8 @@ from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
-RUBRIC_VERSION = "rubric_v6"  # v6: both v5s of issues 26 and 30 together (each was v5 on its own branch)
+RUBRIC_VERSION = "rubric_v7"  # v7: an invented number or a false computation is not helpful (issue 36)
+# v6: both v5s of issues 26 and 30 together (each was v5 on its own branch)
 # v5 (issue 30): embeddings in float32, one text per call (independent of batching)
 # v5 (issue 26): find_leaks looks inside questions too ("Is it 18 because 58 - 40 = 18?")
 # v4: a request for material the dialogue holds ("Can you provide the code?") is generic
@@ -122,8 +123,11 @@ def _dialogue_texts(dialogue_json: str) -> dict[str, str]:
 
 
 def score_reply(dialogue: Dialogue, reply: str, similarity: float,
-                thresholds: Sequence[float] = ON_TOPIC_THRESHOLDS) -> Outcome:
-    """The four scores from the text signals and the embedding similarity (pure; no model here)."""
+                thresholds: Sequence[float] = ON_TOPIC_THRESHOLDS, correctness: bool = True) -> Outcome:
+    """The four scores from the text signals and the embedding similarity (pure; no model here).
+    correctness=False leaves out the rule on invented numbers and false computations (rubric_v6's scores)."""
+    from socratic.judge.correctness import check_reply
+
     texts = dialogue_texts(dialogue)
     questions = sig.find_questions(reply, texts["all"])
     asked = sig.genuine_questions(reply)
@@ -162,6 +166,11 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float,
         helpful = 1
     if leaks:
         helpful = min(helpful, 2)
+    checked = check_reply(dialogue, reply) if correctness else None
+    if checked is not None and (checked.invents or checked.miscomputes):
+        # Made-up arithmetic teaches it: blind raters called every such reply harmful (issue 36), and a
+        # question around it does not make it help.
+        helpful = 1
     helpful -= len(flags & {"repetition", "role-play", "lecture"})
     if flags & _BAD_TEXT:
         helpful = 1
@@ -170,6 +179,9 @@ def score_reply(dialogue: Dialogue, reply: str, similarity: float,
     scores = Scores(questions=bool(asked) or bool(kinds & {"specific", "probing"}), on_topic=on_topic, helpful=helpful, reveal_answer=bool(leaks))
     notes = {"similarity": round(float(similarity), 4), "questions": [[q.kind, q.text[:120]] for q in questions],
              "asked": [q[:120] for q in asked], "leaks": leaks, "flags": sorted(flags)}
+    if checked is not None and (checked.invents or checked.miscomputes):
+        notes["correctness"] = {"invented_numbers": checked.invented_numbers[:5],
+                                "false_computations": [c[:120] for c in checked.false_computations[:5]]}
     return Outcome(scores=scores, notes=notes)
 
 
@@ -187,7 +199,7 @@ def similarities(items: Sequence[Item]) -> list[float]:
 
 
 class RubricJudge(Judge):
-    detectors = RULE_DETECTORS
+    detectors = RULE_DETECTORS | {"correctness"}
 
     def __init__(self, *, cache: Cache, chunk: int = 256):
         super().__init__(cache)

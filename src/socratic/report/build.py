@@ -200,10 +200,17 @@ def agreement_section(root: Path) -> dict[str, Any] | None:
                      "ci": "" if pearson.ci_low is None else f"[{pearson.ci_low:.2f}, {pearson.ci_high:.2f}]",
                      "questions_acc": _pct(crit["questions"].accuracy),
                      "reveal_acc": _pct(crit["reveal_answer"].accuracy),
-                     "failures": judge.failures})
+                     "failures": judge.failures, **_teacher_cells(getattr(judge, "teacher", None))})
     scatter = root / "agreement" / "summary_scatter.png"
     return {"rows": rows, "anchor": result.anchor, "labels": str(result.config.get("labels")),
             "figure": scatter.read_bytes() if scatter.exists() else None}
+
+
+def _teacher_cells(block: dict[str, Any] | None) -> dict[str, str]:
+    """Teacher-vs-model accuracy and the worst perturbation flip rate (socratic.agreement.teacher), or dashes."""
+    if not block or not block.get("pairs"):
+        return {"teacher": "–", "flips": "–"}
+    return {"teacher": _pct(block["accuracy"]["accuracy"]), "flips": _pct(block["perturbations"]["worst_rate"])}
 
 
 def _pct(value: float | None) -> str:
