@@ -501,7 +501,8 @@ def test_every_shipped_run_config_is_listed_and_loads():
     for name in runs:
         pipeline.load(configs / name)
     cpu = pipeline.load(configs / "cpu.yaml")  # the config meant to show the effect (issue 18)
-    assert all(t.limit is None for t in cpu.datasets.test)  # the whole test sets: 96-101 items each
+    # the reference's whole test sets (96-101 items each), and a seeded slice of the teacher-referenced one
+    assert all(t.limit is None for t in cpu.datasets.test if t.source != "mathdial-raw")
 
 
 @pytest.mark.parametrize("name", SHIPPED_RUNS)

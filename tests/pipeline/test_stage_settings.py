@@ -20,28 +20,30 @@ from socratic.train.sft import SftSettings
 # content_key of each stage's manifest settings (paths written as <run>) for `full_config` and `minimal_config`,
 # as the hand-written lists of stages.py made them before the fields were marked on the models (issue 29).
 # The minimal run's pairs leave out the question filter when it is off (stages.ADDED_LATER), as pairs were
-# made before the setting existed.
+# made before the setting existed. The judge, evaluate and agreement hashes carry the judges' versions
+# (judge_versions): they changed with rubric_v7 (issue 36, its correctness rule), on purpose: a changed judge
+# re-judges; nothing else moved.
 GOLDEN = {
     "generate:mathdial": "182875af8b9d1e33d5b10e03c238eeebd1425ff17e735044916aa2966eb43685",
-    "judge:mathdial": "0ebf88036c4e6c9b80526a63b8231206bcd4c517b64890f40b50e9c361271253",
+    "judge:mathdial": "794924364ab1d7ed5aec43717e653444a51dadfb5e89092c50487d6540aa074d",
     "pairs:mathdial": "e7f5488db9f38486ed7184c73369b81dddac2480a2ca79cbc283982f64d03b3b",
     "sft:mathdial": "9b641ce4654847ddebf0278c7443583d7cc507bdbc81ed21ef74e93c3985ebc5",
     "train:mathdial": "e2118eb752cc06cfc60c21236f66bfa9b97bfa37b71a45aa22a4e995c2d5d039",
     "generate:mathdial:r2": "da32d6b941b6195603573a90930db59e50bc55ce02e180d4f0ee62de1460063b",
-    "judge:mathdial:r2": "0ebf88036c4e6c9b80526a63b8231206bcd4c517b64890f40b50e9c361271253",
+    "judge:mathdial:r2": "794924364ab1d7ed5aec43717e653444a51dadfb5e89092c50487d6540aa074d",
     "pairs:mathdial:r2": "e7f5488db9f38486ed7184c73369b81dddac2480a2ca79cbc283982f64d03b3b",
     "train:mathdial:r2": "8d1f313913ada973397e6789ebac50942ee34079b06d1de6a1ba790b4edad107",
-    "evaluate": "f8df2443450ce75278424cf9f192e0dd44d47725737615f9084bf59425eb03bb",
-    "agreement": "b0e36d63b5d4cee40f466e166935194769e9eaae1073a69154a9f9b8a51fb56e",
+    "evaluate": "34766a52aafa9f37690013dc88775a743bb67a064a1b8feb0a1676e338db3153",
+    "agreement": "b760f55b7f2aebe5424e4f94b78c7b6498e3304d57aacc784e719fd8c6c32368",
     "report": "6079eb80166011d7ff6003472ae5b9434be644e587385dbc982152780e872ffb",
 }
 
 GOLDEN_MINIMAL = {
     "generate:debugging": "80f42fb633959f93385932aa3261698a628c34cb9fd244dfdd205b9e35b04a4b",
-    "judge:debugging": "0ebf88036c4e6c9b80526a63b8231206bcd4c517b64890f40b50e9c361271253",
+    "judge:debugging": "794924364ab1d7ed5aec43717e653444a51dadfb5e89092c50487d6540aa074d",
     "pairs:debugging": "7ca01a750b1a3bd7d948cf80506e26dbd7095ee140d21ad74c06993faabbeea1",
     "train:debugging": "19f7509f015337ad32d67baf43a8507af5b4aaea47af6ae6e4c4b7e492baca48",
-    "evaluate": "ea59f06c0003270602667f674809d85d577b612a7372accd90fb26598406c9a5",
+    "evaluate": "b19be0fb132dbf07394d1da21a8e7084ef5021d0c84d0bb8cfa175b9d5b4520c",
     "report": "b40d4b640960f855d127a843223a2a2ef55425f586179a7fe10e7ad8da7c0c26",
 }
 
