@@ -68,3 +68,25 @@ def reward_model_path(tmp_path_factory, shared_data) -> Path:
         os.environ.pop("SOCRATIC_REWARD_JUDGE", None)
     else:
         os.environ["SOCRATIC_REWARD_JUDGE"] = previous
+
+
+# Debian's chromium through Playwright, never `playwright install` (it downloads a browser); the flags keep it
+# offline and quiet in a container.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture
+def browser():
+    """A headless chromium for the `browser` tests (the chat page, the rating sheet)."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is missing: run scripts/install-system-deps.sh")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

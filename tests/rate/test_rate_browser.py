@@ -8,10 +8,7 @@ Needs the `chromium` Debian package (scripts/install-system-deps.sh); never `pla
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
-from playwright.sync_api import sync_playwright
 from ratekit import MODELS, SCORES, write_ratings
 
 from socratic.rate.result import RatingResult
@@ -19,20 +16,7 @@ from socratic.rate.sheet import RatingKey
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 NOTE = 'asks, but "why" of what? 4, not 5'
-
-
-@pytest.fixture
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is missing: run scripts/install-system-deps.sh")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def test_a_rater_fills_the_sheet_offline_and_the_download_imports(browser, rate, evaluation, tmp_path):

@@ -6,11 +6,9 @@ A slow fake backend streams a reply word by word, so the test can see the pieces
 
 from __future__ import annotations
 
-import shutil
 import time
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from fakes.live_server import live_server
 from socratic.backends import FakeBackend
@@ -19,8 +17,6 @@ from socratic.serve import ServeConfig, create_app
 pytestmark = pytest.mark.browser
 
 REPLY = "Good start. What happens to both sides when you subtract 3 from each of them?"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
 class SlowBackend(FakeBackend):
@@ -28,17 +24,6 @@ class SlowBackend(FakeBackend):
         for piece in super().stream(messages, options):
             time.sleep(0.12)
             yield piece
-
-
-@pytest.fixture
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is missing: run scripts/install-system-deps.sh")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def _tutor_text(page) -> str:
