@@ -79,17 +79,22 @@ def finish(args: list[str], env: dict[str, str], log: Path, timeout: float = 300
     return text
 
 
-def kill_when(process: subprocess.Popen, ready: Callable[[], bool], log: Path, timeout: float = 240) -> None:
-    """SIGKILL `process` as soon as `ready()` holds; fail if it ends first (the moment was missed)."""
+def wait_for(process: subprocess.Popen, ready: Callable[[], bool], log: Path, timeout: float = 240) -> None:
+    """Return as soon as `ready()` holds; fail if the process ends first (the moment was missed) or never gets there."""
     deadline = time.monotonic() + timeout
     while not ready():
         if process.poll() is not None:
-            pytest.fail(f"the process ended (code {process.returncode}) before the kill moment:\n"
+            pytest.fail(f"the process ended (code {process.returncode}) before the moment came:\n"
                         f"{log.read_text(errors='replace')[-2000:]}")
         if time.monotonic() > deadline:
             process.kill()
-            pytest.fail("the kill moment never came")
+            pytest.fail("the moment never came")
         time.sleep(0.01)
+
+
+def kill_when(process: subprocess.Popen, ready: Callable[[], bool], log: Path, timeout: float = 240) -> None:
+    """SIGKILL `process` as soon as `ready()` holds."""
+    wait_for(process, ready, log, timeout)
     os.kill(process.pid, signal.SIGKILL)
     assert process.wait(30) == -signal.SIGKILL
 
@@ -204,15 +209,7 @@ def test_evaluate_killed_twice_then_rerun_equals_an_uninterrupted_run(tmp_path):
 
 def interrupt_when(process: subprocess.Popen, ready: Callable[[], bool], log: Path, timeout: float = 240) -> int:
     """SIGINT `process` (what Ctrl-C sends) as soon as `ready()` holds; its exit code."""
-    deadline = time.monotonic() + timeout
-    while not ready():
-        if process.poll() is not None:
-            pytest.fail(f"the process ended (code {process.returncode}) before the interrupt:\n"
-                        f"{log.read_text(errors='replace')[-2000:]}")
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the moment to interrupt never came")
-        time.sleep(0.01)
+    wait_for(process, ready, log, timeout)
     process.send_signal(signal.SIGINT)
     return process.wait(60)
 
