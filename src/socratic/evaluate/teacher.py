@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Collection, Mapping, Sequence
 
+from socratic.data.teacher_turns import teacher_reply
 from socratic.evaluate.config import TEACHER
 from socratic.evaluate.result import EvalReply, TeacherAnchor, WinRate
 from socratic.evaluate.stats import mean_ci
@@ -31,18 +32,12 @@ from socratic.scores import Formula, Judgment, judgment_summary
 TIE = 1e-9  # summaries closer than this are a tie
 
 
-def teacher_turn(dialogue: Dialogue) -> str | None:
-    from socratic.data.teacher_turns import teacher_reply
-
-    return teacher_reply(dialogue)
-
-
 def teacher_replies(test_sets: Mapping[str, Sequence[Dialogue]]) -> list[EvalReply]:
     """The teacher's real next turn of every test item that carries one, as an EvalReply of `teacher`."""
     out = []
     for dataset, dialogues in test_sets.items():
         for dialogue in dialogues:
-            turn = teacher_turn(dialogue)
+            turn = teacher_reply(dialogue)
             if turn and turn.strip():
                 out.append(EvalReply(model=TEACHER, spec=TEACHER, dataset=dataset, dialogue=dialogue, reply=turn,
                                      settings=TEACHER))
