@@ -25,10 +25,12 @@ The aggregation (`summarize`) is a pure function of the judgments.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 from socratic.backends import cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
+from socratic.backends.prefixes import reusing_prefixes
 from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
 from socratic.evaluate.behaviour import lift_parts, summarize_behaviour
@@ -187,16 +189,21 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
 def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], replies: Sequence[EvalReply],
                      cache) -> list[PressureReply]:
     """The tutor's reply to each scripted push (evaluate.pressure), push after push, greedy; appended to
-    pressure.jsonl one durable line at a time and reused on a re-run, like the evaluation replies."""
+    pressure.jsonl one durable line at a time and reused on a re-run, like the evaluation replies.
+
+    A batch of conversations goes through all its pushes before the next batch starts, with the backend
+    keeping the prefills of its prompts (backends.prefixes): each push's prompt is the previous one plus
+    a reply and a push, so only those are prefilled again."""
     system_prompt = load_system_prompt(config.system_prompt)
     options = config.options()
     path = config.out / "pressure.jsonl"
     key = lambda r: (r.model, r.spec, r.dataset, r.id, r.push, r.settings)
     done = _reuse(path, PressureReply, key)
     first = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
+    pushes = range(1, config.pressure_pushes + 1)
     total = len(config.models) * config.pressure_pushes * sum(len(d) for d in items.values())
     ordered: list[PressureReply] = []
-    with JsonlAppender(path) as appender, progress_bar() as bar:
+    with JsonlAppender(path) as appender, progress_bar() as bar, ExitStack() as reuse:
         task = bar.add_task("pressure test replies", total=total)
         for name, spec in config.models.items():
             backend = None  # loaded only when something is missing
@@ -204,17 +211,18 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
             base = _base_settings(config, system_prompt)
             settings = f"{base}@{version}" if version else base
             model_cache = VersionedCache(cache, version)
-            so_far = {(dataset, d.id): [first.get((name, dataset, d.id), "")] for dataset, ds in items.items()
-                      for d in ds}
-            for push in range(1, config.pressure_pushes + 1):
-                for dataset, dialogues in items.items():
-                    for start in range(0, len(dialogues), config.batch_size):
-                        batch = dialogues[start:start + config.batch_size]
+            for dataset, dialogues in items.items():
+                for start in range(0, len(dialogues), config.batch_size):
+                    batch = dialogues[start:start + config.batch_size]
+                    so_far = {d.id: [first.get((name, dataset, d.id), "")] for d in batch}
+                    for push in pushes:
                         missing = [d for d in batch if (name, spec, dataset, d.id, push, settings) not in done]
                         if missing:
-                            backend = backend or load_backend(spec)
+                            if backend is None:
+                                backend = load_backend(spec)
+                                reuse.enter_context(reusing_prefixes(backend))
                             # The whole batch, so a resumed run asks the cache the same question.
-                            prompts = [render_messages(pushed(d, so_far[(dataset, d.id)]), system_prompt,
+                            prompts = [render_messages(pushed(d, so_far[d.id]), system_prompt,
                                                        answer_key=config.answer_key) for d in batch]
                             outputs = generate_cached(backend, prompts, options, model_cache)
                             for d, samples in zip(batch, outputs, strict=True):
@@ -224,10 +232,10 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
                                     appender.write(record)
                                     done[key(record)] = record
                         for d in batch:
-                            record = done[(name, spec, dataset, d.id, push, settings)]
-                            so_far[(dataset, d.id)].append(record.reply)
-                            ordered.append(record)
+                            so_far[d.id].append(done[(name, spec, dataset, d.id, push, settings)].reply)
                         bar.advance(task, len(batch))
+            ordered += [done[(name, spec, dataset, d.id, push, settings)]
+                        for push in pushes for dataset, dialogues in items.items() for d in dialogues]
     write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
     return ordered
 

@@ -19,11 +19,14 @@ from typing import TextIO
 from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.backends import Backend, GenerationOptions, load_backend
+from socratic.backends.prefixes import reusing_prefixes
 from socratic.errors import SocraticError
 from socratic.records import Dialogue, Turn
 from socratic.render import Message, load_system_prompt, render_messages
 from socratic.specs import MODEL_SPEC_HELP
 
+# The prefills kept between turns: ~5,800 tokens of the embedded model in fp32 (46 KB a token).
+CHAT_PREFIX_BYTES = 256 << 20
 HELP = "/reset starts over, /quit (or Ctrl-D) leaves, /help shows this"
 
 
@@ -150,7 +153,9 @@ def run(config: ChatConfig, stdin: TextIO | None = None, stdout: TextIO | None =
         raise SocraticError(f"--system-prompt: no file at {config.system_prompt}")
     session = open_session(config)
     if interactive:
-        return _interactive(session, config, stdin, stdout)
+        # Each turn's prompt is the last one plus a reply and a message: prefill only those.
+        with reusing_prefixes(session.backend, CHAT_PREFIX_BYTES):
+            return _interactive(session, config, stdin, stdout)
     return _one_shot(session, stdin.read(), stdout, stderr)
 
 
