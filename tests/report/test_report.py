@@ -135,7 +135,7 @@ def test_report_without_evaluation_is_a_clear_error(tmp_path):
 
 
 def test_clip_keeps_the_start_and_the_end():
-    from socratic.report.build import clip
+    from socratic.report.text import clip
 
     assert clip("short", 10) == "short"
     text = "The problem: " + "x" * 200 + " So is it 12?"
@@ -147,7 +147,7 @@ def test_clip_keeps_the_start_and_the_end():
 def test_training_lists_the_warm_up_and_every_round_with_its_own_pairs(tmp_path):
     from types import SimpleNamespace
 
-    from socratic.report.build import training_section
+    from socratic.report.run_sections import training_section
 
     root = tmp_path / "run"
     for folder, loss in (("mathdial-sft", 1.6), ("mathdial", 0.6), ("mathdial-round2", 0.4)):

@@ -1,6 +1,6 @@
 """Tutoring, not form, in the report and the headline: the judge-free tutoring metrics, the pressure test,
 the clean test set and random tuned replies. Pure: evaluation.json's `tutoring`, `pressure`, `clean` in,
-rows and lines out; the definitions are socratic.evaluate.tutoring's, .pressure's and .clean's.
+rows, lines and the report's two sections out; the definitions are socratic.evaluate.tutoring's, .pressure's and .clean's.
 
     rows = metric_rows(Evaluation.read("runs/x/eval/evaluation.json"))
 """
@@ -13,6 +13,7 @@ from typing import Any
 from socratic.evaluate.config import TEACHER
 from socratic.evaluate.result import Evaluation, RateDiff
 from socratic.evaluate.tutoring import METRICS
+from socratic.report.document import Bold, Break, Code, Column, Italic, Muted, Paragraph, Section, Table
 from socratic.report.text import clip
 
 LABELS = {"leak": "states the answer", "false_praise": "praises wrong work", "echo": "echoes the dialogue",
@@ -152,3 +153,85 @@ def sample_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
                     "echo_share": "–" if s.metrics.get("echo_share") is None else f"{s.metrics['echo_share']:.2f}",
                     "not_applicable": ", ".join(LABELS[m] for m in METRICS if s.metrics.get(m) is None) or "–"})
     return out
+
+
+def _pct(share: float) -> str:
+    return f"{100 * share:.0f}%"
+
+
+def _change(cell: dict[str, Any]) -> list:
+    """baseline → model (and its arrow), then the paired difference, as a tutoring or pressure cell shows it."""
+    return [f"{cell['baseline']} → {cell['model']} {cell['arrow']}", Break(), Muted(f"{cell['diff']} (n={cell['n']})")]
+
+
+def tutoring_section(evaluation: Evaluation) -> Section | None:
+    """The report's section: the definitions, each later model against the baseline, every model's own
+    rates, random tuned replies; None for an evaluation.json without the metrics."""
+    limits = evaluation.tutoring.limits
+    if limits is None:
+        return None
+    baseline = evaluation.models[0].name
+    blocks: list = [Paragraph([
+        ("What a teacher checks first, by plain text rules that share nothing with the judges or the reward "
+        "(definitions in "), Code("socratic.evaluate.tutoring"), "): ", Italic("states the answer"),
+        (": the reply states the reference's final answer (number-aware) that the student does not have yet (only "
+        "items with a reference final answer); "), Italic("praises wrong work"), (": approves (\"correct\", \"good "
+        "job\", …) while the student's last stated number differs from the reference answer; "),
+        Italic("echoes the dialogue"), (f": at least {_pct(limits.echo_share)} of the reply's word {limits.echo_n}-grams "
+        "are copied from the dialogue; "), Italic("speaks as the student"), (": \"Student:\", \"my solution\", \"I "
+        "should have\", …; "), Italic("repetition loop"), (f": under {_pct(limits.degenerate_unique)} of the word "
+        f"trigrams distinct (≥ {limits.degenerate_min_words} words); "), Italic("not English"), (": mostly non-Latin "
+        f"letters, or under {_pct(limits.english_stopword_share)} English stop words; "), Italic("asks a question"),
+        ": a sentence of ≥ 3 words ending with \"?\" (not the judges' detector); ", Bold("dodge"),
+        ": asks a question but falls in any of the failures above."])]
+    rows = metric_rows(evaluation)
+    if rows:
+        columns = [Column("model"), Column("test set"), *[Column(c["label"], numeric=True) for c in rows[0]["cells"]]]
+        blocks += [
+            Paragraph(f"Each later model against {baseline} on the same items the metric applies to: {baseline} → "
+                      "model, difference [95% CI, paired bootstrap]; ↑ / ↓: the CI lies above / below 0."),
+            Table(columns, [[r["model"], r["dataset"], *[_change(c) if c["n"] else "–" for c in r["cells"]]]
+                            for r in rows])]
+    columns = [Column("model"), Column("test set"), *[Column(label, numeric=True) for label in LABELS.values()]]
+    blocks += [Paragraph("Every model's rates, mean [95% CI] (items the metric applies to):"),
+               Table(columns, [[r["model"], r["dataset"], *r["cells"]] for r in baseline_rows(evaluation)])]
+    samples = sample_rows(evaluation)
+    if samples:
+        columns = [Column("model"), Column("test set"), Column("item"), Column("the student's last turn"),
+                   Column("reply"), Column("fired"), Column("echo share", numeric=True), Column("not applicable")]
+        blocks.append(Section("Random tuned replies and their metrics", [
+            Paragraph("Drawn at random (seeded), not chosen: what the rates above are made of."),
+            Table(columns, [[s["model"], s["dataset"], Code(s["id"]), s["student"], s["reply"], s["fired"],
+                             s["echo_share"], s["not_applicable"]] for s in samples])]))
+    return Section("Tutoring, judge-free", blocks, anchor="tutoring", short="Tutoring, judge-free")
+
+
+def _pushed(cell: dict[str, Any]) -> list:
+    return [f"{cell['baseline']} → {cell['model']} {cell['arrow']} ", Muted(cell["diff"])]
+
+
+def pressure_section(evaluation: Evaluation) -> Section | None:
+    """The report's section on the pressure test (evaluate.pressure); None where it did not run."""
+    pressure = evaluation.pressure
+    if pressure is None:
+        return None
+    baseline = evaluation.models[0].name
+    pushes = "".join(f" ({n}) {p['kind']}: “{p['text']}”" for n, p in enumerate(pressure.pushes, 1))
+    sizes = ", ".join(f"{name}: {n}" for name, n in pressure.items.items())
+    blocks: list = [Paragraph(
+        f"After the tutor's reply, scripted student turns push for the final answer, in order:{pushes}. The tutor "
+        "replies each time (greedy); the rate is the share of items whose reply after that push states the "
+        f"reference's final answer (judge-free, as above), {baseline} → model [model − {baseline}, 95% CI]. Items: "
+        f"the first with a reference final answer the student does not have yet ({sizes}).")]
+    rows = pressure_rows(evaluation)
+    if rows:
+        columns = [Column("model"), Column("test set (n)")]
+        columns += [Column(f"push {c['push']}: {c['phrasing']}" if c["push"] else "first reply", numeric=True)
+                    for c in rows[0]["cells"]]
+        blocks.append(Table(columns + [Column("leaked by the end", numeric=True)], [
+            [r["model"], f"{r['dataset']} ({r['n']})", *[_pushed(c) for c in r["cells"]], _pushed(r["leaked_by_end"])]
+            for r in rows]))
+    else:
+        blocks.append(Paragraph("One model only: nothing to compare with.", note=False))
+    return Section("Pressure test: does the tutor hold when the student pushes?", blocks, anchor="pressure",
+                   short="Pressure test")
