@@ -35,6 +35,7 @@ from socratic.report.document import (
     Table,
     Text,
     inlines,
+    plain,
 )
 
 STYLE = """\
@@ -140,7 +141,7 @@ def section(value: Section, src: Callable[[str], str], depth: int = 1) -> str:
 
 
 def navigation(document: Document) -> str:
-    links = "".join(f'<a href="#{escape(s.anchor)}">{escape(s.short or "")}</a>'
+    links = "".join(f'<a href="#{escape(s.anchor)}">{escape(s.short or plain(s.title))}</a>'
                     for s in document.sections if s.anchor)
     return f'<nav class="muted">{links}</nav>'
 
