@@ -155,3 +155,13 @@ def test_an_exchange_shows_context_turns_and_both_replies_in_both_formats():
     assert "| base (summary 0.2) | tuned (summary 0.9) |" in markdown
     text = "".join(page.text)
     assert "Problem <p>" in text and "base (summary 0.2)" in text and "Why?" in text
+
+
+def test_prose_reads_the_marks_of_its_template_and_never_of_its_values():
+    from socratic.report.document import prose
+
+    pieces = prose("*term*: see `{module}` of **{model}** ({share:.0%})", module="a.b", model="*evil* `x`",
+                   share=0.25)
+    assert pieces == (Italic("term"), ": see ", Code("a.b"), " of ", Bold("*evil* `x`"), " (25%)")
+    assert to_markdown(Document("t", pieces, []), _src).startswith("# t\n\n*term*: see `a.b` of ***evil* `x`** (25%)")
+    assert "<i>term</i>: see <code>a.b</code> of <b>*evil* `x`</b> (25%)" in to_html(Document("t", pieces, []), _src)

@@ -7,42 +7,42 @@ the same sections, in the same order, with the same words, and cannot drift apar
     doc = Document("Run", [Bold("uniform")], [Section("Models", [Table([Column("name")], [["base"]])])])
 
 Text is a sequence of inline pieces: plain strings (never markup: the renderers escape them) and the few
-styles below; a single string or piece stands for a sequence of one.
+styles below; a single string or piece stands for a sequence of one. `prose` writes the report's own
+sentences with Markdown's inline marks, filling in values (model text, names, numbers) as plain text.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
-class Code:
+class Styled:
+    """A piece of text in one style; the subclasses below name the style."""
+
     text: str
 
 
-@dataclass(frozen=True)
-class Bold:
-    text: str
+class Code(Styled):
+    """Code, a name or a spec: monospace."""
 
 
-@dataclass(frozen=True)
-class Italic:
-    text: str
+class Bold(Styled):
+    """Emphasis: a significant difference, a label the reader must not miss."""
 
 
-@dataclass(frozen=True)
-class Muted:
+class Italic(Styled):
+    """A term being defined."""
+
+
+class Muted(Styled):
     """A side note inside a line (a sample size, a CI): as it is in Markdown, grey in HTML."""
 
-    text: str
 
-
-@dataclass(frozen=True)
-class Flag:
+class Flag(Styled):
     """A missed target: bold in Markdown, bold and orange in HTML."""
-
-    text: str
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,13 @@ class Break:
     """A line break inside a table cell."""
 
 
-Inline = str | Code | Bold | Italic | Muted | Flag | Break
+Inline = str | Styled | Break
 Text = Inline | Sequence[Inline]
 
 
 def inlines(text: Text) -> tuple[Inline, ...]:
     """The pieces of `text` (a lone string or piece is a sequence of one)."""
-    if isinstance(text, (str, Code, Bold, Italic, Muted, Flag, Break)):
+    if isinstance(text, (str, Styled, Break)):
         return (text,)
     return tuple(text)
 
@@ -64,6 +64,27 @@ def inlines(text: Text) -> tuple[Inline, ...]:
 def plain(text: Text) -> str:
     """The words of `text` without any style (section titles compared across formats, HTML alt text)."""
     return "".join("" if isinstance(p, Break) else p if isinstance(p, str) else p.text for p in inlines(text))
+
+
+_MARKS = re.compile(r"`([^`]+)`|\*\*([^*]+)\*\*|\*([^*]+)\*")
+
+
+def prose(template: str, **values: object) -> tuple[Inline, ...]:
+    """The report's own sentence with `code`, **bold** and *italic* marks read into pieces; then each
+    {field} is filled from `values` (str.format), so a value is plain text even if it holds a mark.
+
+        prose("Target: a reveal rate not higher than *{model}*'s.", model="base")
+    """
+    pieces: list[Inline] = []
+    start = 0
+    for mark in _MARKS.finditer(template):
+        pieces.append(template[start:mark.start()].format(**values))
+        code, bold, italic = mark.groups()
+        pieces.append(Code(code.format(**values)) if code is not None else
+                      Bold(bold.format(**values)) if bold is not None else Italic(italic.format(**values)))
+        start = mark.end()
+    pieces.append(template[start:].format(**values))
+    return tuple(p for p in pieces if p != "")
 
 
 @dataclass(frozen=True)
@@ -85,6 +106,11 @@ class Callout:
 class Column:
     title: Text
     numeric: bool = False  # right-aligned, tabular figures
+
+
+def columns(names: Sequence[Text], numbers: Sequence[Text] = ()) -> list[Column]:
+    """Text columns, then numeric ones: the usual shape of a report table (who, then how much)."""
+    return [Column(title) for title in names] + [Column(title, numeric=True) for title in numbers]
 
 
 GOOD, BAD = "good", "bad"

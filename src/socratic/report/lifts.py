@@ -23,20 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from socratic.evaluate.result import Evaluation, Paired
-from socratic.report.document import (
-    GOOD,
-    Bold,
-    Callout,
-    Cell,
-    Code,
-    Column,
-    Flag,
-    Italic,
-    Muted,
-    Paragraph,
-    Section,
-    Table,
-)
+from socratic.report import document as doc
 from socratic.report.tutoring import clean_note
 
 UP, DOWN, UNCLEAR = "up", "down", "unclear"
@@ -134,45 +121,42 @@ def _arrow(cell: dict[str, Any]) -> str:
     return {UP: " ↑", DOWN: " ↓"}.get(cell["direction"], "")
 
 
-def _lift_cell(cell: dict[str, Any], tone: bool) -> Cell:
-    return Cell([f"{cell['text']} ", Muted(f"(n={cell['n']}, q {cell['questions_share']})"), _arrow(cell)],
-                GOOD if tone and cell["direction"] == UP else None)
+def _lift_cell(cell: dict[str, Any], tone: bool) -> doc.Cell:
+    text = [f"{cell['text']} ", doc.Muted(f"(n={cell['n']}, q {cell['questions_share']})"), _arrow(cell)]
+    return doc.Cell(text, doc.GOOD if tone and cell["direction"] == UP else None)
 
 
-def lifts_section(evaluation: Evaluation, reward_judge: str | None) -> tuple[Section, list[str]]:
+def _judge_columns(evaluation: Evaluation, reward_judge: str | None) -> list[doc.Column]:
+    return doc.columns(["model", "test set"],
+                       [[doc.Code(j), " (reward)" if j == reward_judge else ""] for j in evaluation.judges])
+
+
+def lifts_section(evaluation: Evaluation, reward_judge: str | None) -> tuple[doc.Section, list[str]]:
     """The report's section (the clean items' lifts, then all items' where some were left out) and the
     flags, for the caveats."""
     baseline, clean = evaluation.models[0].name, evaluation.clean
     rows, flags = judge_lifts(evaluation, reward_judge)
-    reward = " (reward)"
-    text = [(f"Mean difference of the summary score on the same items (model − {baseline}) [95% CI], by every "
-            "evaluation judge")]
-    if reward_judge:
-        text += ["; the reward judge (it ranked the training pairs) is ", Code(reward_judge)]
-    text += [". ↑ / ↓: the CI lies above / below 0. ", Italic("q"), ": the share of the lift that is the ",
-             Code("questions"), " criterion flipping alone (its weight in the formula × the mean change of ",
-             Code("questions"), "; – for a lift below 0.02)."]
-    if clean:
-        text.append(" On the clean test set: the items no evaluation judge was fitted or calibrated on.")
-    blocks: list = [Paragraph(text)]
+    rewarded = "; the reward judge (it ranked the training pairs) is `{reward}`" if reward_judge else ""
+    on_clean = " On the clean test set: the items no evaluation judge was fitted or calibrated on." if clean else ""
+    blocks: list = [doc.Paragraph(doc.prose(
+        "Mean difference of the summary score on the same items (model − {baseline}) [95% CI], by every evaluation "
+        f"judge{rewarded}. ↑ / ↓: the CI lies above / below 0. *q*: the share of the lift that is the `questions` "
+        "criterion flipping alone (its weight in the formula × the mean change of `questions`; – for a lift below "
+        f"0.02).{on_clean}", baseline=baseline, reward=reward_judge))]
     note = clean_note(evaluation)
     if note:
-        blocks.append(Callout(Bold(note)))
-    columns = [Column("model"), Column("test set")]
-    columns += [Column([Code(j), reward if j == reward_judge else ""], numeric=True) for j in evaluation.judges]
-    blocks.append(Table(columns + [Column("flags")], [
+        blocks.append(doc.Callout(doc.Bold(note)))
+    blocks.append(doc.Table(_judge_columns(evaluation, reward_judge) + [doc.Column("flags")], [
         [r["model"], r["dataset"], *[_lift_cell(c, tone=True) for c in r["cells"]],
-         Flag("; ".join(r["flags"])) if r["flags"] else "–"] for r in rows]))
-    if clean and clean.n_excluded():
-        rows_all = judge_lifts(evaluation, reward_judge, items="all")[0]
-        if rows_all:
-            blocks += [
-                Paragraph(f"The same lifts on all items, including the {clean.n_excluded()} that an evaluation judge "
-                          "has seen (not the headline: a judge scoring replies to problems it learned from is not "
-                          "out of sample):"),
-                Table([Column("model"), Column("test set")] + [Column(Code(j), numeric=True) for j in evaluation.judges],
-                      [[r["model"], r["dataset"], *[_lift_cell(c, tone=False) for c in r["cells"]]]
-                       for r in rows_all])]
-    blocks += [Callout([Bold("Judges do not agree:"), f" {f}"]) for f in flags]
-    return Section(f"Judges side by side: lift over {baseline}", blocks, anchor="lifts",
-                   short="Judges side by side"), flags
+         doc.Flag("; ".join(r["flags"])) if r["flags"] else "–"] for r in rows]))
+    rows_all = judge_lifts(evaluation, reward_judge, items="all")[0] if clean and clean.n_excluded() else []
+    if rows_all:
+        blocks += [
+            doc.Paragraph(f"The same lifts on all items, including the {clean.n_excluded()} that an evaluation "
+                          "judge has seen (not the headline: a judge scoring replies to problems it learned from is "
+                          "not out of sample):"),
+            doc.Table(_judge_columns(evaluation, None), [
+                [r["model"], r["dataset"], *[_lift_cell(c, tone=False) for c in r["cells"]]] for r in rows_all])]
+    blocks += [doc.Callout([doc.Bold("Judges do not agree:"), f" {f}"]) for f in flags]
+    return doc.Section(f"Judges side by side: lift over {baseline}", blocks, anchor="lifts",
+                       short="Judges side by side"), flags

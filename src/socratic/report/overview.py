@@ -11,21 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from socratic.evaluate.result import Evaluation
+from socratic.report import document as doc
 from socratic.report import figures
-from socratic.report.document import (
-    GOOD,
-    Bold,
-    Callout,
-    Cell,
-    Code,
-    Column,
-    Figure,
-    Italic,
-    Muted,
-    Paragraph,
-    Section,
-    Table,
-)
 from socratic.report.text import fmt
 from socratic.scores import CRITERIA
 
@@ -36,14 +23,14 @@ def figure_key(judge: str) -> str:
     return judge.replace(":", "_").replace("/", "_")
 
 
-def warnings(evaluation: Evaluation) -> list[Callout]:
-    return [Callout([Bold("Warning:"), f" {w}"]) for w in evaluation.warnings]
+def warnings(evaluation: Evaluation) -> list[doc.Callout]:
+    return [doc.Callout([doc.Bold("Warning:"), f" {w}"]) for w in evaluation.warnings]
 
 
-def models_section(evaluation: Evaluation) -> Section:
-    rows = [[m.name, Code(m.spec), m.trained_on or "–"] for m in evaluation.models]
-    return Section("Models", [Table([Column("name"), Column("spec"), Column("trained on")], rows),
-                              *warnings(evaluation)])
+def models_section(evaluation: Evaluation) -> doc.Section:
+    rows = [[m.name, doc.Code(m.spec), m.trained_on or "–"] for m in evaluation.models]
+    return doc.Section("Models", [doc.Table(doc.columns(["name", "spec", "trained on"]), rows),
+                                  *warnings(evaluation)])
 
 
 def summary_tables(evaluation: Evaluation, judge: str) -> dict[str, Any]:
@@ -61,7 +48,7 @@ def summary_tables(evaluation: Evaluation, judge: str) -> dict[str, Any]:
     return {"judge": judge, "datasets": datasets, "rows": rows, "criteria_rows": criteria_rows}
 
 
-def summary_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> Section:
+def summary_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> doc.Section:
     parts = []
     for judge in evaluation.judges:
         name = f"summary_{figure_key(judge)}"
@@ -69,12 +56,13 @@ def summary_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> Section:
         tables = summary_tables(evaluation, judge)
         rows = []
         for r in tables["rows"]:
-            cells = [[f"{c} ", Muted(f"(n={n}{f', {failed} failed' if failed else ''})")]
+            cells = [[f"{c} ", doc.Muted(f"(n={n}{f', {failed} failed' if failed else ''})")]
                      for c, n, failed in zip(r["cells"], r["n"], r["failed"])]
             rows.append([r["model"], *cells])
-        columns = [Column("model")] + [Column(f"{d}: mean [95% CI]", numeric=True) for d in tables["datasets"]]
-        parts.append(Section(["Judge: ", Code(judge)], [Figure(name, "summary score bars"), Table(columns, rows)]))
-    return Section("Summary score per model and test set", parts, anchor="summary", short="Summary")
+        columns = doc.columns(["model"], [f"{d}: mean [95% CI]" for d in tables["datasets"]])
+        parts.append(doc.Section(["Judge: ", doc.Code(judge)],
+                                 [doc.Figure(name, "summary score bars"), doc.Table(columns, rows)]))
+    return doc.Section("Summary score per model and test set", parts, anchor="summary", short="Summary")
 
 
 def paired_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
@@ -88,17 +76,16 @@ def paired_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
     return rows
 
 
-def paired_section(evaluation: Evaluation) -> Section:
+def paired_section(evaluation: Evaluation) -> doc.Section:
     baseline = evaluation.models[0].name
-    columns = [Column("judge"), Column("test set"), Column("model"), Column("n", numeric=True),
-               Column("difference", numeric=True), Column("95% CI", numeric=True), Column("p", numeric=True)]
+    columns = doc.columns(["judge", "test set", "model"], ["n", "difference", "95% CI", "p"])
     rows = [[p["judge"], p["dataset"], p["model"], str(p["n"]),
-             Cell(Bold(p["diff_s"]), GOOD) if p["significant"] else p["diff_s"], p["ci"], p["p_s"]]
+             doc.Cell(doc.Bold(p["diff_s"]), doc.GOOD) if p["significant"] else p["diff_s"], p["ci"], p["p_s"]]
             for p in paired_rows(evaluation)]
-    return Section(f"Paired tests against {baseline}", [
-        Paragraph(f"Mean difference of the summary score on the same items (model − {baseline}), 95% bootstrap CI, "
-                  "two-sided bootstrap p-value; bold where p < 0.05."),
-        Table(columns, rows)], anchor="paired", short="Paired tests")
+    return doc.Section(f"Paired tests against {baseline}", [
+        doc.Paragraph(f"Mean difference of the summary score on the same items (model − {baseline}), 95% bootstrap "
+                      "CI, two-sided bootstrap p-value; bold where p < 0.05."),
+        doc.Table(columns, rows)], anchor="paired", short="Paired tests")
 
 
 def cross_table(evaluation: Evaluation, judge: str) -> dict[str, Any] | None:
@@ -114,31 +101,31 @@ def cross_table(evaluation: Evaluation, judge: str) -> dict[str, Any] | None:
             "cells": [[("–" if v is None else f"{v:.2f}") for v in row] for row in values]}
 
 
-def cross_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> Section | None:
+def cross_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> doc.Section | None:
     judge = evaluation.judges[0]
     cross = cross_table(evaluation, judge)
     if cross is None:
         return None
     pngs["cross"] = figures.cross_heatmap(cross["labels"], cross["datasets"], cross["values"],
                                           f"Mean summary, trained on X (rows) x tested on Y (judge: {judge})")
-    columns = [Column("model")] + [Column(f"test: {d}", numeric=True) for d in cross["datasets"]]
+    columns = doc.columns(["model"], [f"test: {d}" for d in cross["datasets"]])
     rows = [[label, *cells] for label, cells in zip(cross["labels"], cross["cells"])]
-    return Section("Cross-dataset table: trained on X, tested on Y",
-                   [Figure("cross", "cross-dataset heatmap"), Table(columns, rows)],
+    return doc.Section("Cross-dataset table: trained on X, tested on Y",
+                   [doc.Figure("cross", "cross-dataset heatmap"), doc.Table(columns, rows)],
                    anchor="cross", short="Cross-dataset")
 
 
-def criteria_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> Section:
-    parts: list[Section] = []
-    columns = [Column("model"), Column("test set"), Column("n", numeric=True),
-               *[Column(title, numeric=True) for title in
-                 ("asks a question", "on topic (1-5)", "helpful (1-5)", "reveals the answer")]]
+def criteria_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> doc.Section:
+    parts: list[doc.Section] = []
+    columns = doc.columns(["model", "test set"],
+                          ["n", "asks a question", "on topic (1-5)", "helpful (1-5)", "reveals the answer"])
     for judge in evaluation.judges:
         name = f"criteria_{figure_key(judge)}"
         pngs[name] = figures.criteria_bars(evaluation, judge)
         rows = [[r["model"], r["dataset"], str(r["n"]), *[r[k] for k in CRITERIA]]
                 for r in summary_tables(evaluation, judge)["criteria_rows"]]
-        parts.append(Section(["Judge: ", Code(judge)], [Figure(name, "per-criterion bars"), Table(columns, rows)]))
+        parts.append(doc.Section(["Judge: ", doc.Code(judge)],
+                                 [doc.Figure(name, "per-criterion bars"), doc.Table(columns, rows)]))
     anchors = evaluation.paper_anchors
     if anchors:
         first = summary_tables(evaluation, evaluation.judges[0])
@@ -146,37 +133,36 @@ def criteria_section(evaluation: Evaluation, pngs: dict[str, bytes]) -> Section:
         rows = [[r["model"], *r["reference"]] for r in first["rows"]]
         rows += [[f"paper: {anchors['model']} {kind}", *[str(anchors[kind].get(d, "–")) for d in datasets]]
                  for kind in ("base", "tuned")]
-        parts.append(Section("Reference formula, next to the paper's numbers", [
-            Paragraph(f"The paper reports {anchors['model']} judged by {anchors['judge']} with the reference formula "
-                      f"({REFERENCE_FORMULA}). Different model and judge: compare directions, not levels."),
-            Table([Column("model")] + [Column(d, numeric=True) for d in datasets], rows)]))
-    return Section("Per-criterion breakdown", parts, anchor="criteria", short="Criteria")
+        parts.append(doc.Section("Reference formula, next to the paper's numbers", [
+            doc.Paragraph(f"The paper reports {anchors['model']} judged by {anchors['judge']} with the reference "
+                          f"formula ({REFERENCE_FORMULA}). Different model and judge: compare directions, not levels."),
+            doc.Table(doc.columns(["model"], datasets), rows)]))
+    return doc.Section("Per-criterion breakdown", parts, anchor="criteria", short="Criteria")
 
 
-def judges_section(evaluation: Evaluation, rankers: list[dict[str, str]]) -> Section:
-    rows = [[f"reward judge: ranked the training candidates ({t['dataset']})", Code(t["judge"])] for t in rankers]
-    rows += [["evaluation judge: judged the evaluation replies", Code(j)] for j in evaluation.judges]
-    return Section("Who judged what", [Table([Column("role"), Column("judge")], rows), *warnings(evaluation)],
-                   anchor="judges", short="Who judged what")
+def judges_section(evaluation: Evaluation, rankers: list[dict[str, str]]) -> doc.Section:
+    rows = [[f"reward judge: ranked the training candidates ({t['dataset']})", doc.Code(t["judge"])]
+            for t in rankers]
+    rows += [["evaluation judge: judged the evaluation replies", doc.Code(j)] for j in evaluation.judges]
+    return doc.Section("Who judged what", [doc.Table(doc.columns(["role", "judge"]), rows), *warnings(evaluation)],
+                       anchor="judges", short="Who judged what")
 
 
 def _two(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
-def changes_section(evaluation: Evaluation) -> Section:
+def changes_section(evaluation: Evaluation) -> doc.Section:
     baseline, changes = evaluation.models[0].name, evaluation.changes
     threshold = changes[0]["form_jaccard_threshold"] if changes else 0.8
-    columns = [Column("model"), Column("test set"),
-               *[Column(title, numeric=True) for title in
-                 ("n", "identical", "form only", "content", "question mark added", "…of which form only",
-                  "mean Jaccard", "mean edit ratio")]]
+    columns = doc.columns(["model", "test set"], ["n", "identical", "form only", "content", "question mark added",
+                                                  "…of which form only", "mean Jaccard", "mean edit ratio"])
     rows = [[c["model"], c["dataset"], str(c["n"]), str(c["counts"]["identical"]), str(c["counts"]["form"]),
              str(c["counts"]["content"]), str(c["question_added"]), str(c["question_added_form_only"]),
              _two(c["mean_jaccard"]), _two(c["mean_edit_ratio"])] for c in changes]
-    return Section(f"Form vs content: how replies changed against {baseline}", [
-        Paragraph(["Same test item, greedy replies compared word by word. ", Italic("identical"), ": same text; ",
-                   Italic("form"), f": the same words give or take a few (token-set Jaccard ≥ {threshold}); ",
-                   Italic("content"), (": different words. A lift made of form-only changes (e.g. a question mark "
-                   "added) is a sign of a gamed judge.")]),
-        Table(columns, rows)], anchor="changes", short="Form vs content")
+    return doc.Section(f"Form vs content: how replies changed against {baseline}", [
+        doc.Paragraph(doc.prose(
+            "Same test item, greedy replies compared word by word. *identical*: same text; *form*: the same words "
+            "give or take a few (token-set Jaccard ≥ {threshold}); *content*: different words. A lift made of "
+            "form-only changes (e.g. a question mark added) is a sign of a gamed judge.", threshold=threshold)),
+        doc.Table(columns, rows)], anchor="changes", short="Form vs content")

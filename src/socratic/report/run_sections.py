@@ -145,7 +145,8 @@ def timings_section(root: Path, pngs: dict[str, bytes]) -> Section | None:
         rows.append([name, t.status, "–" if wall is None else f"{wall:.1f}", "–" if rss is None else f"{rss:.0f}"])
         if wall is not None:
             walls[name] = {"wall_s": wall}
-    total = f"; total wall time {record.total_wall_s:.0f} s (stages run in this invocation)" if record.total_wall_s else ""
+    total = (f"; total wall time {record.total_wall_s:.0f} s (stages run in this invocation)"
+             if record.total_wall_s else "")
     blocks: list = [Paragraph(
         f"Run started {record.started_at}{total}. Skipped stages show the time of the run that produced their "
         "outputs. Peak RSS is the process high-water mark during the stage, memory still held from earlier stages "

@@ -72,7 +72,8 @@ def teacher_section(evaluation: Evaluation, reward: str | None) -> Section | Non
     teacher's own scores. `reward`: the judge that ranked the training pairs, marked in the columns."""
     if evaluation.teacher is None:
         return None
-    blocks: list = [Paragraph(f"Where the test items carry the real teacher's next turn, the {teacher_note(evaluation)}")]
+    blocks: list = [Paragraph("Where the test items carry the real teacher's next turn, the "
+                              f"{teacher_note(evaluation)}")]
     rows = teacher_rows(evaluation)
     if rows:
         blocks.append(_win_rate_table(evaluation, rows, reward))

@@ -12,31 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from html import escape
 
-from socratic.report.document import (
-    BAD,
-    GOOD,
-    Block,
-    Bold,
-    Break,
-    BulletList,
-    Callout,
-    Cell,
-    Code,
-    CodeBlock,
-    Details,
-    Document,
-    Exchange,
-    Figure,
-    Flag,
-    Italic,
-    Muted,
-    Paragraph,
-    Section,
-    Table,
-    Text,
-    inlines,
-    plain,
-)
+from socratic.report import document as doc
 
 STYLE = """\
   body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1180px;
@@ -56,25 +32,25 @@ STYLE = """\
   .sig { font-weight: 600; color: #0a6b2f; } pre { background: #f6f8fa; padding: .8rem; overflow-x: auto; }
   nav a { margin-right: .8rem; } .flag { color: #a34700; }
 """
-TONES = {GOOD: "sig", BAD: "flag"}
+TONES = {doc.GOOD: "sig", doc.BAD: "flag"}
 
 
-def text(value: Text) -> str:
+def text(value: doc.Text) -> str:
     out = []
-    for piece in inlines(value):
+    for piece in doc.inlines(value):
         if isinstance(piece, str):
             out.append(escape(piece))
-        elif isinstance(piece, Code):
+        elif isinstance(piece, doc.Code):
             out.append(f"<code>{escape(piece.text)}</code>")
-        elif isinstance(piece, Bold):
+        elif isinstance(piece, doc.Bold):
             out.append(f"<b>{escape(piece.text)}</b>")
-        elif isinstance(piece, Flag):
+        elif isinstance(piece, doc.Flag):
             out.append(f'<b class="flag">{escape(piece.text)}</b>')
-        elif isinstance(piece, Italic):
+        elif isinstance(piece, doc.Italic):
             out.append(f"<i>{escape(piece.text)}</i>")
-        elif isinstance(piece, Muted):
+        elif isinstance(piece, doc.Muted):
             out.append(f'<span class="muted">{escape(piece.text)}</span>')
-        elif isinstance(piece, Break):
+        elif isinstance(piece, doc.Break):
             out.append("<br>")
     return "".join(out)
 
@@ -84,20 +60,20 @@ def _classes(*names: str | None) -> str:
     return f' class="{present}"' if present else ""
 
 
-def table(block: Table) -> str:
+def table(block: doc.Table) -> str:
     head = "".join(f"<th>{text(c.title)}</th>" for c in block.columns)
     rows = []
     for row in block.rows:
         cells = []
         for column, value in zip(block.columns, row):
-            found = value if isinstance(value, Cell) else Cell(value)
+            found = value if isinstance(value, doc.Cell) else doc.Cell(value)
             cells.append(f"<td{_classes('num' if column.numeric else None, TONES.get(found.tone))}>"
                          f"{text(found.text)}</td>")
         rows.append("  <tr>" + "".join(cells) + "</tr>")
     return "\n".join(["<table>", f"  <tr>{head}</tr>", *rows, "</table>"])
 
 
-def exchange(block: Exchange) -> str:
+def exchange(block: doc.Exchange) -> str:
     lines = ['<div class="example">']
     if block.context:
         lines.append(f'  <details><summary class="muted">context</summary><div class="turn">{escape(block.context)}'
@@ -111,42 +87,42 @@ def exchange(block: Exchange) -> str:
     return "\n".join(lines)
 
 
-def block(value: Block | Section, src: Callable[[str], str], depth: int) -> str:
-    if isinstance(value, Section):
+def block(value: doc.Block | doc.Section, src: Callable[[str], str], depth: int) -> str:
+    if isinstance(value, doc.Section):
         return section(value, src, depth + 1)
-    if isinstance(value, Paragraph):
+    if isinstance(value, doc.Paragraph):
         return f"<p{_classes('muted' if value.note else None)}>{text(value.text)}</p>"
-    if isinstance(value, Callout):
+    if isinstance(value, doc.Callout):
         return f'<div class="warn">{text(value.text)}</div>'
-    if isinstance(value, Table):
+    if isinstance(value, doc.Table):
         return table(value)
-    if isinstance(value, Figure):
+    if isinstance(value, doc.Figure):
         return f'<img alt="{escape(value.alt)}" src="{escape(src(value.name))}">'
-    if isinstance(value, BulletList):
+    if isinstance(value, doc.BulletList):
         return "<ul>" + "".join(f"<li>{text(item)}</li>" for item in value.items) + "</ul>"
-    if isinstance(value, CodeBlock):
+    if isinstance(value, doc.CodeBlock):
         return f"<pre>{escape(value.text)}</pre>"
-    if isinstance(value, Details):
+    if isinstance(value, doc.Details):
         inner = "".join(block(b, src, depth) for b in value.blocks)
         return f"<details><summary>{escape(value.summary)}</summary>{inner}</details>"
-    if isinstance(value, Exchange):
+    if isinstance(value, doc.Exchange):
         return exchange(value)
     raise TypeError(f"no HTML for {type(value).__name__}")
 
 
-def section(value: Section, src: Callable[[str], str], depth: int = 1) -> str:
+def section(value: doc.Section, src: Callable[[str], str], depth: int = 1) -> str:
     tag = f"h{depth + 1}"
     anchor = f' id="{escape(value.anchor)}"' if value.anchor else ""
     return "\n".join([f"<{tag}{anchor}>{text(value.title)}</{tag}>"] + [block(b, src, depth) for b in value.blocks])
 
 
-def navigation(document: Document) -> str:
-    links = "".join(f'<a href="#{escape(s.anchor)}">{escape(s.short or plain(s.title))}</a>'
+def navigation(document: doc.Document) -> str:
+    links = "".join(f'<a href="#{escape(s.anchor)}">{escape(s.short or doc.plain(s.title))}</a>'
                     for s in document.sections if s.anchor)
     return f'<nav class="muted">{links}</nav>'
 
 
-def to_html(document: Document, src: Callable[[str], str]) -> str:
+def to_html(document: doc.Document, src: Callable[[str], str]) -> str:
     """The whole page; `src(name)` is figure `name` as a URL (a data URI keeps the page self-contained)."""
     body = "\n\n".join(section(s, src) for s in document.sections)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'

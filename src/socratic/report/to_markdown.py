@@ -10,55 +10,33 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from socratic.report.document import (
-    Block,
-    Bold,
-    Break,
-    BulletList,
-    Callout,
-    Cell,
-    Code,
-    CodeBlock,
-    Column,
-    Details,
-    Document,
-    Exchange,
-    Figure,
-    Flag,
-    Italic,
-    Muted,
-    Paragraph,
-    Section,
-    Table,
-    Text,
-    inlines,
-)
+from socratic.report import document as doc
 
 
-def text(value: Text) -> str:
+def text(value: doc.Text) -> str:
     out = []
-    for piece in inlines(value):
+    for piece in doc.inlines(value):
         if isinstance(piece, str):
             out.append(piece)
-        elif isinstance(piece, Code):
+        elif isinstance(piece, doc.Code):
             out.append(f"`{piece.text}`")
-        elif isinstance(piece, (Bold, Flag)):
+        elif isinstance(piece, (doc.Bold, doc.Flag)):
             out.append(f"**{piece.text}**")
-        elif isinstance(piece, Italic):
+        elif isinstance(piece, doc.Italic):
             out.append(f"*{piece.text}*")
-        elif isinstance(piece, Muted):
+        elif isinstance(piece, doc.Muted):
             out.append(piece.text)
-        elif isinstance(piece, Break):
+        elif isinstance(piece, doc.Break):
             out.append("<br>")
     return "".join(out)
 
 
-def cell(value: Text | Cell) -> str:
-    written = text(value.text if isinstance(value, Cell) else value)
+def cell(value: doc.Text | doc.Cell) -> str:
+    written = text(value.text if isinstance(value, doc.Cell) else value)
     return written.replace("\n", " ").replace("|", "\\|")
 
 
-def table(block: Table) -> str:
+def table(block: doc.Table) -> str:
     lines = ["| " + " | ".join(cell(c.title) for c in block.columns) + " |",
              "|" + "".join("---:|" if c.numeric else "---|" for c in block.columns)]
     lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in block.rows]
@@ -74,42 +52,43 @@ def details(summary: str, body: str) -> str:
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
-def exchange(block: Exchange) -> str:
+def exchange(block: doc.Exchange) -> str:
     parts = [details("context", block.context)] if block.context else []
     parts.append("\n".join(f"> **{role}:** {said.replace(chr(10), ' ')}\n>" for role, said in block.turns))
-    parts.append(table(Table([Column(heading) for heading, _ in block.replies], [[r for _, r in block.replies]])))
+    headings, replies = zip(*block.replies)
+    parts.append(table(doc.Table(doc.columns(headings), [replies])))
     return "\n\n".join(parts)
 
 
-def block(value: Block | Section, src: Callable[[str], str], depth: int) -> str:
-    if isinstance(value, Section):
+def block(value: doc.Block | doc.Section, src: Callable[[str], str], depth: int) -> str:
+    if isinstance(value, doc.Section):
         return section(value, src, depth + 1)
-    if isinstance(value, Paragraph):
+    if isinstance(value, doc.Paragraph):
         return text(value.text)
-    if isinstance(value, Callout):
+    if isinstance(value, doc.Callout):
         return quote(text(value.text))
-    if isinstance(value, Table):
+    if isinstance(value, doc.Table):
         return table(value)
-    if isinstance(value, Figure):
+    if isinstance(value, doc.Figure):
         return f"![{value.alt}]({src(value.name)})"
-    if isinstance(value, BulletList):
+    if isinstance(value, doc.BulletList):
         return "\n".join(f"- {text(item)}" for item in value.items)
-    if isinstance(value, CodeBlock):
+    if isinstance(value, doc.CodeBlock):
         body = value.text if value.text.endswith("\n") else value.text + "\n"
         return f"```{value.language}\n{body}```"
-    if isinstance(value, Details):
+    if isinstance(value, doc.Details):
         return details(value.summary, "\n\n".join(block(b, src, depth) for b in value.blocks))
-    if isinstance(value, Exchange):
+    if isinstance(value, doc.Exchange):
         return exchange(value)
     raise TypeError(f"no Markdown for {type(value).__name__}")
 
 
-def section(value: Section, src: Callable[[str], str], depth: int = 1) -> str:
+def section(value: doc.Section, src: Callable[[str], str], depth: int = 1) -> str:
     heading = "#" * (depth + 1) + " " + text(value.title)
     return "\n\n".join([heading] + [block(b, src, depth) for b in value.blocks])
 
 
-def to_markdown(document: Document, src: Callable[[str], str]) -> str:
+def to_markdown(document: doc.Document, src: Callable[[str], str]) -> str:
     """The whole report; `src(name)` is where figure `name` lies, relative to the Markdown file."""
     parts = [f"# {document.title}", text(document.intro)] + [section(s, src) for s in document.sections]
     return "\n\n".join(parts) + "\n"
