@@ -21,7 +21,7 @@ from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
 from socratic.jsonl import iter_json_lines, write_text
 from socratic.report.checks import checks_section
-from socratic.report.document import Bold, BulletList, Code, CodeBlock, Details, Document, Section
+from socratic.report.document import BulletList, CodeBlock, Details, Document, Section, prose
 from socratic.report.examples import examples_section
 from socratic.report.lifts import independence_flags, lifts_section
 from socratic.report.overview import (
@@ -141,9 +141,9 @@ def build_document(root: Path, evaluation: Evaluation, replies: list[dict], judg
                                                    check_flags))], anchor="caveats", short="Caveats"),
         config,
     ]
-    intro = [f"Generated {time.strftime('%Y-%m-%d %H:%M')} by ", Code("socratic"), ". Summary score formula: ",
-             Bold(evaluation.formula), (" (the reference formula is also\nreported for comparison with the paper). "
-             f"Test split: {evaluation.split}.")]
+    intro = prose("Generated {when} by `socratic`. Summary score formula: **{formula}** (the reference formula is "
+                  "also\nreported for comparison with the paper). Test split: {split}.",
+                  when=time.strftime("%Y-%m-%d %H:%M"), formula=evaluation.formula, split=evaluation.split)
     return Document(title, intro, [s for s in sections if s is not None])
 
 
@@ -163,7 +163,7 @@ def build_report(root: str | Path, *, title: str = "Socratic tutor evaluation", 
     for name, data in pngs.items():
         (files / f"{name}.png").write_bytes(data)
     html_path, md_path = out / "report.html", out / "report.md"
-    write_text(html_path, to_html(document, lambda name: "data:image/png;base64," + base64.b64encode(pngs[name])
-                                  .decode("ascii")))
+    write_text(html_path, to_html(document, lambda name: "data:image/png;base64,"
+                                  + base64.b64encode(pngs[name]).decode("ascii")))
     write_text(md_path, to_markdown(document, lambda name: f"report_files/{name}.png"))
     return html_path, md_path

@@ -21,6 +21,7 @@ STYLE = """\
   .muted { color: #5b6570; font-size: .92rem; }
   table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
   th, td { border: 1px solid #d6dbe1; padding: .3rem .55rem; text-align: left; vertical-align: top; }
+  td { white-space: pre-line; }
   th { background: #f2f4f7; } td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
   img { max-width: 100%; height: auto; border: 1px solid #eef0f3; margin: .5rem 0; }
   .warn { background: #fff6e0; border-left: 4px solid #e0a100; padding: .6rem .9rem; margin: .8rem 0; }
