@@ -150,7 +150,7 @@ def test_both_formats_carry_the_same_section_titles_in_the_same_order():
 def test_an_exchange_shows_context_turns_and_both_replies_in_both_formats():
     document = _document()
     markdown, page = to_markdown(document, _src), _page(to_html(document, _src))
-    assert "<details><summary>context</summary>\n\nProblem <p>\n\n</details>" in markdown
+    assert "<details><summary>context</summary>\n\n```\nProblem <p>\n```\n\n</details>" in markdown
     assert "> **student:** Let us <b>see</b> | what? & \"why\" 'not' next line\n>" in markdown
     assert "| base (summary 0.2) | tuned (summary 0.9) |" in markdown
     text = "".join(page.text)
@@ -165,3 +165,11 @@ def test_prose_reads_the_marks_of_its_template_and_never_of_its_values():
     assert pieces == (Italic("term"), ": see ", Code("a.b"), " of ", Bold("*evil* `x`"), " (25%)")
     assert to_markdown(Document("t", pieces, []), _src).startswith("# t\n\n*term*: see `a.b` of ***evil* `x`** (25%)")
     assert "<i>term</i>: see <code>a.b</code> of <b>*evil* `x`</b> (25%)" in to_html(Document("t", pieces, []), _src)
+
+
+def test_markdown_keeps_a_context_verbatim_even_with_headings_and_fences_inside():
+    context = "# the buggy code\n```\ndef f(): pass\n```"
+    markdown = to_markdown(Document("t", "", [Section("Examples", [Exchange(context, [], [("a", "b")])])]), _src)
+    assert "\n````\n# the buggy code\n```\ndef f(): pass\n```\n````\n" in markdown
+    outside_fences = re.sub(r"^(`{3,})\n.*?^\1$", "", markdown, flags=re.MULTILINE | re.DOTALL)
+    assert re.findall(r"^#+ .*$", outside_fences, flags=re.MULTILINE) == ["# t", "## Examples"]  # none leaked

@@ -179,7 +179,7 @@ def test_both_formats_of_a_run_report_carry_the_same_sections_in_the_same_order(
     import re
 
     html_path, md_path = build_report(run_folder)
-    markdown = md_path.read_text("utf-8")
+    markdown = re.sub(r"^(`{3,})\w*\n.*?^\1$", "", md_path.read_text("utf-8"), flags=re.MULTILINE | re.DOTALL)
     in_markdown = [(len(m.group(1)), m.group(2).replace("`", ""))
                    for m in re.finditer(r"^(#{1,6}) (.*)$", markdown, flags=re.MULTILINE)]
 

@@ -8,6 +8,7 @@ inside a table a '|' is escaped and a line break becomes a space, so a reply can
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from socratic.report import document as doc
@@ -47,13 +48,20 @@ def quote(lines: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in lines.split("\n"))
 
 
+def fence(text: str, language: str = "") -> str:
+    """`text` as a fenced code block, the fence longer than any run of backticks inside it."""
+    ticks = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+    return f"{ticks}{language}\n{text if text.endswith(chr(10)) else text + chr(10)}{ticks}"
+
+
 def details(summary: str, body: str) -> str:
     # GitHub renders the HTML element, and Markdown inside it once blank lines set it apart.
     return f"<details><summary>{summary}</summary>\n\n{body}\n\n</details>"
 
 
 def exchange(block: doc.Exchange) -> str:
-    parts = [details("context", block.context)] if block.context else []
+    # The context (a problem, a student's code) verbatim: as Markdown, a "# comment" would become a heading.
+    parts = [details("context", fence(block.context))] if block.context else []
     parts.append("\n".join(f"> **{role}:** {said.replace(chr(10), ' ')}\n>" for role, said in block.turns))
     headings, replies = zip(*block.replies)
     parts.append(table(doc.Table(doc.columns(headings), [replies])))
@@ -74,8 +82,7 @@ def block(value: doc.Block | doc.Section, src: Callable[[str], str], depth: int)
     if isinstance(value, doc.BulletList):
         return "\n".join(f"- {text(item)}" for item in value.items)
     if isinstance(value, doc.CodeBlock):
-        body = value.text if value.text.endswith("\n") else value.text + "\n"
-        return f"```{value.language}\n{body}```"
+        return fence(value.text, value.language)
     if isinstance(value, doc.Details):
         return details(value.summary, "\n\n".join(block(b, src, depth) for b in value.blocks))
     if isinstance(value, doc.Exchange):
