@@ -173,3 +173,10 @@ def test_markdown_keeps_a_context_verbatim_even_with_headings_and_fences_inside(
     assert "\n````\n# the buggy code\n```\ndef f(): pass\n```\n````\n" in markdown
     outside_fences = re.sub(r"^(`{3,})\n.*?^\1$", "", markdown, flags=re.MULTILINE | re.DOTALL)
     assert re.findall(r"^#+ .*$", outside_fences, flags=re.MULTILINE) == ["# t", "## Examples"]  # none leaked
+
+
+def test_a_row_that_does_not_fit_its_columns_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="2 cells for 3 columns"):
+        Table([Column("a"), Column("b"), Column("c")], [["1", "2"]])

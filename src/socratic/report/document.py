@@ -130,6 +130,12 @@ class Table:
     columns: Sequence[Column]
     rows: Sequence[Sequence[Text | Cell]]
 
+    def __post_init__(self) -> None:
+        # A row one cell short would shift every later cell under the wrong column, silently.
+        for row in self.rows:
+            if len(row) != len(self.columns):
+                raise ValueError(f"a table row has {len(row)} cells for {len(self.columns)} columns: {row!r}")
+
 
 @dataclass(frozen=True)
 class Figure:
