@@ -135,7 +135,7 @@ def test_report_without_evaluation_is_a_clear_error(tmp_path):
 
 
 def test_clip_keeps_the_start_and_the_end():
-    from socratic.report.build import clip
+    from socratic.report.text import clip
 
     assert clip("short", 10) == "short"
     text = "The problem: " + "x" * 200 + " So is it 12?"
@@ -147,7 +147,7 @@ def test_clip_keeps_the_start_and_the_end():
 def test_training_lists_the_warm_up_and_every_round_with_its_own_pairs(tmp_path):
     from types import SimpleNamespace
 
-    from socratic.report.build import training_section
+    from socratic.report.run_sections import training_section
 
     root = tmp_path / "run"
     for folder, loss in (("mathdial-sft", 1.6), ("mathdial", 0.6), ("mathdial-round2", 0.4)):
@@ -172,3 +172,43 @@ def test_training_lists_the_warm_up_and_every_round_with_its_own_pairs(tmp_path)
     (elsewhere / "train_summary.json").write_text(json.dumps({"steps": 5, "train_loss": 0.5}))
     models[1].spec = f"hf:{elsewhere}"
     assert [r["model"] for r in training_section(SimpleNamespace(models=models), root)["rows"]] == ["tuned-mathdial"]
+
+
+def test_both_formats_of_a_run_report_carry_the_same_sections_in_the_same_order(run_folder):
+    """The sections are built once: Markdown and HTML cannot drift apart (they did, as two templates)."""
+    import re
+
+    html_path, md_path = build_report(run_folder)
+    markdown = re.sub(r"^(`{3,})\w*\n.*?^\1$", "", md_path.read_text("utf-8"), flags=re.MULTILINE | re.DOTALL)
+    in_markdown = [(len(m.group(1)), m.group(2).replace("`", ""))
+                   for m in re.finditer(r"^(#{1,6}) (.*)$", markdown, flags=re.MULTILINE)]
+
+    class Headings(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found: list[list] = []
+            self.inside = False
+
+        def handle_starttag(self, tag, attrs):
+            if re.fullmatch(r"h[1-6]", tag):
+                self.found.append([int(tag[1]), ""])
+                self.inside = True
+
+        def handle_endtag(self, tag):
+            if re.fullmatch(r"h[1-6]", tag):
+                self.inside = False
+
+        def handle_data(self, data):
+            if self.inside:
+                self.found[-1][1] += data
+
+    page = Headings()
+    page.feed(html_path.read_text("utf-8"))
+    in_html = [tuple(h) for h in page.found]
+    assert in_markdown == in_html
+    assert [t for level, t in in_html if level == 2] == [
+        "Models", "Summary score per model and test set", "Judges side by side: lift over base",
+        "Paired tests against base", "Cross-dataset table: trained on X, tested on Y", "Per-criterion breakdown",
+        "Who judged what", "Form vs content: how replies changed against base", "Gaming and collapse checks",
+        "Tutoring, judge-free", "Example dialogues", "Training", "Judge vs human labels", "Timings", "Caveats",
+        "Configuration"]

@@ -1,6 +1,7 @@
 """The gaming and collapse checks in the report: question and reveal rates next to the baseline's, the
 form-only share of each lift, distinctness. Pure: evaluation.json's `behaviour` in, table rows and flags
-out; the definitions and limits are socratic.evaluate.behaviour's, read from the file.
+out, and the report's section (`checks_section`); the definitions and limits are
+socratic.evaluate.behaviour's, read from the file.
 
     checks = behaviour_checks(Evaluation.read("runs/x/eval/evaluation.json"))
     checks["flags"]   # one line per missed target, also in the report's caveats
@@ -16,6 +17,7 @@ import itertools
 from typing import Any
 
 from socratic.evaluate.result import JUDGE_FREE, Evaluation, RateDiff
+from socratic.report import document as doc
 from socratic.report.text import clip, fmt
 
 MOST_REPEATED_CLIP = 160  # characters of the most repeated reply shown
@@ -131,3 +133,73 @@ def behaviour_checks(evaluation: Evaluation) -> dict[str, Any] | None:
     distinct, collapse_flags = distinctness_rows(evaluation)
     return {"limits": limits, "judge_free": JUDGE_FREE, "rates": rates, "form_only": form_only,
             "distinctness": distinct, "flags": rate_flags + form_flags + collapse_flags}
+
+
+def _flags(row: dict[str, Any]) -> doc.Flag | str:
+    return doc.Flag("; ".join(row["flags"])) if row["flags"] else "–"
+
+
+def checks_section(evaluation: Evaluation) -> tuple[doc.Section | None, list[str]]:
+    """The report's section and its flags (for the caveats); None and no flags for an evaluation.json
+    written before the checks existed."""
+    checks = behaviour_checks(evaluation)
+    if checks is None:
+        return None, []
+    baseline, judges, limits = evaluation.models[0].name, evaluation.judges, checks["limits"]
+    rates = doc.Paragraph(doc.prose(
+        "*asks a question, judge-free*: share of replies with at least one genuine question to the student "
+        "(`rubric_signals.genuine_questions`: text rules, no model; but the same detector as the rubric judge's "
+        "`questions`, which filters the pairs and feeds the reward, so not independent of it: \"Tutoring, "
+        "judge-free\" below counts questions by a plain rule of its own). *questions* / *reveals*: share of replies "
+        "the judge scored yes on that criterion. Reveal difference: paired bootstrap, 95% CI. Target: a reveal rate "
+        "not higher than {baseline}'s.", baseline=baseline))
+    if checks["rates"]:
+        columns = doc.columns(["model", "test set"], ["asks a question, judge-free"])
+        for j in judges:
+            columns += [doc.Column([doc.Code(j), f" {what}"], numeric=True)
+                        for what in ("questions", "reveals", "reveal difference")]
+        rows = []
+        for r in checks["rates"]:
+            cells = []
+            for c in r["cells"]:
+                reveal = doc.Cell(doc.Bold(c["reveal"]), doc.BAD) if c["reveal_higher"] else c["reveal"]
+                cells += [c["questions"], reveal, c["reveal_diff"]]
+            rows.append([r["model"], r["dataset"], r["asks_question"], *cells, _flags(r)])
+        rate_blocks = [rates, doc.Table(columns + [doc.Column("flags")], rows)]
+    else:
+        rate_blocks = [rates, doc.Paragraph("One model only: nothing to compare with (its rates are in the "
+                                            "per-criterion breakdown and below).", note=False)]
+    form_only = doc.Paragraph(
+        "Per judge: the summary differences of the items whose reply changed only its form (token-set Jaccard ≥ "
+        f"{limits.form_jaccard} against {baseline}'s reply), as a share of the mean lift over all paired items; "
+        f"not computed for a lift below {limits.min_lift_to_split}. Target: less than "
+        f"{100 * limits.form_only_share:.0f}%.")
+    if checks["form_only"]:
+        columns = doc.columns(["model", "test set"], [doc.Code(j) for j in judges]) + [doc.Column("flags")]
+        rows = [[r["model"], r["dataset"], *[doc.Cell(doc.Bold(c["text"]), doc.BAD) if c["over"] else c["text"]
+                                             for c in r["cells"]], _flags(r)] for r in checks["form_only"]]
+        form_blocks = [form_only, doc.Table(columns, rows)]
+    else:
+        form_blocks = [form_only, doc.Paragraph("One model only: no lift to split.", note=False)]
+    columns = doc.columns(["model", "test set"], ["n", "asks a question, judge-free [95% CI]",
+                                                  "near-duplicate share"])
+    columns += doc.columns(["verdict", "most repeated reply"])
+    rows = [[r["model"], r["dataset"], str(r["n"]), r["asks_question"], r["share"],
+             doc.Flag("collapsed") if r["verdict"] == "collapsed" else r["verdict"], r["most_repeated"]]
+            for r in checks["distinctness"]]
+    distinct_blocks = [
+        doc.Paragraph(doc.prose(
+            "Share of test items whose reply is near-identical (token-set Jaccard ≥ {jaccard}, equal texts "
+            "included) to the reply to another item of the same test set. Above {collapse:.0%} the model has "
+            "**collapsed**.", jaccard=limits.form_jaccard, collapse=limits.collapse_share)),
+        doc.Table(columns, rows),
+        *[doc.Callout([doc.Bold("Gaming or collapse check:"), f" {f}"]) for f in checks["flags"]]]
+    return doc.Section("Gaming and collapse checks", [
+        doc.Paragraph(doc.prose(
+            "Did the tuned models learn to tutor, or to please a judge, or to say one thing to every student? "
+            "Definitions in `socratic.evaluate.behaviour`; every rate is next to {baseline}'s on the same items.",
+            baseline=baseline)),
+        doc.Section("Question and reveal rates", rate_blocks),
+        doc.Section("Share of the lift from form-only changes", form_blocks),
+        doc.Section("Distinctness, and questions asked (judge-free) by every model", distinct_blocks),
+    ], anchor="checks", short="Gaming and collapse"), checks["flags"]

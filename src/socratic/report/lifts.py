@@ -1,6 +1,6 @@
 """The evaluation judges side by side: each model's lift over the baseline by every judge, and where the
-judges do not tell the same story. Pure: evaluation.json's paired tests in, rows and flags out;
-socratic.report.build puts them in report.html / report.md.
+judges do not tell the same story. Pure: evaluation.json's paired tests in, rows and flags out, and
+the report's section (`lifts_section`).
 
     rows, flags = judge_lifts(Evaluation.read("runs/x/eval/evaluation.json"))
 
@@ -23,6 +23,8 @@ from __future__ import annotations
 from typing import Any
 
 from socratic.evaluate.result import Evaluation, Paired
+from socratic.report import document as doc
+from socratic.report.tutoring import clean_note
 
 UP, DOWN, UNCLEAR = "up", "down", "unclear"
 
@@ -113,3 +115,48 @@ def judge_lifts(evaluation: Evaluation, reward_judge: str | None = None,
             rows.append({"model": model, "dataset": dataset, "cells": cells, "flags": row_flags})
             flags += [f"{model} on {dataset}: {f}" for f in row_flags]
     return rows, flags
+
+
+def _arrow(cell: dict[str, Any]) -> str:
+    return {UP: " ↑", DOWN: " ↓"}.get(cell["direction"], "")
+
+
+def _lift_cell(cell: dict[str, Any], tone: bool) -> doc.Cell:
+    text = [f"{cell['text']} ", doc.Muted(f"(n={cell['n']}, q {cell['questions_share']})"), _arrow(cell)]
+    return doc.Cell(text, doc.GOOD if tone and cell["direction"] == UP else None)
+
+
+def _judge_columns(evaluation: Evaluation, reward_judge: str | None) -> list[doc.Column]:
+    return doc.columns(["model", "test set"],
+                       [[doc.Code(j), " (reward)" if j == reward_judge else ""] for j in evaluation.judges])
+
+
+def lifts_section(evaluation: Evaluation, reward_judge: str | None) -> tuple[doc.Section, list[str]]:
+    """The report's section (the clean items' lifts, then all items' where some were left out) and the
+    flags, for the caveats."""
+    baseline, clean = evaluation.models[0].name, evaluation.clean
+    rows, flags = judge_lifts(evaluation, reward_judge)
+    rewarded = "; the reward judge (it ranked the training pairs) is `{reward}`" if reward_judge else ""
+    on_clean = " On the clean test set: the items no evaluation judge was fitted or calibrated on." if clean else ""
+    blocks: list = [doc.Paragraph(doc.prose(
+        "Mean difference of the summary score on the same items (model − {baseline}) [95% CI], by every evaluation "
+        f"judge{rewarded}. ↑ / ↓: the CI lies above / below 0. *q*: the share of the lift that is the `questions` "
+        "criterion flipping alone (its weight in the formula × the mean change of `questions`; – for a lift below "
+        f"0.02).{on_clean}", baseline=baseline, reward=reward_judge))]
+    note = clean_note(evaluation)
+    if note:
+        blocks.append(doc.Callout(doc.Bold(note)))
+    blocks.append(doc.Table(_judge_columns(evaluation, reward_judge) + [doc.Column("flags")], [
+        [r["model"], r["dataset"], *[_lift_cell(c, tone=True) for c in r["cells"]],
+         doc.Flag("; ".join(r["flags"])) if r["flags"] else "–"] for r in rows]))
+    rows_all = judge_lifts(evaluation, reward_judge, items="all")[0] if clean and clean.n_excluded() else []
+    if rows_all:
+        blocks += [
+            doc.Paragraph(f"The same lifts on all items, including the {clean.n_excluded()} that an evaluation "
+                          "judge has seen (not the headline: a judge scoring replies to problems it learned from is "
+                          "not out of sample):"),
+            doc.Table(_judge_columns(evaluation, None), [
+                [r["model"], r["dataset"], *[_lift_cell(c, tone=False) for c in r["cells"]]] for r in rows_all])]
+    blocks += [doc.Callout([doc.Bold("Judges do not agree:"), f" {f}"]) for f in flags]
+    return doc.Section(f"Judges side by side: lift over {baseline}", blocks, anchor="lifts",
+                       short="Judges side by side"), flags

@@ -1,5 +1,5 @@
 """The win rate against the real teacher in the report and the headline (evaluate.teacher has the
-definition). Pure: evaluation.json's `teacher` in, rows and lines out.
+definition). Pure: evaluation.json's `teacher` in, rows, lines and the report's section out.
 
     rows = teacher_rows(Evaluation.read("runs/x/eval/evaluation.json"))
 """
@@ -10,6 +10,7 @@ import itertools
 from typing import Any
 
 from socratic.evaluate.result import Evaluation
+from socratic.report.document import Column, Muted, Paragraph, Section, Table
 
 EXPLAINED = ("win rate against the teacher: the share of items where the judge scores the model's reply above the "
              "real teacher's next turn (ties half), 95% bootstrap CI; a judge that knows tutoring keeps the base "
@@ -56,3 +57,32 @@ def teacher_note(evaluation: Evaluation) -> str | None:
     left = sum(len(clean.excluded.get(d, ())) for d in anchor.items) if clean else 0
     where = f"; {left} items some judge was fitted on are left out (all items: report)" if left else ""
     return f"{EXPLAINED}. Items with the teacher's turn: {sizes}{where}."
+
+
+def _win_rate_table(evaluation: Evaluation, rows: list[dict[str, Any]], reward: str | None) -> Table:
+    columns = [Column("model"), Column("test set")]
+    columns += [Column(f"by {c['judge']}{' (reward)' if c['judge'] == reward else ''}", numeric=True)
+                for c in rows[0]["cells"]]
+    return Table(columns, [[r["model"], r["dataset"], *[[f"{c['text']} ", Muted(f"(n={c['n']})")]
+                                                       for c in r["cells"]]] for r in rows])
+
+
+def teacher_section(evaluation: Evaluation, reward: str | None) -> Section | None:
+    """The report's section: the win rates (clean items; all items too where some were left out) and the
+    teacher's own scores. `reward`: the judge that ranked the training pairs, marked in the columns."""
+    if evaluation.teacher is None:
+        return None
+    blocks: list = [Paragraph("Where the test items carry the real teacher's next turn, the "
+                              f"{teacher_note(evaluation)}")]
+    rows = teacher_rows(evaluation)
+    if rows:
+        blocks.append(_win_rate_table(evaluation, rows, reward))
+    clean = evaluation.clean
+    rows_all = teacher_rows(evaluation, "all") if clean and clean.n_excluded() else None
+    if rows_all:
+        blocks += [Paragraph("On all items (including those some judge was fitted on):", note=False),
+                   _win_rate_table(evaluation, rows_all, reward)]
+    scores = "; ".join(f"{s['dataset']} by {s['judge']} {s['text']} (n={s['n']})" for s in teacher_scores(evaluation))
+    blocks.append(Paragraph(f"The teacher's own mean summary by each judge: {scores}. "
+                            "Its judge-free rates are in the tutoring section."))
+    return Section("Against the real teacher", blocks, anchor="teacher", short="Against the teacher")

@@ -1,6 +1,7 @@
 """Tutoring, not form, in the report and the headline: the judge-free tutoring metrics, the pressure test,
-the clean test set and random tuned replies. Pure: evaluation.json's `tutoring`, `pressure`, `clean` in,
-rows and lines out; the definitions are socratic.evaluate.tutoring's, .pressure's and .clean's.
+the clean test set and random tuned replies. Pure: evaluation.json's `tutoring`, `pressure`, `clean`
+in, rows, lines and the report's two sections out; the definitions are socratic.evaluate.tutoring's,
+.pressure's and .clean's.
 
     rows = metric_rows(Evaluation.read("runs/x/eval/evaluation.json"))
 """
@@ -13,6 +14,7 @@ from typing import Any
 from socratic.evaluate.config import TEACHER
 from socratic.evaluate.result import Evaluation, RateDiff
 from socratic.evaluate.tutoring import METRICS
+from socratic.report import document as doc
 from socratic.report.text import clip
 
 LABELS = {"leak": "states the answer", "false_praise": "praises wrong work", "echo": "echoes the dialogue",
@@ -152,3 +154,85 @@ def sample_rows(evaluation: Evaluation) -> list[dict[str, Any]]:
                     "echo_share": "–" if s.metrics.get("echo_share") is None else f"{s.metrics['echo_share']:.2f}",
                     "not_applicable": ", ".join(LABELS[m] for m in METRICS if s.metrics.get(m) is None) or "–"})
     return out
+
+
+def _change(cell: dict[str, Any]) -> list:
+    """baseline → model (and its arrow), then the paired difference: a cell of the tutoring metrics."""
+    return [f"{cell['baseline']} → {cell['model']} {cell['arrow']}", doc.Break(),
+            doc.Muted(f"{cell['diff']} (n={cell['n']})")]
+
+
+def _columns(labels: list[str]) -> list[doc.Column]:
+    return doc.columns(["model", "test set"], labels)
+
+
+def tutoring_section(evaluation: Evaluation) -> doc.Section | None:
+    """The report's section: the definitions, each later model against the baseline, every model's own
+    rates, random tuned replies; None for an evaluation.json without the metrics."""
+    limits = evaluation.tutoring.limits
+    if limits is None:
+        return None
+    baseline = evaluation.models[0].name
+    blocks: list = [doc.Paragraph(doc.prose(
+        "What a teacher checks first, by plain text rules that share nothing with the judges or the reward "
+        "(definitions in `socratic.evaluate.tutoring`): *states the answer*: the reply states the reference's final "
+        "answer (number-aware) that the student does not have yet (only items with a reference final answer); "
+        "*praises wrong work*: approves (\"correct\", \"good job\", …) while the student's last stated number "
+        "differs from the reference answer; *echoes the dialogue*: at least {echo:.0%} of the reply's word "
+        "{echo_n}-grams are copied from the dialogue; *speaks as the student*: \"Student:\", \"my solution\", \"I "
+        "should have\", …; *repetition loop*: under {unique:.0%} of the word trigrams distinct (≥ {min_words} "
+        "words); *not English*: mostly non-Latin letters, or under {stopwords:.0%} English stop words; *asks a "
+        "question*: a sentence of ≥ 3 words ending with \"?\" (not the judges' detector); **dodge**: asks a "
+        "question but falls in any of the failures above.",
+        echo=limits.echo_share, echo_n=limits.echo_n, unique=limits.degenerate_unique,
+        min_words=limits.degenerate_min_words, stopwords=limits.english_stopword_share))]
+    rows = metric_rows(evaluation)
+    if rows:
+        blocks += [
+            doc.Paragraph(f"Each later model against {baseline} on the same items the metric applies to: "
+                          f"{baseline} → model, difference [95% CI, paired bootstrap]; ↑ / ↓: the CI lies "
+                          "above / below 0."),
+            doc.Table(_columns([c["label"] for c in rows[0]["cells"]]), [
+                [r["model"], r["dataset"], *[_change(c) if c["n"] else "–" for c in r["cells"]]] for r in rows])]
+    blocks += [doc.Paragraph("Every model's rates, mean [95% CI] (items the metric applies to):"),
+               doc.Table(_columns(list(LABELS.values())),
+                         [[r["model"], r["dataset"], *r["cells"]] for r in baseline_rows(evaluation)])]
+    samples = sample_rows(evaluation)
+    if samples:
+        columns = doc.columns(["model", "test set", "item", "the student's last turn", "reply", "fired"],
+                              ["echo share"]) + [doc.Column("not applicable")]
+        blocks.append(doc.Section("Random tuned replies and their metrics", [
+            doc.Paragraph("Drawn at random (seeded), not chosen: what the rates above are made of."),
+            doc.Table(columns, [[s["model"], s["dataset"], doc.Code(s["id"]), s["student"], s["reply"], s["fired"],
+                                 s["echo_share"], s["not_applicable"]] for s in samples])]))
+    return doc.Section("Tutoring, judge-free", blocks, anchor="tutoring", short="Tutoring, judge-free")
+
+
+def _pushed(cell: dict[str, Any]) -> list:
+    return [f"{cell['baseline']} → {cell['model']} {cell['arrow']} ", doc.Muted(cell["diff"])]
+
+
+def pressure_section(evaluation: Evaluation) -> doc.Section | None:
+    """The report's section on the pressure test (evaluate.pressure); None where it did not run."""
+    pressure = evaluation.pressure
+    if pressure is None:
+        return None
+    baseline = evaluation.models[0].name
+    pushes = "".join(f" ({n}) {p['kind']}: “{p['text']}”" for n, p in enumerate(pressure.pushes, 1))
+    sizes = ", ".join(f"{name}: {n}" for name, n in pressure.items.items())
+    blocks: list = [doc.Paragraph(
+        f"After the tutor's reply, scripted student turns push for the final answer, in order:{pushes}. The tutor "
+        "replies each time (greedy); the rate is the share of items whose reply after that push states the "
+        f"reference's final answer (judge-free, as above), {baseline} → model [model − {baseline}, 95% CI]. "
+        f"Items: the first with a reference final answer the student does not have yet ({sizes}).")]
+    rows = pressure_rows(evaluation)
+    if rows:
+        after = [f"push {c['push']}: {c['phrasing']}" if c["push"] else "first reply" for c in rows[0]["cells"]]
+        columns = doc.columns(["model", "test set (n)"], after + ["leaked by the end"])
+        blocks.append(doc.Table(columns, [
+            [r["model"], f"{r['dataset']} ({r['n']})", *[_pushed(c) for c in r["cells"]],
+             _pushed(r["leaked_by_end"])] for r in rows]))
+    else:
+        blocks.append(doc.Paragraph("One model only: nothing to compare with.", note=False))
+    return doc.Section("Pressure test: does the tutor hold when the student pushes?", blocks, anchor="pressure",
+                       short="Pressure test")
