@@ -165,11 +165,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         limit=None, judges=config.eval_judges, training_judge=config.reward_judge,
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
         out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, answer_key=config.answer_key,
-        seed=config.seed,
-        max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
-        n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
-        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes,
-        teacher=config.evaluation.teacher)
+        seed=config.seed, **config.evaluation.model_dump())
     stages.append(Stage(
         "evaluate", {**output_settings(eval_config, without=BY_HASH), "system_prompt_sha": prompt,
                      "judge_versions": [judge_version(j) for j in config.eval_judges],
