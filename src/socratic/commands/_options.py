@@ -162,7 +162,7 @@ def config_command(model: type[BaseModel], *rows: str | Opt | Param) -> Callable
     """Turn `body(settings, **params)` into a typer command whose options are `rows` (see the module docstring)."""
     built = [Opt(row) if isinstance(row, str) else row for row in rows]
     options = [row for row in built if isinstance(row, Opt)]
-    params = [row.name for row in built if isinstance(row, Param) and row is not CONFIG and row.name != "config"]
+    params = [row.name for row in built if isinstance(row, Param) and row.name != "config"]
 
     def decorate(body: Callable) -> Callable:
         def command(**given: Any) -> Any:
