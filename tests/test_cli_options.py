@@ -3,8 +3,6 @@ field, and an option left out reaches `load_config` as None, so it never overrid
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 import typer
 from pydantic import BaseModel, Field
@@ -37,9 +35,49 @@ def test_the_help_is_the_description_with_the_fields_default():
 
 
 def test_an_option_defaults_to_not_given_whatever_the_fields_default():
-    built = opt.option(Toy, "margin", "--margin")
-    assert built.default is None and built.help == "Minimum margin (default 0.05)."
-    assert opt.switch(Toy, "ask", "--ask").default is False
+    built = opt.Opt("margin").parameter(Toy)
+    assert built.default.default is None and built.default.help == "Minimum margin (default 0.05)."
+    assert built.annotation is float
+    assert opt.Opt("ask").parameter(Toy).default.param_decls == ("--ask/--no-ask",)  # a bool field: a pair
+    assert opt.Opt("limit").parameter(Toy).annotation is int  # `int | None`: None is "not given"
+    switch = opt.Opt("ask", ("--skip",), clears=True).parameter(Toy).default
+    assert switch.default is False and switch.help == "Ask first."  # a one-way switch states no default
+
+
+class Knobs(BaseModel):
+    margin: float = Field(0.05, description="Minimum margin.")
+    judges: list[str] = Field(default_factory=lambda: ["rubric"], description="Judges")
+    no_cache: bool = Field(False, description="Skip the cache.")
+    lora: bool = Field(True, description="LoRA.")
+
+
+def _toy_app(seen: dict) -> typer.Typer:
+    toy = typer.Typer()
+
+    @toy.command()
+    @opt.config_command(Knobs, "margin", "judges", "no_cache", opt.Opt("lora", ("--full",), clears=True),
+                        opt.Param("times", int, typer.Option(1, "--times")), opt.CONFIG)
+    def knobs(settings: Knobs, times: int) -> None:
+        """The toy command's help."""
+        seen.update(settings=settings, times=times)
+
+    return toy
+
+
+def test_a_config_command_hands_its_body_the_validated_config(tmp_path):
+    seen = {}
+    toy = _toy_app(seen)
+    result = CliRunner().invoke(toy, ["--margin", "0.3", "--judge", "a", "--judge", "b", "--no-cache", "--full",
+                                      "--times", "2"])
+    assert result.exit_code == 0, result.output
+    assert seen["settings"] == Knobs(margin=0.3, judges=["a", "b"], no_cache=True, lora=False)
+    assert seen["times"] == 2
+    config = tmp_path / "knobs.yaml"
+    config.write_text("margin: 0.2\nno_cache: true\nlora: false\n", encoding="utf-8")
+    result = CliRunner().invoke(toy, ["--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert seen["settings"] == Knobs(margin=0.2, no_cache=True, lora=False)  # absent switches undo nothing
+    assert "The toy command's help." in CliRunner().invoke(toy, ["--help"]).output
 
 
 def _options(command_name: str) -> dict[str, typer.core.TyperOption]:
@@ -76,14 +114,13 @@ COMMANDS = {
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_an_option_left_out_never_reaches_the_config(name, monkeypatch, tmp_path):
-    module = importlib.import_module(f"socratic.commands.{name}")
     seen = {}
 
     def capture(model, yaml_path, overrides):
         seen.update(yaml=yaml_path, overrides=overrides)
         raise Captured
 
-    monkeypatch.setattr(module, "load_config", capture)
+    monkeypatch.setattr(opt, "load_config", capture)
     arguments, given = COMMANDS[name]
     config = tmp_path / "c.yaml"
     config.write_text("{}\n", encoding="utf-8")
@@ -112,16 +149,13 @@ def _model_fields(name: str) -> set[str]:
 
 
 def test_given_options_and_switches_reach_their_fields(monkeypatch):
-    from socratic.commands import pairs, train
-
     seen = {}
 
     def capture(model, yaml_path, overrides):
         seen.update(overrides)
         raise Captured
 
-    monkeypatch.setattr(pairs, "load_config", capture)
-    monkeypatch.setattr(train, "load_config", capture)
+    monkeypatch.setattr(opt, "load_config", capture)
     CliRunner().invoke(app, ["pairs", "--min-margin", "0.3", "--any-chosen"])
     assert seen["min_margin"] == 0.3 and seen["chosen_asks_question"] is False
     seen.clear()

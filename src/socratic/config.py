@@ -11,6 +11,10 @@ A field that changes what its stage writes is marked on the model by its type, `
 (socratic.pipeline.stages): a change to one re-runs the stage, a change to any other (a cache switch,
 a batch size, a location) does not.
 
+A run config composes the stages' own configs: `section(Model, name, fields)` is a model of some of a
+stage's fields as the stage declares them (type, default, bounds, help, Output marker), so a run config's
+section of that stage re-declares nothing (socratic.pipeline.config's `evaluation:`).
+
 The stage configs set `defer_build=True`: the command line imports every one of them at start to build
 its options from their fields, and pydantic then builds a model's validators on its first use only.
 """
@@ -18,11 +22,12 @@ its options from their fields, and pydantic then builds a model's validators on 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from copy import copy
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from socratic.errors import ConfigError
 
@@ -44,6 +49,14 @@ Output = Annotated[T, OUTPUT]
 def output_fields(model: type[BaseModel]) -> list[str]:
     """The fields of `model` marked `Output[...]` (they change what its stage writes), in field order."""
     return [name for name, field in model.model_fields.items() if any(m is OUTPUT for m in field.metadata)]
+
+
+def section(model: type[BaseModel], name: str, fields: Sequence[str], base: type[C], **more: Any) -> type[C]:
+    """A model of `fields` of `model`, in that order, each as `model` declares it, then the fields `more`
+    (name=(type, Field(...))), on `base` (its model config and validators)."""
+    info = model.model_fields
+    return create_model(name, __base__=base, __module__=base.__module__,
+                        **{field: (info[field].annotation, copy(info[field])) for field in fields}, **more)
 
 
 def _compose(path: Path, text: str) -> yaml.Node | None:

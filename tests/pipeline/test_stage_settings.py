@@ -151,3 +151,21 @@ def test_generate_resumes_only_under_the_same_marked_settings():
     check_settings(before, {**before, "answer_key": False}, Path("c.jsonl"))
     with pytest.raises(ConfigError, match="answer_key: False in the existing run, True now"):
         check_settings(before, {**before, "answer_key": True}, Path("c.jsonl"))
+
+
+def test_the_evaluation_section_is_evaluates_own_settings_and_reaches_the_stage(tmp_path):
+    # `evaluation:` is made of EvaluateConfig's fields (socratic.config.section), not a copy: same defaults
+    # and bounds, and every one of them set in a run config reaches the evaluate stage's config.
+    from socratic.evaluate.config import EvaluateConfig
+    from socratic.pipeline.config import EvaluationSettings
+
+    own = EvaluateConfig.model_fields
+    for name, field in EvaluationSettings.model_fields.items():
+        if name != "judges":  # the renamed key, refused with its new name
+            assert (field.default, field.metadata) == (own[name].default, own[name].metadata), name
+    given = {"max_new_tokens": 9, "batch_size": 3, "n_resamples": 300, "pressure": True, "pressure_limit": 5,
+             "pressure_pushes": 2, "teacher": False}
+    config = minimal_config(tmp_path).model_copy(update={"evaluation": EvaluationSettings(**given)})
+    evaluate = next(stage.config for stage in build_stages(config) if stage.name == "evaluate")
+    assert {name: evaluate[name] for name in given if name != "batch_size"} == {
+        name: value for name, value in given.items() if name != "batch_size"}  # batch_size changes no output

@@ -1,7 +1,7 @@
 """The run config of `socratic run CONFIG.yaml`: one section per stage, composed from the stages' own
-settings (preference.generate.Sampling, preference.pairs.PairSettings, train.dpo.TrainConfig,
-train.sft.SftSettings), checked all at once with the line of every problem. See configs/quickstart.yaml
-for a commented example.
+settings (preference.generate.Sampling, preference.pairs.PairSettings, evaluate.config.EvaluateConfig's
+fields, train.dpo.TrainConfig, train.sft.SftSettings), checked all at once with the line of every problem.
+See configs/quickstart.yaml for a commented example.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from socratic.config import load_config
+from socratic.config import load_config, section
 from socratic.errors import SocraticError
-from socratic.evaluate.config import MAX_PUSHES
+from socratic.evaluate.config import EvaluateConfig
 from socratic.preference.generate import Sampling
 from socratic.preference.pairs import PairSettings
 from socratic.run_folder import slug
@@ -105,28 +105,22 @@ def _renamed(key: str) -> str:
             "eval_judges: [..] the judges that score the evaluation, side by side in the report)")
 
 
-class EvaluationSettings(BaseModel):
+class _EvaluationSection(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
-    max_new_tokens: int = Field(default=200, ge=1, le=8192)
-    batch_size: int = Field(default=8, ge=1, le=256)
-    n_resamples: int = Field(default=4000, ge=100)
-    # The pressure test (socratic.evaluate.pressure): scripted pushes for the final answer after each
-    # model's reply, on the first `pressure_limit` test items of each set that have a reference answer.
-    pressure: bool = False
-    pressure_limit: int = Field(default=20, ge=1)
-    pressure_pushes: int = Field(default=MAX_PUSHES, ge=1, le=MAX_PUSHES)
-    # The real teacher's next turn judged beside the models where test items carry one (mathdial-raw,
-    # debugging-raw), and each model's win rate against it (socratic.evaluate.teacher).
-    teacher: bool = True
 
-    judges: Any = Field(default=None, exclude=True)  # renamed: refused with the new name
-
-    @field_validator("judges")
+    @field_validator("judges", check_fields=False)
     @classmethod
     def _old_judges(cls, value: Any) -> Any:
         if value is not None:
             raise ValueError(_renamed("evaluation.judges"))
         return value
+
+
+# evaluate's own settings that a run may set (the models, test sets, judges and files are the run's): the
+# reply length, the bootstrap, the pressure test and the real teacher's turn, as EvaluateConfig declares them.
+EvaluationSettings = section(EvaluateConfig, "EvaluationSettings", (
+    "max_new_tokens", "batch_size", "n_resamples", "pressure", "pressure_limit", "pressure_pushes", "teacher"),
+    _EvaluationSection, judges=(Any, Field(default=None, exclude=True)))  # renamed: refused with the new name
 
 
 class PipelineConfig(BaseModel):

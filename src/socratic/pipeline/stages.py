@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel
@@ -63,6 +64,9 @@ from socratic.run_folder import (
     slug,
 )
 from socratic.train.summary import FINISHED_MARKER
+
+if TYPE_CHECKING:
+    from socratic.preference.generate import GenerateConfig
 
 # ------------------------------------------------------------------------------------- the stages
 
@@ -133,6 +137,15 @@ def round_seed(seed: int, round_number: int) -> int:
     return int(content_key("socratic.pipeline.round", seed, round_number)[:8], 16) & 0x7FFFFFFF
 
 
+def generate_config(config: PipelineConfig, **where: Any) -> GenerateConfig:
+    """A generate stage's config: the run's `generate:` section, its tutor prompt and answer key, and `where`
+    (what, from which model, into which file; it wins over the section, as the teacher replies' k=1 does)."""
+    from socratic.preference.generate import GenerateConfig
+
+    return GenerateConfig(**{"system_prompt": config.system_prompt, "answer_key": config.answer_key,
+                             **config.generate.model_dump(), **where})
+
+
 def model_specs(config: PipelineConfig) -> dict[str, str]:
     """Evaluation models: the base, one tuned model per training dataset, then reference models."""
     models = {"base": config.model}
@@ -165,11 +178,7 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
         limit=None, judges=config.eval_judges, training_judge=config.reward_judge,
         trained_on={f"tuned-{slug(s.source)}": s.source for s in config.datasets.train},
         out=root / EVAL, formula=config.formula, system_prompt=config.system_prompt, answer_key=config.answer_key,
-        seed=config.seed,
-        max_new_tokens=config.evaluation.max_new_tokens, batch_size=config.evaluation.batch_size,
-        n_resamples=config.evaluation.n_resamples, pressure=config.evaluation.pressure,
-        pressure_limit=config.evaluation.pressure_limit, pressure_pushes=config.evaluation.pressure_pushes,
-        teacher=config.evaluation.teacher)
+        seed=config.seed, **config.evaluation.model_dump())
     stages.append(Stage(
         "evaluate", {**output_settings(eval_config, without=BY_HASH), "system_prompt_sha": prompt,
                      "judge_versions": [judge_version(j) for j in config.eval_judges],
@@ -218,10 +227,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     weights = [] if start is None else [start]  # the starting model, when the run made it: an input
     previous = [] if number == 1 else [stage_name("train", name, number - 1)]
     stages = []
-    gen = generate.GenerateConfig(dataset=part.source, split=part.split, limit=part.limit, model=policy,
-                                  out=candidates, seed=round_seed(config.seed, number),
-                                  system_prompt=config.system_prompt, answer_key=config.answer_key,
-                                  **config.generate.model_dump())
+    gen = generate_config(config, dataset=part.source, split=part.split, limit=part.limit, model=policy,
+                          out=candidates, seed=round_seed(config.seed, number))
     stages.append(Stage(
         stage_name("generate", name, number),
         {**output_settings(gen), "system_prompt_sha": prompt},
@@ -289,9 +296,8 @@ def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, polic
             stage_name("teachers", name), settings,
             lambda fresh: _write_teacher_dialogues(dialogues, sources, config.pairs.teacher_limit, config.seed),
             outputs=[dialogues]))
-    gen = generate.GenerateConfig(
-        dataset=str(dialogues), split="train", model=policy, out=candidates, seed=round_seed(config.seed, number),
-        system_prompt=config.system_prompt, answer_key=config.answer_key, **{**config.generate.model_dump(), "k": 1, "dedupe": False})  # a context per alternative turn too
+    gen = generate_config(config, dataset=str(dialogues), split="train", model=policy, out=candidates,
+                          seed=round_seed(config.seed, number), k=1, dedupe=False)  # a context per alternative turn too
     stages.append(Stage(
         stage_name("teacher-generate", name, number), {**output_settings(gen), "system_prompt_sha": _prompt_hash(config)},
         lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
