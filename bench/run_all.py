@@ -6,7 +6,7 @@ bench/RESULTS.md.
     .venv/bin/python bench/run_all.py --only generate --only train
     .venv/bin/python bench/run_all.py --list
 
-Benchmarks run in this order: generate, train, sft, judge, serve, remote, e2e (the quickstart, the longest),
+Benchmarks run in this order: generate, train, sft, eval, judge, serve, remote, e2e (the quickstart, the longest),
 llamacpp (the installed llama.cpp build; other builds: bench/bench_llamacpp_build.py --build).
 A failing benchmark is reported and the others still run; the exit code is 1 if any failed.
 """
@@ -26,6 +26,7 @@ BENCHMARKS = {
     "generate": ("bench_generate.py", "candidate generation: reference method vs ours vs llama.cpp"),
     "train": ("bench_train.py", "DPO s/step and peak RSS: LoRA vs full, with/without precomputed ref log-probs"),
     "sft": ("bench_sft.py", "SFT warm-up s/step and peak RSS: LM head on the reply positions vs every position"),
+    "eval": ("bench_eval.py", "evaluation prefill vs the CPU's matmul rate; pressure test with prefix reuse"),
     "judge": ("bench_judge.py", "rubric judgments/s; LLM judge over HTTP at concurrency 1/4/8"),
     "serve": ("bench_serve.py", "socratic serve: 1/4/8 streaming clients, tokens/s, p50/p95 latency"),
     "remote": ("bench_remote.py", "generate/evaluate against socratic serve over HTTP at concurrency 1/4/8"),
