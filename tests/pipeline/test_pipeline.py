@@ -55,6 +55,17 @@ def test_runner_runs_then_skips(tmp_path):
     assert json.loads((tmp_path / "timings.json").read_text())["stages"]["copy"]["status"] == "skipped"
 
 
+def test_runner_lets_go_of_the_models_a_stage_loaded(tmp_path):
+    # A model a stage loads must not stay in memory through the later stages (training included).
+    from socratic.backends import load_backend
+
+    seen = []
+    stages = [Stage(f"sample:{n}", {}, lambda fresh: seen.append(load_backend("fake:What is 3 x 4?")),
+                    outputs=[]) for n in (1, 2)]
+    Runner(tmp_path, stages).execute(tmp_path / "timings.json")
+    assert len(seen) == 2 and seen[0] is not seen[1]  # loaded anew by the second stage, not kept
+
+
 def test_runner_config_change_reruns_downstream_only_if_output_changed(tmp_path):
     calls, settings = [], {"a": "x"}
     execute(tmp_path, calls, settings)

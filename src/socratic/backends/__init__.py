@@ -24,7 +24,7 @@ from socratic.specs import parse_model_spec
 
 __all__ = ["Backend", "BackendError", "FakeBackend", "GenerationOptions", "context_length", "count_tokens",
            "cut_at_turn_end", "load_backend", "local_model_dir", "prompt_tokens", "stream_until_turn_end",
-           "turn_has_ended"]
+           "turn_has_ended", "unload_backends"]
 
 _LOADED: dict[str, Backend] = {}
 
@@ -61,3 +61,12 @@ def load_backend(spec: str) -> Backend:
         backend = LlamaCppBackend(arg, spec=spec)
     _LOADED[spec] = backend
     return backend
+
+
+def unload_backends() -> None:
+    """Forget the loaded backends (the next `load_backend` loads anew), so their memory can go.
+
+    The pipeline calls it between stages: a model a stage loaded (the base model for sampling, a
+    round's model for the next round) otherwise stays in memory through every later stage,
+    training included (~0.5 GB each for the embedded model in fp32)."""
+    _LOADED.clear()
