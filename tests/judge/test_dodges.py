@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from socratic import signals as sig
 from socratic.judge import dodges
-from socratic.judge import rubric_signals as sig
 from socratic.records import Dialogue, Turn
 
 WRONG = Dialogue(

@@ -261,7 +261,7 @@ def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(
     ("Great work. Let's check the units.", 0),
 ])
 def test_genuine_questions_have_high_recall_without_tags_or_quotes(reply, count):
-    from socratic.judge.rubric_signals import genuine_questions
+    from socratic.signals import genuine_questions
 
     assert len(genuine_questions(reply)) == count
 

@@ -86,7 +86,7 @@ def judge_version(spec: str) -> str:
 
 def judge_detectors(spec: str) -> frozenset[str]:
     """The detectors and learned parts behind a judge spec, without loading it: the same names on the
-    judge classes (`Judge.detectors`). The rule detectors are socratic.judge.rubric_signals' functions
+    judge classes (`Judge.detectors`). The rule detectors are socratic.signals' functions
     (and the MiniLM embedding); `learned_heads` the learned judge's fitted heads; `dodge_signals` the
     reward's; `qmark` the '?' test; an LLM judge shares none of them."""
     kind, _ = parse_judge_spec(spec)

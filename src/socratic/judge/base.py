@@ -19,7 +19,7 @@ from socratic.records import Dialogue
 from socratic.scores import Judgment, Scores, judgment_summary
 
 Item = tuple[Dialogue, str]
-# The text detectors of socratic.judge.rubric_signals (and the MiniLM embedding) the offline judges reuse:
+# The text detectors of socratic.signals (and the MiniLM embedding) the offline judges reuse:
 # two judges that share them are not independent checks of each other (socratic.judge.shared_detectors).
 RULE_DETECTORS = frozenset({"find_questions", "genuine_questions", "find_leaks", "quality_flags", "is_hint",
                             "is_verdict_only", "asks_only_for_material", "minilm_embedding"})

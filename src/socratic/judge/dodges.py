@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
 from socratic.records import Dialogue
 
 HALVES = ("train", "eval")

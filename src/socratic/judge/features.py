@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
 from socratic.records import Dialogue
 
 FEATURES_VERSION = "features_v4"  # v4: both v3s of issues 26 and 30 together (each was v3 on its own branch)

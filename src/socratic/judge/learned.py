@@ -48,7 +48,7 @@ def apply_gates(notes: dict[str, Any], reply: str, dialogue: Dialogue | None = N
     (socratic.judge.correctness: made-up arithmetic, issue 36) is not helpful. The raw probabilities stay
     in `proba`."""
     from socratic.judge.correctness import check_reply
-    from socratic.judge.rubric_signals import asks_only_for_material, quality_flags
+    from socratic.signals import asks_only_for_material, quality_flags
 
     flags = set(quality_flags(reply)) | ({"material request"} if asks_only_for_material(reply) else set())
     if dialogue is not None:

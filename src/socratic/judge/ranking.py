@@ -74,7 +74,7 @@ def honest_reply(labelled: Sequence[LabelledReply], rows: Sequence[int]) -> int 
 def revealed_answer(labelled: Sequence[LabelledReply], rows: Sequence[int]) -> str | None:
     """The answer of a conversation without a reference: the last new number of a reply people labelled
     "Yes (and the answer is correct)" for Revealing_of_the_Answer (MRBench); None when there is none."""
-    from socratic.judge import rubric_signals as sig
+    from socratic import signals as sig
 
     for row in rows:
         item = labelled[row]

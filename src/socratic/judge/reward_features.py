@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
 from socratic.records import Dialogue
 
 REWARD_FEATURES = "reward_features_v2"  # v2: the correctness signals (issue 36)

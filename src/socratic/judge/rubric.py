@@ -4,9 +4,9 @@
     judge.judge(dialogue, "How many weeks are in a year, and how many people take turns?")
 
 It is the embedded default judge and the DPO reward, so it is built to be hard to game; the rules
-are in docs/rubric.md, the text signals in `socratic.judge.rubric_signals`. In short:
+are in docs/rubric.md, the text signals in `socratic.signals`. In short:
 - questions: the paper's definition ("does the response contain questions?"): any genuine question to
-  the student, high recall (`rubric_signals.genuine_questions`: not rhetorical tags, not quoted text);
+  the student, high recall (`signals.genuine_questions`: not rhetorical tags, not quoted text);
 - reveal_answer: any leak found by `find_leaks` (reference answer, fix, new results, verdicts);
 - on_topic: cosine similarity of MiniLM embeddings (reply vs last student turn and vs the problem)
   mapped to 1-5 by thresholds calibrated on the human-labelled MathDial dev file;
@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from socratic import signals as sig
 from socratic.cache import Cache
 from socratic.errors import SocraticError
-from socratic.judge import rubric_signals as sig
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.records import Dialogue
 from socratic.scores import Scores
