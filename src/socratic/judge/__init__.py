@@ -29,7 +29,7 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
     cache = cache if cache is not None else Cache()
     kind, backend_spec = parse_judge_spec(spec)
     if kind == "rubric":
-        from socratic.judge.rubric import RubricJudge
+        from socratic.judge.rubric.judge import RubricJudge
 
         return RubricJudge(cache=cache)
     if kind == "qmark":
@@ -39,19 +39,20 @@ def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, con
     if kind == "learned":
         from pathlib import Path
 
-        from socratic.judge.learned import LearnedJudge
-        from socratic.judge.learned_store import load, load_or_train
+        from socratic.judge.learned.judge import LearnedJudge
+        from socratic.judge.learned.store import load, load_or_train
 
         model = load(Path(backend_spec).expanduser()) if backend_spec else load_or_train()
         return LearnedJudge(cache=cache, model=model, name=spec)
     if kind == "reward":
         from pathlib import Path
 
-        from socratic.judge import reward
+        from socratic.judge.reward import judge as reward_judge
+        from socratic.judge.reward import store as reward_store
 
-        model = reward.load(Path(backend_spec).expanduser()) if backend_spec else reward.load_or_train()
-        return reward.RewardJudge(cache=cache, model=model, name=spec)
-    from socratic.judge.llm import LLMJudge
+        model = reward_store.load(Path(backend_spec).expanduser()) if backend_spec else reward_store.load_or_train()
+        return reward_judge.RewardJudge(cache=cache, model=model, name=spec)
+    from socratic.judge.llm.judge import LLMJudge
 
     return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)
 
@@ -61,7 +62,7 @@ def judge_version(spec: str) -> str:
     judges records, so that a new version of a judge re-judges (its cached judgments are keyed by it too)."""
     kind, _ = parse_judge_spec(spec)
     if kind == "rubric":
-        from socratic.judge.rubric import RUBRIC_VERSION
+        from socratic.judge.rubric.judge import RUBRIC_VERSION
 
         return RUBRIC_VERSION
     if kind == "qmark":
@@ -69,17 +70,17 @@ def judge_version(spec: str) -> str:
 
         return QMARK_VERSION
     if kind == "learned":
-        from socratic.judge.features import FEATURES_VERSION
-        from socratic.judge.learned_fit import LEARNED_VERSION
+        from socratic.judge.learned.features import FEATURES_VERSION
+        from socratic.judge.learned.fit import LEARNED_VERSION
 
         return f"{LEARNED_VERSION}/{FEATURES_VERSION}"
     if kind == "reward":
-        from socratic.judge.features import FEATURES_VERSION
-        from socratic.judge.reward import REWARD_VERSION
-        from socratic.judge.reward_features import REWARD_FEATURES
+        from socratic.judge.learned.features import FEATURES_VERSION
+        from socratic.judge.reward.features import REWARD_FEATURES
+        from socratic.judge.reward.fit import REWARD_VERSION
 
         return f"{REWARD_VERSION}/{REWARD_FEATURES}/{FEATURES_VERSION}"
-    from socratic.judge.llm import PROMPT_VERSION
+    from socratic.judge.llm.judge import PROMPT_VERSION
 
     return PROMPT_VERSION
 
@@ -91,15 +92,15 @@ def judge_detectors(spec: str) -> frozenset[str]:
     reward's; `qmark` the '?' test; an LLM judge shares none of them."""
     kind, _ = parse_judge_spec(spec)
     if kind == "rubric":
-        from socratic.judge.rubric import RubricJudge as cls
+        from socratic.judge.rubric.judge import RubricJudge as cls
     elif kind == "learned":
-        from socratic.judge.learned import LearnedJudge as cls
+        from socratic.judge.learned.judge import LearnedJudge as cls
     elif kind == "reward":
-        from socratic.judge.reward import RewardJudge as cls
+        from socratic.judge.reward.judge import RewardJudge as cls
     elif kind == "qmark":
         from socratic.judge.baseline import QuestionMarkJudge as cls
     else:
-        from socratic.judge.llm import LLMJudge as cls
+        from socratic.judge.llm.judge import LLMJudge as cls
     return cls.detectors
 
 

@@ -25,8 +25,8 @@ from socratic.errors import ConfigError, SocraticError
 from socratic.specs import parse_judge_spec
 
 # judge kind -> (the module that saves it, the environment variable that names its file)
-SAVED = {"learned": ("socratic.judge.learned_store", "SOCRATIC_LEARNED_JUDGE"),
-         "reward": ("socratic.judge.reward", "SOCRATIC_REWARD_JUDGE")}
+SAVED = {"learned": ("socratic.judge.learned.store", "SOCRATIC_LEARNED_JUDGE"),
+         "reward": ("socratic.judge.reward.store", "SOCRATIC_REWARD_JUDGE")}
 NOT_FITTED = "not fitted yet"  # the fingerprint of a judge fitted on first use, before that use
 
 

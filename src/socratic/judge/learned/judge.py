@@ -1,5 +1,5 @@
 """The `learned` judge: scores a tutor reply from the heads of a fitted LearnedModel (fitted on human
-labels only: socratic.judge.learned_fit; saved and loaded: socratic.judge.learned_store; its training
+labels only: socratic.judge.learned.fit; saved and loaded: socratic.judge.learned.store; its training
 data: socratic.judge.labels).
 
     socratic judge-train                      # fit from the shipped labels, save under SOCRATIC_HOME/judges
@@ -23,9 +23,9 @@ import numpy as np
 
 from socratic.cache import Cache
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
-from socratic.judge.features import featurize
-from socratic.judge.learned_fit import LEARNED_VERSION, LearnedModel, expected_values
-from socratic.judge.learned_store import model_hash
+from socratic.judge.learned.features import featurize
+from socratic.judge.learned.fit import LEARNED_VERSION, LearnedModel, expected_values
+from socratic.judge.learned.store import model_hash
 from socratic.records import Dialogue
 from socratic.scores import CRITERIA, Scores
 

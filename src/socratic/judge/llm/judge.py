@@ -24,7 +24,7 @@ from string import Template
 from socratic.backends import Backend, GenerationOptions, load_backend
 from socratic.cache import Cache
 from socratic.judge.base import Item, Judge, Outcome
-from socratic.judge.parse import JSON_SCHEMA, JudgmentParseError, parse_judgment
+from socratic.judge.llm.parse import JSON_SCHEMA, JudgmentParseError, parse_judgment
 from socratic.records import Dialogue
 from socratic.render import Message
 
