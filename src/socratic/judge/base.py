@@ -55,6 +55,12 @@ class Judge(ABC):
     def __init__(self, cache: Cache):
         self.cache = cache
 
+    @classmethod
+    def from_spec(cls, spec: str, argument: str, *, cache: Cache, max_tries: int = 3, concurrency: int = 4) -> Judge:
+        """The judge `spec` names (`argument`: what follows 'kind:', or ''), as socratic.judge.load_judge
+        builds it; `max_tries` and `concurrency` are the LLM judge's. A judge with nothing to load: itself."""
+        return cls(cache=cache)
+
     def cache_key(self, dialogue: Dialogue, reply: str) -> str:
         return content_key("judgment", self.spec, self.version, dialogue.model_dump(mode="json"), reply)
 

@@ -3,7 +3,7 @@ MiniLM features (socratic.judge.learned.features), fitted on human labels only (
 deterministic). Pure numpy at prediction time; saving is socratic.judge.learned.store, scoring
 socratic.judge.learned.
 
-    model = fit_items(training_items())       # featurizes the labelled replies (socratic.judge.labels)
+    model = fit_items(training_items())       # featurizes the labelled replies (socratic.judge.labels.human)
     proba = model.predict(featurize(items))    # P(yes) per binary criterion, P(level) [n, 5] per ordinal one
 
 Heads (features standardised):

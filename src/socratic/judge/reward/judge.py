@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from socratic.cache import Cache
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
+from socratic.judge.reward import store
 from socratic.judge.reward.features import reward_features
 from socratic.judge.reward.fit import N_LEARNED, REWARD_VERSION, RewardModel
 from socratic.judge.reward.store import model_hash
@@ -32,6 +34,12 @@ class RewardJudge(Judge):
         self.model = model
         self.spec = name
         self.version = f"{REWARD_VERSION}:{model_hash(model)[:16]}"
+
+    @classmethod
+    def from_spec(cls, spec: str, argument: str, *, cache: Cache, **_: int) -> RewardJudge:
+        """`reward:PATH`: the saved judge there; `reward`: the default one, fitted on first use."""
+        model = store.load(Path(argument).expanduser()) if argument else store.load_or_train()
+        return cls(cache=cache, model=model, name=spec)
 
     def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
         from socratic.judge.learned.judge import apply_gates, judge_notes, scores_from_expected
