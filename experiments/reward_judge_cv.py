@@ -263,9 +263,9 @@ def main() -> None:
             fill(Precomputed(judge.model, setup), setup, heldout, *check)
             result["precomputed_vs_judge_max_diff"] = float(np.nanmax(np.abs(check[0] - values[0])))
     # Speed: the chosen judge on text it has not embedded (the process's vector cache emptied).
-    from socratic.judge.rubric import judge as rubric_module
+    from socratic.judge.rubric import embedding
 
-    rubric_module._VECTORS.clear()
+    embedding._VECTORS.clear()
     fresh = [(c.dialogue, c.dodge + " (v2)") for c in setup.suite[:400]]
     judge = reward_judge(setup, config, selection)
     t0 = time.perf_counter()

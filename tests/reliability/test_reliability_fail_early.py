@@ -307,7 +307,7 @@ def test_features_of_an_item_do_not_depend_on_its_batch():
 
     from socratic.data import load_dialogues
     from socratic.judge.learned.features import featurize
-    from socratic.judge.rubric import judge as rubric
+    from socratic.judge.rubric import embedding
 
     dialogues = load_dialogues("mathdial", "test")[:12]
     items = [(d, f"What do you get if you work out step {i} again?") for i, d in enumerate(dialogues)]
@@ -315,13 +315,13 @@ def test_features_of_an_item_do_not_depend_on_its_batch():
     compositions = [[items[0]], [*items[:6]], [(dialogues[5], long_reply), *items[6:], items[0]]]
     rows = []
     for batch in compositions:
-        rubric._VECTORS.clear()  # the per-process cache would hide the difference: embed afresh each time
+        embedding._VECTORS.clear()  # the per-process cache would hide the difference: embed afresh each time
         features = featurize(batch)
         rows.append(features[batch.index(items[0])])
     assert np.array_equal(rows[0], rows[1]) and np.array_equal(rows[0], rows[2])
-    rubric._VECTORS.clear()
-    vectors = [rubric.embed([items[3][1]]), rubric.embed([long_reply, items[3][1], "Why?"])]
-    rubric._VECTORS.clear()
+    embedding._VECTORS.clear()
+    vectors = [embedding.embed([items[3][1]]), embedding.embed([long_reply, items[3][1], "Why?"])]
+    embedding._VECTORS.clear()
     assert np.array_equal(vectors[0][items[3][1]], vectors[1][items[3][1]])
 
 

@@ -8,7 +8,7 @@ Two blocks, both deterministic:
   leaks against the reference, verdicts, hints, quality flags), counts and lengths;
 - the frozen all-MiniLM-L6-v2 embedding of the reply plus cosine similarities of the reply to the last
   student turn, the problem, the reference solution and the previous tutor turn (the same embedded
-  model and batching as the rubric: `socratic.judge.rubric.judge.embed`).
+  model and batching as the rubric: `socratic.judge.rubric.embedding.embed`).
 A change here changes what a saved learned judge means: bump FEATURES_VERSION.
 """
 
@@ -91,7 +91,7 @@ def signals(dialogue: Dialogue, reply: str) -> list[float]:
 
 def featurize(items: Sequence[tuple[Dialogue, str]]) -> np.ndarray:
     """[n, len(SIGNAL_NAMES) + EMBEDDING_DIM] float32: signals, cosines, then the reply's unit embedding."""
-    from socratic.judge.rubric.judge import CONTEXT_TOKENS, embed
+    from socratic.judge.rubric.embedding import CONTEXT_TOKENS, embed
 
     if not items:
         return np.zeros((0, len(SIGNAL_NAMES) + EMBEDDING_DIM), dtype=np.float32)
