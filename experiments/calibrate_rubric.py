@@ -9,7 +9,7 @@ absolute error) *cross-validated*: for each of --folds folds grouped by problem
 (`socratic.agreement.cv.fold_of`), the thresholds are searched on the other folds and applied to
 the held fold; the out-of-fold agreement is printed next to the in-sample one, and the thresholds
 searched on all 50 are printed for reference (written by hand into ON_TOPIC_THRESHOLDS in
-socratic/judge/rubric.py). --show prints every item with its signals.
+socratic/judge/rubric/judge.py). --show prints every item with its signals.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from scipy.stats import pearsonr, spearmanr
 from socratic.agreement.cv import fold_of
 from socratic.data import load_labelled
 from socratic.data.location import data_file
-from socratic.judge import rubric
-from socratic.judge.labels import group_key
+from socratic.judge.labels.human import group_key
+from socratic.judge.rubric import judge as rubric
 from socratic.scores import Scores, summary_score
 
 

@@ -28,9 +28,10 @@ import numpy as np
 from select_learned_judge import cross_validate, elapsed_log, metrics, protocol_items, with_ci, write_result
 
 from socratic.agreement.cv import fold_of
-from socratic.judge.features import featurize
-from socratic.judge.learned_fit import BINARY, DEFAULT_FIT
-from socratic.judge.rubric import dialogue_texts, minilm_dir
+from socratic.judge.learned.features import featurize
+from socratic.judge.learned.fit import BINARY, DEFAULT_FIT
+from socratic.judge.rubric.embedding import minilm_dir
+from socratic.judge.rubric.judge import dialogue_texts
 from socratic.scores import CRITERIA
 
 MAX_LENGTH = 192

@@ -25,9 +25,9 @@ import numpy as np
 from select_learned_judge import cross_validate, elapsed_log, protocol_items, with_ci, write_result
 
 from socratic.backends.embedded import embedded_model_dir
-from socratic.judge.features import SIGNAL_NAMES, featurize
-from socratic.judge.learned_fit import DEFAULT_FIT
-from socratic.judge.rubric import dialogue_texts
+from socratic.judge.learned.features import SIGNAL_NAMES, featurize
+from socratic.judge.learned.fit import DEFAULT_FIT
+from socratic.judge.rubric.judge import dialogue_texts
 
 LAYERS = (15, 30)
 CONTEXT_WORDS = 60

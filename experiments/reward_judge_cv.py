@@ -4,7 +4,7 @@
 
 Self-contained: imports only socratic. Protocol (fixed before any result was looked at; the same as
 bench/select_learned_judge.py):
-- items: the shipped human labels (`socratic.judge.labels.training_items`: socratic_llm dev 50, MRBench V2
+- items: the shipped human labels (`socratic.judge.labels.human.training_items`: socratic_llm dev 50, MRBench V2
   dev, BEA 2025 dev, deduplicated); group = problem, else conversation (`group_key`);
 - held-out part: sha1("holdout:" + group) % 5 == 0; never used to choose anything;
 - selection: 5-fold grouped CV (`socratic.agreement.cv.fold_of`) on the rest; every try and every
@@ -36,21 +36,22 @@ from sklearn.metrics import cohen_kappa_score
 from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
 from socratic.cache import NoCache
-from socratic.judge import reward
 from socratic.judge.baseline import QuestionMarkJudge
-from socratic.judge.labels import group_key, source_of, training_items
-from socratic.judge.learned import LearnedJudge
-from socratic.judge.learned_fit import fit_items
-from socratic.judge.ranking import dialogue_key, human_preference
-from socratic.judge.reward_features import reward_features
-from socratic.judge.rubric import RubricJudge
+from socratic.judge.labels.human import group_key, source_of, training_items
+from socratic.judge.labels.ranking import dialogue_key, human_preference
+from socratic.judge.learned.fit import fit_items
+from socratic.judge.learned.judge import LearnedJudge
+from socratic.judge.reward import fit as reward_fit
+from socratic.judge.reward.features import reward_features
+from socratic.judge.reward.judge import RewardJudge
+from socratic.judge.rubric.judge import RubricJudge
 from socratic.scores import judgment_summary
 
 
 # Written out in full so that a change of the shipped default (RewardConfig) does not change the tries:
 # round 1's baseline is synthetic weight 0.25 and no dev pairs.
-def R1(**changes) -> reward.RewardConfig:
-    return reward.RewardConfig(**{"pca_dims": 32, "c": 0.1, "synthetic_weight": 0.25, "dev_pairs_weight": 0.0,
+def R1(**changes) -> reward_fit.RewardConfig:
+    return reward_fit.RewardConfig(**{"pca_dims": 32, "c": 0.1, "synthetic_weight": 0.25, "dev_pairs_weight": 0.0,
                                   "dodge_signals": True, **changes})
 
 
@@ -97,7 +98,7 @@ class Setup:
         self.groups = np.array([group_key(i) for i in self.items])
         self.src = np.array([source_of(i) for i in self.items])
         self.hold = np.array([held_out(g) for g in self.groups])
-        self.data = reward.training_data(self.items, reward.DEFAULT_REWARD, log)
+        self.data = reward_fit.training_data(self.items, reward_fit.DEFAULT_REWARD, log)
         self.suite = suite_items(self.items)
         log(f"featurizing {len(self.suite)} eval-phrasing dodges ...")
         self.X_suite = reward_features([(c.dialogue, c.dodge) for c in self.suite])
@@ -156,14 +157,14 @@ class Precomputed:
         self.model, self.setup = model, setup
 
     def values(self, X: np.ndarray, replies: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        from socratic.judge.learned import apply_gates, judge_notes
+        from socratic.judge.learned.judge import apply_gates, judge_notes
         from socratic.scores import expected_summary
 
-        heads = self.model.learned if isinstance(self.model, reward.RewardModel) else self.model
-        proba = heads.predict(X[:, :reward.N_LEARNED])
+        heads = self.model.learned if isinstance(self.model, reward_fit.RewardModel) else self.model
+        proba = heads.predict(X[:, :reward_fit.N_LEARNED])
         notes = [apply_gates(judge_notes(proba, i), reply) for i, reply in enumerate(replies)]
         reveal = np.array([n["expected"]["reveal_answer"] >= 0.5 for n in notes])
-        if isinstance(self.model, reward.RewardModel):
+        if isinstance(self.model, reward_fit.RewardModel):
             return self.model.summary(self.model.utility(X)), reveal
         return np.array([expected_summary(n["expected"]) for n in notes]), reveal
 
@@ -186,21 +187,21 @@ def arrays(setup: Setup):
             np.full(len(setup.train_suite), np.nan), np.zeros(len(setup.items), dtype=bool))
 
 
-def reward_judge(setup: Setup, config: reward.RewardConfig, train_rows: np.ndarray) -> reward.RewardJudge:
+def reward_judge(setup: Setup, config: reward_fit.RewardConfig, train_rows: np.ndarray) -> RewardJudge:
     """A reward judge fitted on the labelled `train_rows` and the dodges of their conversations."""
-    return reward.RewardJudge(cache=NoCache(), model=reward_model(setup, config, train_rows))
+    return RewardJudge(cache=NoCache(), model=reward_model(setup, config, train_rows))
 
 
-def reward_model(setup: Setup, config: reward.RewardConfig, train_rows: np.ndarray) -> reward.RewardModel:
-    data = replace(setup.data, pairs=reward.training_pairs(setup.items, setup.data.dodges, config))
+def reward_model(setup: Setup, config: reward_fit.RewardConfig, train_rows: np.ndarray) -> reward_fit.RewardModel:
+    data = replace(setup.data, pairs=reward_fit.training_pairs(setup.items, setup.data.dodges, config))
     wanted = set(train_rows.tolist())
     keep = np.r_[train_rows, [len(setup.items) + j for j, (r, _, _) in enumerate(setup.data.dodges)
                               if r in wanted]].astype(int)
-    return reward.fit(data, config, keep)
+    return reward_fit.fit(data, config, keep)
 
 
 def learned_model(setup: Setup, train_rows: np.ndarray):
-    return fit_items([setup.items[r] for r in train_rows], X=setup.data.X[train_rows, :reward.N_LEARNED])
+    return fit_items([setup.items[r] for r in train_rows], X=setup.data.X[train_rows, :reward_fit.N_LEARNED])
 
 
 def learned_judge(setup: Setup, train_rows: np.ndarray) -> LearnedJudge:
@@ -249,7 +250,7 @@ def main() -> None:
         result["comparison_cv"][name] = measure(setup, selection, *values)
     best = max(result["tries"], key=lambda t: t["score"])
     result["chosen"] = best["name"]
-    config = reward.RewardConfig(**best["config"])
+    config = reward_fit.RewardConfig(**best["config"])
     log(f"chosen: {best['name']}; scoring the held-out part once")
     result["heldout_results"] = {}
     for name, judge in (("reward", reward_judge(setup, config, selection)), ("learned", learned_judge(setup, selection)),
@@ -262,9 +263,9 @@ def main() -> None:
             fill(Precomputed(judge.model, setup), setup, heldout, *check)
             result["precomputed_vs_judge_max_diff"] = float(np.nanmax(np.abs(check[0] - values[0])))
     # Speed: the chosen judge on text it has not embedded (the process's vector cache emptied).
-    from socratic.judge import rubric as rubric_module
+    from socratic.judge.rubric import embedding
 
-    rubric_module._VECTORS.clear()
+    embedding._VECTORS.clear()
     fresh = [(c.dialogue, c.dodge + " (v2)") for c in setup.suite[:400]]
     judge = reward_judge(setup, config, selection)
     t0 = time.perf_counter()
@@ -273,7 +274,7 @@ def main() -> None:
     result["speed"] = {"judgments": len(fresh), "seconds": round(seconds, 2),
                        "per_second": round(len(fresh) / seconds, 1)}
     t0 = time.perf_counter()
-    reward.fit(replace(setup.data, pairs=reward.training_pairs(setup.items, setup.data.dodges, config)), config)
+    reward_fit.fit(replace(setup.data, pairs=reward_fit.training_pairs(setup.items, setup.data.dodges, config)), config)
     result["fit_seconds_after_features"] = round(time.perf_counter() - t0, 1)
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     text = json.dumps(result, indent=1)

@@ -4,7 +4,7 @@
 
 Protocol (fixed before any result was looked at):
 - items: the socratic_llm human-eval dev 50 + MRBench V2 dev + BEA 2025 dev, deduplicated
-  (`socratic.judge.labels.training_items`); group = problem (else conversation), `group_key`;
+  (`socratic.judge.labels.human.training_items`); group = problem (else conversation), `group_key`;
 - held-out part: sha1("holdout:" + group) % 5 == 0, for every source; it is not touched by the selection;
 - selection: 5-fold grouped CV (folds by `socratic.agreement.cv.fold_of`) on the rest, over the
   variants in VARIANTS; the variant with the best mean ratio to the targets wins (TARGETS; each ratio
@@ -33,9 +33,9 @@ from scipy import stats
 from sklearn.metrics import cohen_kappa_score, f1_score
 
 from socratic.agreement.cv import fold_of
-from socratic.judge.features import featurize
-from socratic.judge.labels import group_key, source_of, targets, training_items
-from socratic.judge.learned_fit import DEFAULT_FIT, FitConfig, expected_values, fit, three_levels
+from socratic.judge.labels.human import group_key, source_of, targets, training_items
+from socratic.judge.learned.features import featurize
+from socratic.judge.learned.fit import DEFAULT_FIT, FitConfig, expected_values, fit, three_levels
 from socratic.scores import CRITERIA
 
 # The first 10: every head on every column (learned_v1's grid). Then the `questions` head restricted to
@@ -160,8 +160,8 @@ def cross_validate(config: FitConfig, X, y, src, groups, index, k=5) -> dict[str
 
 def baselines(items, index) -> dict[str, dict[str, np.ndarray]]:
     """The '?' baseline (the `qmark` judge) and the rubric, their discrete scores on every item."""
-    from socratic.judge import rubric
     from socratic.judge.baseline import qmark_scores
+    from socratic.judge.rubric import judge as rubric
 
     sims = rubric.similarities([(i.dialogue, i.reply) for i in items])
     judged = {"qmark": [qmark_scores(i.reply) for i in items],
@@ -214,7 +214,7 @@ def main(argv: list[str]) -> None:
     started = time.perf_counter()
     items, groups, src, y, dev, test = protocol_items()
     if args.rubric_only:
-        from socratic.judge.rubric import RUBRIC_VERSION
+        from socratic.judge.rubric.judge import RUBRIC_VERSION
 
         base = baselines(items, dev)
         result = {"rubric_version": RUBRIC_VERSION, "n_selection": len(dev), "n_heldout": len(test),

@@ -3,8 +3,8 @@
     nice -n 10 python experiments/teacher_judge_cv.py [--out experiments/teacher_judge_cv.json]
 
 Self-contained: imports only socratic. Protocol (fixed before any result was looked at):
-- data: the shipped human labels (`socratic.judge.labels.training_items`), their TRAIN-phrasing dodges, and
-  the shipped teacher-vs-model pairs (socratic.judge.teacher_pairs: teacher turns of the MathDial and
+- data: the shipped human labels (`socratic.judge.labels.human.training_items`), their TRAIN-phrasing dodges, and
+  the shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs: teacher turns of the MathDial and
   Debugging TRAINING dialogues vs the embedded model's samples for the same contexts). No test conversation
   is used anywhere.
 - 5-fold CV grouped by problem (`socratic.agreement.cv.fold_of` of `group_key`, the same groups for labels
@@ -34,12 +34,12 @@ from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
 from socratic.agreement.teacher import comparisons, flip_rates, teacher_accuracy
 from socratic.cache import NoCache
-from socratic.judge import reward
-from socratic.judge.labels import training_items
-from socratic.judge.perturb import PERTURBATIONS, perturb
-from socratic.judge.ranking import dialogue_key, human_preference
-from socratic.judge.reward_features import reward_features
-from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
+from socratic.judge.labels.human import training_items
+from socratic.judge.labels.perturb import PERTURBATIONS, perturb
+from socratic.judge.labels.ranking import dialogue_key, human_preference
+from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
+from socratic.judge.reward import fit as reward
+from socratic.judge.reward.features import reward_features
 from socratic.scores import judgment_summary
 
 # The reward as shipped before issue 36, written out so that a change of the default does not change the tries.

@@ -22,13 +22,13 @@ import numpy as np
 from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import pairwise_accuracy
 from socratic.agreement.teacher import measure
-from socratic.judge.features import featurize
-from socratic.judge.labels import group_key, training_items
-from socratic.judge.learned import apply_gates, judge_notes
-from socratic.judge.learned_fit import fit_items
-from socratic.judge.ranking import dialogue_key, human_preference
-from socratic.judge.rubric import score_reply, similarities
-from socratic.judge.teacher_pairs import load_teacher_pairs
+from socratic.judge.labels.human import group_key, training_items
+from socratic.judge.labels.ranking import dialogue_key, human_preference
+from socratic.judge.labels.teacher_pairs import load_teacher_pairs
+from socratic.judge.learned.features import featurize
+from socratic.judge.learned.fit import fit_items
+from socratic.judge.learned.judge import apply_gates, judge_notes
+from socratic.judge.rubric.judge import score_reply, similarities
 from socratic.records import Dialogue
 from socratic.scores import expected_summary, summary_score
 

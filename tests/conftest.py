@@ -36,7 +36,7 @@ def shared_data() -> Path:
 def learned_model_path(tmp_path_factory, shared_data) -> Path:
     """The learned judge fitted once per session on the shipped labels (first use of `load_or_train`, which
     must create the file), made the default `--judge learned` for the session via SOCRATIC_LEARNED_JUDGE."""
-    from socratic.judge import learned_store
+    from socratic.judge.learned import store as learned_store
 
     path = tmp_path_factory.mktemp("judges") / "learned.json"
     previous = os.environ.get("SOCRATIC_LEARNED_JUDGE")
@@ -55,7 +55,7 @@ def learned_model_path(tmp_path_factory, shared_data) -> Path:
 def reward_model_path(tmp_path_factory, shared_data) -> Path:
     """The reward judge fitted once per session on the shipped labels (first use of `load_or_train`),
     made the default `--judge reward` for the session via SOCRATIC_REWARD_JUDGE."""
-    from socratic.judge import reward
+    from socratic.judge.reward import store as reward
 
     path = tmp_path_factory.mktemp("judges") / "reward.json"
     previous = os.environ.get("SOCRATIC_REWARD_JUDGE")

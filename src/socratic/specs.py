@@ -13,7 +13,8 @@
     llm:<model spec>         the paper's prompted judge on any model above
 
 Every command's help, every config validator, the backends, the judges and the pipeline ask this
-module, so a new kind of spec is added here once. Pure: nothing is loaded.
+module, so a new kind of spec is added here once (a judge kind also gets its row in
+socratic.judge.registry: its class, version and saved file). Pure: nothing is loaded.
 """
 
 from __future__ import annotations

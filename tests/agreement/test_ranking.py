@@ -1,12 +1,12 @@
 """Within-conversation pairwise accuracy, the dodge suite, and the human order they rest on
-(socratic.agreement.ranking, socratic.judge.ranking): exact expectations on tiny hand-made data."""
+(socratic.agreement.ranking, socratic.judge.labels.ranking): exact expectations on tiny hand-made data."""
 
 from __future__ import annotations
 
 import pytest
 
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
-from socratic.judge import ranking
+from socratic.judge.labels import ranking
 from socratic.records import Dialogue, LabelledReply, Labels, Turn
 
 

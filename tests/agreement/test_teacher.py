@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from socratic.agreement import teacher
-from socratic.judge.teacher_pairs import TeacherPair, pair_rows
+from socratic.judge.labels.teacher_pairs import TeacherPair, pair_rows
 from socratic.records import Dialogue, Turn
 
 
@@ -60,7 +60,7 @@ def test_a_style_blind_scorer_prefers_the_teacher_and_flips_nothing():
 
 
 def teacher_kinds():
-    from socratic.judge.perturb import PERTURBATIONS
+    from socratic.judge.labels.perturb import PERTURBATIONS
 
     return PERTURBATIONS
 
@@ -105,8 +105,10 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
     from dataclasses import replace
 
     from socratic.cache import NoCache
-    from socratic.judge import labels, reward
-    from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
+    from socratic.judge.labels import human as labels
+    from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
+    from socratic.judge.reward import fit as reward_fit
+    from socratic.judge.reward import judge as reward_judge
 
     items = labels.training_items()
     mrbench = [i for i in items if i.dialogue.source == "mrbench"]
@@ -115,9 +117,9 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
         [i for i in items if i.dialogue.source != "mrbench"][:6]
     monkeypatch.setattr(labels, "training_items", lambda extra=(): subset)
     pairs = load_teacher_pairs()[:6]
-    config = replace(reward.DEFAULT_REWARD, teacher_weight=3.0)
-    model = reward.fit(reward.training_data(subset, config, teacher=pairs), config)
-    judge = reward.RewardJudge(cache=NoCache(), model=model)
+    config = replace(reward_fit.DEFAULT_REWARD, teacher_weight=3.0)
+    model = reward_fit.fit(reward_fit.training_data(subset, config, teacher=pairs), config)
+    judge = reward_judge.RewardJudge(cache=NoCache(), model=model)
     assert teacher.learns_from_teacher(judge)
     folds = teacher._fold_judges(judge, pairs, 3)
     from socratic.agreement.cv import fold_of

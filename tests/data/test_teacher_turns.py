@@ -24,7 +24,7 @@ from socratic.data.teacher_turns import (
 )
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import read_jsonl
-from socratic.judge.labels import group_key
+from socratic.judge.labels.human import group_key
 from socratic.records import Dialogue, LabelledReply, Turn
 
 MOVE_TAG = re.compile(r"^\s*\((generic|focus|probing|telling)\)")

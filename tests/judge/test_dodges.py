@@ -1,12 +1,12 @@
-"""The dodge families (socratic.judge.dodges): every phrasing of every family builds a plausible reply
+"""The dodge families (socratic.judge.labels.dodges): every phrasing of every family builds a plausible reply
 from the conversation, the two halves are disjoint, and a family that does not apply gives None."""
 
 from __future__ import annotations
 
 import pytest
 
-from socratic.judge import dodges
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
+from socratic.judge.labels import dodges
 from socratic.records import Dialogue, Turn
 
 WRONG = Dialogue(

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from socratic.cache import NoCache
-from socratic.judge import dodges, load_judge
+from socratic.judge import load_judge
+from socratic.judge.labels import dodges
 from socratic.records import Dialogue, Turn
 
 PROBLEM = ("Jam has three boxes full of pencils and 2 loose pencils which give a total of 26 pencils. If her "
@@ -80,7 +81,7 @@ def test_the_honest_reply_scores_higher_than_its_dodge(judge, case):
 
 # --------------------------------------------------------------------------- the reward judge, with a margin
 # The pairwise reward judge (socratic.judge.reward) must not just rank the honest reply higher: DPO pairs
-# and the dodge suite need a gap. Its dodges here are the EVAL phrasings of socratic.judge.dodges, which it
+# and the dodge suite need a gap. Its dodges here are the EVAL phrasings of socratic.judge.labels.dodges, which it
 # was never fitted on, built on conversations that are not in its training data.
 MARGIN = 0.10
 # A second turn of the pencils conversation: the tutor asked a question before (repeat_tutor applies).

@@ -16,10 +16,13 @@ from socratic.data import load_labelled
 from socratic.data.location import data_file
 from socratic.data.mrbench import load_mrbench, load_mrbench_files, parse_history
 from socratic.errors import InputError, SocraticError
-from socratic.judge import learned, learned_fit, learned_store, load_judge, store
-from socratic.judge.labels import group_key, item_key
-from socratic.judge.learned_fit import FitConfig, fit
-from socratic.judge.learned_store import model_hash
+from socratic.judge import load_judge, store
+from socratic.judge.labels.human import group_key, item_key
+from socratic.judge.learned import fit as learned_fit
+from socratic.judge.learned import judge as learned
+from socratic.judge.learned import store as learned_store
+from socratic.judge.learned.fit import FitConfig, fit
+from socratic.judge.learned.store import model_hash
 
 # --------------------------------------------------------------------------- MRBench / BEA loading (pure)
 
@@ -68,7 +71,7 @@ def test_bad_mrbench_label_names_the_file_and_field(tmp_path):
 
 def _small_problem(seed: int = 0):
     rng = np.random.default_rng(seed)
-    from socratic.judge.features import EMBEDDING_DIM, SIGNAL_NAMES
+    from socratic.judge.learned.features import EMBEDDING_DIM, SIGNAL_NAMES
 
     X = rng.normal(size=(60, len(SIGNAL_NAMES) + EMBEDDING_DIM)).astype(np.float32)
     y = {"questions": (X[:, 0] > 0).astype(float), "reveal_answer": (X[:, 1] > 0).astype(float),
@@ -89,7 +92,7 @@ def test_fitting_is_deterministic_and_masked_rows_stay_out():
 
 
 def test_questions_head_on_question_signals_is_monotone_and_sees_nothing_else():
-    from socratic.judge.features import QUESTION_SIGNALS, SIGNAL_NAMES
+    from socratic.judge.learned.features import QUESTION_SIGNALS, SIGNAL_NAMES
 
     X, y, sources = _small_problem()
     columns = [SIGNAL_NAMES.index(name) for name in QUESTION_SIGNALS]
@@ -135,7 +138,7 @@ def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
 def test_the_payload_round_trip_is_exact_and_the_judges_share_one_home(tmp_path, monkeypatch):
     """from_payload(to_payload(m)) is m (the reward judge stores its criteria heads this way), and both
     fitted judges live under SOCRATIC_HOME/judges unless the user names the file."""
-    from socratic.judge import reward
+    from socratic.judge.reward import store as reward
 
     X, y, sources = _small_problem()
     model = fit(X, y, sources, FitConfig())
@@ -261,7 +264,7 @@ def test_cross_validation_never_scores_an_item_with_a_judge_fitted_on_its_group(
     ("Great work. Let's check the units.", 0),
 ])
 def test_genuine_questions_have_high_recall_without_tags_or_quotes(reply, count):
-    from socratic.judge.rubric_signals import genuine_questions
+    from socratic.signals import genuine_questions
 
     assert len(genuine_questions(reply)) == count
 

@@ -14,7 +14,7 @@ from socratic.backends import FakeBackend
 from socratic.cache import Cache, NoCache
 from socratic.errors import SocraticError
 from socratic.judge import load_judge
-from socratic.judge.llm import PROMPT_VERSION, LLMJudge, judge_messages
+from socratic.judge.llm.judge import PROMPT_VERSION, LLMJudge, judge_messages
 from socratic.records import Dialogue, Turn
 
 VALID = '{"questions": true, "on_topic": 5, "helpful": 4, "reveal_answer": false}'

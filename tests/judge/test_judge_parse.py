@@ -1,10 +1,10 @@
-"""Exact parsing and validation cases of the LLM judge's answers (socratic.judge.parse)."""
+"""Exact parsing and validation cases of the LLM judge's answers (socratic.judge.llm.parse)."""
 
 from __future__ import annotations
 
 import pytest
 
-from socratic.judge.parse import JudgmentParseError, parse_judgment
+from socratic.judge.llm.parse import JudgmentParseError, parse_judgment
 from socratic.scores import Scores
 
 GOOD = Scores(questions=True, on_topic=4, helpful=3, reveal_answer=False)

@@ -15,10 +15,14 @@ import pytest
 from socratic.cache import Cache, NoCache
 from socratic.data.location import data_file
 from socratic.errors import SocraticError
-from socratic.judge import judge_version, load_judge, reward, shared_detectors, store
-from socratic.judge.labels import training_items
-from socratic.judge.ranking import preference_pairs
-from socratic.judge.teacher_pairs import load_teacher_pairs
+from socratic.judge import judge_version, load_judge, shared_detectors, store
+from socratic.judge.labels.human import training_items
+from socratic.judge.labels.ranking import preference_pairs
+from socratic.judge.labels.teacher_pairs import load_teacher_pairs
+from socratic.judge.reward import features as reward_features
+from socratic.judge.reward import fit as reward_fit
+from socratic.judge.reward import judge as reward_judge
+from socratic.judge.reward import store as reward_store
 from socratic.scores import judgment_summary
 from socratic.specs import parse_judge_spec
 
@@ -32,8 +36,8 @@ def small():
     groups = list(dict.fromkeys(i.dialogue.meta["group"] for i in mrbench))[:5]
     subset = [i for i in mrbench if i.dialogue.meta["group"] in groups] + \
         [i for i in items if i.dialogue.source != "mrbench"][:8]
-    data = reward.training_data(subset, teacher=load_teacher_pairs()[:4])
-    return data, reward.fit(data)
+    data = reward_fit.training_data(subset, teacher=load_teacher_pairs()[:4])
+    return data, reward_fit.fit(data)
 
 
 def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
@@ -42,29 +46,29 @@ def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
     synthetic = [(a, b, w) for a, b, w, kind in data.pairs if kind == "synthetic"]
     dev = [(a, b, w) for a, b, w, kind in data.pairs if kind == "dev"]
     assert sorted(human) == sorted(preference_pairs(data.items))
-    assert synthetic and all(w == reward.DEFAULT_REWARD.synthetic_weight for *_, w in synthetic)
+    assert synthetic and all(w == reward_fit.DEFAULT_REWARD.synthetic_weight for *_, w in synthetic)
     assert all(a < len(data.items) <= b for a, b, _ in synthetic)  # an item over a dodge, never the reverse
     assert model.n_pairs == {"human": len(human), "dev": len(dev), "synthetic": len(synthetic),
                              "teacher": sum(kind == "teacher" for *_, kind in data.pairs)}
     assert len(data.pairs) == len(human) + len(dev) + len(synthetic)
     # dev pairs: socratic_llm replies to different conversations, the better one (by people) first
-    from socratic.judge.ranking import human_preference
+    from socratic.judge.labels.ranking import human_preference
 
-    config = reward.RewardConfig(dev_pairs_weight=2.0, synthetic_weight=0.0)
-    pairs = reward.training_pairs(data.items, data.dodges, config)
+    config = reward_fit.RewardConfig(dev_pairs_weight=2.0, synthetic_weight=0.0)
+    pairs = reward_fit.training_pairs(data.items, data.dodges, config)
     dev = [(a, b, w) for a, b, w, kind in pairs if kind == "dev"]
     assert dev and not [p for p in pairs if p[3] == "synthetic"] and all(w == 2.0 for *_, w in dev)
     assert all(human_preference(data.items[a].labels) > human_preference(data.items[b].labels) for a, b, _ in dev)
     assert all(data.items[a].dialogue.source != "mrbench" for a, _, _ in dev)
     assert data.X.shape == (len(data.items) + len(data.dodges) + len(data.teacher),
-                            reward.N_LEARNED + reward.N_DODGE + len(reward.CORRECTNESS_SIGNAL_NAMES))
+                            reward_fit.N_LEARNED + reward_fit.N_DODGE + len(reward_features.CORRECTNESS_SIGNAL_NAMES))
 
 
 def test_teacher_pairs_put_the_teacher_over_each_model_sample_of_its_context(small):
     data, _ = small
     assert [side for _, side, _ in data.teacher].count("teacher") == 4
-    config = reward.RewardConfig(teacher_weight=2.5)
-    pairs = [p for p in reward.training_pairs(data.items, data.dodges, config, data.teacher) if p[3] == "teacher"]
+    config = reward_fit.RewardConfig(teacher_weight=2.5)
+    pairs = [p for p in reward_fit.training_pairs(data.items, data.dodges, config, data.teacher) if p[3] == "teacher"]
     offset = data.teacher_offset
     expected = [(n, sample) for n, pair in enumerate(data.teacher_pairs) for sample in pair.samples
                 if sample.strip() != pair.teacher.strip()]
@@ -73,11 +77,11 @@ def test_teacher_pairs_put_the_teacher_over_each_model_sample_of_its_context(sma
         (n, side, text), (m, other, sample) = data.teacher[better - offset], data.teacher[worse - offset]
         assert n == m and side == "teacher" and other == "model" and text == data.teacher_pairs[n].teacher
         assert (m, sample) in expected
-    assert not [p for p in reward.training_pairs(data.items, data.dodges, reward.RewardConfig(teacher_weight=0.0),
+    assert not [p for p in reward_fit.training_pairs(data.items, data.dodges, reward_fit.RewardConfig(teacher_weight=0.0),
                                                  data.teacher) if p[3] == "teacher"]
     # a fit that weighs the teacher pairs orders them better (in sample) than one that does not
-    fitted = reward.fit(replace(data, pairs=data.pairs + pairs), config)
-    plain = reward.fit(data, reward.RewardConfig(teacher_weight=0.0))
+    fitted = reward_fit.fit(replace(data, pairs=data.pairs + pairs), config)
+    plain = reward_fit.fit(data, reward_fit.RewardConfig(teacher_weight=0.0))
 
     def wins(model):
         u = model.utility(data.X)
@@ -90,13 +94,13 @@ def test_unused_teacher_rows_do_not_move_the_fit(small):
     data, model = small
     without = replace(data, X=data.X[:data.teacher_offset], groups=data.groups[:data.teacher_offset], teacher=[],
                       teacher_pairs=[])
-    assert np.allclose(reward.fit(without).weights, model.weights)
+    assert np.allclose(reward_fit.fit(without).weights, model.weights)
 
 
 def test_the_fit_is_deterministic_and_the_summary_is_monotone_in_the_utility(small):
     data, model = small
-    again = reward.fit(data)
-    assert reward.model_hash(again) == reward.model_hash(model)
+    again = reward_fit.fit(data)
+    assert reward_store.model_hash(again) == reward_store.model_hash(model)
     utility = model.utility(data.X)
     order = np.argsort(utility)
     assert np.all(np.diff(model.summary(utility)[order]) >= 0)
@@ -105,23 +109,23 @@ def test_the_fit_is_deterministic_and_the_summary_is_monotone_in_the_utility(sma
 
 def test_save_load_roundtrip_and_a_corrupt_file(small, tmp_path):
     data, model = small
-    path = reward.save(model, tmp_path / "reward.json")
-    loaded = reward.load(path)
-    assert reward.model_hash(loaded) == reward.model_hash(model)
+    path = reward_store.save(model, tmp_path / "reward.json")
+    loaded = reward_store.load(path)
+    assert reward_store.model_hash(loaded) == reward_store.model_hash(model)
     assert np.allclose(loaded.utility(data.X), model.utility(data.X))
     document = json.loads(path.read_text())
     document["model"]["weights"][0] += 1.0  # a silently changed weight
     path.write_text(json.dumps(document))
     with pytest.raises(SocraticError, match="corrupt"):
-        reward.load(path)
+        reward_store.load(path)
     path.write_text("{not json")
     with pytest.raises(SocraticError, match="cannot read the saved reward judge"):
-        reward.load(path)
+        reward_store.load(path)
     document["model"]["version"] = "reward_v0"
     document["checksum"] = store.checksum(document["model"])
     path.write_text(json.dumps(document))
-    with pytest.raises(reward.StaleRewardError, match="another version"):
-        reward.load(path)
+    with pytest.raises(reward_store.StaleRewardError, match="another version"):
+        reward_store.load(path)
 
 
 def test_a_corrupt_file_is_refitted_at_the_default_path_and_an_error_at_a_users(small, tmp_path, monkeypatch):
@@ -130,19 +134,19 @@ def test_a_corrupt_file_is_refitted_at_the_default_path_and_an_error_at_a_users(
     default.parent.mkdir()
     default.write_text("{not json")
     monkeypatch.delenv("SOCRATIC_REWARD_JUDGE", raising=False)
-    monkeypatch.setattr(reward, "default_path", lambda: default)
+    monkeypatch.setattr(reward_store, "default_path", lambda: default)
     refits = []
-    monkeypatch.setattr(reward, "train", lambda path: refits.append(path) or (model, path))
-    assert reward.load_or_train() is model and refits == [default]
+    monkeypatch.setattr(reward_store, "train", lambda path: refits.append(path) or (model, path))
+    assert reward_store.load_or_train() is model and refits == [default]
     users = tmp_path / "mine.json"
     users.write_text("{not json")
     with pytest.raises(SocraticError, match="cannot read"):
-        reward.load_or_train(users)
+        reward_store.load_or_train(users)
 
 
 def test_the_judge_gives_four_criteria_and_one_summary_and_caches(small, tmp_path):
     data, model = small
-    judge = reward.RewardJudge(cache=Cache(tmp_path / "c.sqlite"), model=model)
+    judge = reward_judge.RewardJudge(cache=Cache(tmp_path / "c.sqlite"), model=model)
     items = [(i.dialogue, i.reply) for i in data.items[:6]]
     first = judge.judge_many(items, progress=False)
     for j in first:
@@ -154,17 +158,17 @@ def test_the_judge_gives_four_criteria_and_one_summary_and_caches(small, tmp_pat
     assert np.allclose([j.summary for j in first], expected, atol=1e-5)
     again = judge.judge_many(items, progress=False)
     assert [j.summary for j in again] == [j.summary for j in first]
-    assert judge.version.startswith(reward.REWARD_VERSION + ":")
+    assert judge.version.startswith(reward_fit.REWARD_VERSION + ":")
 
 
 def test_specs_versions_and_shared_detectors(small, tmp_path):
     _, model = small
     assert parse_judge_spec("reward") == ("reward", "")
     assert parse_judge_spec("reward:/x/r.json") == ("reward", "/x/r.json")
-    assert judge_version("reward").startswith(reward.REWARD_VERSION)
-    path = reward.save(model, tmp_path / "r.json")
+    assert judge_version("reward").startswith(reward_fit.REWARD_VERSION)
+    path = reward_store.save(model, tmp_path / "r.json")
     judge = load_judge(f"reward:{path}", cache=NoCache())
-    assert judge.spec == f"reward:{path}" and isinstance(judge, reward.RewardJudge)
+    assert judge.spec == f"reward:{path}" and isinstance(judge, reward_judge.RewardJudge)
     shared = shared_detectors("reward", "rubric")
     assert "find_leaks" in shared and "find_questions" in shared and "dodge_signals" not in shared
     assert set(shared_detectors("reward", "learned")) == set(shared) | {"learned_heads"}
@@ -189,7 +193,7 @@ def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, 
     from socratic.cli import app
 
     _, model = small
-    path = reward.save(model, tmp_path / "reward.json")
+    path = reward_store.save(model, tmp_path / "reward.json")
     result = CliRunner().invoke(app, ["judge-train", "--reward", "-o", str(path)])
     assert result.exit_code == 0 and "already holds a reward judge" in result.output
     result = CliRunner().invoke(app, ["judge-train", "--reward", "--labels", str(path), "-o", str(path)])
@@ -199,36 +203,36 @@ def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, 
 
 def test_perturbed_copies_pair_each_side_with_the_other_sides_originals(small):
     data, _ = small
-    rows = reward.teacher_rows(data.teacher_pairs, augment=True)
+    rows = reward_fit.teacher_rows(data.teacher_pairs, augment=True)
     assert [r for r in rows if "~" not in r[1]] == data.teacher  # the originals, in the same order
     assert {side.split("~")[0] for _, side, _ in rows} == {"teacher", "model"}
-    from socratic.judge.perturb import perturb
+    from socratic.judge.labels.perturb import perturb
 
     for n, side, text in rows:
         if "~" in side:
             original = next(t for m, s, t in rows if m == n and s == side.split("~")[0] and
-                            perturb(side.split("~")[1], t, seed=reward.AUGMENT_SEED) == text)
+                            perturb(side.split("~")[1], t, seed=reward_fit.AUGMENT_SEED) == text)
             assert original != text
-    config = reward.RewardConfig(teacher_weight=1.0, teacher_augment=True)
-    pairs = [(a, b) for a, b, _, kind in reward.training_pairs(data.items, data.dodges, config, rows) if kind == "teacher"]
+    config = reward_fit.RewardConfig(teacher_weight=1.0, teacher_augment=True)
+    pairs = [(a, b) for a, b, _, kind in reward_fit.training_pairs(data.items, data.dodges, config, rows) if kind == "teacher"]
     offset = data.teacher_offset
     for a, b in pairs:
         (n, better, _), (m, worse, _) = rows[a - offset], rows[b - offset]
         assert n == m and better.startswith("teacher") and worse.startswith("model")
         assert "~" not in better or "~" not in worse  # one side perturbed at a time
-    plain = [p for p in reward.training_pairs(data.items, data.dodges, reward.RewardConfig(teacher_weight=1.0), rows)
+    plain = [p for p in reward_fit.training_pairs(data.items, data.dodges, reward_fit.RewardConfig(teacher_weight=1.0), rows)
              if p[3] == "teacher"]
     assert len(pairs) > len(plain) > 0
 
 
 def test_the_teacher_turn_is_put_over_the_dodges_of_its_own_context(small):
     data, _ = small
-    rows = reward.teacher_rows(data.teacher_pairs, dodges=True)
+    rows = reward_fit.teacher_rows(data.teacher_pairs, dodges=True)
     dodge_rows = [(n, side, text) for n, side, text in rows if side.startswith("dodge~")]
     assert dodge_rows and {side.split("~")[1] for _, side, _ in dodge_rows} <= set(reward_dodge_families())
-    config = reward.RewardConfig(teacher_weight=1.0, teacher_dodges=True)
+    config = reward_fit.RewardConfig(teacher_weight=1.0, teacher_dodges=True)
     offset = data.teacher_offset
-    over = [(a, b, w) for a, b, w, kind in reward.training_pairs(data.items, data.dodges, config, rows)
+    over = [(a, b, w) for a, b, w, kind in reward_fit.training_pairs(data.items, data.dodges, config, rows)
             if kind == "synthetic" and b >= offset]
     assert len(over) == len(dodge_rows) and all(w == config.synthetic_weight for *_, w in over)
     for a, b, _ in over:
@@ -236,6 +240,6 @@ def test_the_teacher_turn_is_put_over_the_dodges_of_its_own_context(small):
 
 
 def reward_dodge_families():
-    from socratic.judge.dodges import FAMILY_NAMES
+    from socratic.judge.labels.dodges import FAMILY_NAMES
 
     return FAMILY_NAMES

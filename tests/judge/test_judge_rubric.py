@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from socratic import signals as sig
 from socratic.cache import NoCache
 from socratic.judge import load_judge
-from socratic.judge import rubric_signals as sig
-from socratic.judge.rubric import on_topic_level, score_reply
+from socratic.judge.rubric.judge import on_topic_level, score_reply
 from socratic.records import Dialogue, Turn
 from socratic.scores import summary_score
 

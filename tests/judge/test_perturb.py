@@ -1,4 +1,4 @@
-"""Style perturbations (socratic.judge.perturb): each changes only the surface, deterministically, and says
+"""Style perturbations (socratic.judge.labels.perturb): each changes only the surface, deterministically, and says
 None where it does not apply."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from socratic.judge import perturb
+from socratic.judge.labels import perturb
 
 
 def test_case_changes():

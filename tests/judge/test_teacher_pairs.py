@@ -1,12 +1,12 @@
-"""The shipped teacher-vs-model pairs (socratic.judge.teacher_pairs): valid, from training dialogues only,
+"""The shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs): valid, from training dialogues only,
 each one a teacher turn the project's own `load_teacher_turns` holds, none on a test problem."""
 
 from __future__ import annotations
 
 from socratic.data import load_dialogues
 from socratic.data.teacher_turns import load_teacher_turns
-from socratic.judge.labels import group_key
-from socratic.judge.teacher_pairs import group_of, load_teacher_pairs, pair_rows
+from socratic.judge.labels.human import group_key
+from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs, pair_rows
 from socratic.records import LabelledReply
 
 

@@ -383,7 +383,7 @@ def test_a_moved_run_folder_is_still_up_to_date(tmp_path, fake_stages):
 
 
 def test_a_new_version_of_a_judge_judges_again(tmp_path, fake_stages, monkeypatch):
-    from socratic.judge import rubric
+    from socratic.judge.rubric import judge as rubric
 
     config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path, datasets={
         "train": [{"source": "mathdial", "limit": 2}], "test": [{"source": "mathdial", "limit": 2}]})))

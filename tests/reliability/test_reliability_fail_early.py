@@ -166,8 +166,8 @@ def test_a_bom_in_the_middle_of_a_file_is_still_an_error_with_our_words(work, ca
 
 def _tiny_saved_judge(path: Path, **changes) -> Path:
     """A well-formed saved judge (fitted on 3 random items per criterion would be slow: write one by hand)."""
-    from socratic.judge.features import FEATURES_VERSION
-    from socratic.judge.learned_fit import LEARNED_VERSION, FitConfig
+    from socratic.judge.learned.features import FEATURES_VERSION
+    from socratic.judge.learned.fit import LEARNED_VERSION, FitConfig
     config = FitConfig(features="signals")
     columns = config.columns()
     heads = _heads([0.0] * columns)
@@ -181,7 +181,7 @@ def _tiny_saved_judge(path: Path, **changes) -> Path:
 
 
 def test_a_well_formed_saved_judge_loads(tmp_path):
-    from socratic.judge import learned_store
+    from socratic.judge.learned import store as learned_store
     from socratic.scores import CRITERIA
 
     model = learned_store.load(_tiny_saved_judge(tmp_path / "ok.json"))
@@ -189,7 +189,7 @@ def test_a_well_formed_saved_judge_loads(tmp_path):
 
 
 def _heads(coef: list[float]) -> dict:
-    from socratic.judge.learned_fit import BINARY
+    from socratic.judge.learned.fit import BINARY
     from socratic.scores import CRITERIA
 
     return {c: [(coef, 0.0)] * (1 if c in BINARY else 4) for c in CRITERIA}
@@ -203,8 +203,8 @@ def _heads(coef: list[float]) -> dict:
     ("nan-coef", "NaN"),
 ])
 def test_a_hand_edited_judge_with_a_valid_checksum_is_a_clear_error(tmp_path, change, why):
-    from socratic.judge import learned_store
-    from socratic.judge.features import SIGNAL_NAMES
+    from socratic.judge.learned import store as learned_store
+    from socratic.judge.learned.features import SIGNAL_NAMES
 
     columns = len(SIGNAL_NAMES)
     edit = {"mean": {"mean": [0.0] * 3}, "heads": {"heads": "wrong"},
@@ -218,7 +218,7 @@ def test_a_hand_edited_judge_with_a_valid_checksum_is_a_clear_error(tmp_path, ch
 
 
 def test_the_fix_for_a_judge_at_a_given_path_refits_that_path(tmp_path, capsys, monkeypatch):
-    from socratic.judge import learned_store
+    from socratic.judge.learned import store as learned_store
 
     path = _tiny_saved_judge(tmp_path / "mine.json", mean=[0.0])
     with pytest.raises(SocraticError) as raised:
@@ -306,8 +306,8 @@ def test_features_of_an_item_do_not_depend_on_its_batch():
     import numpy as np
 
     from socratic.data import load_dialogues
-    from socratic.judge import rubric
-    from socratic.judge.features import featurize
+    from socratic.judge.learned.features import featurize
+    from socratic.judge.rubric import embedding
 
     dialogues = load_dialogues("mathdial", "test")[:12]
     items = [(d, f"What do you get if you work out step {i} again?") for i, d in enumerate(dialogues)]
@@ -315,13 +315,13 @@ def test_features_of_an_item_do_not_depend_on_its_batch():
     compositions = [[items[0]], [*items[:6]], [(dialogues[5], long_reply), *items[6:], items[0]]]
     rows = []
     for batch in compositions:
-        rubric._VECTORS.clear()  # the per-process cache would hide the difference: embed afresh each time
+        embedding._VECTORS.clear()  # the per-process cache would hide the difference: embed afresh each time
         features = featurize(batch)
         rows.append(features[batch.index(items[0])])
     assert np.array_equal(rows[0], rows[1]) and np.array_equal(rows[0], rows[2])
-    rubric._VECTORS.clear()
-    vectors = [rubric.embed([items[3][1]]), rubric.embed([long_reply, items[3][1], "Why?"])]
-    rubric._VECTORS.clear()
+    embedding._VECTORS.clear()
+    vectors = [embedding.embed([items[3][1]]), embedding.embed([long_reply, items[3][1], "Why?"])]
+    embedding._VECTORS.clear()
     assert np.array_equal(vectors[0][items[3][1]], vectors[1][items[3][1]])
 
 
@@ -329,8 +329,8 @@ def test_learned_scores_of_an_item_do_not_depend_on_its_batch():
     """The learned heads' arithmetic too: a matrix product's last bits depend on how many rows it gets."""
     import numpy as np
 
-    from socratic.judge.features import EMBEDDING_DIM, SIGNAL_NAMES
-    from socratic.judge.learned_fit import BINARY, FitConfig, LearnedModel
+    from socratic.judge.learned.features import EMBEDDING_DIM, SIGNAL_NAMES
+    from socratic.judge.learned.fit import BINARY, FitConfig, LearnedModel
     from socratic.scores import CRITERIA
 
     rng = np.random.default_rng(0)

@@ -28,7 +28,9 @@ from test_reliability_bad_input import check_error, cli, dialogue, labelled, lin
 from fakes.evaluation import evaluate_with_fakes
 from fakes.llm_server import FakeLLM, Reply, judgment_json
 from socratic.errors import ConfigError, SocraticError
-from socratic.judge import files, reward, store
+from socratic.judge import files, store
+from socratic.judge.reward import fit as reward_fit
+from socratic.judge.reward import store as reward_store
 
 SOCRATIC = Path(sys.executable).with_name("socratic")
 
@@ -88,9 +90,9 @@ def test_evaluate_on_a_bad_dataset_leaves_no_output_folder(work, capsys, monkeyp
 
 def tiny_reward(path: Path, **changes) -> Path:
     """A well-formed saved reward judge written by hand (a real fit embeds thousands of texts)."""
-    from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-    from socratic.judge.learned_fit import BINARY, LEARNED_VERSION, FitConfig
-    from socratic.judge.reward_features import DODGE_SIGNAL_NAMES, REWARD_FEATURES
+    from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
+    from socratic.judge.learned.fit import BINARY, LEARNED_VERSION, FitConfig
+    from socratic.judge.reward.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES
     from socratic.scores import CRITERIA
 
     fit = FitConfig(features="signals")
@@ -99,9 +101,9 @@ def tiny_reward(path: Path, **changes) -> Path:
                "mean": [0.0] * columns, "scale": [1.0] * columns, "pca_mean": [], "pca_components": [],
                "heads": {c: [[[0.1] * columns, 0.0]] * (1 if c in BINARY else 4) for c in CRITERIA},
                "data_hash": "0" * 64, "item_keys": [], "groups": [], "n_train": {}, "extra_files": []}
-    config = reward.RewardConfig(pca_dims=2)
+    config = reward_fit.RewardConfig(pca_dims=2)
     width = len(SIGNAL_NAMES) + 2 + len(DODGE_SIGNAL_NAMES)
-    payload = {"version": reward.REWARD_VERSION, "features": REWARD_FEATURES, "features_version": FEATURES_VERSION,
+    payload = {"version": reward_fit.REWARD_VERSION, "features": REWARD_FEATURES, "features_version": FEATURES_VERSION,
                "config": config.__dict__, "mean": [0.0] * width, "scale": [1.0] * width,
                "pca_mean": [0.0] * EMBEDDING_DIM, "pca_components": [[0.01] * EMBEDDING_DIM] * 2,
                "weights": [0.1] * width, "calibration": [1.0, 0.0], "learned": learned, "data_hash": "0" * 64,
@@ -117,7 +119,7 @@ def tiny_reward(path: Path, **changes) -> Path:
 
 
 def test_a_well_formed_saved_reward_judge_loads(tmp_path):
-    model = reward.load(tiny_reward(tmp_path / "ok.json"))
+    model = reward_store.load(tiny_reward(tmp_path / "ok.json"))
     assert model.weights.shape == model.mean.shape and model.pca_components.shape[0] == 2
 
 
@@ -149,7 +151,7 @@ def nan_at(index: int):
 def test_a_hand_edited_reward_judge_is_refused_at_load_naming_the_array(tmp_path, change, why):
     path = tiny_reward(tmp_path / "edited.json", **change)
     with pytest.raises(SocraticError) as raised:
-        reward.load(path)
+        reward_store.load(path)
     message = str(raised.value)
     assert message.startswith(f"{path}: ") and why in message, message
     # The fix refits the user's file, not the default reward.json (issue 41, 5).
@@ -160,7 +162,7 @@ def test_the_reward_refit_hint_names_the_users_path_for_a_corrupt_file_too(tmp_p
     path = tmp_path / "mine.json"
     path.write_text("{not json")
     with pytest.raises(SocraticError, match=f"--reward --out {path} --force"):
-        reward.load(path)
+        reward_store.load(path)
 
 
 # ------------------------------------------------------------------------------------------ judge files, early
@@ -249,19 +251,19 @@ def test_a_default_judge_is_fingerprinted_too_and_judges_without_a_file_add_noth
 
     assert judge_files(["rubric"]) == {} and judge_files(["qmark", "rubric"]) == {}
     assert judge_files(["reward", "rubric"]) == {"judge_files": {"reward": files.NOT_FITTED}}
-    tiny_reward(reward.default_path())
-    assert judge_files(["reward"]) == {"judge_files": {"reward": files._sha256(reward.default_path())}}
+    tiny_reward(reward_store.default_path())
+    assert judge_files(["reward"]) == {"judge_files": {"reward": files._sha256(reward_store.default_path())}}
     stages = {s.name: s.config for s in build_stages(pipeline_config(work, "rubric", ["rubric"]))}
     assert "judge_files" not in stages["judge:mathdial"] and "judge_files" not in stages["evaluate"]
 
 
 def test_a_run_fits_a_missing_default_judge_before_its_stages(work, monkeypatch):
-    from socratic.judge import learned_store
+    from socratic.judge.learned import store as learned_store
 
     fitted = []
-    monkeypatch.setattr(reward, "train", lambda path=None: fitted.append(path) or (None, tiny_reward(path)))
+    monkeypatch.setattr(reward_store, "train", lambda path=None: fitted.append(path) or (None, tiny_reward(path)))
     assert files.prepare_defaults(["reward", "rubric", "learned:elsewhere.json"])  # the user's file: not fitted
-    assert fitted == [reward.default_path()] and reward.default_path().exists()
+    assert fitted == [reward_store.default_path()] and reward_store.default_path().exists()
     assert not files.prepare_defaults(["reward"])  # on disk and current: loaded, left as it is
     monkeypatch.setattr(learned_store, "load_or_train", lambda: pytest.fail("learned is not among the specs"))
     files.prepare_defaults(["reward", "qmark"])
@@ -390,7 +392,7 @@ def test_serve_on_a_busy_port_fails_before_loading_the_model(work, capsys, monke
 
 
 def test_judge_train_refuses_an_empty_labels_file_before_fitting(work, capsys, monkeypatch):
-    from socratic.judge import learned_store
+    from socratic.judge.learned import store as learned_store
 
     monkeypatch.setattr(learned_store, "train", lambda *a, **k: pytest.fail("fitted on an empty labels file"))
     (work / "empty.jsonl").write_text("")

@@ -33,9 +33,9 @@ def fold_of(group: str, k: int = DEFAULT_FOLDS) -> int:
 
 def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
     """(item keys, groups, what) a judge was fitted or calibrated on; None when it saw no labels."""
-    from socratic.judge.labels import group_key, item_key
-    from socratic.judge.learned import LearnedJudge
-    from socratic.judge.reward import RewardJudge
+    from socratic.judge.labels.human import group_key, item_key
+    from socratic.judge.learned.judge import LearnedJudge
+    from socratic.judge.reward.judge import RewardJudge
 
     if isinstance(judge, LearnedJudge | RewardJudge):
         return set(judge.model.item_keys), set(judge.model.groups), "was fitted on"
@@ -54,7 +54,7 @@ def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
 
 def overlap(judge: Any, labelled: Sequence[LabelledReply]) -> dict[str, Any]:
     """How many of the labelled items (and their problems/conversations) the judge has seen."""
-    from socratic.judge.labels import group_key, item_key
+    from socratic.judge.labels.human import group_key, item_key
 
     seen = _seen_keys(judge)
     if seen is None:
@@ -69,8 +69,8 @@ def overlap(judge: Any, labelled: Sequence[LabelledReply]) -> dict[str, Any]:
 
 def learns_from_labels(judge: Any) -> bool:
     """A judge `out_of_fold_judgments` can refit without a fold (learned, reward)."""
-    from socratic.judge.learned import LearnedJudge
-    from socratic.judge.reward import RewardJudge
+    from socratic.judge.learned.judge import LearnedJudge
+    from socratic.judge.reward.judge import RewardJudge
 
     return isinstance(judge, LearnedJudge | RewardJudge)
 
@@ -81,7 +81,7 @@ def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int 
     """Each labelled item judged by a model refitted without its fold's groups (learned and reward judges).
     `extra`: (labelled row, dialogue, reply) items judged by the refit of that row's fold (the dodge suite);
     when given, their judgments come third."""
-    from socratic.judge.reward import RewardJudge
+    from socratic.judge.reward.judge import RewardJudge
 
     if isinstance(judge, RewardJudge):
         return _reward_out_of_fold(judge, labelled, k, progress, extra)
@@ -93,7 +93,7 @@ def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int 
 
 def _judge_extra(fold_judges: dict[int, Any], labelled: Sequence[LabelledReply], k: int,
                  extra: Sequence[tuple[int, Any, str]], progress: bool) -> list[Judgment]:
-    from socratic.judge.labels import group_key
+    from socratic.judge.labels.human import group_key
 
     out: list[Judgment | None] = [None] * len(extra)
     for fold, fold_judge in fold_judges.items():
@@ -108,20 +108,21 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
                         extra: Sequence[tuple[int, Any, str]]) -> Any:
     from socratic.cache import NoCache
     from socratic.errors import SocraticError
-    from socratic.judge import reward
-    from socratic.judge.labels import item_key, training_items
+    from socratic.judge.labels.human import item_key, training_items
+    from socratic.judge.reward import fit as reward_fit
+    from socratic.judge.reward import judge as reward_judge
 
     train = training_items()
     if [item_key(i) for i in train] != judge.model.item_keys:
         raise SocraticError("cannot cross-validate the reward judge: its training data is not the shipped labels "
                             "any more; refit it with `socratic judge-train --reward --force`")
-    data = reward.training_data(train, judge.model.config)
+    data = reward_fit.training_data(train, judge.model.config)
     keys = np.array([item_key(i) for i in train] + [item_key(train[r]) for r, _, _ in data.dodges]
                     + [item_key(LabelledReply(dialogue=data.teacher_pairs[n].dialogue, reply=reply))
                        for n, _, reply in data.teacher])
 
     def refit(keep: np.ndarray) -> Any:
-        return reward.RewardJudge(cache=NoCache(), model=reward.fit(data, judge.model.config, np.flatnonzero(keep)),
+        return reward_judge.RewardJudge(cache=NoCache(), model=reward_fit.fit(data, judge.model.config, np.flatnonzero(keep)),
                                   name=judge.spec)
 
     done, held, fold_judges = _by_fold(labelled, k, data.groups, keys, refit, progress)
@@ -133,10 +134,10 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
 def _learned_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int,
                          progress: bool) -> tuple[list[Judgment], dict[str, Any], dict[int, Any]]:
     from socratic.cache import NoCache
-    from socratic.judge.features import featurize
-    from socratic.judge.labels import group_key, item_key, training_items
-    from socratic.judge.learned import LearnedJudge
-    from socratic.judge.learned_fit import fit_items
+    from socratic.judge.labels.human import group_key, item_key, training_items
+    from socratic.judge.learned.features import featurize
+    from socratic.judge.learned.fit import fit_items
+    from socratic.judge.learned.judge import LearnedJudge
 
     assert isinstance(judge, LearnedJudge)
     train = training_items(judge.model_extra_files())
@@ -163,7 +164,7 @@ def _by_fold(labelled: Sequence[LabelledReply], k: int, train_groups: np.ndarray
     """Each labelled item judged by `refit(keep)`, a judge fitted without the training rows of its fold's
     problems/conversations (and without the labelled items themselves): the judgments in order, what each
     fold trained on, and the fold judges (for extra items of the same folds)."""
-    from socratic.judge.labels import group_key, item_key
+    from socratic.judge.labels.human import group_key, item_key
 
     label_groups = [group_key(i) for i in labelled]
     folds = np.array([fold_of(g, k) for g in label_groups])

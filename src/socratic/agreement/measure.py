@@ -397,7 +397,7 @@ def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgme
                    suite_judgments: Sequence[Judgment], formula: Formula, n_boot: int, seed: int) -> dict[str, Any]:
     """The within-conversation pairwise accuracy and the dodge suite of one judge (socratic.agreement.ranking)."""
     from socratic.agreement.ranking import dodge_suite, pairwise_accuracy
-    from socratic.judge.ranking import dialogue_key, human_preference
+    from socratic.judge.labels.ranking import dialogue_key, human_preference
 
     summaries = [judgment_summary(j, formula) for j in judgments]
     pairwise = pairwise_accuracy([dialogue_key(i.dialogue) for i in labelled],
@@ -409,7 +409,7 @@ def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgme
 
 def _teacher_pairs(limit: int | None) -> list[Any]:
     """The shipped teacher-vs-model pairs, the first `limit` of them (None: all; 0: none)."""
-    from socratic.judge.teacher_pairs import load_teacher_pairs
+    from socratic.judge.labels.teacher_pairs import load_teacher_pairs
 
     return [] if limit == 0 else load_teacher_pairs()[:limit]
 

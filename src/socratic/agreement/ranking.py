@@ -9,11 +9,11 @@ Pure functions (statistics over plain sequences; `suite_items` builds replies fr
 edge and the out-of-fold protocol are in socratic.agreement.measure / cv: a judge that learned from the
 labels is scored by refits that never saw the conversation (or problem) of the pair or of the dodge.
 - pairwise accuracy: over every pair of replies to the same conversation whose human preference differs
-  (socratic.judge.ranking.human_preference: the summary over the labelled criteria), the share the
+  (socratic.judge.labels.ranking.human_preference: the summary over the labelled criteria), the share the
   judge's summary orders the same way (a judge tie counts one half); 95% CI by a percentile bootstrap
   over conversations (seeded).
 - dodge suite: for every conversation with a human-approved guiding reply (ranking.is_honest), that
-  reply against each dodge of the EVAL phrasings (socratic.judge.dodges, never used in fitting); a case
+  reply against each dodge of the EVAL phrasings (socratic.judge.labels.dodges, never used in fitting); a case
   is won when honest - dodge >= MARGIN on the summary. Per family: the share of cases won, and the share
   of conversations where every phrasing is beaten.
 """
@@ -82,7 +82,7 @@ class SuiteItem:
 
 def suite_items(labelled: Sequence[LabelledReply], half: str = "eval") -> list[SuiteItem]:
     """Every (conversation with an honest reply) x (family) x (phrasing of `half`) dodge."""
-    from socratic.judge import dodges, ranking
+    from socratic.judge.labels import dodges, ranking
 
     out = []
     for key, rows in ranking.conversations(labelled).items():

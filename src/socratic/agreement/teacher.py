@@ -3,14 +3,14 @@
     from socratic.agreement.teacher import teacher_block
     block = teacher_block(judge, load_teacher_pairs(), folds=5)   # what `socratic agreement` adds per judge
 
-On the shipped teacher-vs-model pairs (socratic.judge.teacher_pairs: the real teacher's next turn in a
+On the shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs: the real teacher's next turn in a
 TRAINING dialogue and the embedded model's replies to the same context):
 - accuracy: the share of (teacher turn, model reply) comparisons where the judge's summary is higher for
   the teacher's turn (a tie counts one half); 95% CI by a percentile bootstrap over problems (seeded). A
   judge that learned from these pairs (`learns_from_teacher`) is scored out of fold: grouped k-fold by
   problem, each pair judged by a refit that never saw a reply to its problem (labelled, dodge or teacher);
   any other judge is scored as it is (it never saw them).
-- perturbations: each side of every comparison is perturbed in turn (socratic.judge.perturb: case changed,
+- perturbations: each side of every comparison is perturbed in turn (socratic.judge.labels.perturb: case changed,
   typos added or fixed, a neutral sentence added or removed) and the share of comparisons whose preference
   (teacher better, worse, or a tie) changes is reported per perturbation and side. Target: <= 5% each.
 A failed judgment loses its comparison (counted, not dropped silently).
@@ -84,8 +84,8 @@ def flip_rates(base: Sequence[int | None], perturbed: dict[str, dict[str, list[t
 
 
 def comparisons(pairs: Sequence[Any]) -> list[tuple[int, str, str]]:
-    """(pair index, teacher turn, model reply) of every pair (socratic.judge.teacher_pairs.pair_rows)."""
-    from socratic.judge.teacher_pairs import pair_rows
+    """(pair index, teacher turn, model reply) of every pair (socratic.judge.labels.teacher_pairs.pair_rows)."""
+    from socratic.judge.labels.teacher_pairs import pair_rows
 
     return pair_rows(list(pairs))
 
@@ -93,8 +93,8 @@ def comparisons(pairs: Sequence[Any]) -> list[tuple[int, str, str]]:
 def measure(score: Callable[[list[tuple[int, str]]], list[float | None]], pairs: Sequence[Any],
             n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Accuracy and flips for a scorer of (pair index, reply) texts (each text scored once)."""
-    from socratic.judge.perturb import PERTURBATIONS, perturb
-    from socratic.judge.teacher_pairs import group_of
+    from socratic.judge.labels.perturb import PERTURBATIONS, perturb
+    from socratic.judge.labels.teacher_pairs import group_of
 
     rows = comparisons(pairs)
     wanted: dict[tuple[int, str], None] = {}
@@ -124,7 +124,7 @@ def measure(score: Callable[[list[tuple[int, str]]], list[float | None]], pairs:
 
 def learns_from_teacher(judge: Any) -> bool:
     """A judge fitted on the teacher pairs (scored on them out of fold)."""
-    from socratic.judge.reward import RewardJudge
+    from socratic.judge.reward.judge import RewardJudge
 
     return isinstance(judge, RewardJudge) and judge.model.config.teacher_weight > 0
 
@@ -150,16 +150,17 @@ def _fold_judges(judge: Any, pairs: Sequence[Any], k: int) -> dict[int, Any]:
     """fold -> a refit of the reward judge without any training row of that fold's problems."""
     from socratic.agreement.cv import fold_of
     from socratic.cache import NoCache
-    from socratic.judge import reward
-    from socratic.judge.labels import training_items
-    from socratic.judge.teacher_pairs import group_of
+    from socratic.judge.labels.human import training_items
+    from socratic.judge.labels.teacher_pairs import group_of
+    from socratic.judge.reward import fit as reward_fit
+    from socratic.judge.reward import judge as reward_judge
 
-    data = reward.training_data(training_items(), judge.model.config, teacher=pairs)
+    data = reward_fit.training_data(training_items(), judge.model.config, teacher=pairs)
     out = {}
     for fold in range(k):
         held = {group_of(p) for p in pairs if fold_of(group_of(p), k) == fold}
         keep = np.flatnonzero([g not in held for g in data.groups])
-        out[fold] = reward.RewardJudge(cache=NoCache(), model=reward.fit(data, judge.model.config, keep),
+        out[fold] = reward_judge.RewardJudge(cache=NoCache(), model=reward_fit.fit(data, judge.model.config, keep),
                                        name=judge.spec)
     return out
 
@@ -168,7 +169,7 @@ def teacher_block(judge: Any, pairs: Sequence[Any], folds: int = 5, formula: For
                   n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """The teacher-vs-model accuracy and the perturbation flips of one judge (see module doc)."""
     from socratic.agreement.cv import fold_of
-    from socratic.judge.teacher_pairs import group_of
+    from socratic.judge.labels.teacher_pairs import group_of
 
     if not pairs:
         return {"pairs": 0, "note": "no teacher-vs-model pairs to check"}

@@ -1,4 +1,4 @@
-"""`socratic judge-train`: fit the learned judge (socratic.judge.learned_store.train) or, with --reward, the pairwise
+"""`socratic judge-train`: fit the learned judge (socratic.judge.learned.store.train) or, with --reward, the pairwise
 reward judge (socratic.judge.reward) from human labels."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
                                     "labels + synthetic dodges; default path SOCRATIC_HOME/judges/reward.json)."),
     ) -> None:
         """Fit the `learned` (or, with --reward, the `reward`) judge on human labels (CPU, offline, deterministic)."""
-        from socratic.judge import learned_store
+        from socratic.judge.learned import store as learned_store
         from socratic.paths import check_output_file
 
         # Before a fit of a minute or more: where it goes (and, below, that each extra labels file holds labels).
@@ -30,7 +30,7 @@ def register(app: typer.Typer) -> None:
             check_output_file(out)
         if reward:
             from socratic.errors import SocraticError
-            from socratic.judge import reward as pairwise
+            from socratic.judge.reward import store as pairwise
 
             if labels:
                 raise SocraticError("--labels: the reward judge learns from the shipped labels only (for now)")

@@ -6,7 +6,7 @@ its judge, or to say one thing to everyone? Judgments and replies in, evaluation
 
 Every definition and limit of these checks lives here (the report only reads evaluation.json):
 - question rate, per judge: the share of replies the judge scored `questions` = yes; judge-free: the
-  share with at least one genuine question by `rubric_signals.genuine_questions` (no model; the same
+  share with at least one genuine question by `signals.genuine_questions` (no model; the same
   detector the rubric judge's `questions` uses, so it says what the replies contain, not what a
   learned or LLM judge thinks of them). Reveal rate: the share a judge scored `reveal_answer` = yes.
   Each tuned model's rate is compared with the baseline's on the same items, paired bootstrap (stats.py).
@@ -43,8 +43,8 @@ from socratic.evaluate.result import (
 )
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
 from socratic.evaluate.summary import judgments_by_cell, scored_pairs
-from socratic.judge.rubric_signals import genuine_questions
 from socratic.scores import Formula, Judgment, Scores, judgment_summary, summary_score
+from socratic.signals import genuine_questions
 
 COLLAPSE_SHARE = 0.5  # more than half the items answered (near-)identically: collapsed
 FORM_ONLY_SHARE_LIMIT = 0.25  # issue 18: less than a quarter of the lift from form-only changes

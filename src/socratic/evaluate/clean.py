@@ -11,7 +11,7 @@ reply to such a problem is not out of sample, so the headline lift leaves those 
 (`Evaluation.paired_clean`) and the report shows the lift on all items apart.
 
 Same definition as `socratic agreement` (socratic.agreement.cv): a test dialogue overlaps a judge when its
-group (`socratic.judge.labels.group_key`: the problem, MathDial problems recur across sources; else the
+group (`socratic.judge.labels.human.group_key`: the problem, MathDial problems recur across sources; else the
 conversation) is among the groups the judge saw.
 """
 
@@ -26,7 +26,7 @@ from socratic.records import Dialogue, LabelledReply
 
 def dialogue_group(dialogue: Dialogue) -> str:
     """The cross-validation group of a test dialogue (the same key the judges' training items have)."""
-    from socratic.judge.labels import group_key
+    from socratic.judge.labels.human import group_key
 
     return group_key(LabelledReply(dialogue=dialogue, reply=""))
 

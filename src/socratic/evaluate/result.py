@@ -79,7 +79,7 @@ class ReplySet(_Open):
     model: str
     dataset: str
     n: int
-    asks_question: Estimate  # share with a genuine question (rubric_signals), 95% bootstrap CI
+    asks_question: Estimate  # share with a genuine question (socratic.signals), 95% bootstrap CI
     near_duplicates: int  # items whose reply is near-identical to another item's reply
     near_duplicate_share: float | None
     collapsed: bool

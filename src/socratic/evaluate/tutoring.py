@@ -5,7 +5,7 @@
     tutoring = summarize_tutoring(replies, models=["base", "tuned"], datasets=["mathdial"])
 
 These measures are independent of the reward on purpose: none calls a judge or a judge's detector
-(rubric_signals' find_leaks / find_questions / genuine_questions, the learned heads). Only its low-level
+(signals' find_leaks / find_questions / genuine_questions, the learned heads). Only its low-level
 number parsing (`numbers`: "$1,200.00" -> "1200", "four" -> "4") is shared. Every definition:
 
 - reference answer: the number after "Final answer:" (or "####") on the last such line of the dialogue's
@@ -61,8 +61,8 @@ from socratic.evaluate.result import (
 )
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
 from socratic.judge.correctness import check_reply
-from socratic.judge.rubric_signals import numbers
 from socratic.records import Dialogue
+from socratic.signals import numbers
 
 ECHO_N = 4  # word 4-grams: long enough that sharing one is copying, not common phrasing
 ECHO_SHARE = 0.5  # at least half the reply's 4-grams are in the dialogue: an echo

@@ -9,8 +9,10 @@
     judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
 
 Specs: `rubric`, `learned` (fitted on human labels, see socratic.judge.learned; `learned:PATH` for a
-saved one), `reward` (a pairwise reward model, socratic.judge.reward; `reward:PATH`), `qmark` (the one-character baseline, socratic.judge.baseline), or `llm:<backend spec>`
-(`llm:embedded`, `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`).
+saved one), `reward` (a pairwise reward model, socratic.judge.reward; `reward:PATH`), `qmark` (the
+one-character baseline, socratic.judge.baseline), or `llm:<backend spec>` (`llm:embedded`,
+`llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`). Each kind is one row of socratic.judge.registry (its class,
+version and saved file); the functions here read that table.
 Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
 `socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
 """
@@ -19,88 +21,30 @@ from __future__ import annotations
 
 from socratic.cache import Cache
 from socratic.judge.base import Judge, Outcome
-from socratic.specs import parse_judge_spec
+from socratic.judge.registry import kind_of
 
 __all__ = ["Judge", "Outcome", "judge_detectors", "judge_version", "load_judge", "shared_detectors"]
 
 
 def load_judge(spec: str, *, cache: Cache | None = None, max_tries: int = 3, concurrency: int = 4) -> Judge:
     """The judge named by `spec`. `cache=None` uses the default on-disk cache; pass NoCache() to bypass it."""
-    cache = cache if cache is not None else Cache()
-    kind, backend_spec = parse_judge_spec(spec)
-    if kind == "rubric":
-        from socratic.judge.rubric import RubricJudge
-
-        return RubricJudge(cache=cache)
-    if kind == "qmark":
-        from socratic.judge.baseline import QuestionMarkJudge
-
-        return QuestionMarkJudge(cache=cache)
-    if kind == "learned":
-        from pathlib import Path
-
-        from socratic.judge.learned import LearnedJudge
-        from socratic.judge.learned_store import load, load_or_train
-
-        model = load(Path(backend_spec).expanduser()) if backend_spec else load_or_train()
-        return LearnedJudge(cache=cache, model=model, name=spec)
-    if kind == "reward":
-        from pathlib import Path
-
-        from socratic.judge import reward
-
-        model = reward.load(Path(backend_spec).expanduser()) if backend_spec else reward.load_or_train()
-        return reward.RewardJudge(cache=cache, model=model, name=spec)
-    from socratic.judge.llm import LLMJudge
-
-    return LLMJudge(backend_spec, cache=cache, max_tries=max_tries, concurrency=concurrency)
+    kind, argument = kind_of(spec)
+    return kind.load(spec, argument, cache=cache if cache is not None else Cache(), max_tries=max_tries,
+                     concurrency=concurrency)
 
 
 def judge_version(spec: str) -> str:
     """The version of the rules or prompt behind `spec`, without loading a model: what a stage that
     judges records, so that a new version of a judge re-judges (its cached judgments are keyed by it too)."""
-    kind, _ = parse_judge_spec(spec)
-    if kind == "rubric":
-        from socratic.judge.rubric import RUBRIC_VERSION
-
-        return RUBRIC_VERSION
-    if kind == "qmark":
-        from socratic.judge.baseline import QMARK_VERSION
-
-        return QMARK_VERSION
-    if kind == "learned":
-        from socratic.judge.features import FEATURES_VERSION
-        from socratic.judge.learned_fit import LEARNED_VERSION
-
-        return f"{LEARNED_VERSION}/{FEATURES_VERSION}"
-    if kind == "reward":
-        from socratic.judge.features import FEATURES_VERSION
-        from socratic.judge.reward import REWARD_VERSION
-        from socratic.judge.reward_features import REWARD_FEATURES
-
-        return f"{REWARD_VERSION}/{REWARD_FEATURES}/{FEATURES_VERSION}"
-    from socratic.judge.llm import PROMPT_VERSION
-
-    return PROMPT_VERSION
+    return kind_of(spec)[0].version()
 
 
 def judge_detectors(spec: str) -> frozenset[str]:
     """The detectors and learned parts behind a judge spec, without loading it: the same names on the
-    judge classes (`Judge.detectors`). The rule detectors are socratic.judge.rubric_signals' functions
+    judge classes (`Judge.detectors`). The rule detectors are socratic.signals' functions
     (and the MiniLM embedding); `learned_heads` the learned judge's fitted heads; `dodge_signals` the
     reward's; `qmark` the '?' test; an LLM judge shares none of them."""
-    kind, _ = parse_judge_spec(spec)
-    if kind == "rubric":
-        from socratic.judge.rubric import RubricJudge as cls
-    elif kind == "learned":
-        from socratic.judge.learned import LearnedJudge as cls
-    elif kind == "reward":
-        from socratic.judge.reward import RewardJudge as cls
-    elif kind == "qmark":
-        from socratic.judge.baseline import QuestionMarkJudge as cls
-    else:
-        from socratic.judge.llm import LLMJudge as cls
-    return cls.detectors
+    return kind_of(spec)[0].judge_class().detectors
 
 
 def shared_detectors(judge_a_spec: str, judge_b_spec: str) -> tuple[str, ...]:

@@ -19,7 +19,7 @@ from socratic.records import Dialogue
 from socratic.scores import Judgment, Scores, judgment_summary
 
 Item = tuple[Dialogue, str]
-# The text detectors of socratic.judge.rubric_signals (and the MiniLM embedding) the offline judges reuse:
+# The text detectors of socratic.signals (and the MiniLM embedding) the offline judges reuse:
 # two judges that share them are not independent checks of each other (socratic.judge.shared_detectors).
 RULE_DETECTORS = frozenset({"find_questions", "genuine_questions", "find_leaks", "quality_flags", "is_hint",
                             "is_verdict_only", "asks_only_for_material", "minilm_embedding"})
@@ -54,6 +54,12 @@ class Judge(ABC):
 
     def __init__(self, cache: Cache):
         self.cache = cache
+
+    @classmethod
+    def from_spec(cls, spec: str, argument: str, *, cache: Cache, max_tries: int = 3, concurrency: int = 4) -> Judge:
+        """The judge `spec` names (`argument`: what follows 'kind:', or ''), as socratic.judge.load_judge
+        builds it; `max_tries` and `concurrency` are the LLM judge's. A judge with nothing to load: itself."""
+        return cls(cache=cache)
 
     def cache_key(self, dialogue: Dialogue, reply: str) -> str:
         return content_key("judgment", self.spec, self.version, dialogue.model_dump(mode="json"), reply)

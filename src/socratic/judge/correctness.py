@@ -23,8 +23,8 @@ import operator
 import re
 from dataclasses import dataclass, field
 
-from socratic.judge.rubric_signals import canonical_number, numbers
 from socratic.records import Dialogue
+from socratic.signals import canonical_number, numbers
 
 # Numbers a tutor may say without inventing anything: counting, "step 2", "100%", "half" in digits.
 ORDINARY_NUMBERS = frozenset({str(n) for n in range(11)} | {"100"})

@@ -22,20 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from socratic.errors import ConfigError, SocraticError
-from socratic.specs import parse_judge_spec
+from socratic.judge.registry import kind_of
 
-# judge kind -> (the module that saves it, the environment variable that names its file)
-SAVED = {"learned": ("socratic.judge.learned_store", "SOCRATIC_LEARNED_JUDGE"),
-         "reward": ("socratic.judge.reward", "SOCRATIC_REWARD_JUDGE")}
 NOT_FITTED = "not fitted yet"  # the fingerprint of a judge fitted on first use, before that use
-
-
-def _store(kind: str):
-    import importlib
-
-    return importlib.import_module(SAVED[kind][0])
-
-
 SPEC, ENVIRONMENT, DEFAULT = "spec", "environment", "default"  # how a judge's file was named
 
 
@@ -45,14 +34,15 @@ def judge_file(spec: str) -> tuple[Path, str] | None:
     from socratic.judge import store
 
     try:
-        kind, path = parse_judge_spec(spec)
+        kind, path = kind_of(spec)
     except SocraticError:
         return None  # an unknown spec is refused where the judge is loaded, with the list of specs
-    if kind not in SAVED:
+    saved = kind.saved()  # the kind's store module (socratic.judge.registry), None when nothing is fitted
+    if saved is None:
         return None
     if path:
         return Path(path).expanduser(), SPEC
-    return _store(kind).default_path(), DEFAULT if store.is_default(None, SAVED[kind][1]) else ENVIRONMENT
+    return saved.default_path(), DEFAULT if store.is_default(None, saved.ENV) else ENVIRONMENT
 
 
 def check(specs: Iterable[str]) -> None:
@@ -63,15 +53,14 @@ def check(specs: Iterable[str]) -> None:
         found = judge_file(spec)
         if found is None or found[1] == DEFAULT:
             continue
-        path, named, kind = *found, parse_judge_spec(spec)[0]
+        path, named, kind = *found, kind_of(spec)[0]
         if not path.is_file():
             if named == SPEC:
-                fit = "--reward " if kind == "reward" else ""
                 problems.append(f"judge {spec!r}: {path}: no such file; fit one with "
-                                f"`socratic judge-train {fit}--out {path}`")
+                                f"`{kind.fit_command} --out {path}`")
             continue  # named by the environment: fitted there on first use
         try:
-            _store(kind).load(path)
+            kind.saved().load(path)
         except SocraticError as error:
             problems.append(f"judge {spec!r}: {error}")
     if problems:
@@ -100,5 +89,5 @@ def prepare_defaults(specs: Iterable[str]) -> bool:
     named = [spec for spec in dict.fromkeys(specs) if (found := judge_file(spec)) is not None and found[1] != SPEC]
     before = fingerprint(named)
     for spec in named:
-        _store(parse_judge_spec(spec)[0]).load_or_train()
+        kind_of(spec)[0].saved().load_or_train()
     return fingerprint(named) != before

@@ -1,6 +1,6 @@
 """Dodge replies: cheap tutor replies that look Socratic to a weak judge, built from a Dialogue (issue 26).
 
-    from socratic.judge.dodges import FAMILIES, build, build_all
+    from socratic.judge.labels.dodges import FAMILIES, build, build_all
     reply = build("praise_wrong", dialogue, half="eval", phrasing=0)    # "That's correct! ..." or None
     dodges = build_all(dialogue, half="train", answer="18")             # {family: [reply, ...]}
 
@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
 from socratic.records import Dialogue
 
 HALVES = ("train", "eval")

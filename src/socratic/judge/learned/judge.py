@@ -1,6 +1,6 @@
 """The `learned` judge: scores a tutor reply from the heads of a fitted LearnedModel (fitted on human
-labels only: socratic.judge.learned_fit; saved and loaded: socratic.judge.learned_store; its training
-data: socratic.judge.labels).
+labels only: socratic.judge.learned.fit; saved and loaded: socratic.judge.learned.store; its training
+data: socratic.judge.labels.human).
 
     socratic judge-train                      # fit from the shipped labels, save under SOCRATIC_HOME/judges
     socratic judge --judge learned ...        # loads it (fits it first when it is missing)
@@ -23,9 +23,10 @@ import numpy as np
 
 from socratic.cache import Cache
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
-from socratic.judge.features import featurize
-from socratic.judge.learned_fit import LEARNED_VERSION, LearnedModel, expected_values
-from socratic.judge.learned_store import model_hash
+from socratic.judge.learned import store
+from socratic.judge.learned.features import featurize
+from socratic.judge.learned.fit import LEARNED_VERSION, LearnedModel, expected_values
+from socratic.judge.learned.store import model_hash
 from socratic.records import Dialogue
 from socratic.scores import CRITERIA, Scores
 
@@ -48,7 +49,7 @@ def apply_gates(notes: dict[str, Any], reply: str, dialogue: Dialogue | None = N
     (socratic.judge.correctness: made-up arithmetic, issue 36) is not helpful. The raw probabilities stay
     in `proba`."""
     from socratic.judge.correctness import check_reply
-    from socratic.judge.rubric_signals import asks_only_for_material, quality_flags
+    from socratic.signals import asks_only_for_material, quality_flags
 
     flags = set(quality_flags(reply)) | ({"material request"} if asks_only_for_material(reply) else set())
     if dialogue is not None:
@@ -81,6 +82,12 @@ class LearnedJudge(Judge):
         self.model = model
         self.spec = name
         self.version = f"{LEARNED_VERSION}:{model_hash(model)[:16]}"
+
+    @classmethod
+    def from_spec(cls, spec: str, argument: str, *, cache: Cache, **_: int) -> LearnedJudge:
+        """`learned:PATH`: the saved judge there; `learned`: the default one, fitted on first use."""
+        model = store.load(Path(argument).expanduser()) if argument else store.load_or_train()
+        return cls(cache=cache, model=model, name=spec)
 
     def model_extra_files(self) -> list[Path]:
         return [Path(p) for p in self.model.extra_files]

@@ -1,54 +1,40 @@
-"""The `reward` judge: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on the
-order people give replies to the same conversation plus synthetic hard negatives (issue 26).
+"""The `reward` judge's model: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on
+the order people give replies to the same conversation plus synthetic hard negatives (issue 26). Saving
+is socratic.judge.reward.store, scoring socratic.judge.reward.judge.
 
-    socratic judge-train --reward              # fit from the shipped labels, save under SOCRATIC_HOME/judges
-    socratic judge --judge reward ...          # loads it (fits it first when it is missing)
-    judge = load_judge("reward:path/to/reward.json")
+    data = training_data(training_items())      # featurized labelled replies, dodges, teacher rows and pairs
+    model = fit(data)                            # deterministic for the same data
+    model.summary(model.utility(reward_features(items)))
 
-Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.reward_features:
+Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.reward.features:
 the learned judge's signals and MiniLM cosines, the reply embedding's top PCA axes, and the dodge
 signals), fitted with scikit-learn's LogisticRegression (no intercept) on feature differences of pairs:
 P(a preferred to b) = sigmoid(u(a) - u(b)). Pairs (`training_pairs`):
-- human: replies to the same conversation whose human preference differs (socratic.judge.ranking);
+- human: replies to the same conversation whose human preference differs (socratic.judge.labels.ranking);
 - synthetic: each human-approved guiding reply (`ranking.is_honest`) > every dodge of the TRAIN
-  phrasings built from its conversation (socratic.judge.dodges); the EVAL phrasings are never fitted.
+  phrasings built from its conversation (socratic.judge.labels.dodges); the EVAL phrasings are never fitted.
 Outputs, so reports keep their shape:
 - the summary is the utility mapped to [0, 1] by sigmoid(a u + b), with (a, b) fitted by least squares
   to the human preference of the training replies: one monotone map, so the summary orders replies as
   the reward does (the number `agreement` validates is the number `evaluate` reports: scores.judgment_summary);
 - the four criteria come from learned-judge heads fitted on the same data and features (with the
   learned judge's gates), so `questions`, `reveal_answer`, ... mean what they mean for `learned`.
-Saved as one JSON file with a checksum, the training items' keys and groups (so `socratic agreement`
-cross-validates it by conversation/problem), deterministic for the same data; a corrupt file is an
-error naming the fix, a stale one at the default path is refitted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import math
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from socratic.cache import Cache
 from socratic.errors import SocraticError
-from socratic.judge import store
-from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
-from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-from socratic.judge.reward_features import (
-    CORRECTNESS_SIGNAL_NAMES,
-    DODGE_SIGNAL_NAMES,
-    REWARD_FEATURES,
-    reward_features,
-)
+from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
+from socratic.judge.reward.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
 from socratic.records import LabelledReply
-from socratic.scores import CRITERIA
 
 REWARD_VERSION = "reward_v1"
 N_BASE = len(SIGNAL_NAMES)
@@ -74,9 +60,9 @@ class RewardConfig:
     # their (absolute) human summary. 0: none.
     dev_pairs_weight: float = 1.0
     # Weight of one (the teacher's actual next turn > the embedded model's reply to the same context) pair from
-    # the training dialogues (socratic.judge.teacher_pairs, issue 36). 0: none.
+    # the training dialogues (socratic.judge.labels.teacher_pairs, issue 36). 0: none.
     teacher_weight: float = 0.0
-    # Also each side of those pairs under the style perturbations (socratic.judge.perturb): the judge must not
+    # Also each side of those pairs under the style perturbations (socratic.judge.labels.perturb): the judge must not
     # tell teacher from model by case, typos or a neutral sentence.
     teacher_augment: bool = False
     # The teacher's turn > each TRAIN-phrasing dodge of its context (weight synthetic_weight).
@@ -104,7 +90,7 @@ class TrainingData:
     groups: np.ndarray  # per row of X: the group of its conversation (dodges: their honest item's)
     pairs: list[tuple[int, int, float, str]]  # (better, worse row, weight, kind: human | dev | synthetic | teacher)
     teacher: list[tuple[int, str, str]] = field(default_factory=list)  # (pair index, "teacher" | "model", reply)
-    teacher_pairs: list[Any] = field(default_factory=list)  # socratic.judge.teacher_pairs.TeacherPair
+    teacher_pairs: list[Any] = field(default_factory=list)  # socratic.judge.labels.teacher_pairs.TeacherPair
 
     @property
     def teacher_offset(self) -> int:
@@ -113,7 +99,7 @@ class TrainingData:
 
 def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str]]:
     """(representative row, family, reply): TRAIN-phrasing dodges of every conversation that has an honest reply."""
-    from socratic.judge import dodges, ranking
+    from socratic.judge.labels import dodges, ranking
 
     out = []
     for rows in ranking.conversations(items).values():
@@ -133,8 +119,8 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
     pairs (config.synthetic_weight) and teacher > model pairs of one context (config.teacher_weight); dodge j
     is row len(items) + j of X, teacher row t is row len(items) + len(dodge_rows) + t. Zero-weight kinds are
     left out."""
-    from socratic.judge import ranking
-    from socratic.judge.labels import source_of
+    from socratic.judge.labels import ranking
+    from socratic.judge.labels.human import source_of
 
     pairs = [(a, b, 1.0, "human") for a, b in ranking.preference_pairs(items)]
     if config.dev_pairs_weight > 0:
@@ -183,11 +169,11 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
 def teacher_rows(pairs: Sequence[Any], augment: bool = False, dodges: bool = False) -> list[tuple[int, str, str]]:
     """(pair index, side, reply): each pair's teacher turn ("teacher"), then its samples that differ from it
     ("model"); with `augment`, each of them under every style perturbation that applies ("teacher~lowercase",
-    "model~add_typos", ...: socratic.judge.perturb, seed AUGMENT_SEED); with `dodges`, the TRAIN-phrasing
-    dodges of the pair's context ("dodge~echo", ...: socratic.judge.dodges)."""
-    from socratic.judge import dodges as dodge_families
-    from socratic.judge.perturb import PERTURBATIONS, perturb
-    from socratic.judge.teacher_pairs import pair_rows
+    "model~add_typos", ...: socratic.judge.labels.perturb, seed AUGMENT_SEED); with `dodges`, the TRAIN-phrasing
+    dodges of the pair's context ("dodge~echo", ...: socratic.judge.labels.dodges)."""
+    from socratic.judge.labels import dodges as dodge_families
+    from socratic.judge.labels.perturb import PERTURBATIONS, perturb
+    from socratic.judge.labels.teacher_pairs import pair_rows
 
     out: list[tuple[int, str, str]] = []
     for n, pair in enumerate(pairs):
@@ -213,10 +199,10 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
                   featurize: Callable[[list[tuple[Any, str]]], np.ndarray] = reward_features) -> TrainingData:
     """Every row featurized once (`featurize`: reward_features, or a cache of it): the items, their
     TRAIN-phrasing dodges and the teacher pairs (`teacher`; default: the shipped ones,
-    socratic.judge.teacher_pairs, when config.teacher_weight > 0). Pairs given explicitly are featurized
+    socratic.judge.labels.teacher_pairs, when config.teacher_weight > 0). Pairs given explicitly are featurized
     whatever the config fits, so a CV of the weights refits without featurizing again."""
-    from socratic.judge.labels import group_key
-    from socratic.judge.teacher_pairs import group_of, load_teacher_pairs
+    from socratic.judge.labels.human import group_key
+    from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
 
     items = list(items)
     dodge_rows = synthetic_dodges(items)
@@ -246,7 +232,7 @@ class RewardModel:
     pca_components: np.ndarray
     weights: np.ndarray
     calibration: tuple[float, float]  # summary = sigmoid(a * utility + b)
-    learned: Any  # socratic.judge.learned_fit.LearnedModel: the four criteria
+    learned: Any  # socratic.judge.learned.fit.LearnedModel: the four criteria
     data_hash: str = ""
     item_keys: list[str] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
@@ -278,8 +264,9 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     from scipy.optimize import least_squares
     from sklearn.linear_model import LogisticRegression
 
-    from socratic.judge import learned_fit, ranking
-    from socratic.judge.labels import group_key, item_key
+    from socratic.judge.labels import ranking
+    from socratic.judge.labels.human import group_key, item_key
+    from socratic.judge.learned import fit as learned_fit
 
     keep = np.ones(len(data.X), dtype=bool) if rows is None else np.isin(np.arange(len(data.X)), rows)
     n_items = len(data.items)
@@ -327,7 +314,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
 def data_hash(items: Sequence[LabelledReply], config: RewardConfig,
               teacher: Sequence[tuple[str, str]] = ()) -> str:
     """What the model was fitted on: versions, config, dodge phrasings, the items and the teacher rows."""
-    from socratic.judge.dodges import FAMILIES
+    from socratic.judge.labels.dodges import FAMILIES
 
     digest = hashlib.sha256(json.dumps([REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION, config.__dict__,
                                         [f.train for f in FAMILIES]], sort_keys=True).encode())
@@ -336,166 +323,3 @@ def data_hash(items: Sequence[LabelledReply], config: RewardConfig,
     if teacher:
         digest.update(json.dumps(list(teacher)).encode())
     return digest.hexdigest()
-
-
-# --------------------------------------------------------------------------- saving and loading
-
-
-def default_path() -> Path:
-    """SOCRATIC_HOME/judges/reward.json; env SOCRATIC_REWARD_JUDGE overrides it."""
-    return store.default_path("reward.json", "SOCRATIC_REWARD_JUDGE")
-
-
-def _payload(model: RewardModel) -> dict[str, Any]:
-    from socratic.judge import learned_store
-
-    return {"version": REWARD_VERSION, "features": REWARD_FEATURES, "features_version": FEATURES_VERSION,
-            "config": model.config.__dict__, "mean": model.mean.tolist(), "scale": model.scale.tolist(),
-            "pca_mean": model.pca_mean.tolist(), "pca_components": model.pca_components.tolist(),
-            "weights": model.weights.tolist(), "calibration": list(model.calibration),
-            "learned": learned_store.to_payload(model.learned), "data_hash": model.data_hash,
-            "item_keys": model.item_keys, "groups": model.groups, "n_pairs": model.n_pairs}
-
-
-def model_hash(model: RewardModel) -> str:
-    return store.checksum(_payload(model))
-
-
-def save(model: RewardModel, path: Path) -> Path:
-    return store.save(_payload(model), path)
-
-
-class StaleRewardError(SocraticError):
-    """A readable saved reward judge written by another version of socratic."""
-
-
-class CorruptRewardError(SocraticError):
-    """A saved reward judge that fails its checksum or cannot be read."""
-
-
-def load(path: Path) -> RewardModel:
-    """The saved reward judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
-    from socratic.judge import learned_store
-
-    # The fix refits this file, wherever it is: `--reward --force` alone would refit the default judge instead.
-    refit = f"refit it with `socratic judge-train --reward --out {path} --force`"
-    try:
-        payload, intact = store.read(path)
-        if not intact:
-            raise CorruptRewardError(f"{path}: the saved reward judge is corrupt (checksum mismatch); {refit}")
-        if (payload["version"], payload["features"], payload["features_version"]) != (
-                REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION):
-            raise StaleRewardError(f"{path}: saved by another version ({payload['version']}); {refit}")
-        config = RewardConfig(**payload["config"])
-        criteria = learned_store.from_payload(payload["learned"])
-        model = RewardModel(config, np.asarray(payload["mean"], dtype=np.float64),
-                            np.asarray(payload["scale"], dtype=np.float64),
-                            np.asarray(payload["pca_mean"], dtype=np.float64),
-                            np.asarray(payload["pca_components"], dtype=np.float64).reshape(-1, EMBEDDING_DIM),
-                            np.asarray(payload["weights"], dtype=np.float64),
-                            (float(payload["calibration"][0]), float(payload["calibration"][1])), criteria,
-                            payload["data_hash"], list(payload["item_keys"]), list(payload["groups"]),
-                            dict(payload["n_pairs"]))
-    except SocraticError:
-        raise
-    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
-        raise CorruptRewardError(f"{path}: cannot read the saved reward judge ({type(error).__name__}); "
-                                 f"{refit}") from None
-    problem = _array_problem(model)
-    if problem:
-        raise CorruptRewardError(f"{path}: the saved reward judge does not fit together ({problem}); {refit}")
-    return model
-
-
-def _array_problem(model: RewardModel) -> str | None:
-    """What is wrong with the arrays of a loaded reward judge (None: nothing): shapes, then NaN or infinity,
-    then a scale or calibration slope that is not positive; its criteria heads as the learned judge checks them.
-    A hand edit can keep the checksum valid, and a NaN here would turn every summary into a silent failure."""
-    from socratic.judge import learned_store
-
-    width = (N_BASE + model.config.pca_dims + (len(DODGE_SIGNAL_NAMES) if model.config.dodge_signals else 0)
-             + (len(CORRECTNESS_SIGNAL_NAMES) if model.config.correctness_signals else 0))
-    shapes = {"mean": (model.mean.shape, (width,)), "scale": (model.scale.shape, (width,)),
-              "weights": (model.weights.shape, (width,)), "pca_mean": (model.pca_mean.shape, (EMBEDDING_DIM,)),
-              "pca_components": (model.pca_components.shape, (model.config.pca_dims, EMBEDDING_DIM))}
-    for name, (found, expected) in shapes.items():
-        if found != expected:
-            return f"{name}: shape {found}, expected {expected}"
-    arrays = {"mean": model.mean, "scale": model.scale, "weights": model.weights, "pca_mean": model.pca_mean,
-              "pca_components": model.pca_components, "calibration": np.asarray(model.calibration)}
-    for name, values in arrays.items():
-        if not np.isfinite(values).all():
-            return f"{name}: NaN or infinite values"
-    if (model.scale <= 0).any():
-        return "scale: values <= 0"
-    if model.calibration[0] <= 0:
-        return "calibration: slope <= 0 (the summary would reverse the reward's order)"
-    if set(model.learned.heads) != set(CRITERIA):
-        return "learned.heads: incomplete"
-    problem = learned_store.array_problem(model.learned)
-    return f"learned.{problem}" if problem else None
-
-
-def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
-          log: Callable[[str], None] | None = None) -> tuple[RewardModel, Path]:
-    """Fit from the shipped labels and save; returns the model and where it went."""
-    from socratic.judge.labels import training_items
-
-    say = log or (lambda message: print(message, file=sys.stderr))
-    items = training_items()
-    say(f"fitting the reward judge on {len(items)} human-labelled replies ...")
-    model = fit(training_data(items, config, say), config)
-    path = save(model, path or default_path())
-    say(f"saved the reward judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
-        f"across conversations, {model.n_pairs['synthetic']} synthetic, {model.n_pairs.get('teacher', 0)} teacher > model)")
-    return model, path
-
-
-def load_or_train(path: Path | None = None) -> RewardModel:
-    """The default reward judge: loaded when present, fitted when missing. At the default location a
-    stale or corrupt file is refitted (saying so); at a path of the user's it is an error (exit 2)."""
-    default = store.is_default(path, "SOCRATIC_REWARD_JUDGE")
-    path = path or default_path()
-    if not path.exists():
-        return train(path)[0]
-    try:
-        return load(path)
-    except (StaleRewardError, CorruptRewardError) as error:
-        if not default:
-            raise
-        print(f"{error}; refitting it", file=sys.stderr)
-        return train(path)[0]
-
-
-# --------------------------------------------------------------------------- the judge
-
-class RewardJudge(Judge):
-    """Summary from the pairwise utility, criteria from learned heads (see module doc)."""
-
-    detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals", "correctness"}
-
-    def __init__(self, *, cache: Cache, model: RewardModel, name: str = "reward"):
-        super().__init__(cache)
-        self.model = model
-        self.spec = name
-        self.version = f"{REWARD_VERSION}:{model_hash(model)[:16]}"
-
-    def _score(self, items: Sequence[Item], done: Callable[[int, Outcome], None]) -> list[Outcome]:
-        from socratic.judge.learned import apply_gates, judge_notes, scores_from_expected
-
-        outcomes: list[Outcome] = []
-        for start in range(0, len(items), 256):
-            part = items[start:start + 256]
-            X = reward_features(part)
-            proba = self.model.learned.predict(X[:, :N_LEARNED])
-            utility = self.model.utility(X)
-            summary = self.model.summary(utility)
-            for offset, (dialogue, reply) in enumerate(part):
-                notes = apply_gates(judge_notes(proba, offset), reply, dialogue)
-                u = float(utility[offset])
-                notes["reward"] = {"utility": round(u, 6) if math.isfinite(u) else 0.0,
-                                   "summary": round(float(summary[offset]), 6)}
-                outcome = Outcome(scores=scores_from_expected(notes["expected"]), notes=notes)
-                outcomes.append(outcome)
-                done(start + offset, outcome)
-        return outcomes

@@ -24,7 +24,7 @@ from string import Template
 from socratic.backends import Backend, GenerationOptions, load_backend
 from socratic.cache import Cache
 from socratic.judge.base import Item, Judge, Outcome
-from socratic.judge.parse import JSON_SCHEMA, JudgmentParseError, parse_judgment
+from socratic.judge.llm.parse import JSON_SCHEMA, JudgmentParseError, parse_judgment
 from socratic.records import Dialogue
 from socratic.render import Message
 
@@ -83,6 +83,11 @@ class LLMJudge(Judge):
         self.remote = self.backend.spec.split(":", 1)[0] == "openai"
         self.options = GenerationOptions(max_new_tokens=200, temperature=0.0, greedy=True, seed=0,
                                          json_schema=JSON_SCHEMA if self.backend.supports_json_schema else None)
+
+    @classmethod
+    def from_spec(cls, spec: str, argument: str, *, cache: Cache, max_tries: int = 3, concurrency: int = 4) -> LLMJudge:
+        """`llm:<model spec>`: the prompted judge on that model."""
+        return cls(argument, cache=cache, max_tries=max_tries, concurrency=concurrency)
 
     def _call(self, conversations: list[list[Message]]) -> list[str | BaseException]:
         """One generation per conversation; a failure is returned in place, not raised."""

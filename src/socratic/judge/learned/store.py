@@ -1,4 +1,4 @@
-"""The `learned` judge on disk: its model (socratic.judge.learned_fit) as the payload of the checksummed
+"""The `learned` judge on disk: its model (socratic.judge.learned.fit) as the payload of the checksummed
 judge file (socratic.judge.store), read back with every array checked; fitting it from the shipped labels
 and saving it (`train`); the default judge, fitted on first use (`load_or_train`).
 
@@ -24,9 +24,9 @@ import numpy as np
 
 from socratic.errors import SocraticError
 from socratic.judge import store
-from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION
-from socratic.judge.labels import training_items
-from socratic.judge.learned_fit import (
+from socratic.judge.labels.human import training_items
+from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION
+from socratic.judge.learned.fit import (
     BINARY,
     DEFAULT_FIT,
     LEARNED_VERSION,

@@ -1,13 +1,13 @@
 """Teacher-vs-model pairs: the real teacher's next turn and the embedded model's own replies to the same
 context, from TRAINING dialogues only (issue 36). Judges learn "teacher > small model" from them.
 
-    from socratic.judge.teacher_pairs import load_teacher_pairs, pair_rows
+    from socratic.judge.labels.teacher_pairs import load_teacher_pairs, pair_rows
     pairs = load_teacher_pairs()          # src/socratic/datasets/teacher_pairs/pairs.jsonl, validated
     rows = pair_rows(pairs)               # (pair index, teacher reply, model reply) for every sample
 
 The file is made once by experiments/sample_teacher_contexts.py (its SOURCE.md says how: model, sampling
 settings, seed, command, date), so fitting a judge never needs the model. Each pair's CV group is its
-problem (`socratic.judge.labels.group_key` of the context), like the human labels', so a judge scored on a
+problem (`socratic.judge.labels.human.group_key` of the context), like the human labels', so a judge scored on a
 pair never saw a reply to that problem.
 """
 
@@ -33,7 +33,7 @@ class TeacherPair(BaseModel):
 
 def group_of(pair: TeacherPair) -> str:
     """The pair's cross-validation group: its problem (else its conversation)."""
-    from socratic.judge.labels import group_key
+    from socratic.judge.labels.human import group_key
 
     return group_key(LabelledReply(dialogue=pair.dialogue, reply=pair.teacher))
 

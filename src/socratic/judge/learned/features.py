@@ -1,6 +1,6 @@
 """Features of a (dialogue, reply) for the learned judge: text signals, MiniLM similarities, the embedding.
 
-    from socratic.judge.features import featurize, SIGNAL_NAMES
+    from socratic.judge.learned.features import featurize, SIGNAL_NAMES
     X = featurize(items)              # float32 [n, len(SIGNAL_NAMES) + 384]; a row depends on its item only
 
 Two blocks, both deterministic:
@@ -8,7 +8,7 @@ Two blocks, both deterministic:
   leaks against the reference, verdicts, hints, quality flags), counts and lengths;
 - the frozen all-MiniLM-L6-v2 embedding of the reply plus cosine similarities of the reply to the last
   student turn, the problem, the reference solution and the previous tutor turn (the same embedded
-  model and batching as the rubric: `socratic.judge.rubric.embed`).
+  model and batching as the rubric: `socratic.judge.rubric.embedding.embed`).
 A change here changes what a saved learned judge means: bump FEATURES_VERSION.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
 from socratic.records import Dialogue
 
 FEATURES_VERSION = "features_v4"  # v4: both v3s of issues 26 and 30 together (each was v3 on its own branch)
@@ -53,7 +53,7 @@ QUESTION_SIGNALS: tuple[str, ...] = ("qmark_count", "has_qmark", "genuine_questi
 
 
 def _texts(dialogue: Dialogue) -> dict[str, str]:
-    from socratic.judge.rubric import dialogue_texts
+    from socratic.judge.rubric.judge import dialogue_texts
 
     texts = dict(dialogue_texts(dialogue))
     tutor = [t.text for t in dialogue.turns if t.role == "tutor"]
@@ -91,7 +91,7 @@ def signals(dialogue: Dialogue, reply: str) -> list[float]:
 
 def featurize(items: Sequence[tuple[Dialogue, str]]) -> np.ndarray:
     """[n, len(SIGNAL_NAMES) + EMBEDDING_DIM] float32: signals, cosines, then the reply's unit embedding."""
-    from socratic.judge.rubric import CONTEXT_TOKENS, embed
+    from socratic.judge.rubric.embedding import CONTEXT_TOKENS, embed
 
     if not items:
         return np.zeros((0, len(SIGNAL_NAMES) + EMBEDDING_DIM), dtype=np.float32)

@@ -1,6 +1,6 @@
 """Orders of replies to one conversation: what a reward must get right (DPO only uses that order).
 
-    from socratic.judge.ranking import conversations, human_preference, preference_pairs, honest_reply
+    from socratic.judge.labels.ranking import conversations, human_preference, preference_pairs, honest_reply
     by_conversation = conversations(labelled)              # {key: [row, ...]} replies to the same dialogue
     pairs = preference_pairs(labelled)                     # [(better row, worse row), ...] by the humans
     row = honest_reply(labelled, rows)                     # the human-approved guiding reply, or None
@@ -74,7 +74,7 @@ def honest_reply(labelled: Sequence[LabelledReply], rows: Sequence[int]) -> int 
 def revealed_answer(labelled: Sequence[LabelledReply], rows: Sequence[int]) -> str | None:
     """The answer of a conversation without a reference: the last new number of a reply people labelled
     "Yes (and the answer is correct)" for Revealing_of_the_Answer (MRBench); None when there is none."""
-    from socratic.judge import rubric_signals as sig
+    from socratic import signals as sig
 
     for row in rows:
         item = labelled[row]

@@ -1,7 +1,13 @@
-"""Pure text signals behind the rubric judge: sentences, real questions, answer leaks, garbage.
+"""Pure text signals (the detectors): sentences, real questions, answer leaks, verdicts, hints, garbage.
+
+    from socratic import signals
+    signals.genuine_questions("Nice. What is 3 x 4?")     # ['What is 3 x 4?']
 
 Everything here is a deterministic function of strings, so each signal has exact unit tests
-(tests/judge/test_judge_rubric.py). `socratic.judge.rubric` turns the signals into the four scores.
+(tests/judge/test_judge_rubric.py). The rubric judge turns them into the four scores; the learned and
+reward judges take them as features; the dodge families, the judge-free metrics of socratic.evaluate and
+the gaming checks reuse them. A judge that uses a detector names it in `Judge.detectors`, so two judges
+sharing one are not counted as independent checks of each other (socratic.judge.shared_detectors).
 
 Design notes (the rubric is the DPO reward, so it is written against the ways a model games it):
 - A question counts only if it is a sentence addressed to the student that ends in "?" (or opens

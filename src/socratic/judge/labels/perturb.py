@@ -1,6 +1,6 @@
 """Style perturbations of a tutor reply that leave what it does for the student unchanged (issue 36).
 
-    from socratic.judge.perturb import PERTURBATIONS, perturb
+    from socratic.judge.labels.perturb import PERTURBATIONS, perturb
     perturb("lowercase", "Okay. What is 3 x 4?")          # "okay. what is 3 x 4?"
     perturb("add_typos", reply, seed=7)                   # letters swapped in some longer words
     perturb("drop_neutral", "Okay. What is 3 x 4?")       # "What is 3 x 4?"; None when nothing to drop
