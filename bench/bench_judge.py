@@ -54,9 +54,9 @@ def bench_items(n: int, k: int = 5):
 
 def timed(judge, items) -> tuple[float, float, list]:
     """(wall seconds, process CPU seconds, judgments), with the in-process vector cache emptied first."""
-    from socratic.judge import rubric
+    from socratic.judge.rubric import embedding
 
-    rubric._VECTORS.clear()
+    embedding._VECTORS.clear()
     wall, cpu = time.perf_counter(), time.process_time()
     out = judge.judge_many(items, progress=False)
     return time.perf_counter() - wall, time.process_time() - cpu, out
@@ -64,11 +64,12 @@ def timed(judge, items) -> tuple[float, float, list]:
 
 def rubric_rows(n: int) -> list[list]:
     from socratic.cache import Cache, NoCache
-    from socratic.judge import load_judge, rubric
+    from socratic.judge import load_judge
+    from socratic.judge.rubric import embedding
 
     rows = []
     start = time.perf_counter()
-    rubric.load_encoder()
+    embedding.load_encoder()
     rows.append(["rubric: MiniLM load (incl. imports)", time.perf_counter() - start, "s", ""])
 
     judge = load_judge("rubric", cache=NoCache())
@@ -96,7 +97,7 @@ def agreement_rows() -> list[list]:
     from calibrate_rubric import agreement
 
     from socratic.data import load_labelled
-    from socratic.judge import rubric
+    from socratic.judge.rubric import judge as rubric
 
     labelled = load_labelled(DEV)
     outcomes = [rubric.score_reply(x.dialogue, x.reply, s) for x, s in
@@ -120,7 +121,7 @@ def stub_latencies(count: int, median: float, seed: int = 0) -> list[float]:
 def llm_rows(n: int, median: float) -> tuple[list[list], str]:
     from fakes.llm_server import FakeLLM, Reply, judgment_json
     from socratic.cache import NoCache
-    from socratic.judge.llm import LLMJudge
+    from socratic.judge.llm.judge import LLMJudge
 
     items = bench_items(n)
     delays = stub_latencies(4 * n, median)
@@ -172,7 +173,7 @@ def main(argv=None) -> int:
     if args.quick:
         args.n, args.llm_n, args.latency = 20, 8, 0.02
 
-    from socratic.judge import rubric
+    from socratic.judge.rubric import judge as rubric
 
     rows = rubric_rows(args.n) + agreement_rows()
     llm, llm_notes = llm_rows(args.llm_n, args.latency)

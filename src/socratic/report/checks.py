@@ -148,7 +148,7 @@ def checks_section(evaluation: Evaluation) -> tuple[doc.Section | None, list[str
     baseline, judges, limits = evaluation.models[0].name, evaluation.judges, checks["limits"]
     rates = doc.Paragraph(doc.prose(
         "*asks a question, judge-free*: share of replies with at least one genuine question to the student "
-        "(`rubric_signals.genuine_questions`: text rules, no model; but the same detector as the rubric judge's "
+        "(`signals.genuine_questions`: text rules, no model; but the same detector as the rubric judge's "
         "`questions`, which filters the pairs and feeds the reward, so not independent of it: \"Tutoring, "
         "judge-free\" below counts questions by a plain rule of its own). *questions* / *reveals*: share of replies "
         "the judge scored yes on that criterion. Reveal difference: paired bootstrap, 95% CI. Target: a reveal rate "
