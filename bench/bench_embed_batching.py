@@ -29,9 +29,9 @@ from socratic.cache import NoCache
 from socratic.data import load_dialogues, load_labelled
 from socratic.data.location import data_file
 from socratic.judge import load_judge
-from socratic.judge.rubric import embedding as rubric
-from socratic.judge.learned.features import _texts
 from socratic.judge.labels.human import training_items
+from socratic.judge.learned.features import _texts
+from socratic.judge.rubric import embedding as rubric
 
 WAYS = {"old (bf16, batch 32)": (torch.bfloat16, 32), "current (fp32, one per call)": (torch.float32, 1)}
 
