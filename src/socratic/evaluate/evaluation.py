@@ -241,12 +241,13 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
 
 
 def _may_have_seen_labels(spec: str) -> bool:
-    """Only the judges we fit or calibrate (learned, rubric) have seen human labels; an LLM judge is not
-    loaded a second time just to find that out. A spec this version does not parse is asked."""
-    from socratic.specs import parse_judge_spec
+    """Only the judges fitted or calibrated on human labels (rubric, learned, reward: judge.registry) can have
+    seen a test item's problem; an LLM judge is not loaded a second time just to find that out. A spec this
+    version does not parse is asked."""
+    from socratic.judge.registry import kind_of
 
     try:
-        return parse_judge_spec(spec)[0] in ("learned", "rubric")
+        return kind_of(spec)[0].from_labels
     except SocraticError:
         return True
 

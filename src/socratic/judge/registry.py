@@ -45,6 +45,8 @@ class JudgeKind:
     version_parts: tuple[str, ...]
     store: str | None = None  # the module that saves, loads and fits one (None: nothing to fit)
     fit_command: str | None = None  # the command that fits one into a file of the user's
+    # Fitted or calibrated on human labels: the evaluation leaves out the test items whose problems it saw.
+    from_labels: bool = False
 
     def judge_class(self) -> type[Judge]:
         return _resolve(self.judge)
@@ -60,14 +62,15 @@ class JudgeKind:
 
 
 KINDS: dict[str, JudgeKind] = {kind.name: kind for kind in (
-    JudgeKind("rubric", "socratic.judge.rubric.judge:RubricJudge", ("socratic.judge.rubric.judge:RUBRIC_VERSION",)),
+    JudgeKind("rubric", "socratic.judge.rubric.judge:RubricJudge", ("socratic.judge.rubric.judge:RUBRIC_VERSION",),
+              from_labels=True),
     JudgeKind("learned", "socratic.judge.learned.judge:LearnedJudge",
               ("socratic.judge.learned.fit:LEARNED_VERSION", "socratic.judge.learned.features:FEATURES_VERSION"),
-              store="socratic.judge.learned.store", fit_command="socratic judge-train"),
+              store="socratic.judge.learned.store", fit_command="socratic judge-train", from_labels=True),
     JudgeKind("reward", "socratic.judge.reward.judge:RewardJudge",
               ("socratic.judge.reward.fit:REWARD_VERSION", "socratic.judge.reward.features:REWARD_FEATURES",
                "socratic.judge.learned.features:FEATURES_VERSION"),
-              store="socratic.judge.reward.store", fit_command="socratic judge-train --reward"),
+              store="socratic.judge.reward.store", fit_command="socratic judge-train --reward", from_labels=True),
     JudgeKind("qmark", "socratic.judge.baseline:QuestionMarkJudge", ("socratic.judge.baseline:QMARK_VERSION",)),
     JudgeKind("llm", "socratic.judge.llm.judge:LLMJudge", ("socratic.judge.llm.judge:PROMPT_VERSION",)),
 )}
