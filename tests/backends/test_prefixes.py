@@ -23,20 +23,22 @@ def cache_of(length: int, fill: float = 1.0) -> DynamicCache:
     return cache
 
 
-def test_the_longest_stored_prefix_is_found_and_extending_it_leaves_it_intact():
+def test_the_longest_stored_prefix_is_found_superseded_ones_go_and_extending_one_leaves_it_intact():
     store = PrefixStore()
     store.put([1, 2], cache_of(2))
-    store.put([1, 2, 3, 4], cache_of(4))
+    store.put([1, 5, 6], cache_of(3))
     store.put([9, 9, 9, 9, 9], cache_of(5))
-    length, copy = store.longest([1, 2, 3, 4, 5, 6])
-    assert length == 4 and copy.get_seq_length() == 4
-    assert store.longest([1, 2, 7])[0] == 2
+    assert store.longest([1, 2, 7])[0] == 2 and store.longest([1, 5, 6, 7])[0] == 3
     assert store.longest([1, 3]) == (0, None)  # not a prefix, though it shares a token
     assert store.longest([1]) == (0, None)  # shorter than every key
+    store.put([1, 2, 3, 4], cache_of(4))  # the conversation [1, 2] went on: its entry makes way
+    assert store.longest([1, 2, 7]) == (0, None) and store.longest([1, 5, 6, 7])[0] == 3
+    length, copy = store.longest([1, 2, 3, 4, 5, 6])
+    assert length == 4 and copy.get_seq_length() == 4
     copy.update(torch.zeros(1, 1, 2, 4), torch.zeros(1, 1, 2, 4), 0)  # the model appends its new tokens
     assert copy.get_seq_length() == 6
     assert store.longest([1, 2, 3, 4])[1].get_seq_length() == 4  # the stored cache did not grow
-    assert store.reused_tokens == 4 + 2 + 4
+    assert store.reused_tokens == 2 + 3 + 3 + 4 + 4
 
 
 def test_the_store_keeps_to_its_budget_least_recently_used_first():

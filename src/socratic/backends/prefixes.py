@@ -9,7 +9,9 @@ prompt, the tutor's reply and one more student turn: without this, every push pr
 conversation again (two thirds of its prefill was done before). A chat turn is the same shape.
 
 The store is opt-in and bounded in bytes (a 900-token prompt of the embedded model is ~40 MB of fp32 keys and
-values): a caller turns it on around work that re-asks, and the memory goes when it leaves the block.
+values): a caller turns it on around work that re-asks, and the memory goes when it leaves the block. A
+stored prompt that a newer one extends is dropped (the conversation went on), so the pressure test holds one
+prompt per conversation of its batch, not one per push.
 Entries are immutable once stored: a later prompt extends a shallow copy whose layers append with
 `torch.cat` (new tensors), never writing into the stored ones.
 """
@@ -51,17 +53,22 @@ class PrefixStore:
         return len(best), _extendable_copy(self._entries[best][0])
 
     def put(self, tokens: Sequence[int], cache: DynamicCache) -> None:
-        """Keep `cache` (which holds exactly `tokens`), evicting the least recently used over the budget."""
+        """Keep `cache` (which holds exactly `tokens`) in place of the stored prompts it extends (a conversation
+        goes on from its latest turn), evicting the least recently used over the budget."""
         key = tuple(tokens)
         size = sum(t.numel() * t.element_size() for layer in cache.layers for t in (layer.keys, layer.values)
                    if t is not None)
         if key in self._entries or size > self.budget_bytes:
             return
+        for old in [old for old in self._entries if len(old) < len(key) and key[:len(old)] == old]:
+            self._drop(old)
         self._entries[key] = (cache, size)
         self._bytes += size
         while self._bytes > self.budget_bytes:
-            _, (_, evicted) = self._entries.popitem(last=False)
-            self._bytes -= evicted
+            self._drop(next(iter(self._entries)))
+
+    def _drop(self, key: tuple[int, ...]) -> None:
+        self._bytes -= self._entries.pop(key)[1]
 
 
 def _extendable_copy(cache: DynamicCache) -> DynamicCache:
