@@ -65,9 +65,18 @@ def environment(cache: Path) -> dict[str, str]:
     return {**os.environ, "SOCRATIC_CACHE": str(cache), "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
 
 
+DEFAULT_SIGINT_EXEC = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+                       "os.execv(sys.argv[1], sys.argv[1:])")
+
+
 def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     handle = log.open("ab")
-    return subprocess.Popen([str(SOCRATIC), *map(str, args)], stdout=handle, stderr=subprocess.STDOUT, env=env)
+    # Ctrl-C as at a terminal: a test run started in the background of a non-interactive shell (`pytest &`)
+    # ignores SIGINT, and a child would inherit that and never see the interrupt these tests send; so the
+    # command starts through a Python that restores the default (exec keeps it; preexec_fn is unsafe
+    # beside the fake server's threads).
+    return subprocess.Popen([sys.executable, "-c", DEFAULT_SIGINT_EXEC, str(SOCRATIC), *map(str, args)],
+                            stdout=handle, stderr=subprocess.STDOUT, env=env)
 
 
 def finish(args: list[str], env: dict[str, str], log: Path, timeout: float = 300) -> str:
@@ -116,9 +125,11 @@ def test_generate_killed_then_rerun_equals_an_uninterrupted_run(tmp_path):
     data = write_dialogues(tmp_path / "dialogues.jsonl", 8)
     with FakeLLM(deterministic) as server:
         # One request in flight (24 x 0.1 s): at the default --concurrency 8 the whole run can finish
-        # before the kill lands, and the test would not interrupt anything.
+        # before the kill lands, and the test would not interrupt anything. One dialogue a batch: with two
+        # batches of 4 in flight sharing that one request, both finished near the end and the kill could
+        # come after all 24 lines were written.
         args = ["generate", "--dataset", data, "--model", f"openai:tutor@{server.url}", "-k", "3",
-                "--max-new-tokens", "16", "--concurrency", "1"]
+                "--max-new-tokens", "16", "--concurrency", "1", "--batch-dialogues", "1"]
         finish([*args, "-o", tmp_path / "reference.jsonl"], environment(tmp_path / "ref-cache.sqlite"),
                tmp_path / "ref.log")
 
@@ -226,7 +237,7 @@ def test_ctrl_c_during_generate_exits_130_with_the_resume_hint_and_the_rerun_res
     data = write_dialogues(tmp_path / "dialogues.jsonl", 8)
     with FakeLLM(deterministic) as server:
         args = ["generate", "--dataset", data, "--model", f"openai:tutor@{server.url}", "-k", "3",
-                "--max-new-tokens", "16", "--concurrency", "1"]
+                "--max-new-tokens", "16", "--concurrency", "1", "--batch-dialogues", "1"]
         finish([*args, "-o", tmp_path / "reference.jsonl"], environment(tmp_path / "ref-cache.sqlite"),
                tmp_path / "ref.log")
         env, out, log = environment(tmp_path / "cache.sqlite"), tmp_path / "candidates.jsonl", tmp_path / "run.log"
