@@ -121,15 +121,21 @@ def leftovers(folder: Path) -> list[str]:
 
 # ------------------------------------------------------------------------------------------ generate
 
+def slow_generate(data: Path, url: str) -> list:
+    """`socratic generate` of 8 dialogues x k 3 that writes its lines one dialogue at a time over ~2.4 s.
+
+    One request in flight (24 x 0.1 s): at the default --concurrency 8 the whole run can finish before the
+    signal lands, and the test would not interrupt anything. One dialogue a batch: with two batches of 4 in
+    flight sharing that one request, both finished near the end and the signal could come after all 24 lines.
+    """
+    return ["generate", "--dataset", data, "--model", f"openai:tutor@{url}", "-k", "3", "--max-new-tokens", "16",
+            "--concurrency", "1", "--batch-dialogues", "1"]
+
+
 def test_generate_killed_then_rerun_equals_an_uninterrupted_run(tmp_path):
     data = write_dialogues(tmp_path / "dialogues.jsonl", 8)
     with FakeLLM(deterministic) as server:
-        # One request in flight (24 x 0.1 s): at the default --concurrency 8 the whole run can finish
-        # before the kill lands, and the test would not interrupt anything. One dialogue a batch: with two
-        # batches of 4 in flight sharing that one request, both finished near the end and the kill could
-        # come after all 24 lines were written.
-        args = ["generate", "--dataset", data, "--model", f"openai:tutor@{server.url}", "-k", "3",
-                "--max-new-tokens", "16", "--concurrency", "1", "--batch-dialogues", "1"]
+        args = slow_generate(data, server.url)
         finish([*args, "-o", tmp_path / "reference.jsonl"], environment(tmp_path / "ref-cache.sqlite"),
                tmp_path / "ref.log")
 
@@ -236,8 +242,7 @@ def test_ctrl_c_during_generate_exits_130_with_the_resume_hint_and_the_rerun_res
     # Issue 41: Ctrl-C exited 0, so `socratic evaluate ... && socratic report ...` carried on after an interrupted stage.
     data = write_dialogues(tmp_path / "dialogues.jsonl", 8)
     with FakeLLM(deterministic) as server:
-        args = ["generate", "--dataset", data, "--model", f"openai:tutor@{server.url}", "-k", "3",
-                "--max-new-tokens", "16", "--concurrency", "1", "--batch-dialogues", "1"]
+        args = slow_generate(data, server.url)
         finish([*args, "-o", tmp_path / "reference.jsonl"], environment(tmp_path / "ref-cache.sqlite"),
                tmp_path / "ref.log")
         env, out, log = environment(tmp_path / "cache.sqlite"), tmp_path / "candidates.jsonl", tmp_path / "run.log"
