@@ -10,8 +10,8 @@ stacked into the batch and repeated for the n samples; a KV cache that grows in 
 at once instead of being decoded as padding until the batch's longest row ends; bf16 where the hardware
 supports it (see auto_dtype); and, where a caller turns it on (the pressure test, chat, serve), a prompt
 that extends an earlier one is prefilled only from where it leaves it (prefixes.py). bench/bench_generate.py,
-bench/bench_decode.py and bench/bench_eval.py measure it. Import `socratic` before torch loads (the CLI does): it sets OMP_WAIT_POLICY=PASSIVE,
-without which torch is several times slower on a busy CPU.
+bench/bench_decode.py and bench/bench_eval.py measure it. Import `socratic` before torch loads (the CLI
+does): it sets OMP_WAIT_POLICY=PASSIVE, without which torch is several times slower on a busy CPU.
 
 Determinism: each sample draws from its own torch.Generator seeded by (seed, conversation,
 sample index), and greedy decoding has no randomness, so the same call (conversations, options,

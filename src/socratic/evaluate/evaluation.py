@@ -234,6 +234,7 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
                         for d in batch:
                             so_far[d.id].append(done[(name, spec, dataset, d.id, push, settings)].reply)
                         bar.advance(task, len(batch))
+            reuse.close()  # this model is done: its stored prefills go before the next model's
             ordered += [done[(name, spec, dataset, d.id, push, settings)]
                         for push in pushes for dataset, dialogues in items.items() for d in dialogues]
     write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
