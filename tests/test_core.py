@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
+from pydantic import BaseModel, field_serializer
 
 from socratic.backends import FakeBackend, GenerationOptions, cut_at_turn_end
 from socratic.cache import Cache, content_key
@@ -77,6 +81,24 @@ def test_torn_tail_is_dropped_and_repaired(tmp_path):
     with JsonlAppender(path) as out:
         out.write(make_dialogue(id="c"))
     assert [d.id for d in read_jsonl(path, Dialogue)] == ["a", "c"]
+
+
+def test_ctrl_c_while_a_record_is_serialized_lands_after_the_whole_line(tmp_path):
+    # CI once saw a SIGINT arrive inside pydantic's serializer: it came out as a PydanticSerializationError
+    # and `socratic generate` ended with a traceback and exit 1 instead of 130 and the resume hint.
+    class Interrupting(BaseModel):
+        text: str
+
+        @field_serializer("text")
+        def _ctrl_c(self, text: str) -> str:
+            os.kill(os.getpid(), signal.SIGINT)
+            return text
+
+    path = tmp_path / "out.jsonl"
+    with JsonlAppender(path) as out, pytest.raises(KeyboardInterrupt):
+        out.write(Interrupting(text="whole"))
+    assert path.read_text() == '{"text":"whole"}\n'
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 def test_cache_roundtrip(tmp_path):

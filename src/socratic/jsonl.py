@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import tempfile
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -77,7 +79,8 @@ def read_jsonl(path: str | Path, model: type[M], *, tolerate_torn_tail: bool = F
 
 def to_json_line(record: BaseModel | dict[str, Any]) -> str:
     if isinstance(record, BaseModel):
-        return record.model_dump_json()
+        with ctrl_c_held():  # a Ctrl-C inside pydantic's serializer would come out as a serialization error
+            return record.model_dump_json()
     return json.dumps(record, ensure_ascii=False)
 
 
@@ -139,6 +142,28 @@ def repair_torn_tail(path: Path) -> None:
     path.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
+@contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Hold a Ctrl-C that arrives inside the block until the block is done, then deliver it.
+
+    A record is written whole or not at all, and the interrupt stays a KeyboardInterrupt: one raised inside
+    pydantic's serializer would come out as a PydanticSerializationError, and the run would end with a
+    traceback instead of the resume hint. Signal handlers live in the main thread only; elsewhere a no-op."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held: list[Any] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held and callable(previous):
+            previous(signal.SIGINT, held[0])
+        elif held and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
 class JsonlAppender:
     """Append records one durable line at a time; use as a context manager."""
 
@@ -149,9 +174,10 @@ class JsonlAppender:
         self._file = self.path.open("a", encoding="utf-8")
 
     def write(self, record: BaseModel | dict[str, Any]) -> None:
-        self._file.write(to_json_line(record) + "\n")
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        with ctrl_c_held():
+            self._file.write(to_json_line(record) + "\n")
+            self._file.flush()
+            os.fsync(self._file.fileno())
 
     def close(self) -> None:
         self._file.close()
