@@ -21,6 +21,8 @@ from socratic.data.teacher_turns import (
     problems_of_test_sets,
     teacher_reply,
     teacher_test_set,
+    teacher_validation_set,
+    validation_problems,
 )
 from socratic.errors import InputError, SocraticError
 from socratic.jsonl import read_jsonl
@@ -111,6 +113,27 @@ def test_debugging_teacher_test_set_has_no_training_problem_to_drop():
         teacher_test_set("mathdial")
 
 
+def test_validation_conversations_are_held_out_training_problems_with_the_teachers_next_turn():
+    held = validation_problems()
+    train = data.load_dialogues("mathdial", "train")
+    assert len(held) == 60 and held <= {problem_of(d) for d in train}
+    assert not held & {problem_of(d) for d in train[:48]}  # the shipped configs train on the first 24 / 48
+    assert not held & problems_of_test_sets()
+    items = teacher_validation_set()
+    assert len(items) == 67 and items == teacher_validation_set()  # seeded: the same items, the same order
+    assert {problem_of(d) for d in items} == held
+    assert len({d.meta["group"] for d in items}) == len(items)  # one item per conversation
+    for item in items:
+        origin = data.get_dialogue("mathdial", "train", item.meta["group"])
+        turn = len(item.turns)
+        assert item.turns == origin.turns[:turn] and item.turns[-1].role == "student"
+        assert teacher_reply(item) == origin.turns[turn].text and item.reference == origin.reference
+    # never a training dialogue's slice, never a teacher turn to imitate
+    assert all(problem_of(t.dialogue) not in held for t in load_teacher_turns(("mathdial",)))
+    with pytest.raises(SocraticError):
+        data.load_dialogues("mathdial-raw", "validation")
+
+
 def check_turns(turns: list[TeacherTurn], excluded: set[str]) -> None:
     keys = set()
     for turn in turns:
@@ -125,12 +148,12 @@ def check_turns(turns: list[TeacherTurn], excluded: set[str]) -> None:
 def test_teacher_turns_of_the_training_histories():
     turns, report = load_teacher_turns_with_report(("mathdial", "debugging"))
     mathdial, debugging = report.counts["mathdial"], report.counts["debugging"]
-    assert (mathdial.found, mathdial.origin_in_test, mathdial.test_problem, mathdial.duplicate, mathdial.kept) == (
-        1354, 0, 91, 1, 1262)
+    assert (mathdial.found, mathdial.origin_in_test, mathdial.test_problem, mathdial.validation_problem,
+            mathdial.duplicate, mathdial.kept) == (1354, 0, 91, 189, 1, 1073)
     # the reference's Debugging test split holds 33 of the 38 exercises of its train split: few turns survive
     assert (debugging.found, debugging.origin_in_test, debugging.kept) == (2164, 29, 24)
-    assert len(turns) == 1262 + 24 and turns == load_teacher_turns()
-    check_turns(turns, problems_of_test_sets())
+    assert len(turns) == 1073 + 24 and turns == load_teacher_turns()
+    check_turns(turns, problems_of_test_sets() | validation_problems())
     assert {t.written_by for t in turns} == {"human"}
     # the first teacher turn of the first training dialogue, its move tag kept as metadata
     origin = data.get_dialogue("mathdial", "train", "mathdial-train-0000")
@@ -173,8 +196,8 @@ def test_cli_lists_and_exports_teacher_turns(tmp_path, capsys, monkeypatch):
     result = CliRunner().invoke(app, ["data", "teacher-turns", "--source", "mathdial", "-o", str(out)],
                                 env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert re.search(r"mathdial\s+│\s+1354\s+│\s+0\s+│\s+91\s+│\s+1\s+│\s+1262", result.output)
-    assert "wrote 1262 teacher turns" in result.output
+    assert re.search(r"mathdial\s+│\s+1354\s+│\s+0\s+│\s+91\s+│\s+189\s+│\s+1\s+│\s+1073", result.output)
+    assert "wrote 1073 teacher turns" in result.output
     assert read_jsonl(out, TeacherTurn) == load_teacher_turns(("mathdial",))
     monkeypatch.setattr(sys, "argv", ["socratic", "data", "teacher-turns", "--source", "tutorchat"])
     with pytest.raises(SystemExit) as exited:

@@ -74,8 +74,8 @@ def test_teacher_rows_are_the_teachers_turns_after_the_prompt_every_stage_render
     config = sft.warm_up_config(sft.SftSettings(data="teacher"), dpo, tmp_path / "sft", dataset="mathdial")
     rows, stats, what = sft.training_rows(config, tokenizer)
     turns = load_teacher_turns(("mathdial",))
-    assert len(rows) == stats.pairs == len(turns) == 1262 and stats.skipped == 0
-    assert "1262 teacher turns of mathdial (" in what
+    assert len(rows) == stats.pairs == len(turns) == 1073 and stats.skipped == 0
+    assert "1073 teacher turns of mathdial (" in what
     assert all(row["completion"] == [{"role": "assistant", "content": t.reply}] for row, t in zip(rows, turns))
     assert rows[0]["prompt"] == render_messages(turns[0].dialogue)  # short: as rendered, whole
     assert stats.longest_prompt <= 640
@@ -193,12 +193,12 @@ def test_a_real_warm_up_on_the_teachers_turns(tmp_path, monkeypatch, data_here):
     out = sft.run(config)
     tokenizer = AutoTokenizer.from_pretrained(out)
     replies = [turn.reply for turn in load_teacher_turns(("mathdial",))]
-    assert seen["count"] == len(replies) == 1262
+    assert seen["count"] == len(replies) == 1073
     for row in seen["rows"]:  # the loss is on a teacher's turn alone
         trained = tokenizer.decode([t for t, label in zip(row["input_ids"], row["labels"]) if label != -100])
         assert any(trained.startswith(reply) for reply in replies), trained
     summary = json.loads((out / "train_summary.json").read_text())
-    assert summary["kind"] == "sft" and summary["steps"] == 2 and summary["pairs"] == 1262
+    assert summary["kind"] == "sft" and summary["steps"] == 2 and summary["pairs"] == 1073
     assert json.loads((out / "train_config.json").read_text())["data"] == "teacher"
     assert dpo.is_finished(out)
 

@@ -165,14 +165,16 @@ def teacher_turns_command(
                                                    include_model_written=model_written,
                                                    test_sets=tuple(test_sets or TEST_SETS))
     table = Table(title="teacher turns (train)", title_justify="left")
-    for name in ("source", "in histories", "dialogue in test", "test problem", "duplicate", "kept"):
+    for name in ("source", "in histories", "dialogue in test", "test problem", "validation problem", "duplicate",
+                 "kept"):
         table.add_column(name, justify="left" if name == "source" else "right", no_wrap=True)
     for source, counts in report.counts.items():
         table.add_row(source, str(counts.found), str(counts.origin_in_test), str(counts.test_problem),
-                      str(counts.duplicate), str(counts.kept))
+                      str(counts.validation_problem), str(counts.duplicate), str(counts.kept))
     console.print(table)
     console.print(f"test problems come from: {', '.join(report.test_sets)} (the raw sources: their "
-                  "teacher-referenced test sets)", style="dim")
+                  "teacher-referenced test sets); validation problems are held out to choose a recipe on "
+                  "(mathdial-raw's validation split)", style="dim")
     if output is not None:
         write_jsonl(output, turns)
         console.print(f"wrote {len(turns)} teacher turns to {output}")

@@ -6,6 +6,10 @@ teacher turns of the training dialogues as training data.
 - `teacher_test_set("mathdial-raw" | "debugging-raw", seed=0)`: the test split without any item whose
   problem appears in a training split of the shipped sets, then one item per conversation drawn by a
   seeded RNG, in a seeded order; each item carries the teacher's next turn and its reference.
+- `teacher_validation_set()`: `mathdial-raw`'s "validation" split, for choosing a recipe without looking at
+  a test set: the same kind of items, cut from MathDial training conversations on `validation_problems()`,
+  training problems held out by a fixed seeded draw. No teacher turn is ever trained on from them.
+- `evaluation_set(source, split)`: what a test slice means in `socratic evaluate` and run configs.
 - `load_teacher_turns(sources, "train")`: every tutor turn of a training dialogue's history that answers
   a student turn, as (the conversation up to that student turn, the tutor's turn): MathDial teachers,
   Socratic Debugging instructors (and debugging-raw's alternative utterances, labelled), TutorChat (its
@@ -25,6 +29,7 @@ import logging
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -45,6 +50,13 @@ TEACHERS_OF = {"mathdial": ("mathdial",), "mathdial-raw": ("mathdial",), "debugg
 # The test sets whose problems teacher turns never come from: the reference's test splits (the
 # pipeline's evaluation sets) and the teacher-referenced ones.
 TEST_SETS = ("mathdial", "debugging", "tutorchat", "mathdial-raw", "debugging-raw")
+# The validation conversations: VALIDATION_PROBLEMS MathDial training problems drawn with VALIDATION_SEED,
+# fixed before any recipe was tried. Never among the first SHIPPED_TRAIN_DIALOGUES training dialogues (the
+# shipped configs train on MathDial's first 24 and 48) nor on a problem of a test set.
+VALIDATION_SPLIT = "validation"
+VALIDATION_PROBLEMS = 60
+VALIDATION_SEED = 20261206
+SHIPPED_TRAIN_DIALOGUES = 48
 
 
 def teacher_reply(dialogue: Dialogue) -> str | None:
@@ -125,6 +137,43 @@ def teacher_test_set(source: str, *, seed: int = 0) -> tuple[list[Dialogue], Tes
     return chosen, report
 
 
+@lru_cache(maxsize=1)
+def validation_problems() -> frozenset[str]:
+    """The MathDial training problems held out to choose a recipe on (see VALIDATION_PROBLEMS)."""
+    train = data.load_dialogues("mathdial", "train")
+    taken = {problem_of(d) for d in train[:SHIPPED_TRAIN_DIALOGUES]} | problems_of_test_sets()
+    free = sorted({problem_of(d) for d in train} - taken)
+    return frozenset(random.Random(VALIDATION_SEED).sample(free, VALIDATION_PROBLEMS))
+
+
+def teacher_validation_set(*, seed: int = 0) -> list[Dialogue]:
+    """One teacher-referenced item per MathDial training conversation on a validation problem (a seeded
+    choice among its teacher turns, in a seeded order): the dialogue up to a student turn, the teacher's next
+    turn in meta["teacher_reply"], the worked solution as its reference."""
+    held = validation_problems()
+    by_conversation: dict[str, list[Dialogue]] = {}
+    for origin, turn in _history_turns("mathdial", "train", "human"):
+        if problem_of(origin) in held and origin.reference:
+            item = turn.dialogue.model_copy(update={"meta": turn.dialogue.meta | {"teacher_reply": turn.reply}})
+            by_conversation.setdefault(origin.id, []).append(item)
+    rng = random.Random(seed)
+    chosen = [rng.choice(by_conversation[name]) for name in sorted(by_conversation)]
+    rng.shuffle(chosen)
+    log.info("teacher validation set: %d items, one per conversation on %d held-out MathDial training problems",
+             len(chosen), len(held))
+    return chosen
+
+
+def evaluation_set(source: str, split: str) -> list[Dialogue]:
+    """A test slice's dialogues: a raw source's "test" is its teacher-referenced test set, mathdial-raw's
+    "validation" the validation conversations; any other (source, split) is the dataset as it loads."""
+    if source in TEACHER_SOURCES and split == "test":
+        return teacher_test_set(source)[0]
+    if split == VALIDATION_SPLIT and source == "mathdial-raw":
+        return teacher_validation_set()
+    return data.load_dialogues(source, split)
+
+
 class TeacherTurn(BaseModel):
     """A real tutor turn as training data: what the tutor saw, and what it said."""
 
@@ -144,6 +193,7 @@ class TurnCounts:
     found: int = 0
     origin_in_test: int = 0  # its training dialogue is also in the test split (the existing overlap check)
     test_problem: int = 0  # its problem is a problem of a test set
+    validation_problem: int = 0  # its problem is held out for validation (teacher_validation_set)
     duplicate: int = 0  # the same context, history and reply came earlier
     kept: int = 0
 
@@ -156,8 +206,8 @@ class TeacherTurnsReport:
 
     def lines(self) -> list[str]:
         return [f"{source}: {c.found} tutor turns in the {self.split} histories; dropped {c.origin_in_test} "
-                f"from dialogues also in test, {c.test_problem} on test problems, {c.duplicate} duplicates; "
-                f"kept {c.kept}" for source, c in self.counts.items()]
+                f"from dialogues also in test, {c.test_problem} on test problems, {c.validation_problem} on "
+                f"validation problems, {c.duplicate} duplicates; kept {c.kept}" for source, c in self.counts.items()]
 
 
 def _history_turns(source: str, split: str, written_by: str) -> Iterator[tuple[Dialogue, TeacherTurn]]:
@@ -240,6 +290,7 @@ def load_teacher_turns_with_report(sources: Sequence[str] = ("mathdial", "debugg
         raise SocraticError(f"{', '.join(model_written)}: its tutor turns were written by a model, not by people; "
                             "ask for them with include_model_written=True (`--model-written`)")
     excluded = problems_of_test_sets(test_sets)
+    held_out = validation_problems()
     report = TeacherTurnsReport(split, tuple(test_sets))
     seen: set[tuple[str, ...]] = set()
     out = []
@@ -253,6 +304,8 @@ def load_teacher_turns_with_report(sources: Sequence[str] = ("mathdial", "debugg
                 counts.origin_in_test += 1
             elif key[0] in excluded:
                 counts.test_problem += 1
+            elif key[0] in held_out:
+                counts.validation_problem += 1
             elif key in seen:
                 counts.duplicate += 1
             else:
@@ -267,8 +320,8 @@ def load_teacher_turns_with_report(sources: Sequence[str] = ("mathdial", "debugg
 def load_teacher_turns(sources: Sequence[str] = ("mathdial", "debugging"), split: str = "train", *,
                        include_model_written: bool = False, test_sets: Sequence[str] = TEST_SETS) -> list[TeacherTurn]:
     """The real tutor turns of the `split` dialogues' histories of `sources`, deduplicated across them (the
-    first source keeps a turn two share), never from a training dialogue also in test (content overlap) nor
-    on a problem of `test_sets`. Counts are logged; `load_teacher_turns_with_report` returns them."""
+    first source keeps a turn two share), never from a training dialogue also in test (content overlap), nor
+    on a problem of `test_sets`, nor on a validation problem. Counts are logged; `load_teacher_turns_with_report` returns them."""
     return load_teacher_turns_with_report(sources, split, include_model_written=include_model_written,
                                           test_sets=test_sets)[0]
 

@@ -63,16 +63,14 @@ def parse_model_option(value: str) -> tuple[str, str]:
 
 def _load_dialogues(source: str, split: str) -> list[Dialogue]:
     """A test set's dialogues. The raw sets' test splits are their teacher-referenced form (evaluate.teacher):
-    no problem of a training split, one item per conversation in a fixed seeded order, so runs compare."""
-    from socratic.data import load_dialogues
-    from socratic.data.teacher_turns import TEACHER_SOURCES, teacher_test_set
+    no problem of a training split, one item per conversation in a fixed seeded order, so runs compare;
+    mathdial-raw's validation split the same kind of items on held-out training problems."""
+    from socratic.data.teacher_turns import TEACHER_SOURCES, evaluation_set, teacher_test_set
 
     if source in TEACHER_SOURCES and split == "test":
-        dialogues, report = teacher_test_set(source)
-        for line in report.lines():
+        for line in teacher_test_set(source)[1].lines():
             console.print(f"[dim]{line}[/]")
-        return dialogues
-    return load_dialogues(source, split)
+    return evaluation_set(source, split)
 
 
 def _load_judge(spec: str, cache):

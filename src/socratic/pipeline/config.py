@@ -53,7 +53,7 @@ class TrainSlice(BaseModel):
         if info.context and info.context.get("check_files"):
             from socratic.pipeline.preflight import dataset_problem
 
-            problem = dataset_problem(self.source, self.split)
+            problem = dataset_problem(self.source, self.split, test=isinstance(self, TestSlice))
             if problem:
                 raise ValueError(problem)
         return self

@@ -112,12 +112,14 @@ def needs(config: Any, running: Iterable[str] | None = None, *, env: Mapping[str
     return list(unique.values())
 
 
-def dataset_problem(source: str, split: str) -> str | None:
-    """Why `source`/`split` cannot be loaded (unknown name, missing split or file, bad or empty file); None if it can."""
+def dataset_problem(source: str, split: str, *, test: bool) -> str | None:
+    """Why `source`/`split` cannot be loaded as a training (test=False) or test slice (unknown name, missing split
+    or file, bad or empty file); None if it can. Only a test slice may be a validation split."""
     from socratic.data import load_dialogues
+    from socratic.data.teacher_turns import evaluation_set
 
     try:
-        dialogues = load_dialogues(source, split)
+        dialogues = evaluation_set(source, split) if test else load_dialogues(source, split)
     except SocraticError as error:
         return str(error)
     return None if dialogues else f"no dialogues in {source!r} split {split!r}"
@@ -131,7 +133,7 @@ def check_inputs(config: Any) -> None:
         problems.append(f"out: not a folder: {config.run_dir} is a file; name a folder for the run")
     for kind in ("train", "test"):
         for index, part in enumerate(getattr(config.datasets, kind)):
-            problem = dataset_problem(part.source, part.split)
+            problem = dataset_problem(part.source, part.split, test=kind == "test")
             if problem:
                 problems.append(f"datasets.{kind}.{index}: {problem}")
     from socratic.judge import files
