@@ -1,0 +1,94 @@
+"""The tries table of experiments/teacher_tries (README.md has the rule): for each try's run folder, the tuned
+model's win rate against the teacher by each evaluation judge, its judge-free correctness rates, and the
+paired bootstrap difference of those rates against the `old` try's tuned model (same validation items).
+
+    python experiments/teacher_tries/summarise.py runs/teacher_tries [-o experiments/teacher_tries/results.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from socratic.judge.correctness import check_reply
+from socratic.evaluate.result import EvalReply
+from socratic.jsonl import read_jsonl
+
+TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short")
+JUDGES = ("learned", "rubric", "reward")
+CHECKS = ("invents_number", "miscomputes")
+
+
+def tuned_flags(folder: Path) -> dict[str, dict[str, int]]:
+    """check -> item id -> 1 where the tuned model's reply fails it."""
+    flags: dict[str, dict[str, int]] = {check: {} for check in CHECKS}
+    for reply in read_jsonl(folder / "eval" / "replies.jsonl", EvalReply):
+        if not reply.model.startswith("tuned-"):
+            continue
+        found = check_reply(reply.dialogue, reply.reply)
+        flags["invents_number"][reply.dialogue.id] = int(found.invents)
+        flags["miscomputes"][reply.dialogue.id] = int(found.miscomputes)
+    return flags
+
+
+def paired_difference(a: dict[str, int], b: dict[str, int], seed: int = 0, n: int = 4000) -> dict[str, float]:
+    ids = sorted(a.keys() & b.keys())
+    diff = np.array([a[i] - b[i] for i in ids], dtype=float)
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, len(diff), size=(n, len(diff)))].mean(axis=1)
+    return {"diff": float(diff.mean()), "low": float(np.quantile(means, 0.025)),
+            "high": float(np.quantile(means, 0.975)), "n": len(ids)}
+
+
+def summarise(root: Path) -> dict:
+    out = {}
+    baseline = tuned_flags(root / "old") if (root / "old" / "eval").exists() else None
+    for name in TRIES:
+        folder = root / name
+        if not (folder / "eval" / "evaluation.json").exists():
+            continue
+        evaluation = json.loads((folder / "eval" / "evaluation.json").read_text())
+        row: dict = {"win_rate": {}, "base_win_rate": {}}
+        for win in evaluation["teacher"]["win_rates"]:
+            if win["items"] != "all":
+                continue
+            side = "win_rate" if win["model"].startswith("tuned-") else "base_win_rate"
+            row[side][win["judge"]] = win["win_rate"]
+        row["mean_win_rate"] = float(np.mean([row["win_rate"][j]["mean"] for j in JUDGES]))
+        rates = {(r["metric"], r["model"]): r["rate"] for r in evaluation["tutoring"]["rates"]}
+        row["tutoring"] = {metric: {model: rate["mean"] for (m, model), rate in rates.items() if m == metric}
+                           for metric in ("asks_question", "dodge", "false_praise", "echo", "leak",
+                                          "invents_number", "miscomputes", "as_student")}
+        flags = tuned_flags(folder)
+        row["correctness"] = {check: float(np.mean(list(flags[check].values()))) for check in CHECKS}
+        if baseline is not None:
+            row["vs_old"] = {check: paired_difference(flags[check], baseline[check]) for check in CHECKS}
+        timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").exists() else {}
+        row["timings"] = timings
+        out[name] = row
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", type=Path)
+    parser.add_argument("-o", "--out", type=Path)
+    args = parser.parse_args()
+    table = summarise(args.root)
+    for name, row in table.items():
+        wins = " / ".join(f"{row['win_rate'][j]['mean']:.2f}" for j in JUDGES)
+        base = " / ".join(f"{row['base_win_rate'][j]['mean']:.2f}" for j in JUDGES)
+        vs = "  ".join(f"{c} {row['vs_old'][c]['diff']:+.2f} [{row['vs_old'][c]['low']:+.2f}, "
+                       f"{row['vs_old'][c]['high']:+.2f}]" for c in CHECKS) if "vs_old" in row else ""
+        print(f"{name:18} tuned vs teacher {wins} (mean {row['mean_win_rate']:.3f}); base {base}; "
+              f"invents {row['correctness']['invents_number']:.2f} miscomputes {row['correctness']['miscomputes']:.2f}"
+              f"; vs old: {vs}")
+    if args.out:
+        args.out.write_text(json.dumps(table, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
