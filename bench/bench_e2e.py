@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 
-from socratic.run_folder import TIMINGS, Timings
+from socratic.store.run_folder import TIMINGS, Timings
 
 DEFAULT_CONFIG = common.ROOT / "configs" / "quickstart.yaml"
 

@@ -25,13 +25,13 @@ import numpy as np
 import torch
 from sentence_transformers import SentenceTransformer
 
-from socratic.cache import NoCache
 from socratic.data import load_dialogues, load_labelled
 from socratic.data.location import data_file
 from socratic.judge import load_judge
 from socratic.judge.labels.human import training_items
 from socratic.judge.learned.features import _texts
 from socratic.judge.rubric import embedding as rubric
+from socratic.store.cache import NoCache
 
 WAYS = {"old (bf16, batch 32)": (torch.bfloat16, 32), "current (fp32, one per call)": (torch.float32, 1)}
 

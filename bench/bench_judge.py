@@ -63,9 +63,9 @@ def timed(judge, items) -> tuple[float, float, list]:
 
 
 def rubric_rows(n: int) -> list[list]:
-    from socratic.cache import Cache, NoCache
     from socratic.judge import load_judge
     from socratic.judge.rubric import embedding
+    from socratic.store.cache import Cache, NoCache
 
     rows = []
     start = time.perf_counter()
@@ -120,8 +120,8 @@ def stub_latencies(count: int, median: float, seed: int = 0) -> list[float]:
 
 def llm_rows(n: int, median: float) -> tuple[list[list], str]:
     from fakes.llm_server import FakeLLM, Reply, judgment_json
-    from socratic.cache import NoCache
     from socratic.judge.llm.judge import LLMJudge
+    from socratic.store.cache import NoCache
 
     items = bench_items(n)
     delays = stub_latencies(4 * n, median)

@@ -83,8 +83,8 @@ def run_generate(spec: str, concurrency: int, args, folder: Path) -> None:
 
 
 def run_evaluate(spec: str, concurrency: int, args, folder: Path) -> None:
-    from socratic.cache import NoCache
     from socratic.evaluate import evaluation as evaluate
+    from socratic.store.cache import NoCache
 
     config = evaluate.EvaluateConfig(models={"served": spec}, datasets=["mathdial"], limit=args.dialogues * args.k,
                                      judges=["rubric"], out=folder / f"eval-{concurrency}", batch_size=8,

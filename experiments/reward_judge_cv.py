@@ -35,7 +35,6 @@ from sklearn.metrics import cohen_kappa_score
 
 from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
-from socratic.cache import NoCache
 from socratic.judge.baseline import QuestionMarkJudge
 from socratic.judge.labels.human import group_key, source_of, training_items
 from socratic.judge.labels.ranking import dialogue_key, human_preference
@@ -46,6 +45,7 @@ from socratic.judge.reward.features import reward_features
 from socratic.judge.reward.judge import RewardJudge
 from socratic.judge.rubric.judge import RubricJudge
 from socratic.scores import judgment_summary
+from socratic.store.cache import NoCache
 
 
 # Written out in full so that a change of the shipped default (RewardConfig) does not change the tries:

@@ -30,10 +30,10 @@ from pathlib import Path
 from socratic.data import load_dialogues
 from socratic.data.overlap import content_key
 from socratic.data.teacher_turns import load_teacher_turns
-from socratic.jsonl import write_jsonl
 from socratic.judge.labels.human import group_key
 from socratic.judge.labels.teacher_pairs import TeacherPair
 from socratic.records import Dialogue, LabelledReply
+from socratic.store.jsonl import write_jsonl
 
 # Sized so the job takes about 20 min on the 2-core EPYC: 16 contexts took 86 s (5.4 s each, k=2, under load).
 N_MATHDIAL, N_DEBUGGING, K, SEED = 190, 90, 2, 0  # Debugging has only ~39 outside the test problems

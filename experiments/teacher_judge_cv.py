@@ -33,7 +33,6 @@ import numpy as np
 from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
 from socratic.agreement.teacher import comparisons, flip_rates, teacher_accuracy
-from socratic.cache import NoCache
 from socratic.judge.labels.human import training_items
 from socratic.judge.labels.perturb import PERTURBATIONS, perturb
 from socratic.judge.labels.ranking import dialogue_key, human_preference
@@ -41,6 +40,7 @@ from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
 from socratic.judge.reward import fit as reward
 from socratic.judge.reward.features import reward_features
 from socratic.scores import judgment_summary
+from socratic.store.cache import NoCache
 
 # The reward as shipped before issue 36, written out so that a change of the default does not change the tries.
 BASE = reward.RewardConfig(pca_dims=32, c=0.1, synthetic_weight=1.0, dev_pairs_weight=1.0, teacher_weight=0.0,

@@ -28,7 +28,7 @@ from socratic.evaluate.result import Evaluation, RateDiff
 from socratic.preference.pairs import PairSettings
 from socratic.report.checks import behaviour_checks
 from socratic.report.lifts import judge_lifts
-from socratic.run_folder import TIMINGS, Timings, slug
+from socratic.store.run_folder import TIMINGS, Timings, slug
 from socratic.train.dpo import TrainConfig
 
 # the table formatter of the benchmarks (bench/common.py): one markdown table format for both

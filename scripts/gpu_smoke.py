@@ -178,9 +178,9 @@ def write_pairs(judgments_path: Path, out: Path) -> tuple[int, int]:
     criteria, then the shorter reply, then the candidate index) still orders them: a random model's
     replies seldom ask a question, and the smoke must train on every dialogue.
     """
-    from socratic.jsonl import read_jsonl, write_jsonl
     from socratic.preference.pairs import Pair, group_by_dialogue, pair_row, rank_key, select_pairs
     from socratic.scores import Judgment, judgment_summary
+    from socratic.store.jsonl import read_jsonl, write_jsonl
 
     judgments = read_jsonl(judgments_path, Judgment)
     separated, dropped = select_pairs(judgments)

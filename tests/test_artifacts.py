@@ -1,4 +1,4 @@
-"""Every file a run writes is typed and versioned (socratic.artifact): written with its format version,
+"""Every file a run writes is typed and versioned (socratic.store.artifact): written with its format version,
 read back through its model, a file from before versions read as version 0, a newer format refused."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 from socratic.agreement.result import Agreement
 from socratic.errors import ConfigError, InputError, SocraticError
 from socratic.evaluate.result import Evaluation
-from socratic.run_folder import PendingStage, StageManifest, StageTiming, Timings
+from socratic.store.run_folder import PendingStage, StageManifest, StageTiming, Timings
 from socratic.train.summary import TrainSummary
 
 
@@ -194,7 +194,7 @@ def row_models():
 
 @pytest.mark.parametrize("model, row, field, bad", row_models(), ids=lambda x: getattr(x, "__name__", None))
 def test_rows_old_new_newer_and_corrupt(tmp_path, model, row, field, bad):
-    from socratic.jsonl import read_jsonl, write_jsonl
+    from socratic.store.jsonl import read_jsonl, write_jsonl
 
     path = tmp_path / "rows.jsonl"
     made = model(**row)
@@ -236,7 +236,7 @@ def test_every_model_in_the_run_files_page_is_versioned():
     import re
     from pathlib import Path
 
-    from socratic.artifact import Versioned
+    from socratic.store.artifact import Versioned
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "run-files.md").read_text()
     named = re.findall(r"^\| `[^`]+` \| `(socratic\.[\w.]+)\.(\w+)` \|", page, re.MULTILINE)

@@ -19,7 +19,7 @@ import pytest
 import typer
 
 from socratic.cli import app
-from socratic.cli_reference import command_names
+from socratic.cli.reference import command_names
 
 SOCRATIC = Path(sys.executable).with_name("socratic")
 NUMBERS = (int, float)

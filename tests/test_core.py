@@ -9,13 +9,13 @@ import pytest
 from pydantic import BaseModel, field_serializer
 
 from socratic.backends import FakeBackend, GenerationOptions, cut_at_turn_end
-from socratic.cache import Cache, content_key
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.records import Dialogue, Turn
 from socratic.render import ANSWER_KEY_MARKER, CONTEXT_MARKER, default_system_prompt, render_messages
 from socratic.scores import Scores, summary_score
 from socratic.specs import parse_model_spec as parse_spec
+from socratic.store.cache import Cache, content_key
+from socratic.store.jsonl import JsonlAppender, read_jsonl, write_jsonl
 
 
 def make_dialogue(**kw) -> Dialogue:

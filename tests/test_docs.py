@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from socratic import cli_reference
+from socratic.cli import reference
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
@@ -14,21 +14,21 @@ LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 
 
 def test_cli_reference_is_generated_from_the_cli():
-    assert cli_reference.main(["--check", str(REPO / "docs" / "cli.md")]) == 0, (
-        "docs/cli.md is stale: run `python -m socratic.cli_reference > docs/cli.md`")
+    assert reference.main(["--check", str(REPO / "docs" / "cli.md")]) == 0, (
+        "docs/cli.md is stale: run `python -m socratic.cli.reference > docs/cli.md`")
 
 
 def test_cli_reference_check_fails_on_a_stale_file(tmp_path, capsys):
     stale = tmp_path / "cli.md"
-    stale.write_text(cli_reference.markdown().replace("--dry-run", "--dry-walk"), encoding="utf-8")
-    assert cli_reference.main(["--check", str(stale)]) == 1
+    stale.write_text(reference.markdown().replace("--dry-run", "--dry-walk"), encoding="utf-8")
+    assert reference.main(["--check", str(stale)]) == 1
     assert "is stale" in capsys.readouterr().err
 
 
 def test_readme_command_table_names_every_command_and_no_other():
     table = README.read_text(encoding="utf-8").split("## The command line", 1)[1].split("\n## ", 1)[0]
     named = {m.group(1) for m in re.finditer(r"^\| `socratic ([a-z-]+)", table, re.MULTILINE)}
-    commands = {name.split()[1] for name in cli_reference.command_names()}
+    commands = {name.split()[1] for name in reference.command_names()}
     assert named == commands
 
 

@@ -1,7 +1,7 @@
 """The data shapes of docs/design.md as pydantic models: dialogues, replies, preference pairs.
 
-Everything on disk is JSON Lines of these models; `socratic.jsonl` reads and writes them. The rows a run
-writes (Candidate, PairRecord) carry their format's version in every line (socratic.artifact.ArtifactRow);
+Everything on disk is JSON Lines of these models; `socratic.store.jsonl` reads and writes them. The rows a run
+writes (Candidate, PairRecord) carry their format's version in every line (socratic.store.artifact.ArtifactRow);
 the input shapes (Dialogue, LabelledReply) are the user's data and have none.
 """
 
@@ -11,7 +11,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from socratic.artifact import ArtifactRow
+from socratic.store.artifact import ArtifactRow
 
 Role = Literal["student", "tutor"]
 

@@ -12,8 +12,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import ArtifactRow
 from socratic.records import Dialogue
+from socratic.store.artifact import ArtifactRow
 
 Formula = Literal["uniform", "reference"]
 CRITERIA = ("questions", "on_topic", "helpful", "reveal_answer")

@@ -25,9 +25,9 @@ from socratic.agreement.measure import (
     paired_values,
     summary_agreement,
 )
-from socratic.jsonl import write_jsonl
 from socratic.records import Dialogue, LabelledReply, Labels, Turn
 from socratic.scores import Judgment, Scores, summary_score
+from socratic.store.jsonl import write_jsonl
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

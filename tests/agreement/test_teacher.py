@@ -104,11 +104,11 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
     """Each pair judged by a refit that never saw its problem: the fold judges are fitted without it."""
     from dataclasses import replace
 
-    from socratic.cache import NoCache
     from socratic.judge.labels import human as labels
     from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
     from socratic.judge.reward import fit as reward_fit
     from socratic.judge.reward import judge as reward_judge
+    from socratic.store.cache import NoCache
 
     items = labels.training_items()
     mrbench = [i for i in items if i.dialogue.source == "mrbench"]

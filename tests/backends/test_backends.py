@@ -21,9 +21,9 @@ from socratic.backends import (
 )
 from socratic.backends.cached import generate_cached, generation_key
 from socratic.backends.transformers_backend import folder_fingerprint, is_adapter_folder, sample_seed
-from socratic.cache import Cache
 from socratic.errors import SocraticError
 from socratic.specs import parse_model_spec as parse_spec
+from socratic.store.cache import Cache
 
 CONV_A = [{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "What is 2+2?"}]
 CONV_B = [{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "Why is the sky blue?"}]

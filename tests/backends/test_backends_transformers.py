@@ -13,7 +13,7 @@ from socratic.backends import GenerationOptions, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.backends.embedded import embedded_model_dir
 from socratic.backends.transformers_backend import DEFAULT_BATCH_SIZE, TransformersBackend
-from socratic.cache import Cache
+from socratic.store.cache import Cache
 
 pytestmark = pytest.mark.slow
 

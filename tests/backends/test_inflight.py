@@ -62,8 +62,8 @@ def test_generate_keeps_concurrency_requests_in_flight_and_writes_the_same_file(
 
 
 def test_evaluate_replies_keep_concurrency_requests_in_flight(tmp_path, dialogues_file):
-    from socratic.cache import NoCache
     from socratic.evaluate import evaluation as evaluate
+    from socratic.store.cache import NoCache
 
     with FakeLLM(answer) as server:
         config = evaluate.EvaluateConfig(models={"served": f"openai:m@{server.url}"}, datasets=[str(dialogues_file)],

@@ -12,8 +12,8 @@ from socratic import data
 from socratic.cli import app
 from socratic.data.overlap import content_key
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import read_jsonl
 from socratic.records import Dialogue
+from socratic.store.jsonl import read_jsonl
 
 COUNTS = {("mathdial", "train"): 498, ("mathdial", "test"): 101, ("debugging", "train"): 663,
           ("debugging", "test"): 100, ("tutorchat", "train"): 594, ("tutorchat", "test"): 101}

@@ -25,9 +25,9 @@ from socratic.data.teacher_turns import (
     validation_problems,
 )
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import read_jsonl
 from socratic.judge.labels.human import group_key
 from socratic.records import Dialogue, LabelledReply, Turn
+from socratic.store.jsonl import read_jsonl
 
 MOVE_TAG = re.compile(r"^\s*\((generic|focus|probing|telling)\)")
 

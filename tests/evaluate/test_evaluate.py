@@ -14,9 +14,9 @@ from socratic.evaluate import evaluation as evaluate
 from socratic.evaluate import summary
 from socratic.evaluate.changes import reply_change, summarize_changes
 from socratic.evaluate.result import EvalReply
-from socratic.jsonl import read_jsonl
 from socratic.render import render_messages
 from socratic.scores import Judgment, Scores
+from socratic.store.jsonl import read_jsonl
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from socratic.evaluate import evaluation as evaluate
 from socratic.evaluate.config import MAX_PUSHES
 from socratic.evaluate.pressure import PUSHES, PressureReply, pressure_items, pushed, summarize_pressure
 from socratic.evaluate.result import Evaluation
-from socratic.jsonl import read_jsonl
 from socratic.records import Dialogue, Turn
+from socratic.store.jsonl import read_jsonl
 
 
 def item(i: int, answer: str | None = "35", student: str = "I got 40 pages.") -> Dialogue:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from socratic.cache import content_key
+from socratic.store.cache import content_key
 
 
 class SeededBackend:

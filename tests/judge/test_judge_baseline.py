@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from socratic.cache import NoCache
 from socratic.errors import SocraticError
 from socratic.judge import judge_version, load_judge
 from socratic.judge.baseline import QMARK_VERSION, qmark_scores
 from socratic.records import Dialogue, Turn
 from socratic.scores import Scores
+from socratic.store.cache import NoCache
 
 
 def test_a_question_mark_is_a_question_and_helpful():

@@ -9,9 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from socratic.cli import app
-from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.records import Candidate, Dialogue, LabelledReply, Labels, Turn
 from socratic.scores import Judgment
+from socratic.store.jsonl import read_jsonl, write_jsonl
 
 runner = CliRunner()
 VALID = '{"questions": true, "on_topic": 5, "helpful": 4, "reveal_answer": false}'

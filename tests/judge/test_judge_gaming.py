@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import pytest
 
-from socratic.cache import NoCache
 from socratic.judge import load_judge
 from socratic.judge.labels import dodges
 from socratic.records import Dialogue, Turn
+from socratic.store.cache import NoCache
 
 PROBLEM = ("Jam has three boxes full of pencils and 2 loose pencils which give a total of 26 pencils. If her "
            "sister, Meg, has 46 pencils, how many boxes do Jam and Meg need to store all their pencils?")

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 
 from socratic.agreement import cv as agreement_cv
-from socratic.cache import NoCache
 from socratic.data import load_labelled
 from socratic.data.location import data_file
 from socratic.data.mrbench import load_mrbench, load_mrbench_files, parse_history
@@ -23,6 +22,7 @@ from socratic.judge.learned import judge as learned
 from socratic.judge.learned import store as learned_store
 from socratic.judge.learned.fit import FitConfig, fit
 from socratic.judge.learned.store import model_hash
+from socratic.store.cache import NoCache
 
 # --------------------------------------------------------------------------- MRBench / BEA loading (pure)
 

@@ -11,11 +11,11 @@ import json
 import pytest
 
 from socratic.backends import FakeBackend
-from socratic.cache import Cache, NoCache
 from socratic.errors import SocraticError
 from socratic.judge import load_judge
 from socratic.judge.llm.judge import PROMPT_VERSION, LLMJudge, judge_messages
 from socratic.records import Dialogue, Turn
+from socratic.store.cache import Cache, NoCache
 
 VALID = '{"questions": true, "on_topic": 5, "helpful": 4, "reveal_answer": false}'
 

@@ -12,7 +12,6 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from socratic.cache import Cache, NoCache
 from socratic.data.location import data_file
 from socratic.errors import SocraticError
 from socratic.judge import judge_version, load_judge, shared_detectors, store
@@ -25,6 +24,7 @@ from socratic.judge.reward import judge as reward_judge
 from socratic.judge.reward import store as reward_store
 from socratic.scores import judgment_summary
 from socratic.specs import parse_judge_spec
+from socratic.store.cache import Cache, NoCache
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from socratic import signals as sig
-from socratic.cache import NoCache
 from socratic.judge import load_judge
 from socratic.judge.rubric.judge import on_topic_level, score_reply
 from socratic.records import Dialogue, Turn
 from socratic.scores import summary_score
+from socratic.store.cache import NoCache
 
 PROBLEM = "Problem: A farmer has 3 bags of rice. Each bag weighs 15 kg. How many kg of rice does the farmer have?"
 

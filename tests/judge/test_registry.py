@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from socratic.cache import NoCache
 from socratic.errors import SocraticError
 from socratic.judge import judge_detectors, judge_version, load_judge, registry
 from socratic.judge.base import Judge
 from socratic.specs import JUDGE_KINDS
+from socratic.store.cache import NoCache
 
 
 def test_the_registry_lists_the_kinds_of_the_spec_syntax_in_its_order():

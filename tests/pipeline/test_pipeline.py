@@ -15,12 +15,12 @@ import yaml
 from fakes.judges import FakeJudge
 from socratic import pipeline
 from socratic.backends import FakeBackend
-from socratic.cache import content_key
 from socratic.errors import ConfigError, SocraticError
 from socratic.evaluate import evaluation as evaluate
-from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.pipeline.runner import Runner, Stage
 from socratic.records import Dialogue
+from socratic.store.cache import content_key
+from socratic.store.jsonl import read_jsonl, write_jsonl
 
 # ------------------------------------------------------------------------------------- stage runner
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from socratic.cache import content_key
 from socratic.config import output_fields
 from socratic.errors import ConfigError
 from socratic.pipeline.config import PipelineConfig
 from socratic.pipeline.runner import portable
 from socratic.pipeline.stages import build_stages
+from socratic.store.cache import content_key
 from socratic.train.sft import SftSettings
 
 # content_key of each stage's manifest settings (paths written as <run>) for `full_config` and `minimal_config`,

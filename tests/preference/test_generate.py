@@ -9,10 +9,10 @@ import pytest
 from fakes.backends import SeededBackend
 from fakes.data import make_dialogues
 from socratic.errors import ConfigError
-from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.preference import generate
 from socratic.preference.generate import GenerateConfig, batch_seed, fixed_batches
 from socratic.records import Candidate
+from socratic.store.jsonl import read_jsonl, write_jsonl
 
 
 @pytest.fixture

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from socratic.errors import InputError
-from socratic.jsonl import write_jsonl
 from socratic.preference.pairs import PairsConfig, histogram, rank_key, run, select_dialogue, select_pairs
 from socratic.records import Dialogue, Turn
 from socratic.scores import Judgment, Scores
+from socratic.store.jsonl import write_jsonl
 
 
 def dialogue(did: str = "d1", source: str = "mathdial") -> Dialogue:

@@ -9,9 +9,7 @@ import pytest
 import socratic.judge
 from fakes.backends import SeededBackend
 from fakes.data import make_dialogues
-from socratic.cache import Cache
 from socratic.errors import ConfigError
-from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.judge.base import Judge, Outcome
 from socratic.preference import generate
 from socratic.preference import oneshot as preferences
@@ -19,6 +17,8 @@ from socratic.preference.generate import CandidatesSettings
 from socratic.preference.oneshot import PreferencesConfig
 from socratic.records import Candidate, PairRecord
 from socratic.scores import Judgment, Scores
+from socratic.store.cache import Cache
+from socratic.store.jsonl import read_jsonl, write_jsonl
 
 
 class KeywordJudge(Judge):
@@ -99,7 +99,7 @@ def test_end_to_end_with_fakes(tmp_path, dataset, monkeypatch):
         (f"t-{i}", n, "fake:seeded") for i in range(4) for n in range(3)]
     rows = load_dataset("json", data_files=str(pairs_path), split="train")
     assert rows.num_rows == 4
-    # Every row carries its format's version (socratic.artifact.ArtifactRow), a column TRL and datasets ignore.
+    # Every row carries its format's version (socratic.store.artifact.ArtifactRow), a column TRL and datasets ignore.
     assert set(rows["version"]) == {PairRecord.VERSION}
     for name, model in (("candidates.jsonl", Candidate), ("judgments.jsonl", Judgment)):
         assert {json.loads(line)["version"] for line in (out / name).open()} == {model.VERSION}, name

@@ -11,7 +11,6 @@ from typer.testing import CliRunner
 
 from socratic.cli import app
 from socratic.errors import SocraticError
-from socratic.jsonl import write_jsonl
 from socratic.preference import teacher_pairs
 from socratic.preference.pairs import Pair, PairsConfig
 from socratic.preference.pairs import run as plain_run
@@ -19,6 +18,7 @@ from socratic.preference.teacher_pairs import TEACHER_MODEL, mix_pairs, select_t
 from socratic.records import Dialogue, Turn
 from socratic.render import render_messages
 from socratic.scores import Judgment, Scores
+from socratic.store.jsonl import write_jsonl
 
 
 def dialogue(did: str) -> Dialogue:

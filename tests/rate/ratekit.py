@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from socratic.evaluate.result import EvalReply
-from socratic.jsonl import write_jsonl
 from socratic.rate.sheet import RatingKey
 from socratic.records import Dialogue, Turn
 from socratic.scores import Judgment, Scores
+from socratic.store.jsonl import write_jsonl
 
 # Names no sheet text could contain by chance: a test looks for them in the sheet.
 MODELS = {"zzbase": "hf:/models/zzbase-spec", "zztuned": "hf:/models/zztuned-spec", "teacher": "teacher"}

@@ -8,10 +8,10 @@ import json
 import pytest
 from ratekit import SCORES, write_ratings
 
-from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.rate.result import RatingResult
 from socratic.rate.sheet import RatingKey
 from socratic.scores import Judgment
+from socratic.store.jsonl import read_jsonl, write_jsonl
 
 
 @pytest.fixture

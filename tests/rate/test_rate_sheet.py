@@ -11,9 +11,9 @@ from ratekit import MODELS, eval_replies, write_evaluation
 
 from socratic.errors import SocraticError
 from socratic.evaluate.result import EvalReply
-from socratic.jsonl import read_jsonl, write_jsonl
 from socratic.rate.scale import SCALE, scale_markdown
 from socratic.rate.sheet import RatingKey, blind_sheet
+from socratic.store.jsonl import read_jsonl, write_jsonl
 
 REPO = Path(__file__).resolve().parents[2]
 

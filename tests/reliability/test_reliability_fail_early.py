@@ -144,8 +144,8 @@ def test_a_bom_at_the_start_of_a_jsonl_file_is_accepted(work, capsys, monkeypatc
 
 def test_a_bom_in_json_documents_and_labels_is_accepted(work):
     from socratic.data.labelled import load_labelled
-    from socratic.jsonl import read_json_model, read_jsonl
     from socratic.records import Dialogue
+    from socratic.store.jsonl import read_json_model, read_jsonl
 
     (work / "d.jsonl").write_bytes(BOM + lines(dialogue()))
     assert [d.id for d in read_jsonl(work / "d.jsonl", Dialogue)] == ["d1"]

@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 
 from fakes.llm_server import FakeLLM, Reply, Request, judgment_json
-from socratic.jsonl import read_jsonl
 from socratic.records import Candidate, Dialogue, Turn
 from socratic.render import render_messages
 from socratic.scores import Judgment
+from socratic.store.jsonl import read_jsonl
 
 SOCRATIC = Path(sys.executable).with_name("socratic")
 

@@ -62,7 +62,7 @@ def test_judge_into_a_folder_fails_before_any_api_call_and_leaves_no_temp_file(w
 
 
 def test_a_failed_rename_leaves_no_hidden_temp_file(work):
-    from socratic.jsonl import write_jsonl
+    from socratic.store.jsonl import write_jsonl
 
     (work / "taken").mkdir()
     with pytest.raises(OSError):

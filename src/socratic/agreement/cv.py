@@ -106,11 +106,11 @@ def _judge_extra(fold_judges: dict[int, Any], labelled: Sequence[LabelledReply],
 
 def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, progress: bool,
                         extra: Sequence[tuple[int, Any, str]]) -> Any:
-    from socratic.cache import NoCache
     from socratic.errors import SocraticError
     from socratic.judge.labels.human import item_key, training_items
     from socratic.judge.reward import fit as reward_fit
     from socratic.judge.reward import judge as reward_judge
+    from socratic.store.cache import NoCache
 
     train = training_items()
     if [item_key(i) for i in train] != judge.model.item_keys:
@@ -133,11 +133,11 @@ def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, p
 
 def _learned_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int,
                          progress: bool) -> tuple[list[Judgment], dict[str, Any], dict[int, Any]]:
-    from socratic.cache import NoCache
     from socratic.judge.labels.human import group_key, item_key, training_items
     from socratic.judge.learned.features import featurize
     from socratic.judge.learned.fit import fit_items
     from socratic.judge.learned.judge import LearnedJudge
+    from socratic.store.cache import NoCache
 
     assert isinstance(judge, LearnedJudge)
     train = training_items(judge.model_extra_files())

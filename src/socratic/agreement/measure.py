@@ -28,11 +28,11 @@ from socratic.agreement.config import AgreementConfig
 from socratic.agreement.ranking import suite_items
 from socratic.agreement.result import Agreement
 from socratic.agreement.teacher import teacher_block
-from socratic.cache import Cache, NoCache
 from socratic.errors import InputError
 from socratic.judge.baseline import QMARK
 from socratic.records import LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, Scores, judgment_summary, summary_score
+from socratic.store.cache import Cache, NoCache
 
 BINARY = ("questions", "reveal_answer")
 MIN_CORRELATION_N = 3

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import Artifact
+from socratic.store.artifact import Artifact
 
 
 class _Open(BaseModel):

@@ -149,11 +149,11 @@ def _scorer(judge_of: Callable[[int], Any], pairs: Sequence[Any],
 def _fold_judges(judge: Any, pairs: Sequence[Any], k: int) -> dict[int, Any]:
     """fold -> a refit of the reward judge without any training row of that fold's problems."""
     from socratic.agreement.cv import fold_of
-    from socratic.cache import NoCache
     from socratic.judge.labels.human import training_items
     from socratic.judge.labels.teacher_pairs import group_of
     from socratic.judge.reward import fit as reward_fit
     from socratic.judge.reward import judge as reward_judge
+    from socratic.store.cache import NoCache
 
     data = reward_fit.training_data(training_items(), judge.model.config, teacher=pairs)
     out = {}

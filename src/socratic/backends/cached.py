@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from socratic.backends.base import Backend, GenerationOptions
-from socratic.cache import Cache, content_key
 from socratic.render import Message
+from socratic.store.cache import Cache, content_key
 
 KIND = "generation"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from socratic import paths
 from socratic.backends import weights
 from socratic.errors import SocraticError
+from socratic.store import paths
 
 
 def embedded_gguf() -> Path:

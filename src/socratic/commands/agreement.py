@@ -6,7 +6,7 @@ import typer
 
 from socratic.agreement.config import AgreementConfig as C
 from socratic.commands import _options as opt
-from socratic.paths import check_output_folder
+from socratic.store.paths import check_output_folder
 
 
 def register(app: typer.Typer) -> None:

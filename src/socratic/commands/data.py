@@ -20,9 +20,9 @@ from rich.table import Table
 from rich.text import Text
 
 from socratic import data
-from socratic.jsonl import write_jsonl
-from socratic.paths import check_output_file
 from socratic.records import Dialogue
+from socratic.store.jsonl import write_jsonl
+from socratic.store.paths import check_output_file
 
 console = Console()
 app = typer.Typer(help="List, show and export the tutoring datasets.", no_args_is_help=True)

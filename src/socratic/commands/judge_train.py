@@ -23,7 +23,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Fit the `learned` (or, with --reward, the `reward`) judge on human labels (CPU, offline, deterministic)."""
         from socratic.judge.learned import store as learned_store
-        from socratic.paths import check_output_file
+        from socratic.store.paths import check_output_file
 
         # Before a fit of a minute or more: where it goes (and, below, that each extra labels file holds labels).
         if out is not None:

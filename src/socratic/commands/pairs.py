@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from socratic.commands import _options as opt
-from socratic.paths import check_output_file
 from socratic.preference.pairs import PairsConfig as C
+from socratic.store.paths import check_output_file
 
 
 def register(app: typer.Typer) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from socratic.commands import _options as opt
-from socratic.paths import check_output_folder
 from socratic.preference.oneshot import PreferencesConfig as C
+from socratic.store.paths import check_output_folder
 
 
 def register(app: typer.Typer) -> None:

@@ -17,9 +17,9 @@ def register(app: typer.Typer) -> None:
         examples: int = typer.Option(2, "--examples", help="Example dialogues per test set."),
     ) -> None:
         """Build the self-contained HTML report and the Markdown report from finished stage outputs."""
-        from socratic.paths import check_output_folder
         from socratic.progress import console
         from socratic.report import build_report
+        from socratic.store.paths import check_output_folder
 
         if out is not None:
             check_output_folder(out)

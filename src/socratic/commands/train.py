@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from socratic.commands import _options as opt
-from socratic.paths import check_output_folder
+from socratic.store.paths import check_output_folder
 from socratic.train.dpo import TrainConfig as C
 
 FULL = opt.Opt("lora", ("--full",), clears=True, help="Full fine-tune instead of LoRA.")

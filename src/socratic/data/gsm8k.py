@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from socratic.data.location import data_file, search_path
 from socratic.errors import InputError
-from socratic.jsonl import iter_json_lines
+from socratic.store.jsonl import iter_json_lines
 
 SPLITS = ("train", "test")
 _ANNOTATION = re.compile(r"<<[^<>]*>>")

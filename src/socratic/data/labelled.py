@@ -22,8 +22,8 @@ from socratic.data import socratic_llm
 from socratic.data.mathdial import references_by_problem
 from socratic.data.turns import why
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import decode_utf8, describe_validation_error, read_jsonl
 from socratic.records import Dialogue, LabelledReply, Labels
+from socratic.store.jsonl import decode_utf8, describe_validation_error, read_jsonl
 
 BOOLEAN = {"yes": True, "true": True, "no": False, "false": False}
 

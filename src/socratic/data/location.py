@@ -18,9 +18,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from socratic import paths
 from socratic.errors import SocraticError
 from socratic.records import Dialogue
+from socratic.store import paths
 
 SHIPPED_DIR = Path(__file__).resolve().parents[1] / "datasets"
 

@@ -24,8 +24,8 @@ from socratic.data.gsm8k import problem_key, solutions_by_problem
 from socratic.data.location import Loaded, Skipped, data_file, find_data_file, search_path
 from socratic.data.turns import MOVES, OPENING, SOLUTION_MARK, merge_turns, why
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import iter_json_lines
 from socratic.records import Dialogue
+from socratic.store.jsonl import iter_json_lines
 
 _SPEAKER = re.compile(r"^\s*([^\s:]{1,30}):\s?")
 _MOVE_TAG = re.compile(r"^\s*\((" + "|".join(MOVES) + r")\)\s*")

@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from socratic.jsonl import describe_validation_error
 from socratic.records import Turn
+from socratic.store.jsonl import describe_validation_error
 
 OPENING = "Professor, I have a problem, here is the text: "
 SOLUTION_MARK = " Here is my solution "

@@ -1,6 +1,6 @@
 """A user's own JSONL file of Dialogues (one per line, the shape in docs/design.md), validated.
 
-Any problem names file:line:field (via `socratic.jsonl.read_jsonl`). The file is taken whole:
+Any problem names file:line:field (via `socratic.store.jsonl.read_jsonl`). The file is taken whole:
 the `split` asked for does not filter it (each record carries its own `split`).
 """
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 from socratic.data.location import Loaded
 from socratic.errors import InputError
-from socratic.jsonl import read_jsonl
 from socratic.records import Dialogue
+from socratic.store.jsonl import read_jsonl
 
 
 def looks_like_path(source: str) -> bool:

@@ -31,7 +31,6 @@ from pathlib import Path
 from socratic.backends import cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
 from socratic.backends.prefixes import reusing_prefixes
-from socratic.cache import Cache, NoCache, content_key
 from socratic.errors import SocraticError
 from socratic.evaluate.behaviour import lift_parts, summarize_behaviour
 from socratic.evaluate.clean import clean_set, is_excluded, seen_groups
@@ -41,12 +40,13 @@ from socratic.evaluate.result import EvalReply, Evaluation
 from socratic.evaluate.summary import PAPER_ANCHORS, judge_warnings, reply_changes, summarize
 from socratic.evaluate.teacher import TEACHER, summarize_teacher, teacher_replies
 from socratic.evaluate.tutoring import summarize_tutoring
-from socratic.jsonl import JsonlAppender, read_jsonl, write_jsonl
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
 from socratic.render import load_system_prompt, render_messages
 from socratic.scores import Judgment
 from socratic.specs import hf_path
+from socratic.store.cache import Cache, NoCache, content_key
+from socratic.store.jsonl import JsonlAppender, read_jsonl, write_jsonl
 
 
 def parse_model_option(value: str) -> tuple[str, str]:

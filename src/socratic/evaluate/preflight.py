@@ -33,7 +33,7 @@ TOO_LONG_SHOWN = 3
 
 
 def check_output(out: Path) -> None:
-    from socratic.paths import check_output_folder
+    from socratic.store.paths import check_output_folder
 
     check_output_folder(out, "-o/--out")
 

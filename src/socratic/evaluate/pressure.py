@@ -23,11 +23,11 @@ from typing import ClassVar
 
 from pydantic import ConfigDict
 
-from socratic.artifact import ArtifactRow
 from socratic.evaluate.result import JUDGE_FREE, Pressure, PressureTurn, RateDiff
 from socratic.evaluate.stats import mean_ci, paired_bootstrap
 from socratic.evaluate.tutoring import leaks_answer, reference_answer
 from socratic.records import Dialogue, Turn
+from socratic.store.artifact import ArtifactRow
 
 # (kind, what the student says); no numbers in them, so a leak is always the tutor's own.
 PUSHES = (

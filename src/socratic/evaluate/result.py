@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import Artifact, ArtifactRow
 from socratic.evaluate.stats import Estimate, PairedTest
 from socratic.records import Dialogue
+from socratic.store.artifact import Artifact, ArtifactRow
 
 
 class _Open(BaseModel):

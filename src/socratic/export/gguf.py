@@ -33,8 +33,8 @@ from typing import Any
 
 from filelock import FileLock
 
-from socratic import paths
 from socratic.errors import SocraticError
+from socratic.store import paths
 
 SDIST_ENV = "SOCRATIC_LLAMACPP_SDIST"
 # What convert_hf_to_gguf.py needs next to it (paths inside vendor/llama.cpp/).

@@ -45,10 +45,10 @@ from socratic.backends import local_model_dir
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
 from socratic.export.config import ExportConfig
-from socratic.jsonl import write_json
 from socratic.records import Dialogue, Turn
 from socratic.render import load_system_prompt, render_messages
 from socratic.specs import hf_path
+from socratic.store.jsonl import write_json
 from socratic.train.records import TrainConfigRecord
 
 EMBEDDED_BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"

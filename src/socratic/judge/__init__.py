@@ -19,9 +19,9 @@ Results are cached in the SQLite cache by (judge spec, prompt/rubric version, di
 
 from __future__ import annotations
 
-from socratic.cache import Cache
 from socratic.judge.base import Judge, Outcome
 from socratic.judge.registry import kind_of
+from socratic.store.cache import Cache
 
 __all__ = ["Judge", "Outcome", "judge_detectors", "judge_version", "load_judge", "shared_detectors"]
 

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from socratic.cache import Cache, content_key
 from socratic.progress import progress_bar
 from socratic.records import Dialogue
 from socratic.scores import Judgment, Scores, judgment_summary
+from socratic.store.cache import Cache, content_key
 
 Item = tuple[Dialogue, str]
 # The text detectors of socratic.signals (and the MiniLM embedding) the offline judges reuse:

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 from socratic.specs import parse_judge_spec
 
 if TYPE_CHECKING:
-    from socratic.cache import Cache
     from socratic.judge.base import Judge
+    from socratic.store.cache import Cache
 
 
 def _resolve(path: str) -> Any:

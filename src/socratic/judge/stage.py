@@ -21,13 +21,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from rich.console import Console
 from rich.table import Table
 
-from socratic.cache import Cache, NoCache
 from socratic.config import Output
 from socratic.errors import InputError
-from socratic.jsonl import iter_json_lines, read_jsonl, write_jsonl
 from socratic.records import Candidate, Dialogue, LabelledReply
 from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
 from socratic.specs import JUDGE_SPEC_HELP
+from socratic.store.cache import Cache, NoCache
+from socratic.store.jsonl import iter_json_lines, read_jsonl, write_jsonl
 
 
 class JudgeConfig(BaseModel):
@@ -113,7 +113,7 @@ def print_summary(summary: JudgeSummary, judge: str, formula: str, console: Cons
 
 def run(config: JudgeConfig) -> JudgeSummary:
     from socratic.judge import files, load_judge
-    from socratic.paths import check_output_file
+    from socratic.store.paths import check_output_file
 
     # Before any item is judged (for an `llm:` judge: before any API call), not after all of them.
     check_output_file(config.output, "-o/--output")

@@ -41,7 +41,7 @@ def read(path: Path) -> tuple[dict[str, Any], bool]:
 
 def default_path(name: str, env: str) -> Path:
     """SOCRATIC_HOME/judges/NAME; the environment variable `env` overrides it."""
-    from socratic.paths import home
+    from socratic.store.paths import home
 
     override = os.environ.get(env)
     return Path(override).expanduser() if override else home() / "judges" / name

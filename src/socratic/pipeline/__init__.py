@@ -17,7 +17,7 @@ import importlib
 from typing import Any
 
 from socratic.pipeline.config import PipelineConfig, load
-from socratic.run_folder import slug
+from socratic.store.run_folder import slug
 
 __all__ = ["PipelineConfig", "Runner", "Stage", "build_stages", "load", "model_specs", "run", "slug"]
 

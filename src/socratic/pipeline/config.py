@@ -25,7 +25,6 @@ from socratic.errors import SocraticError
 from socratic.evaluate.config import EvaluateConfig
 from socratic.preference.generate import Sampling
 from socratic.preference.pairs import PairSettings
-from socratic.run_folder import slug
 from socratic.scores import Formula
 from socratic.specs import (
     DATA_PREFIX,
@@ -35,6 +34,7 @@ from socratic.specs import (
     parse_model_spec,
     parse_trainable_spec,
 )
+from socratic.store.run_folder import slug
 from socratic.train.sft import SftSettings
 
 PIPELINE_SET = {"pairs", "out", "model", "resume", "seed"}  # TrainConfig fields the pipeline fills itself

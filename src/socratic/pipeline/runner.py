@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from socratic.artifact import Artifact
-from socratic.cache import content_key
 from socratic.errors import ConfigError, InputError
 from socratic.progress import console
-from socratic.run_folder import STAGES, PendingStage, StageManifest, StageTiming, Timings
+from socratic.store.artifact import Artifact
+from socratic.store.cache import content_key
+from socratic.store.run_folder import STAGES, PendingStage, StageManifest, StageTiming, Timings
 
 R = TypeVar("R", bound=Artifact)
 

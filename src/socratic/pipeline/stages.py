@@ -43,16 +43,16 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from pydantic import BaseModel
 
-from socratic.cache import content_key
 from socratic.config import output_fields
 from socratic.errors import SocraticError
-from socratic.jsonl import write_text
 from socratic.judge import files, judge_version
 from socratic.pipeline.config import PipelineConfig, TrainSlice
 from socratic.pipeline.runner import Decision, Runner, Stage
 from socratic.progress import console
 from socratic.render import load_system_prompt
-from socratic.run_folder import (
+from socratic.store.cache import content_key
+from socratic.store.jsonl import write_text
+from socratic.store.run_folder import (
     AGREEMENT,
     EVAL,
     REPORT_HTML,
@@ -312,17 +312,17 @@ def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, polic
 
 
 def _write_teacher_dialogues(path: Path, sources: tuple[str, ...], limit: int | None, seed: int) -> None:
-    from socratic.jsonl import write_jsonl
     from socratic.preference import teacher_pairs
+    from socratic.store.jsonl import write_jsonl
 
     write_jsonl(path, teacher_pairs.teacher_dialogues(sources, limit=limit, seed=seed))
 
 
 def _judge_teachers(config: PipelineConfig, dialogues: Path, candidates: Path, judgments: Path) -> None:
     """The reward judge scores the model's replies and the teachers' turns, side by side in one file."""
-    from socratic.jsonl import read_jsonl, write_jsonl
     from socratic.preference import teacher_pairs
     from socratic.records import Candidate, Dialogue
+    from socratic.store.jsonl import read_jsonl, write_jsonl
 
     both = candidates.with_name("teacher-and-model-candidates.jsonl")
     write_jsonl(both, [*read_jsonl(candidates, Candidate),
@@ -347,8 +347,8 @@ def _judge(config: PipelineConfig, candidates: Path, judgments: Path) -> None:
 
 
 def _require_pairs(pairs: Path, name: str) -> None:
-    from socratic.jsonl import read_jsonl
     from socratic.records import PairRecord
+    from socratic.store.jsonl import read_jsonl
 
     if not read_jsonl(pairs, PairRecord):
         raise SocraticError(f"{pairs}: no preference pairs for {name} (every dialogue was dropped; "

@@ -28,17 +28,17 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import Artifact
 from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, inflight, load_backend
 from socratic.backends.cached import generate_cached
-from socratic.cache import Cache, NoCache, content_key
 from socratic.config import Output, output_fields
 from socratic.errors import ConfigError, SocraticError
-from socratic.jsonl import JsonlAppender, read_jsonl, repair_torn_tail
 from socratic.progress import console, progress_bar
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
 from socratic.specs import DATASET_HELP, MODEL_SPEC_HELP, parse_model_spec
+from socratic.store.artifact import Artifact
+from socratic.store.cache import Cache, NoCache, content_key
+from socratic.store.jsonl import JsonlAppender, read_jsonl, repair_torn_tail
 
 # 4 dialogues x k=5 filled the transformers backend's batch of 20 sequences: 1.9-2.2x the candidates/s of
 # one dialogue per call on the 2-core dev CPU (32 MathDial dialogues; bench/RESULTS.md, bench_generate.py).

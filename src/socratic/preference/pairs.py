@@ -42,11 +42,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from socratic.config import Output
 from socratic.errors import SocraticError
-from socratic.jsonl import read_jsonl, write_jsonl, write_text
 from socratic.progress import console
 from socratic.records import PairRecord
 from socratic.render import load_system_prompt, render_messages
 from socratic.scores import CRITERIA, Formula, Judgment, judgment_summary
+from socratic.store.jsonl import read_jsonl, write_jsonl, write_text
 
 Strategy = Literal["best-worst", "all-pairs"]
 REASONS = ("judge_failed", "too_few_candidates", "chosen_no_question", "chosen_too_low", "margin_too_small")
@@ -188,7 +188,7 @@ def pair_row(pair: Pair, system_prompt: str | None = None, *, answer_key: bool =
     """One row in TRL's conversational preference format, plus provenance (a records.PairRecord)."""
     dialogue = pair.chosen.dialogue
     return {
-        "version": PairRecord.VERSION,  # the row's format (socratic.artifact); TRL ignores the column
+        "version": PairRecord.VERSION,  # the row's format (socratic.store.artifact); TRL ignores the column
         "prompt": render_messages(dialogue, system_prompt, answer_key=answer_key),
         "chosen": [{"role": "assistant", "content": pair.chosen.reply}],
         "rejected": [{"role": "assistant", "content": pair.rejected.reply}],

@@ -132,8 +132,8 @@ def mix_pairs(judged: Sequence[Pair], teacher: Sequence[Pair], share: float,
 def run(config: PairsConfig) -> Path:
     """`socratic pairs` with the teachers' judgments (a pairs.PairsConfig with teacher_judgments): the
     judge-ranked pairs and the teacher-anchored ones, mixed at config.teacher_share, into one pairs.jsonl."""
-    from socratic.jsonl import read_jsonl
     from socratic.preference import pairs as pairs_stage
+    from socratic.store.jsonl import read_jsonl
 
     if config.teacher_judgments is None:
         raise SocraticError("teacher-anchored pairs need the teachers' judgments (--teacher-judgments)")

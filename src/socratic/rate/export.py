@@ -21,11 +21,11 @@ import jinja2
 
 from socratic.errors import SocraticError
 from socratic.evaluate.result import EvalReply
-from socratic.jsonl import read_jsonl, write_text
 from socratic.rate.config import ExportConfig
 from socratic.rate.ratings import COLUMNS, write_blank
 from socratic.rate.scale import SCALE
 from socratic.rate.sheet import RatingKey, Sheet, blind_sheet
+from socratic.store.jsonl import read_jsonl, write_text
 
 SHEET_HTML, SHEET_CSV, KEY = "sheet.html", "sheet.csv", "key.json"
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from socratic.errors import SocraticError
-from socratic.jsonl import read_jsonl
 from socratic.rate import analysis
 from socratic.rate.config import ImportConfig
 from socratic.rate.ratings import read_all
@@ -21,6 +20,7 @@ from socratic.rate.result import JudgeAgreement, RatingResult
 from socratic.rate.scale import SCALE
 from socratic.rate.sheet import RatingKey, reply_hash
 from socratic.scores import Formula, Judgment, judgment_summary
+from socratic.store.jsonl import read_jsonl
 
 
 def judge_summaries(path: Path, key: RatingKey,

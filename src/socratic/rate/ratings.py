@@ -20,9 +20,9 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from socratic.errors import InputError
-from socratic.jsonl import atomic_file, decode_utf8
 from socratic.rate.scale import SCORES
 from socratic.rate.sheet import RatingKey
+from socratic.store.jsonl import atomic_file, decode_utf8
 
 COLUMNS = ("sheet", "rater", "item", "letter", "score", "note")
 

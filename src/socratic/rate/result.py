@@ -11,8 +11,8 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import Artifact
 from socratic.evaluate.stats import Estimate
+from socratic.store.artifact import Artifact
 
 
 class _Open(BaseModel):

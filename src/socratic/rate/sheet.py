@@ -22,11 +22,11 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from socratic.artifact import Artifact
-from socratic.cache import content_key
 from socratic.errors import SocraticError
 from socratic.evaluate.result import EvalReply
 from socratic.records import Turn
+from socratic.store.artifact import Artifact
+from socratic.store.cache import content_key
 
 LETTERS = string.ascii_uppercase
 

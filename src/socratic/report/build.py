@@ -19,7 +19,6 @@ from pathlib import Path
 
 from socratic.errors import SocraticError
 from socratic.evaluate.result import Evaluation
-from socratic.jsonl import iter_json_lines, write_text
 from socratic.report.checks import checks_section
 from socratic.report.document import BulletList, CodeBlock, Details, Document, Section, prose
 from socratic.report.examples import examples_section
@@ -44,7 +43,8 @@ from socratic.report.teacher import teacher_section
 from socratic.report.to_html import to_html
 from socratic.report.to_markdown import to_markdown
 from socratic.report.tutoring import pressure_section, tutoring_flags, tutoring_section
-from socratic.run_folder import EVAL
+from socratic.store.jsonl import iter_json_lines, write_text
+from socratic.store.run_folder import EVAL
 
 
 def _eval_dir(root: Path) -> Path:

@@ -13,12 +13,12 @@ from typing import Any
 
 from socratic.agreement.result import Agreement
 from socratic.evaluate.result import Evaluation
-from socratic.jsonl import iter_json_lines
 from socratic.judge.baseline import QMARK
 from socratic.report import figures
 from socratic.report.document import Code, Column, Figure, Paragraph, Section, Table
-from socratic.run_folder import TIMINGS, Timings, model_folder, prefs_folder, sft_folder, slug
 from socratic.specs import hf_path
+from socratic.store.jsonl import iter_json_lines
+from socratic.store.run_folder import TIMINGS, Timings, model_folder, prefs_folder, sft_folder, slug
 from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 

@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from socratic.errors import InputError, SocraticError
-from socratic.jsonl import read_jsonl
 from socratic.records import PairRecord
 from socratic.render import CONTEXT_MARKER
+from socratic.store.jsonl import read_jsonl
 
 ELISION = "\n[...]\n"
 

@@ -23,8 +23,8 @@ from typing import Any
 from transformers import TrainerCallback
 from transformers.trainer_callback import ProgressCallback
 
-from socratic.jsonl import JsonlAppender, write_jsonl
 from socratic.progress import console
+from socratic.store.jsonl import JsonlAppender, write_jsonl
 from socratic.train.records import TrainLog, TrainWarnings, read_train_logs
 
 METRIC_KEYS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins",

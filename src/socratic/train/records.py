@@ -1,4 +1,4 @@
-"""The files a training run writes beside the model, as typed and versioned records (socratic.artifact).
+"""The files a training run writes beside the model, as typed and versioned records (socratic.store.artifact).
 
     OUT/train_config.json   TrainConfigRecord  the resolved TrainConfig (DPO) or SftConfig (warm-up)
     OUT/warnings.json       TrainWarnings      failure signs found by socratic.train.monitor
@@ -19,8 +19,8 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from socratic.artifact import Artifact, ArtifactRow
-from socratic.jsonl import read_jsonl
+from socratic.store.artifact import Artifact, ArtifactRow
+from socratic.store.jsonl import read_jsonl
 
 
 class TrainConfigRecord(Artifact):

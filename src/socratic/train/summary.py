@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from socratic.artifact import Artifact
+from socratic.store.artifact import Artifact
 
 FINISHED_MARKER = "train_summary.json"
 

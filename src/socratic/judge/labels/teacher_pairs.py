@@ -41,7 +41,7 @@ def group_of(pair: TeacherPair) -> str:
 @lru_cache(maxsize=1)
 def _shipped() -> tuple[TeacherPair, ...]:
     from socratic.data.location import data_file
-    from socratic.jsonl import read_jsonl
+    from socratic.store.jsonl import read_jsonl
 
     return tuple(read_jsonl(data_file("teacher_pairs", "pairs.jsonl"), TeacherPair))
 

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-from socratic.cache import Cache
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.learned import store
 from socratic.judge.learned.features import featurize
@@ -29,6 +28,7 @@ from socratic.judge.learned.fit import LEARNED_VERSION, LearnedModel, expected_v
 from socratic.judge.learned.store import model_hash
 from socratic.records import Dialogue
 from socratic.scores import CRITERIA, Scores
+from socratic.store.cache import Cache
 
 
 def judge_notes(proba: dict[str, np.ndarray], row: int) -> dict[str, Any]:

@@ -22,11 +22,11 @@ from importlib import resources
 from string import Template
 
 from socratic.backends import Backend, GenerationOptions, load_backend
-from socratic.cache import Cache
 from socratic.judge.base import Item, Judge, Outcome
 from socratic.judge.llm.parse import JSON_SCHEMA, JudgmentParseError, parse_judgment
 from socratic.records import Dialogue
 from socratic.render import Message
+from socratic.store.cache import Cache
 
 PROMPT_VERSION = "judge_v1"
 _OUR_TAGS = re.compile(r"<\s*(/?)\s*(tutor_reply|conversation|reference_answer)\b", re.IGNORECASE)

@@ -16,12 +16,12 @@ import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from socratic.cache import Cache
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.reward import store
 from socratic.judge.reward.features import reward_features
 from socratic.judge.reward.fit import N_LEARNED, REWARD_VERSION, RewardModel
 from socratic.judge.reward.store import model_hash
+from socratic.store.cache import Cache
 
 
 class RewardJudge(Judge):

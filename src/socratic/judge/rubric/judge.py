@@ -24,11 +24,11 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 
 from socratic import signals as sig
-from socratic.cache import Cache
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
 from socratic.judge.rubric.embedding import CONTEXT_TOKENS, embed
 from socratic.records import Dialogue
 from socratic.scores import Scores
+from socratic.store.cache import Cache
 
 RUBRIC_VERSION = "rubric_v7"  # v7: an invented number or a false computation is not helpful (issue 36)
 # v6: both v5s of issues 26 and 30 together (each was v5 on its own branch)

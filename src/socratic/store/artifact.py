@@ -9,8 +9,8 @@
     class Candidate(ArtifactRow):                # one line of a JSON Lines file
         VERSION: ClassVar[int] = 1
         reply: str
-    socratic.jsonl.write_jsonl(path, [Candidate(reply="Why?")])   # {"version": 1, "reply": "Why?"}
-    socratic.jsonl.read_jsonl(path, Candidate)                     # bad line -> InputError file:line:field
+    socratic.store.jsonl.write_jsonl(path, [Candidate(reply="Why?")])   # {"version": 1, "reply": "Why?"}
+    socratic.store.jsonl.read_jsonl(path, Candidate)                     # bad line -> InputError file:line:field
 
 `version` is the format's version, stamped on every write; a file (or line) from before versions reads
 as version 0 (the models give its missing fields defaults), and one from a NEWER format than this code
@@ -20,11 +20,11 @@ Documents keep unknown keys (`extra="allow"`). JSON Lines rows carry the version
 header line or a sidecar: a header would break `datasets.load_dataset("json")` and TRL on pairs.jsonl,
 a sidecar gets lost when lines are copied between files, and a reader that does not know the field (TRL,
 pandas) sees one more column. A row made in code is the current format (`version` = VERSION); a line
-read by `socratic.jsonl.read_jsonl` without the key is version 0; writing any row stamps the current
+read by `socratic.store.jsonl.read_jsonl` without the key is version 0; writing any row stamps the current
 version (this model wrote it).
 
 Documents: socratic.train.summary.TrainSummary, socratic.train.records (train_config.json, warnings.json),
-socratic.preference.generate.CandidatesSettings (candidates.jsonl.config.json), socratic.run_folder
+socratic.preference.generate.CandidatesSettings (candidates.jsonl.config.json), socratic.store.run_folder
 (stage manifests, timings), socratic.evaluate.result.Evaluation, socratic.agreement.result.Agreement.
 Rows: socratic.records (Candidate, PairRecord), socratic.scores.Judgment, socratic.evaluate.result.EvalReply,
 socratic.evaluate.pressure.PressureReply, socratic.train.records.TrainLog (metrics.jsonl).
@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_serializer, field_validator, model_validator
 
-from socratic.jsonl import STORED, read_json_model, write_json
+from socratic.store.jsonl import STORED, read_json_model, write_json
 
 
 class Versioned(BaseModel):
@@ -92,7 +92,7 @@ class ArtifactRow(Versioned):
     @model_validator(mode="before")
     @classmethod
     def _made_now(cls, data: Any, info: ValidationInfo) -> Any:
-        # A row made in code is the current format. A line read from a file (socratic.jsonl.read_jsonl says
+        # A row made in code is the current format. A line read from a file (socratic.store.jsonl.read_jsonl says
         # so in the context) without the key is from before versions: version 0.
         if isinstance(data, dict) and "version" not in data and not (info.context or {}).get(STORED):
             return {**data, "version": cls.VERSION}

@@ -8,7 +8,7 @@
 
 The orchestrator (socratic.pipeline) writes this layout and the report (socratic.report) reads it; both
 import it from here, low in the import graph, so neither imports the other for it. The files the
-orchestrator keeps about its own progress are typed and versioned here too (socratic.artifact):
+orchestrator keeps about its own progress are typed and versioned here too (socratic.store.artifact):
 
     RUN/.stages/<stage>.json          StageManifest: written LAST when a stage finishes
     RUN/.stages/<stage>.pending.json  PendingStage: while a stage runs (a resume checks it)
@@ -25,8 +25,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.artifact import Artifact
 from socratic.data import SOURCES
+from socratic.store.artifact import Artifact
 
 EVAL = "eval"
 AGREEMENT = "agreement"

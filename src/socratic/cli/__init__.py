@@ -2,6 +2,7 @@
 parses its options and calls one `run(config)` of its stage.
 
 Each module in `socratic.commands` exposes `register(app)`; they are found here in name order.
+docs/cli.md is generated from this app (socratic.cli.reference).
 """
 
 from __future__ import annotations

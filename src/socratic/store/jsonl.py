@@ -25,7 +25,7 @@ from socratic.errors import InputError
 M = TypeVar("M", bound=BaseModel)
 
 # Validation context of a record read from a file, as opposed to one made in code: a versioned row
-# (socratic.artifact.ArtifactRow) without a `version` key is then from before versions, not current.
+# (socratic.store.artifact.ArtifactRow) without a `version` key is then from before versions, not current.
 STORED = "stored"
 
 

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from socratic import paths
+from socratic.store import paths
 
 
 def content_key(*parts: Any) -> str:
