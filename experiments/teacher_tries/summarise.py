@@ -15,7 +15,7 @@ import numpy as np
 
 from socratic.judge.correctness import check_reply
 from socratic.evaluate.result import EvalReply
-from socratic.jsonl import read_jsonl
+from socratic.store.jsonl import read_jsonl
 
 TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short")
 JUDGES = ("learned", "rubric", "reward")
