@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from socratic.judge.correctness import check_reply
 from socratic.evaluate.result import EvalReply
+from socratic.judge.correctness import check_reply
 from socratic.store.jsonl import read_jsonl
 
 TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short")
