@@ -35,6 +35,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from socratic import data
+from socratic.data.location import search_path
 from socratic.data.overlap import content_key, normalise, problem_of
 from socratic.errors import SocraticError
 from socratic.records import Dialogue
@@ -50,7 +51,8 @@ TEACHERS_OF = {"mathdial": ("mathdial",), "mathdial-raw": ("mathdial",), "debugg
 # The test sets whose problems teacher turns never come from: the reference's test splits (the
 # pipeline's evaluation sets) and the teacher-referenced ones.
 TEST_SETS = ("mathdial", "debugging", "tutorchat", "mathdial-raw", "debugging-raw")
-# The validation conversations: VALIDATION_PROBLEMS MathDial training problems drawn with VALIDATION_SEED,
+# The validation conversations: VALIDATION_PROBLEMS MathDial training problems (fewer if a data folder has
+# fewer free ones) drawn with VALIDATION_SEED,
 # fixed before any recipe was tried. Never among the first SHIPPED_TRAIN_DIALOGUES training dialogues (the
 # shipped configs train on MathDial's first 24 and 48) nor on a problem of a test set.
 VALIDATION_SPLIT = "validation"
@@ -137,13 +139,18 @@ def teacher_test_set(source: str, *, seed: int = 0) -> tuple[list[Dialogue], Tes
     return chosen, report
 
 
-@lru_cache(maxsize=1)
 def validation_problems() -> frozenset[str]:
     """The MathDial training problems held out to choose a recipe on (see VALIDATION_PROBLEMS)."""
+    return _validation_problems(str(search_path()))
+
+
+@lru_cache(maxsize=4)
+def _validation_problems(folder: str) -> frozenset[str]:
+    """validation_problems of the data in `folder` (the key of the cache: tests point the data elsewhere)."""
     train = data.load_dialogues("mathdial", "train")
     taken = {problem_of(d) for d in train[:SHIPPED_TRAIN_DIALOGUES]} | problems_of_test_sets()
     free = sorted({problem_of(d) for d in train} - taken)
-    return frozenset(random.Random(VALIDATION_SEED).sample(free, VALIDATION_PROBLEMS))
+    return frozenset(random.Random(VALIDATION_SEED).sample(free, min(VALIDATION_PROBLEMS, len(free))))
 
 
 def teacher_validation_set(*, seed: int = 0) -> list[Dialogue]:
