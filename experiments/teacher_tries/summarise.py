@@ -17,7 +17,7 @@ from socratic.evaluate.result import EvalReply
 from socratic.judge.correctness import check_reply
 from socratic.store.jsonl import read_jsonl
 
-TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short")
+TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs")
 JUDGES = ("learned", "rubric", "reward")
 CHECKS = ("invents_number", "miscomputes")
 
