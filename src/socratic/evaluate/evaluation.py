@@ -68,8 +68,10 @@ def _load_dialogues(source: str, split: str) -> list[Dialogue]:
     from socratic.data.teacher_turns import TEACHER_SOURCES, evaluation_set, teacher_test_set
 
     if source in TEACHER_SOURCES and split == "test":
-        for line in teacher_test_set(source)[1].lines():
+        dialogues, report = teacher_test_set(source)  # once: it reads every training split to exclude their problems
+        for line in report.lines():
             console.print(f"[dim]{line}[/]")
+        return dialogues
     return evaluation_set(source, split)
 
 
