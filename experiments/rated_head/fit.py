@@ -1,9 +1,19 @@
-"""Fit a ridge head on blind ratings of validation replies; measure it once on the test sheets (README.md)."""
+"""Fit a ridge head on blind ratings of validation replies; measure it once on the test sheets (README.md).
+
+Candidates A (reward features), B (without the MiniLM vector) and C (B + the error-step features of
+error_step.py) compete in one grouped cross-validation on validation; the winner, the best of A/B, C, and the
+error-step columns alone (a diagnostic) are then measured on the test sheets.
+
+Run: `TEACHER_TRIES=/path/to/runs/teacher_tries PYTHONPATH=src python experiments/rated_head/fit.py`
+(TEACHER_TRIES defaults to runs/teacher_tries of this repository).
+"""
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -21,8 +31,13 @@ from socratic.judge.reward.features import reward_features
 from socratic.store.jsonl import read_jsonl
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))  # the experiment folder is not a package
+from error_step import error_step_matrix
+
 ROOT = HERE.parent.parent
-RUNS = ROOT / "runs" / "teacher_tries"
+RUNS = Path(os.environ.get("TEACHER_TRIES") or ROOT / "runs" / "teacher_tries")
+CANDIDATES = ("A", "B", "C")
+DIAGNOSTIC = "error step only"  # the error-step columns alone: reported, never chosen
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 EMBEDDING = slice(len(SIGNAL_NAMES), len(SIGNAL_NAMES) + EMBEDDING_DIM)  # the MiniLM columns of reward_features
 
@@ -80,12 +95,27 @@ def win_rates(sources: list[str], items: np.ndarray, values: np.ndarray) -> dict
     return out
 
 
-def columns(X: np.ndarray, candidate: str) -> np.ndarray:
+def features(items) -> tuple[np.ndarray, np.ndarray]:
+    """(reward_features, error-step features) of [(dialogue, reply)]."""
+    return reward_features(items), error_step_matrix(items)
+
+
+def columns(X: np.ndarray, candidate: str, E: np.ndarray | None = None) -> np.ndarray:
+    """A: every reward feature; B: without the MiniLM vector; C: B and the error-step columns E; the
+    diagnostic: E alone."""
     if candidate == "A":
         return X
+    if candidate == DIAGNOSTIC:
+        return E
     keep = np.ones(X.shape[1], dtype=bool)
     keep[EMBEDDING] = False
-    return X[:, keep]
+    return X[:, keep] if candidate == "B" else np.hstack([X[:, keep], E])
+
+
+def best_of(cv: dict[str, float], candidates) -> tuple[str, float]:
+    """The candidate and alpha with the highest CV Spearman among `candidates`."""
+    key = max((k for k in cv if k.split("/alpha=")[0] in candidates), key=cv.get)
+    return key.split("/alpha=")[0], float(key.split("=")[1])
 
 
 def head(alpha: float):
@@ -95,34 +125,37 @@ def head(alpha: float):
 def main() -> None:
     val_dir = RUNS / "validation-merged"
     val = rated_replies(HERE / "validation-key.json", sorted(HERE.glob("validation-ratings-*.csv")), val_dir)
-    X = reward_features([(d, r) for d, r, *_ in val])
+    X, E = features([(d, r) for d, r, *_ in val])
     y = np.asarray([row[4] for row in val])
     groups = np.asarray([problem_of(row[0]) for row in val])
     items = np.asarray([row[3] for row in val])
     folds = list(GroupKFold(n_splits=5).split(X, y, groups))
     cv = {}
-    for candidate in ("A", "B"):
-        Xc = columns(X, candidate)
+    for candidate in (*CANDIDATES, DIAGNOSTIC):
+        Xc = columns(X, candidate, E)
         for alpha in ALPHAS:
             rho = [spearmanr(head(alpha).fit(Xc[tr], y[tr]).predict(Xc[te]), y[te]).statistic for tr, te in folds]
             cv[f"{candidate}/alpha={alpha:g}"] = round(float(np.mean(rho)), 3)
-    best = max(cv, key=cv.get)
-    candidate, alpha = best.split("/alpha=")[0], float(best.split("=")[1])
+    heads = {"rated head": best_of(cv, CANDIDATES), "best A/B head": best_of(cv, ("A", "B")),
+             "C head": best_of(cv, ("C",)), DIAGNOSTIC: best_of(cv, (DIAGNOSTIC,))}
     baseline = judge_scores(val_dir, val)
-    validation = {"replies": len(val), "items": len(set(items)), "cv_spearman": cv, "chosen": best,
+    validation = {"replies": len(val), "items": len(set(items)), "cv_spearman": cv,
+                  "chosen": "{}/alpha={:g}".format(*heads["rated head"]),
+                  "heads": {n: "{}/alpha={:g}".format(*h) for n, h in heads.items()},
                   "judges_spearman": {j: round(float(spearmanr(v, y).statistic), 3) for j, v in baseline.items()},
                   "judges_pair_accuracy": {j: round(pair_accuracy(items, y, v), 3) for j, v in baseline.items()}}
-    final = head(alpha).fit(columns(X, candidate), y)
+    fitted = {n: (c, head(alpha).fit(columns(X, c, E), y)) for n, (c, alpha) in heads.items()}
 
     tests = {}
     for sheet, evaluation in (("ratings", "test-eval"), ("ratings-short", "test-eval-short")):
         folder = HERE.parent / "teacher_tries" / sheet
         rows = rated_replies(folder / "key.json", sorted(folder.glob("ratings-rater-*.csv")), RUNS / evaluation)
-        Xt = reward_features([(d, r) for d, r, *_ in rows])
+        Xt, Et = features([(d, r) for d, r, *_ in rows])
         yt = np.asarray([row[4] for row in rows])
         it = np.asarray([row[3] for row in rows])
         sources = [row[2] for row in rows]
-        scored = {"rated head": final.predict(columns(Xt, candidate)), **judge_scores(RUNS / evaluation, rows)}
+        scored = {**{n: model.predict(columns(Xt, c, Et)) for n, (c, model) in fitted.items()},
+                  **judge_scores(RUNS / evaluation, rows)}
         tests[sheet] = {
             "replies": len(rows),
             "spearman": {n: round(float(spearmanr(v, yt).statistic), 3) for n, v in scored.items()},
