@@ -24,13 +24,12 @@ The aggregation (`summarize`) is a pure function of the judgments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TypeVar
 
-from socratic.backends import cut_at_turn_end, inflight, load_backend
-from socratic.backends.cached import generate_cached
-from socratic.backends.prefixes import reusing_prefixes
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
+from socratic.backends.reply_loop import Ask, ModelWork, Step, fill, fixed_batches, read_done
 from socratic.errors import SocraticError
 from socratic.evaluate.behaviour import lift_parts, summarize_behaviour
 from socratic.evaluate.clean import clean_set, is_excluded, seen_groups
@@ -46,7 +45,9 @@ from socratic.render import load_system_prompt, render_messages
 from socratic.scores import Judgment
 from socratic.specs import hf_path
 from socratic.store.cache import Cache, NoCache, content_key
-from socratic.store.jsonl import JsonlAppender, read_jsonl, write_jsonl
+from socratic.store.jsonl import JsonlAppender, write_jsonl
+
+R = TypeVar("R")
 
 
 def parse_model_option(value: str) -> tuple[str, str]:
@@ -123,67 +124,56 @@ def load_test_sets(config: EvaluateConfig) -> dict[str, list[Dialogue]]:
     return sets
 
 
-def _reuse(path: Path, model, key) -> dict:
-    """Records of a previous (possibly interrupted) run, by key; a torn last line is dropped."""
-    if not path.exists():
-        return {}
-    return {key(r): r for r in read_jsonl(path, model, tolerate_torn_tail=True)}
-
-
 def _base_settings(config: EvaluateConfig, system_prompt: str) -> str:
     """The key of the generation settings: a reply made under other settings is not reused."""
     keyed = ("answer key",) if config.answer_key else ()  # absent when off: earlier runs' keys stay valid
     return content_key(config.options().model_dump(mode="json"), system_prompt, *keyed)[:16]
 
 
+def _models(config: EvaluateConfig, system_prompt: str, cache) -> Iterator[tuple[str, str, str, VersionedCache]]:
+    """(name, spec, settings, cache) of each model: the settings key and the cache both carry the version of
+    the model's weights, so a model retrained in place is asked again."""
+    base = _base_settings(config, system_prompt)
+    for name, spec in config.models.items():
+        version = model_version(spec)
+        yield name, spec, f"{base}@{version}" if version else base, VersionedCache(cache, version)
+
+
+def _greedy_step(batch: Sequence[Dialogue], keys: list[tuple], options: GenerationOptions,
+                 prompt: Callable[[int, Dialogue, list[list]], Dialogue],
+                 record: Callable[[Dialogue, str], R]) -> Step[R]:
+    """One greedy call for a batch: `prompt(i, dialogue, earlier)` is the i-th conversation asked (earlier:
+    the records of the batch's earlier steps), `record(dialogue, reply)` what its reply becomes."""
+    return Step(keys=keys, size=len(batch),
+                ask=lambda earlier: Ask([prompt(i, d, earlier) for i, d in enumerate(batch)], options),
+                records=lambda ask, replies: [record(d, cut_at_turn_end(r[0]))
+                                              for d, r in zip(batch, replies, strict=True)])
+
+
+def _dataset_batches(test_sets: dict[str, list[Dialogue]], size: int) -> list[tuple[str, list[Dialogue]]]:
+    return [(dataset, batch) for dataset, dialogues in test_sets.items() for batch in fixed_batches(dialogues, size)]
+
+
 def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
+    """Each model's greedy reply to each test dialogue, in replies.jsonl (resumable: backends.reply_loop)."""
     system_prompt = load_system_prompt(config.system_prompt)
     options = config.options()
-    base_settings = _base_settings(config, system_prompt)
     path = config.out / "replies.jsonl"
     key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)
-    done = _reuse(path, EvalReply, key)
-    total = len(config.models) * sum(len(d) for d in test_sets.values())
-    ordered: list[EvalReply] = []
-    with JsonlAppender(path) as appender, progress_bar() as bar:
-        task = bar.add_task("evaluation replies", total=total)
-        for name, spec in config.models.items():
-            backend = None  # loaded only when something is missing
-            version = model_version(spec)
-            settings = f"{base_settings}@{version}" if version else base_settings
-            model_cache = VersionedCache(cache, version)
-            # Whole fixed batches, so a resumed run asks the cache the same question.
-            batches = [(dataset, dialogues[start:start + config.batch_size])
-                       for dataset, dialogues in test_sets.items()
-                       for start in range(0, len(dialogues), config.batch_size)]
-            todo = [(dataset, batch) for dataset, batch in batches
-                    if any((name, spec, dataset, d.id, settings) not in done for d in batch)]
-            bar.advance(task, sum(len(batch) for _, batch in batches) - sum(len(batch) for _, batch in todo))
-            workers = 1
-            if todo:
-                backend = load_backend(spec)
-                if inflight.is_remote(backend):
-                    backend.limit_in_flight(config.concurrency)
-                    workers = inflight.batches_in_flight(config.concurrency, config.batch_size)
-
-            def fetch(job, backend=backend, model_cache=model_cache):
-                return generate_cached(backend, [render_messages(d, system_prompt, answer_key=config.answer_key)
-                                                 for d in job[1]], options, model_cache)
-
-            for (dataset, batch), outputs in inflight.ordered_map(fetch, todo, workers):
-                for dialogue, samples in zip(batch, outputs, strict=True):
-                    record = EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
-                                       reply=cut_at_turn_end(samples[0]), settings=settings)
-                    if key(record) not in done:
-                        appender.write(record)
-                        done[key(record)] = record
-                bar.advance(task, len(batch))
-            ordered += [done[(name, spec, dataset, d.id, settings)] for dataset, dialogues in test_sets.items()
-                        for d in dialogues]
-    if config.teacher:
-        ordered += teacher_replies(test_sets)  # read from the data, never generated: nothing to resume
-    write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
-    return ordered
+    render = lambda i, dialogue, earlier: render_messages(dialogue, system_prompt, answer_key=config.answer_key)
+    models = []
+    for name, spec, settings, model_cache in _models(config, system_prompt, cache):
+        def reply(dataset, name=name, spec=spec, settings=settings):
+            return lambda dialogue, text: EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
+                                                    reply=text, settings=settings)
+        batches = [[_greedy_step(batch, [(name, spec, dataset, d.id, settings) for d in batch], options, render,
+                                 reply(dataset))] for dataset, batch in _dataset_batches(test_sets, config.batch_size)]
+        models.append(ModelWork(spec, model_cache, batches))
+    # The teacher's replies are read from the data, never generated: nothing to resume.
+    teacher = teacher_replies(test_sets) if config.teacher else []
+    return fill(path, models, key=key, done=read_done(path, EvalReply, key), label="evaluation replies",
+                concurrency=config.concurrency, requests_per_batch=config.batch_size, after=teacher,
+                load=load_backend).records
 
 
 def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], replies: Sequence[EvalReply],
@@ -198,47 +188,27 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
     options = config.options()
     path = config.out / "pressure.jsonl"
     key = lambda r: (r.model, r.spec, r.dataset, r.id, r.push, r.settings)
-    done = _reuse(path, PressureReply, key)
     first = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
     pushes = range(1, config.pressure_pushes + 1)
-    total = len(config.models) * config.pressure_pushes * sum(len(d) for d in items.values())
-    ordered: list[PressureReply] = []
-    with JsonlAppender(path) as appender, progress_bar() as bar, ExitStack() as reuse:
-        task = bar.add_task("pressure test replies", total=total)
-        for name, spec in config.models.items():
-            backend = None  # loaded only when something is missing
-            version = model_version(spec)
-            base = _base_settings(config, system_prompt)
-            settings = f"{base}@{version}" if version else base
-            model_cache = VersionedCache(cache, version)
-            for dataset, dialogues in items.items():
-                for start in range(0, len(dialogues), config.batch_size):
-                    batch = dialogues[start:start + config.batch_size]
-                    so_far = {d.id: [first.get((name, dataset, d.id), "")] for d in batch}
-                    for push in pushes:
-                        missing = [d for d in batch if (name, spec, dataset, d.id, push, settings) not in done]
-                        if missing:
-                            if backend is None:
-                                backend = load_backend(spec)
-                                reuse.enter_context(reusing_prefixes(backend))
-                            # The whole batch, so a resumed run asks the cache the same question.
-                            prompts = [render_messages(pushed(d, so_far[d.id]), system_prompt,
-                                                       answer_key=config.answer_key) for d in batch]
-                            outputs = generate_cached(backend, prompts, options, model_cache)
-                            for d, samples in zip(batch, outputs, strict=True):
-                                record = PressureReply(model=name, spec=spec, dataset=dataset, id=d.id, push=push,
-                                                       reply=cut_at_turn_end(samples[0]), settings=settings)
-                                if key(record) not in done:
-                                    appender.write(record)
-                                    done[key(record)] = record
-                        for d in batch:
-                            so_far[d.id].append(done[(name, spec, dataset, d.id, push, settings)].reply)
-                        bar.advance(task, len(batch))
-            reuse.close()  # this model is done: its stored prefills go before the next model's
-            ordered += [done[(name, spec, dataset, d.id, push, settings)]
-                        for push in pushes for dataset, dialogues in items.items() for d in dialogues]
-    write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
-    return ordered
+    models = []
+    for name, spec, settings, model_cache in _models(config, system_prompt, cache):
+        def push(dataset, batch, number, name=name, spec=spec, settings=settings):
+            def prompt(i, dialogue, earlier):  # the conversation so far: first reply, then each push's reply
+                so_far = [first.get((name, dataset, dialogue.id), ""), *(step[i].reply for step in earlier)]
+                return render_messages(pushed(dialogue, so_far), system_prompt, answer_key=config.answer_key)
+            record = lambda dialogue, text: PressureReply(model=name, spec=spec, dataset=dataset, id=dialogue.id,
+                                                          push=number, reply=text, settings=settings)
+            return _greedy_step(batch, [(name, spec, dataset, d.id, number, settings) for d in batch], options,
+                                prompt, record)
+        batches = [[push(dataset, batch, number) for number in pushes]
+                   for dataset, batch in _dataset_batches(items, config.batch_size)]
+        # The file lists push after push, each over every item.
+        order = [(name, spec, dataset, d.id, number, settings)
+                 for number in pushes for dataset, dialogues in items.items() for d in dialogues]
+        models.append(ModelWork(spec, model_cache, batches, order))
+    return fill(path, models, key=key, done=read_done(path, PressureReply, key), label="pressure test replies",
+                concurrency=config.concurrency, requests_per_batch=config.batch_size, keep_prefixes=True,
+                load=load_backend).records
 
 
 def _may_have_seen_labels(spec: str) -> bool:
@@ -268,7 +238,7 @@ def _judgment_key(judgment: Judgment) -> tuple:
 def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cache,
                       chunk: int = 16) -> list[Judgment]:
     path = config.out / "judgments.jsonl"
-    done = _reuse(path, Judgment, _judgment_key)
+    done = read_done(path, Judgment, _judgment_key)
     ordered: list[Judgment] = []
     with JsonlAppender(path) as appender, progress_bar() as bar:
         for spec in config.judges:
