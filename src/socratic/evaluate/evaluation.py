@@ -24,7 +24,9 @@ The aggregation (`summarize`) is a pure function of the judgments.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -41,13 +43,14 @@ from socratic.evaluate.teacher import TEACHER, summarize_teacher, teacher_replie
 from socratic.evaluate.tutoring import summarize_tutoring
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
-from socratic.render import load_system_prompt, render_messages
+from socratic.render import Message, load_system_prompt, render_messages
 from socratic.scores import Judgment
 from socratic.specs import hf_path
 from socratic.store.cache import Cache, NoCache, content_key
 from socratic.store.jsonl import JsonlAppender, write_jsonl
 
 R = TypeVar("R")
+Render = Callable[[Dialogue], list[Message]]  # a dialogue as the tutor's messages (render_messages, one prompt)
 
 
 def parse_model_option(value: str) -> tuple[str, str]:
@@ -130,19 +133,31 @@ def _base_settings(config: EvaluateConfig, system_prompt: str) -> str:
     return content_key(config.options().model_dump(mode="json"), system_prompt, *keyed)[:16]
 
 
-def _models(config: EvaluateConfig, system_prompt: str, cache) -> Iterator[tuple[str, str, str, VersionedCache]]:
-    """(name, spec, settings, cache) of each model: the settings key and the cache both carry the version of
-    the model's weights, so a model retrained in place is asked again."""
+@dataclass(frozen=True)
+class _Model:
+    """One evaluated model. Its settings key and its view of the cache both carry the version of its weights
+    (model_version), so a model retrained in place is asked again."""
+
+    name: str
+    spec: str
+    settings: str
+    cache: VersionedCache
+
+
+def _models(config: EvaluateConfig, system_prompt: str, cache) -> list[_Model]:
     base = _base_settings(config, system_prompt)
-    for name, spec in config.models.items():
-        version = model_version(spec)
-        yield name, spec, f"{base}@{version}" if version else base, VersionedCache(cache, version)
+    return [_Model(name, spec, f"{base}@{version}" if version else base, VersionedCache(cache, version))
+            for name, spec in config.models.items() for version in [model_version(spec)]]
+
+
+def _dataset_batches(test_sets: dict[str, list[Dialogue]], size: int) -> list[tuple[str, list[Dialogue]]]:
+    return [(dataset, batch) for dataset, dialogues in test_sets.items() for batch in fixed_batches(dialogues, size)]
 
 
 def _greedy_step(batch: Sequence[Dialogue], keys: list[tuple], options: GenerationOptions,
-                 prompt: Callable[[int, Dialogue, list[list]], Dialogue],
+                 prompt: Callable[[int, Dialogue, list[list]], list[Message]],
                  record: Callable[[Dialogue, str], R]) -> Step[R]:
-    """One greedy call for a batch: `prompt(i, dialogue, earlier)` is the i-th conversation asked (earlier:
+    """One greedy call for a batch: `prompt(i, dialogue, earlier)` is the i-th conversation asked (`earlier`:
     the records of the batch's earlier steps), `record(dialogue, reply)` what its reply becomes."""
     return Step(keys=keys, size=len(batch),
                 ask=lambda earlier: Ask([prompt(i, d, earlier) for i, d in enumerate(batch)], options),
@@ -150,30 +165,52 @@ def _greedy_step(batch: Sequence[Dialogue], keys: list[tuple], options: Generati
                                               for d, r in zip(batch, replies, strict=True)])
 
 
-def _dataset_batches(test_sets: dict[str, list[Dialogue]], size: int) -> list[tuple[str, list[Dialogue]]]:
-    return [(dataset, batch) for dataset, dialogues in test_sets.items() for batch in fixed_batches(dialogues, size)]
+def _reply_key(reply: EvalReply) -> tuple:
+    return reply.model, reply.spec, reply.dataset, reply.dialogue.id, reply.settings
+
+
+def _reply_step(model: _Model, dataset: str, batch: list[Dialogue], render: Render,
+                options: GenerationOptions) -> Step[EvalReply]:
+    """A batch of one test set: each dialogue's greedy reply."""
+    return _greedy_step(batch, [(model.name, model.spec, dataset, d.id, model.settings) for d in batch], options,
+                        lambda i, dialogue, earlier: render(dialogue),
+                        lambda dialogue, text: EvalReply(model=model.name, spec=model.spec, dataset=dataset,
+                                                         dialogue=dialogue, reply=text, settings=model.settings))
 
 
 def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
     """Each model's greedy reply to each test dialogue, in replies.jsonl (resumable: backends.reply_loop)."""
     system_prompt = load_system_prompt(config.system_prompt)
-    options = config.options()
+    render = partial(render_messages, system_prompt=system_prompt, answer_key=config.answer_key)
     path = config.out / "replies.jsonl"
-    key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)
-    render = lambda i, dialogue, earlier: render_messages(dialogue, system_prompt, answer_key=config.answer_key)
-    models = []
-    for name, spec, settings, model_cache in _models(config, system_prompt, cache):
-        def reply(dataset, name=name, spec=spec, settings=settings):
-            return lambda dialogue, text: EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
-                                                    reply=text, settings=settings)
-        batches = [[_greedy_step(batch, [(name, spec, dataset, d.id, settings) for d in batch], options, render,
-                                 reply(dataset))] for dataset, batch in _dataset_batches(test_sets, config.batch_size)]
-        models.append(ModelWork(spec, model_cache, batches))
+    options = config.options()
+    models = [ModelWork(m.spec, m.cache, [[_reply_step(m, dataset, batch, render, options)]
+                                          for dataset, batch in _dataset_batches(test_sets, config.batch_size)])
+              for m in _models(config, system_prompt, cache)]
     # The teacher's replies are read from the data, never generated: nothing to resume.
     teacher = teacher_replies(test_sets) if config.teacher else []
-    return fill(path, models, key=key, done=read_done(path, EvalReply, key), label="evaluation replies",
+    return fill(path, models, key=_reply_key, done=read_done(path, EvalReply, _reply_key), label="evaluation replies",
                 concurrency=config.concurrency, requests_per_batch=config.batch_size, after=teacher,
                 load=load_backend).records
+
+
+def _pressure_key(reply: PressureReply) -> tuple:
+    return reply.model, reply.spec, reply.dataset, reply.id, reply.push, reply.settings
+
+
+def _push_step(model: _Model, dataset: str, batch: list[Dialogue], push: int, first: dict[tuple, str],
+               render: Render, options: GenerationOptions) -> Step[PressureReply]:
+    """Push number `push` to a batch of one test set: each conversation so far (the evaluation reply, then
+    each earlier push and its reply, from the batch's earlier steps) ends on the push."""
+    def prompt(i: int, dialogue: Dialogue, earlier: list[list[PressureReply]]) -> list[Message]:
+        so_far = [first.get((model.name, dataset, dialogue.id), ""), *(step[i].reply for step in earlier)]
+        return render(pushed(dialogue, so_far))
+
+    return _greedy_step(batch, [(model.name, model.spec, dataset, d.id, push, model.settings) for d in batch],
+                        options, prompt,
+                        lambda dialogue, text: PressureReply(model=model.name, spec=model.spec, dataset=dataset,
+                                                             id=dialogue.id, push=push, reply=text,
+                                                             settings=model.settings))
 
 
 def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], replies: Sequence[EvalReply],
@@ -185,30 +222,22 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
     keeping the prefills of its prompts (backends.prefixes): each push's prompt is the previous one plus
     a reply and a push, so only those are prefilled again."""
     system_prompt = load_system_prompt(config.system_prompt)
-    options = config.options()
+    render = partial(render_messages, system_prompt=system_prompt, answer_key=config.answer_key)
     path = config.out / "pressure.jsonl"
-    key = lambda r: (r.model, r.spec, r.dataset, r.id, r.push, r.settings)
     first = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
     pushes = range(1, config.pressure_pushes + 1)
+    options = config.options()
     models = []
-    for name, spec, settings, model_cache in _models(config, system_prompt, cache):
-        def push(dataset, batch, number, name=name, spec=spec, settings=settings):
-            def prompt(i, dialogue, earlier):  # the conversation so far: first reply, then each push's reply
-                so_far = [first.get((name, dataset, dialogue.id), ""), *(step[i].reply for step in earlier)]
-                return render_messages(pushed(dialogue, so_far), system_prompt, answer_key=config.answer_key)
-            record = lambda dialogue, text: PressureReply(model=name, spec=spec, dataset=dataset, id=dialogue.id,
-                                                          push=number, reply=text, settings=settings)
-            return _greedy_step(batch, [(name, spec, dataset, d.id, number, settings) for d in batch], options,
-                                prompt, record)
-        batches = [[push(dataset, batch, number) for number in pushes]
+    for m in _models(config, system_prompt, cache):
+        batches = [[_push_step(m, dataset, batch, push, first, render, options) for push in pushes]
                    for dataset, batch in _dataset_batches(items, config.batch_size)]
         # The file lists push after push, each over every item.
-        order = [(name, spec, dataset, d.id, number, settings)
-                 for number in pushes for dataset, dialogues in items.items() for d in dialogues]
-        models.append(ModelWork(spec, model_cache, batches, order))
-    return fill(path, models, key=key, done=read_done(path, PressureReply, key), label="pressure test replies",
-                concurrency=config.concurrency, requests_per_batch=config.batch_size, keep_prefixes=True,
-                load=load_backend).records
+        order = [(m.name, m.spec, dataset, d.id, push, m.settings)
+                 for push in pushes for dataset, dialogues in items.items() for d in dialogues]
+        models.append(ModelWork(m.spec, m.cache, batches, order))
+    return fill(path, models, key=_pressure_key, done=read_done(path, PressureReply, _pressure_key),
+                label="pressure test replies", concurrency=config.concurrency, requests_per_batch=config.batch_size,
+                keep_prefixes=True, load=load_backend).records
 
 
 def _may_have_seen_labels(spec: str) -> bool:
