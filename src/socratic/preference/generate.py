@@ -11,6 +11,7 @@ interrupted and re-run:
   line is dropped), complete dialogues are skipped and a partly written one is completed, so a
   resumed run's file equals an uninterrupted run's, line for line.
 - Model calls go through the shared cache (`generate_cached`), so regenerating costs nothing.
+  (The loop that keeps these promises is shared with the evaluation: socratic.backends.reply_loop.)
 - A larger `limit` extends a run. Its file equals a run made with that limit from the start, except
   where the old limit cut a batch short: those dialogues keep the candidates drawn in the shorter
   batch (a sampled batch's replies depend on its members).
