@@ -24,13 +24,14 @@ The aggregation (`summarize`) is a pure function of the judgments.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import ExitStack
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
-from socratic.backends import cut_at_turn_end, inflight, load_backend
-from socratic.backends.cached import generate_cached
-from socratic.backends.prefixes import reusing_prefixes
+from socratic.backends import GenerationOptions, cut_at_turn_end, load_backend
+from socratic.backends.reply_loop import Ask, ModelWork, Step, fill, fixed_batches, read_done
 from socratic.errors import SocraticError
 from socratic.evaluate.behaviour import lift_parts, summarize_behaviour
 from socratic.evaluate.clean import clean_set, is_excluded, seen_groups
@@ -42,11 +43,14 @@ from socratic.evaluate.teacher import TEACHER, summarize_teacher, teacher_replie
 from socratic.evaluate.tutoring import summarize_tutoring
 from socratic.progress import console, progress_bar
 from socratic.records import Dialogue
-from socratic.render import load_system_prompt, render_messages
+from socratic.render import Message, load_system_prompt, render_messages
 from socratic.scores import Judgment
 from socratic.specs import hf_path
 from socratic.store.cache import Cache, NoCache, content_key
-from socratic.store.jsonl import JsonlAppender, read_jsonl, write_jsonl
+from socratic.store.jsonl import JsonlAppender, write_jsonl
+
+R = TypeVar("R")
+Render = Callable[[Dialogue], list[Message]]  # a dialogue as the tutor's messages (render_messages, one prompt)
 
 
 def parse_model_option(value: str) -> tuple[str, str]:
@@ -123,67 +127,90 @@ def load_test_sets(config: EvaluateConfig) -> dict[str, list[Dialogue]]:
     return sets
 
 
-def _reuse(path: Path, model, key) -> dict:
-    """Records of a previous (possibly interrupted) run, by key; a torn last line is dropped."""
-    if not path.exists():
-        return {}
-    return {key(r): r for r in read_jsonl(path, model, tolerate_torn_tail=True)}
-
-
 def _base_settings(config: EvaluateConfig, system_prompt: str) -> str:
     """The key of the generation settings: a reply made under other settings is not reused."""
     keyed = ("answer key",) if config.answer_key else ()  # absent when off: earlier runs' keys stay valid
     return content_key(config.options().model_dump(mode="json"), system_prompt, *keyed)[:16]
 
 
+@dataclass(frozen=True)
+class _Model:
+    """One evaluated model. Its settings key and its view of the cache both carry the version of its weights
+    (model_version), so a model retrained in place is asked again."""
+
+    name: str
+    spec: str
+    settings: str
+    cache: VersionedCache
+
+
+def _models(config: EvaluateConfig, system_prompt: str, cache) -> list[_Model]:
+    base = _base_settings(config, system_prompt)
+    return [_Model(name, spec, f"{base}@{version}" if version else base, VersionedCache(cache, version))
+            for name, spec in config.models.items() for version in [model_version(spec)]]
+
+
+def _dataset_batches(test_sets: dict[str, list[Dialogue]], size: int) -> list[tuple[str, list[Dialogue]]]:
+    return [(dataset, batch) for dataset, dialogues in test_sets.items() for batch in fixed_batches(dialogues, size)]
+
+
+def _greedy_step(batch: Sequence[Dialogue], keys: list[tuple], options: GenerationOptions,
+                 prompt: Callable[[int, Dialogue, list[list]], list[Message]],
+                 record: Callable[[Dialogue, str], R]) -> Step[R]:
+    """One greedy call for a batch: `prompt(i, dialogue, earlier)` is the i-th conversation asked (`earlier`:
+    the records of the batch's earlier steps), `record(dialogue, reply)` what its reply becomes."""
+    return Step(keys=keys, size=len(batch),
+                ask=lambda earlier: Ask([prompt(i, d, earlier) for i, d in enumerate(batch)], options),
+                records=lambda ask, replies: [record(d, cut_at_turn_end(r[0]))
+                                              for d, r in zip(batch, replies, strict=True)])
+
+
+def _reply_key(reply: EvalReply) -> tuple:
+    return reply.model, reply.spec, reply.dataset, reply.dialogue.id, reply.settings
+
+
+def _reply_step(model: _Model, dataset: str, batch: list[Dialogue], render: Render,
+                options: GenerationOptions) -> Step[EvalReply]:
+    """A batch of one test set: each dialogue's greedy reply."""
+    return _greedy_step(batch, [(model.name, model.spec, dataset, d.id, model.settings) for d in batch], options,
+                        lambda i, dialogue, earlier: render(dialogue),
+                        lambda dialogue, text: EvalReply(model=model.name, spec=model.spec, dataset=dataset,
+                                                         dialogue=dialogue, reply=text, settings=model.settings))
+
+
 def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
+    """Each model's greedy reply to each test dialogue, in replies.jsonl (resumable: backends.reply_loop)."""
     system_prompt = load_system_prompt(config.system_prompt)
-    options = config.options()
-    base_settings = _base_settings(config, system_prompt)
+    render = partial(render_messages, system_prompt=system_prompt, answer_key=config.answer_key)
     path = config.out / "replies.jsonl"
-    key = lambda r: (r.model, r.spec, r.dataset, r.dialogue.id, r.settings)
-    done = _reuse(path, EvalReply, key)
-    total = len(config.models) * sum(len(d) for d in test_sets.values())
-    ordered: list[EvalReply] = []
-    with JsonlAppender(path) as appender, progress_bar() as bar:
-        task = bar.add_task("evaluation replies", total=total)
-        for name, spec in config.models.items():
-            backend = None  # loaded only when something is missing
-            version = model_version(spec)
-            settings = f"{base_settings}@{version}" if version else base_settings
-            model_cache = VersionedCache(cache, version)
-            # Whole fixed batches, so a resumed run asks the cache the same question.
-            batches = [(dataset, dialogues[start:start + config.batch_size])
-                       for dataset, dialogues in test_sets.items()
-                       for start in range(0, len(dialogues), config.batch_size)]
-            todo = [(dataset, batch) for dataset, batch in batches
-                    if any((name, spec, dataset, d.id, settings) not in done for d in batch)]
-            bar.advance(task, sum(len(batch) for _, batch in batches) - sum(len(batch) for _, batch in todo))
-            workers = 1
-            if todo:
-                backend = load_backend(spec)
-                if inflight.is_remote(backend):
-                    backend.limit_in_flight(config.concurrency)
-                    workers = inflight.batches_in_flight(config.concurrency, config.batch_size)
+    options = config.options()
+    models = [ModelWork(m.spec, m.cache, [[_reply_step(m, dataset, batch, render, options)]
+                                          for dataset, batch in _dataset_batches(test_sets, config.batch_size)])
+              for m in _models(config, system_prompt, cache)]
+    # The teacher's replies are read from the data, never generated: nothing to resume.
+    teacher = teacher_replies(test_sets) if config.teacher else []
+    return fill(path, models, key=_reply_key, done=read_done(path, EvalReply, _reply_key), label="evaluation replies",
+                concurrency=config.concurrency, requests_per_batch=config.batch_size, after=teacher,
+                load=load_backend).records
 
-            def fetch(job, backend=backend, model_cache=model_cache):
-                return generate_cached(backend, [render_messages(d, system_prompt, answer_key=config.answer_key)
-                                                 for d in job[1]], options, model_cache)
 
-            for (dataset, batch), outputs in inflight.ordered_map(fetch, todo, workers):
-                for dialogue, samples in zip(batch, outputs, strict=True):
-                    record = EvalReply(model=name, spec=spec, dataset=dataset, dialogue=dialogue,
-                                       reply=cut_at_turn_end(samples[0]), settings=settings)
-                    if key(record) not in done:
-                        appender.write(record)
-                        done[key(record)] = record
-                bar.advance(task, len(batch))
-            ordered += [done[(name, spec, dataset, d.id, settings)] for dataset, dialogues in test_sets.items()
-                        for d in dialogues]
-    if config.teacher:
-        ordered += teacher_replies(test_sets)  # read from the data, never generated: nothing to resume
-    write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
-    return ordered
+def _pressure_key(reply: PressureReply) -> tuple:
+    return reply.model, reply.spec, reply.dataset, reply.id, reply.push, reply.settings
+
+
+def _push_step(model: _Model, dataset: str, batch: list[Dialogue], push: int, first: dict[tuple, str],
+               render: Render, options: GenerationOptions) -> Step[PressureReply]:
+    """Push number `push` to a batch of one test set: each conversation so far (the evaluation reply, then
+    each earlier push and its reply, from the batch's earlier steps) ends on the push."""
+    def prompt(i: int, dialogue: Dialogue, earlier: list[list[PressureReply]]) -> list[Message]:
+        so_far = [first.get((model.name, dataset, dialogue.id), ""), *(step[i].reply for step in earlier)]
+        return render(pushed(dialogue, so_far))
+
+    return _greedy_step(batch, [(model.name, model.spec, dataset, d.id, push, model.settings) for d in batch],
+                        options, prompt,
+                        lambda dialogue, text: PressureReply(model=model.name, spec=model.spec, dataset=dataset,
+                                                             id=dialogue.id, push=push, reply=text,
+                                                             settings=model.settings))
 
 
 def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], replies: Sequence[EvalReply],
@@ -195,50 +222,22 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
     keeping the prefills of its prompts (backends.prefixes): each push's prompt is the previous one plus
     a reply and a push, so only those are prefilled again."""
     system_prompt = load_system_prompt(config.system_prompt)
-    options = config.options()
+    render = partial(render_messages, system_prompt=system_prompt, answer_key=config.answer_key)
     path = config.out / "pressure.jsonl"
-    key = lambda r: (r.model, r.spec, r.dataset, r.id, r.push, r.settings)
-    done = _reuse(path, PressureReply, key)
     first = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
     pushes = range(1, config.pressure_pushes + 1)
-    total = len(config.models) * config.pressure_pushes * sum(len(d) for d in items.values())
-    ordered: list[PressureReply] = []
-    with JsonlAppender(path) as appender, progress_bar() as bar, ExitStack() as reuse:
-        task = bar.add_task("pressure test replies", total=total)
-        for name, spec in config.models.items():
-            backend = None  # loaded only when something is missing
-            version = model_version(spec)
-            base = _base_settings(config, system_prompt)
-            settings = f"{base}@{version}" if version else base
-            model_cache = VersionedCache(cache, version)
-            for dataset, dialogues in items.items():
-                for start in range(0, len(dialogues), config.batch_size):
-                    batch = dialogues[start:start + config.batch_size]
-                    so_far = {d.id: [first.get((name, dataset, d.id), "")] for d in batch}
-                    for push in pushes:
-                        missing = [d for d in batch if (name, spec, dataset, d.id, push, settings) not in done]
-                        if missing:
-                            if backend is None:
-                                backend = load_backend(spec)
-                                reuse.enter_context(reusing_prefixes(backend))
-                            # The whole batch, so a resumed run asks the cache the same question.
-                            prompts = [render_messages(pushed(d, so_far[d.id]), system_prompt,
-                                                       answer_key=config.answer_key) for d in batch]
-                            outputs = generate_cached(backend, prompts, options, model_cache)
-                            for d, samples in zip(batch, outputs, strict=True):
-                                record = PressureReply(model=name, spec=spec, dataset=dataset, id=d.id, push=push,
-                                                       reply=cut_at_turn_end(samples[0]), settings=settings)
-                                if key(record) not in done:
-                                    appender.write(record)
-                                    done[key(record)] = record
-                        for d in batch:
-                            so_far[d.id].append(done[(name, spec, dataset, d.id, push, settings)].reply)
-                        bar.advance(task, len(batch))
-            reuse.close()  # this model is done: its stored prefills go before the next model's
-            ordered += [done[(name, spec, dataset, d.id, push, settings)]
-                        for push in pushes for dataset, dialogues in items.items() for d in dialogues]
-    write_jsonl(path, ordered)  # compact: drop stale records of other settings, fix the order
-    return ordered
+    options = config.options()
+    models = []
+    for m in _models(config, system_prompt, cache):
+        batches = [[_push_step(m, dataset, batch, push, first, render, options) for push in pushes]
+                   for dataset, batch in _dataset_batches(items, config.batch_size)]
+        # The file lists push after push, each over every item.
+        order = [(m.name, m.spec, dataset, d.id, push, m.settings)
+                 for push in pushes for dataset, dialogues in items.items() for d in dialogues]
+        models.append(ModelWork(m.spec, m.cache, batches, order))
+    return fill(path, models, key=_pressure_key, done=read_done(path, PressureReply, _pressure_key),
+                label="pressure test replies", concurrency=config.concurrency, requests_per_batch=config.batch_size,
+                keep_prefixes=True, load=load_backend).records
 
 
 def _may_have_seen_labels(spec: str) -> bool:
@@ -268,7 +267,7 @@ def _judgment_key(judgment: Judgment) -> tuple:
 def produce_judgments(config: EvaluateConfig, replies: Sequence[EvalReply], cache,
                       chunk: int = 16) -> list[Judgment]:
     path = config.out / "judgments.jsonl"
-    done = _reuse(path, Judgment, _judgment_key)
+    done = read_done(path, Judgment, _judgment_key)
     ordered: list[Judgment] = []
     with JsonlAppender(path) as appender, progress_bar() as bar:
         for spec in config.judges:

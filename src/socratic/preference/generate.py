@@ -11,6 +11,7 @@ interrupted and re-run:
   line is dropped), complete dialogues are skipped and a partly written one is completed, so a
   resumed run's file equals an uninterrupted run's, line for line.
 - Model calls go through the shared cache (`generate_cached`), so regenerating costs nothing.
+  (The loop that keeps these promises is shared with the evaluation: socratic.backends.reply_loop.)
 - A larger `limit` extends a run. Its file equals a run made with that limit from the start, except
   where the old limit cut a batch short: those dialogues keep the candidates drawn in the shorter
   batch (a sampled batch's replies depend on its members).
@@ -20,25 +21,23 @@ interrupted and re-run:
 
 from __future__ import annotations
 
-import time
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, inflight, load_backend
-from socratic.backends.cached import generate_cached
+from socratic.backends import GenerationOptions, count_tokens, cut_at_turn_end, load_backend
+from socratic.backends.reply_loop import Ask, ModelWork, Step, fill, fixed_batches
 from socratic.config import Output, output_fields
 from socratic.errors import ConfigError, SocraticError
-from socratic.progress import console, progress_bar
+from socratic.progress import console
 from socratic.records import Candidate, Dialogue
 from socratic.render import load_system_prompt, render_messages
 from socratic.specs import DATASET_HELP, MODEL_SPEC_HELP, parse_model_spec
 from socratic.store.artifact import Artifact
 from socratic.store.cache import Cache, NoCache, content_key
-from socratic.store.jsonl import JsonlAppender, read_jsonl, repair_torn_tail
+from socratic.store.jsonl import read_jsonl, repair_torn_tail
 
 # 4 dialogues x k=5 filled the transformers backend's batch of 20 sequences: 1.9-2.2x the candidates/s of
 # one dialogue per call on the 2-core dev CPU (32 MathDial dialogues; bench/RESULTS.md, bench_generate.py).
@@ -131,11 +130,6 @@ def batch_seed(seed: int, conversations: Sequence[list[dict[str, str]]]) -> int:
     return int(content_key("socratic.generate.seed", seed, list(conversations))[:8], 16) & 0x7FFFFFFF
 
 
-def fixed_batches(dialogues: Sequence[Dialogue], size: int) -> list[list[Dialogue]]:
-    """Consecutive slices of the dataset order; membership depends on position only, not on resume state."""
-    return [list(dialogues[i:i + size]) for i in range(0, len(dialogues), size)]
-
-
 def settings_record(config: GenerateConfig, system_prompt: str) -> dict[str, Any]:
     data = config.model_dump(mode="json", exclude={"overwrite", "no_cache", "concurrency"})
     data["system_prompt_sha"] = content_key(system_prompt)[:16]
@@ -152,21 +146,25 @@ def check_settings(saved: dict[str, Any], current: dict[str, Any], path: Path) -
                           "re-run with the same settings to resume, or pass --overwrite to start afresh")
 
 
-def _existing(out: Path, k: int) -> dict[str, set[int]]:
-    """dialogue id -> candidate indices already on disk (a torn last line is cut first)."""
+def candidate_key(candidate: Candidate) -> tuple[str, int]:
+    return candidate.dialogue.id, candidate.index
+
+
+def _existing(out: Path, k: int) -> dict[tuple[str, int], Candidate]:
+    """The candidates already on disk, by (dialogue id, index) (a torn last line is cut first)."""
     if not out.exists():
         return {}
     repair_torn_tail(out)
-    done: dict[str, set[int]] = defaultdict(set)
+    done: dict[tuple[str, int], Candidate] = {}
     for candidate in read_jsonl(out, Candidate):
-        if candidate.index >= k or candidate.index in done[candidate.dialogue.id]:
+        if candidate.index >= k or candidate_key(candidate) in done:
             raise SocraticError(f"{out}: unexpected candidate {candidate.dialogue.id}#{candidate.index}; "
                                 "the file was not written by this command (pass --overwrite)")
-        done[candidate.dialogue.id].add(candidate.index)
+        done[candidate_key(candidate)] = candidate
     return done
 
 
-def _prepare_output(config: GenerateConfig, settings: dict[str, Any]) -> dict[str, set[int]]:
+def _prepare_output(config: GenerateConfig, settings: dict[str, Any]) -> dict[tuple[str, int], Candidate]:
     out, cfg = config.out, config_path(config.out)
     if config.overwrite:
         out.unlink(missing_ok=True)
@@ -194,61 +192,42 @@ def run(config: GenerateConfig) -> Path:
     parse_model_spec(config.model)  # a bad spec fails before anything is written
     settings = settings_record(config, system_prompt)
     done = _prepare_output(config, settings)
-    complete = sum(1 for d in dialogues if len(done.get(d.id, ())) == config.k)
-    stats = {"written": 0, "batches": 0, "reply_tokens": 0}
-    backend = load_backend(config.model) if complete < len(dialogues) else None
-    started = time.perf_counter()  # after loading: the rate is the generation's own
-    if backend is not None:
-        cache = NoCache() if config.no_cache else Cache()
+
+    def record_settings() -> None:  # once the model is loaded, before the first record
         config.out.parent.mkdir(parents=True, exist_ok=True)
-        CandidatesSettings.write_checked(config_path(config.out), settings)  # before the first record
-        todo = [batch for batch in fixed_batches(dialogues, config.batch_dialogues)
-                if not all(len(done.get(d.id, ())) == config.k for d in batch)]
-        workers = 1
-        if inflight.is_remote(backend):
-            backend.limit_in_flight(config.concurrency)
-            workers = inflight.batches_in_flight(config.concurrency, config.batch_dialogues * config.k)
-        with JsonlAppender(config.out) as appender, progress_bar() as bar:
-            task = bar.add_task(f"generating k={config.k}", total=len(dialogues), completed=complete)
-            fetch = lambda batch: _fetch_batch(batch, config, system_prompt, backend, cache)
-            for batch, (seed, replies) in inflight.ordered_map(fetch, todo, workers):
-                _write_batch(batch, seed, replies, config, backend, done, appender, stats)
-                bar.update(task, completed=sum(1 for d in dialogues if len(done.get(d.id, ())) == config.k))
-    elapsed = time.perf_counter() - started
-    total = sum(len(done.get(d.id, ())) for d in dialogues)
-    rate = f", {stats['reply_tokens'] / elapsed:.1f} reply tokens/s" if stats["written"] and elapsed > 0 else ""
-    console.print(f"{total} candidates for {len(dialogues)} dialogues in {config.out} "
-                  f"({stats['written']} new in {elapsed:.1f} s{rate})")
+        CandidatesSettings.write_checked(config_path(config.out), settings)
+
+    batches = [[_candidates(batch, config, system_prompt)] for batch in fixed_batches(dialogues, config.batch_dialogues)]
+    cache = NoCache() if config.no_cache else Cache()
+    # Not compacted: a smaller `limit` than the file's keeps the candidates drawn before, and a file made
+    # with other settings was refused above, so nothing on disk is stale.
+    filled = fill(config.out, [ModelWork(config.model, cache, batches)], key=candidate_key, done=done,
+                  label=f"generating k={config.k}", concurrency=config.concurrency,
+                  requests_per_batch=config.batch_dialogues * config.k, compact=False, on_start=record_settings,
+                  load=load_backend)
+    backend = filled.backends.get(config.model)
+    tokens = [count_tokens(backend, c.reply) for c in filled.written]
+    reply_tokens = sum(len(c.reply.split()) if n is None else n for c, n in zip(filled.written, tokens, strict=True))
+    rate = f", {reply_tokens / filled.seconds:.1f} reply tokens/s" if filled.written and filled.seconds > 0 else ""
+    console.print(f"{len(filled.records)} candidates for {len(dialogues)} dialogues in {config.out} "
+                  f"({len(filled.written)} new in {filled.seconds:.1f} s{rate})")
     return config.out
 
 
-def _fetch_batch(batch, config, system_prompt, backend, cache) -> tuple[int, list[list[str]]]:
-    """(the batch's seed, k replies per dialogue): the model call alone, so batches can be fetched at once."""
-    conversations = [render_messages(d, system_prompt, answer_key=config.answer_key) for d in batch]
-    seed = batch_seed(config.seed, conversations)
-    replies = generate_cached(backend, conversations, config.options(seed), cache)
-    if len(replies) != len(batch) or any(len(r) != config.k for r in replies):
-        raise SocraticError(f"model {config.model} returned {[len(r) for r in replies]} replies "
-                            f"for {len(batch)} dialogues; expected {config.k} each")
-    return seed, replies
+def _candidates(batch: list[Dialogue], config: GenerateConfig, system_prompt: str) -> Step[Candidate]:
+    """One model call: k samples for each dialogue of a fixed batch, seeded by the batch's own messages."""
+    def ask(earlier: list[list[Candidate]]) -> Ask:
+        conversations = [render_messages(d, system_prompt, answer_key=config.answer_key) for d in batch]
+        return Ask(conversations, config.options(batch_seed(config.seed, conversations)))
 
+    def records(ask: Ask, replies: list[list[str]]) -> list[Candidate]:
+        # An empty reply (the model only produced a next-turn tag) is kept: the judge scores it low.
+        return [Candidate(dialogue=dialogue, reply=cut_at_turn_end(raw), model=config.model, index=index,
+                          meta={"seed": ask.options.seed, "temperature": config.temperature,
+                                "top_p": config.top_p, "max_new_tokens": config.max_new_tokens})
+                for dialogue, samples in zip(batch, replies, strict=True) for index, raw in enumerate(samples)]
 
-def _write_batch(batch, seed, replies, config, backend, done, appender, stats) -> None:
-    stats["batches"] += 1
-    for dialogue, samples in zip(batch, replies, strict=True):
-        have = done.setdefault(dialogue.id, set())
-        for index, raw in enumerate(samples):
-            if index in have:
-                continue
-            # An empty reply (the model only produced a next-turn tag) is kept: the judge scores it low.
-            reply = cut_at_turn_end(raw)
-            appender.write(Candidate(dialogue=dialogue, reply=reply, model=config.model, index=index,
-                                     meta={"seed": seed, "temperature": config.temperature,
-                                           "top_p": config.top_p, "max_new_tokens": config.max_new_tokens}))
-            have.add(index)
-            stats["written"] += 1
-            tokens = count_tokens(backend, reply)
-            stats["reply_tokens"] += tokens if tokens is not None else len(reply.split())
+    return Step(keys=[(d.id, i) for d in batch for i in range(config.k)], size=len(batch), ask=ask, records=records)
 
 
 def load_candidates(path: str | Path) -> list[Candidate]:
