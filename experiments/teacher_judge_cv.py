@@ -37,8 +37,8 @@ from socratic.judge.labels.human import training_items
 from socratic.judge.labels.perturb import PERTURBATIONS, perturb
 from socratic.judge.labels.ranking import dialogue_key, human_preference
 from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
-from socratic.judge.reward import fit as reward
-from socratic.judge.reward.features import reward_features
+from socratic.judge.pairwise import fit as reward
+from socratic.judge.pairwise.features import reward_features
 from socratic.scores import judgment_summary
 from socratic.store.cache import NoCache
 

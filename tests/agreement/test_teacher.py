@@ -106,8 +106,8 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
 
     from socratic.judge.labels import human as labels
     from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
-    from socratic.judge.reward import fit as reward_fit
-    from socratic.judge.reward import judge as reward_judge
+    from socratic.judge.pairwise import fit as reward_fit
+    from socratic.judge.pairwise import judge as reward_judge
     from socratic.store.cache import NoCache
 
     items = labels.training_items()
@@ -119,7 +119,7 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
     pairs = load_teacher_pairs()[:6]
     config = replace(reward_fit.DEFAULT_REWARD, teacher_weight=3.0)
     model = reward_fit.fit(reward_fit.training_data(subset, config, teacher=pairs), config)
-    judge = reward_judge.RewardJudge(cache=NoCache(), model=model)
+    judge = reward_judge.PairwiseJudge(cache=NoCache(), model=model)
     assert teacher.learns_from_teacher(judge)
     folds = teacher._fold_judges(judge, pairs, 3)
     from socratic.agreement.cv import fold_of

@@ -419,7 +419,7 @@ def run(config: AgreementConfig) -> dict[str, Any]:
     from socratic.agreement.plots import write_figures
     from socratic.judge import files
 
-    files.check(config.judges)  # a missing or broken learned:PATH / reward:PATH, before the first judge runs
+    files.check(config.judges)  # a missing or broken learned:PATH / pairwise:PATH, before the first judge runs
     if not config.labels.exists():
         raise InputError("labels file not found", path=str(config.labels))
     labelled = _load_labelled(config.labels)

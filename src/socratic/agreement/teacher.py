@@ -124,9 +124,9 @@ def measure(score: Callable[[list[tuple[int, str]]], list[float | None]], pairs:
 
 def learns_from_teacher(judge: Any) -> bool:
     """A judge fitted on the teacher pairs (scored on them out of fold)."""
-    from socratic.judge.reward.judge import RewardJudge
+    from socratic.judge.pairwise.judge import PairwiseJudge
 
-    return isinstance(judge, RewardJudge) and judge.model.config.teacher_weight > 0
+    return isinstance(judge, PairwiseJudge) and judge.model.config.teacher_weight > 0
 
 
 def _scorer(judge_of: Callable[[int], Any], pairs: Sequence[Any],
@@ -147,21 +147,21 @@ def _scorer(judge_of: Callable[[int], Any], pairs: Sequence[Any],
 
 
 def _fold_judges(judge: Any, pairs: Sequence[Any], k: int) -> dict[int, Any]:
-    """fold -> a refit of the reward judge without any training row of that fold's problems."""
+    """fold -> a refit of the pairwise judge without any training row of that fold's problems."""
     from socratic.agreement.cv import fold_of
     from socratic.judge.labels.human import training_items
     from socratic.judge.labels.teacher_pairs import group_of
-    from socratic.judge.reward import fit as reward_fit
-    from socratic.judge.reward import judge as reward_judge
+    from socratic.judge.pairwise import fit as pairwise_fit
+    from socratic.judge.pairwise import judge as pairwise_judge
     from socratic.store.cache import NoCache
 
-    data = reward_fit.training_data(training_items(), judge.model.config, teacher=pairs)
+    data = pairwise_fit.training_data(training_items(), judge.model.config, teacher=pairs)
     out = {}
     for fold in range(k):
         held = {group_of(p) for p in pairs if fold_of(group_of(p), k) == fold}
         keep = np.flatnonzero([g not in held for g in data.groups])
-        out[fold] = reward_judge.RewardJudge(cache=NoCache(), model=reward_fit.fit(data, judge.model.config, keep),
-                                       name=judge.spec)
+        model = pairwise_fit.fit(data, judge.model.config, keep)
+        out[fold] = pairwise_judge.PairwiseJudge(cache=NoCache(), model=model, name=judge.spec)
     return out
 
 

@@ -8,6 +8,6 @@
     teacher_pairs.py  the real teacher's next turn vs the small model's replies, from training dialogues
     perturb.py        style changes that must not change a judge's preference (case, typos, filler)
 
-The fitted judges (learned, reward) train on them; `socratic agreement` and the gaming tests measure every
+The fitted judges (learned, pairwise) train on them; `socratic agreement` and the gaming tests measure every
 judge with them; socratic.evaluate.clean uses `group_key` to keep test items the judges never saw.
 """

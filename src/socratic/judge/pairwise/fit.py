@@ -1,12 +1,12 @@
-"""The `reward` judge's model: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on
+"""The `pairwise` judge's model: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on
 the order people give replies to the same conversation plus synthetic hard negatives (issue 26). Saving
-is socratic.judge.reward.store, scoring socratic.judge.reward.judge.
+is socratic.judge.pairwise.store, scoring socratic.judge.pairwise.judge.
 
     data = training_data(training_items())      # featurized labelled replies, dodges, teacher rows and pairs
     model = fit(data)                            # deterministic for the same data
     model.summary(model.utility(reward_features(items)))
 
-Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.reward.features:
+Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.pairwise.features:
 the learned judge's signals and MiniLM cosines, the reply embedding's top PCA axes, and the dodge
 signals), fitted with scikit-learn's LogisticRegression (no intercept) on feature differences of pairs:
 P(a preferred to b) = sigmoid(u(a) - u(b)). Pairs (`training_pairs`):
@@ -16,7 +16,7 @@ P(a preferred to b) = sigmoid(u(a) - u(b)). Pairs (`training_pairs`):
 Outputs, so reports keep their shape:
 - the summary is the utility mapped to [0, 1] by sigmoid(a u + b), with (a, b) fitted by least squares
   to the human preference of the training replies: one monotone map, so the summary orders replies as
-  the reward does (the number `agreement` validates is the number `evaluate` reports: scores.judgment_summary);
+  the utility does (the number `agreement` validates is the number `evaluate` reports: scores.judgment_summary);
 - the four criteria come from learned-judge heads fitted on the same data and features (with the
   learned judge's gates), so `questions`, `reveal_answer`, ... mean what they mean for `learned`.
 """
@@ -33,7 +33,7 @@ import numpy as np
 
 from socratic.errors import SocraticError
 from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-from socratic.judge.reward.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
+from socratic.judge.pairwise.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
 from socratic.records import LabelledReply
 
 REWARD_VERSION = "reward_v1"
@@ -48,7 +48,7 @@ class RewardConfig:
     numbers in experiments/reward_judge_cv.json), and for issue 36 (experiments/teacher_judge_cv.py, rule
     fixed beforehand: the best teacher-vs-model accuracy among the tries that keep the human pairwise accuracy
     and the mean dodge win rate within 0.01): the correctness signals, no teacher pairs. Every teacher-pair
-    try cost 0.04 or more of the mean dodge win rate (docs/reward-judge.md). The correctness signals are
+    try cost 0.04 or more of the mean dodge win rate (docs/pairwise-judge.md). The correctness signals are
     nevertheless OFF by default: their gain (+0.01 teacher-vs-model) is inside the noise, and the product
     checks after the CV (`socratic agreement` on MRBench_V2_dev, the gaming tests' margins) were worse."""
 
@@ -287,7 +287,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     Z = (C - mean) / scale
     pairs = [(a, b, w, kind) for a, b, w, kind in data.pairs if keep[a] and keep[b] and w > 0]
     if not pairs:
-        raise SocraticError("no preference pair in the training data; the reward judge needs some")
+        raise SocraticError("no preference pair in the training data; the pairwise judge needs some")
     diffs = np.array([Z[a] - Z[b] for a, b, _, _ in pairs])
     weights = np.array([w for _, _, w, _ in pairs])
     # Both orientations: a symmetric problem without an intercept (P(a > b) = 1 - P(b > a)).
