@@ -1,4 +1,4 @@
-"""Step 6 of the method: a judge against human labels (`socratic agreement`).
+"""Step 7 of the method, check the judge: a judge against human labels (`socratic agreement`).
 
     measure.py  AgreementConfig and run(); kappa, correlations and their CIs (pure functions)
     cv.py       out-of-fold judgments for a judge that learned from these labels (grouped k-fold)

@@ -1,4 +1,4 @@
-"""Step 4 of the method: DPO fine-tuning with TRL (`socratic train`).
+"""Step 5 of the method, train: DPO fine-tuning with TRL (`socratic train`).
 
     dpo.py      TrainConfig and run(): the model folder, TRL's DPOTrainer, checkpoints, resume
     sft.py      the optional warm-up before DPO: TRL's SFTTrainer on the pairs' chosen replies
