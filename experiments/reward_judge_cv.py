@@ -37,7 +37,7 @@ from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
 from socratic.judge.baseline import QuestionMarkJudge
 from socratic.judge.labels.human import group_key, source_of, training_items
-from socratic.judge.labels.ranking import dialogue_key, human_preference
+from socratic.judge.labels.human_order import dialogue_key, human_preference
 from socratic.judge.learned.fit import fit_items
 from socratic.judge.learned.judge import LearnedJudge
 from socratic.judge.pairwise import fit as reward_fit

@@ -16,8 +16,8 @@ from socratic.data.location import data_file
 from socratic.errors import SocraticError
 from socratic.judge import judge_version, load_judge, shared_detectors, store
 from socratic.judge.labels.human import training_items
-from socratic.judge.labels.ranking import preference_pairs
-from socratic.judge.labels.teacher_pairs import load_teacher_pairs
+from socratic.judge.labels.human_order import preference_pairs
+from socratic.judge.labels.teacher_vs_model import load_teacher_pairs
 from socratic.judge.pairwise import features as reward_features
 from socratic.judge.pairwise import fit as reward_fit
 from socratic.judge.pairwise import judge as reward_judge
@@ -52,7 +52,7 @@ def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
                              "teacher": sum(kind == "teacher" for *_, kind in data.pairs)}
     assert len(data.pairs) == len(human) + len(dev) + len(synthetic)
     # dev pairs: socratic_llm replies to different conversations, the better one (by people) first
-    from socratic.judge.labels.ranking import human_preference
+    from socratic.judge.labels.human_order import human_preference
 
     config = reward_fit.RewardConfig(dev_pairs_weight=2.0, synthetic_weight=0.0)
     pairs = reward_fit.training_pairs(data.items, data.dodges, config)

@@ -63,7 +63,7 @@ from socratic.store.run_folder import (
     sft_folder,
     slug,
 )
-from socratic.train.summary import FINISHED_MARKER
+from socratic.train.artifacts import FINISHED_MARKER
 
 if TYPE_CHECKING:
     from socratic.preference.generate import GenerateConfig

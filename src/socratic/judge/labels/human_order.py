@@ -1,6 +1,6 @@
 """Orders of replies to one conversation: what a reward must get right (DPO only uses that order).
 
-    from socratic.judge.labels.ranking import conversations, human_preference, preference_pairs, honest_reply
+    from socratic.judge.labels.human_order import conversations, human_preference, preference_pairs, honest_reply
     by_conversation = conversations(labelled)              # {key: [row, ...]} replies to the same dialogue
     pairs = preference_pairs(labelled)                     # [(better row, worse row), ...] by the humans
     row = honest_reply(labelled, rows)                     # the human-approved guiding reply, or None
