@@ -169,8 +169,8 @@ def pair_tokens(path: Path, max_length: int, max_prompt_length: int) -> list[tup
     """(prompt, chosen, rejected) token counts of each pair as training sees it (prompt fitted)."""
     from transformers import AutoTokenizer
 
-    from socratic.train.data import chat_token_counter, completion_tokens, prepare_pairs, read_pairs
     from socratic.train.dpo import resolve_model_dir
+    from socratic.train.rows import chat_token_counter, completion_tokens, prepare_pairs, read_pairs
 
     tokenizer = AutoTokenizer.from_pretrained(resolve_model_dir("embedded"))
     rows, _ = prepare_pairs(read_pairs(path), tokenizer, max_length=max_length, max_prompt_length=max_prompt_length)

@@ -37,12 +37,12 @@ from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
 from socratic.judge.baseline import QuestionMarkJudge
 from socratic.judge.labels.human import group_key, source_of, training_items
-from socratic.judge.labels.ranking import dialogue_key, human_preference
+from socratic.judge.labels.human_order import dialogue_key, human_preference
 from socratic.judge.learned.fit import fit_items
 from socratic.judge.learned.judge import LearnedJudge
-from socratic.judge.reward import fit as reward_fit
-from socratic.judge.reward.features import reward_features
-from socratic.judge.reward.judge import RewardJudge
+from socratic.judge.pairwise import fit as reward_fit
+from socratic.judge.pairwise.features import reward_features
+from socratic.judge.pairwise.judge import PairwiseJudge
 from socratic.judge.rubric.judge import RubricJudge
 from socratic.scores import judgment_summary
 from socratic.store.cache import NoCache
@@ -187,9 +187,9 @@ def arrays(setup: Setup):
             np.full(len(setup.train_suite), np.nan), np.zeros(len(setup.items), dtype=bool))
 
 
-def reward_judge(setup: Setup, config: reward_fit.RewardConfig, train_rows: np.ndarray) -> RewardJudge:
+def reward_judge(setup: Setup, config: reward_fit.RewardConfig, train_rows: np.ndarray) -> PairwiseJudge:
     """A reward judge fitted on the labelled `train_rows` and the dodges of their conversations."""
-    return RewardJudge(cache=NoCache(), model=reward_model(setup, config, train_rows))
+    return PairwiseJudge(cache=NoCache(), model=reward_model(setup, config, train_rows))
 
 
 def reward_model(setup: Setup, config: reward_fit.RewardConfig, train_rows: np.ndarray) -> reward_fit.RewardModel:

@@ -31,7 +31,7 @@ from socratic.data import load_dialogues
 from socratic.data.overlap import content_key
 from socratic.data.teacher_turns import load_teacher_turns
 from socratic.judge.labels.human import group_key
-from socratic.judge.labels.teacher_pairs import TeacherPair
+from socratic.judge.labels.teacher_vs_model import TeacherPair
 from socratic.records import Dialogue, LabelledReply
 from socratic.store.jsonl import write_jsonl
 

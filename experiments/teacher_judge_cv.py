@@ -4,7 +4,7 @@
 
 Self-contained: imports only socratic. Protocol (fixed before any result was looked at):
 - data: the shipped human labels (`socratic.judge.labels.human.training_items`), their TRAIN-phrasing dodges, and
-  the shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs: teacher turns of the MathDial and
+  the shipped teacher-vs-model pairs (socratic.judge.labels.teacher_vs_model: teacher turns of the MathDial and
   Debugging TRAINING dialogues vs the embedded model's samples for the same contexts). No test conversation
   is used anywhere.
 - 5-fold CV grouped by problem (`socratic.agreement.cv.fold_of` of `group_key`, the same groups for labels
@@ -12,7 +12,7 @@ Self-contained: imports only socratic. Protocol (fixed before any result was loo
   judged by a refit that never saw a reply to their problem.
 - measures: within-conversation human pairwise accuracy (socratic.agreement.ranking), the dodge suite (EVAL
   phrasings, margin 0.10), teacher-vs-model accuracy (teacher's turn judged higher, ties 1/2) and the
-  perturbation flips (socratic.agreement.teacher: case, typos, a neutral sentence; each side in turn).
+  perturbation flips (socratic.agreement.teacher_check: case, typos, a neutral sentence; each side in turn).
 - choice: among the tries whose pairwise accuracy is at least the no-teacher try's - 0.01 and whose mean dodge
   win rate is at least its - 0.01, the highest teacher accuracy (ties: the smaller weight);
 - for comparison: the learned, rubric and '?' judges as shipped (they never saw the teacher pairs).
@@ -32,13 +32,13 @@ import numpy as np
 
 from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
-from socratic.agreement.teacher import comparisons, flip_rates, teacher_accuracy
+from socratic.agreement.teacher_check import comparisons, flip_rates, teacher_accuracy
 from socratic.judge.labels.human import training_items
+from socratic.judge.labels.human_order import dialogue_key, human_preference
 from socratic.judge.labels.perturb import PERTURBATIONS, perturb
-from socratic.judge.labels.ranking import dialogue_key, human_preference
-from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
-from socratic.judge.reward import fit as reward
-from socratic.judge.reward.features import reward_features
+from socratic.judge.labels.teacher_vs_model import group_of, load_teacher_pairs
+from socratic.judge.pairwise import fit as reward
+from socratic.judge.pairwise.features import reward_features
 from socratic.scores import judgment_summary
 from socratic.store.cache import NoCache
 

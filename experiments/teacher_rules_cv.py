@@ -7,7 +7,7 @@ Self-contained: imports only socratic. Neither judge is fitted on the teacher pa
 on them as they are; the learned judge's human-label numbers are out of fold (5-fold CV grouped by problem,
 `socratic.agreement.cv.fold_of`), the rubric's are in-sample on the socratic_llm dev 50 it was calibrated on
 (as `socratic agreement` says). Measures: teacher-vs-model accuracy and the perturbation flips
-(socratic.agreement.teacher), within-conversation human pairwise accuracy (socratic.agreement.ranking).
+(socratic.agreement.teacher_check), within-conversation human pairwise accuracy (socratic.agreement.ranking).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import numpy as np
 
 from socratic.agreement.cv import fold_of
 from socratic.agreement.ranking import pairwise_accuracy
-from socratic.agreement.teacher import measure
+from socratic.agreement.teacher_check import measure
 from socratic.judge.labels.human import group_key, training_items
-from socratic.judge.labels.ranking import dialogue_key, human_preference
-from socratic.judge.labels.teacher_pairs import load_teacher_pairs
+from socratic.judge.labels.human_order import dialogue_key, human_preference
+from socratic.judge.labels.teacher_vs_model import load_teacher_pairs
 from socratic.judge.learned.features import featurize
 from socratic.judge.learned.fit import fit_items
 from socratic.judge.learned.judge import apply_gates, judge_notes

@@ -10,7 +10,7 @@ weights, and the real ones cannot travel to a lent GPU machine) is trained with 
 code (socratic.train.dpo.run: LoRA r16 all-linear, the shared-prompt forward, reference log-probs
 precomputed) on `--batch-size` pairs per step, grad-accum 1. Each pair: a MathDial train conversation
 (its last student turn, the context repeated so there is enough text) fitted to exactly
-`--prompt-tokens` chat-template tokens by socratic.train.data's rules, and a chosen and a rejected reply
+`--prompt-tokens` chat-template tokens by socratic.train.rows's rules, and a chosen and a rejected reply
 of `--reply-tokens` tokens each.
 
 Printed, and written as JSON with -o: seconds per optimizer step (each step, and the median of the
@@ -53,7 +53,7 @@ def write_pairs(path: Path, tokenizer, n: int, prompt_tokens: int, reply_tokens:
     """n pairs with prompts of exactly `prompt_tokens` tokens; returns each prompt's token count."""
     from socratic.data import load_dialogues
     from socratic.render import render_messages
-    from socratic.train.data import chat_token_counter, fit_prompt
+    from socratic.train.rows import chat_token_counter, fit_prompt
 
     count = chat_token_counter(tokenizer)
     dialogues = load_dialogues("mathdial", "train")

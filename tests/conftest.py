@@ -53,9 +53,9 @@ def learned_model_path(tmp_path_factory, shared_data) -> Path:
 
 @pytest.fixture(scope="session")
 def reward_model_path(tmp_path_factory, shared_data) -> Path:
-    """The reward judge fitted once per session on the shipped labels (first use of `load_or_train`),
-    made the default `--judge reward` for the session via SOCRATIC_REWARD_JUDGE."""
-    from socratic.judge.reward import store as reward
+    """The pairwise judge fitted once per session on the shipped labels (first use of `load_or_train`),
+    made the default `--judge pairwise` for the session via SOCRATIC_REWARD_JUDGE."""
+    from socratic.judge.pairwise import store as reward
 
     path = tmp_path_factory.mktemp("judges") / "reward.json"
     previous = os.environ.get("SOCRATIC_REWARD_JUDGE")

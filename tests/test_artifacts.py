@@ -11,7 +11,7 @@ from socratic.agreement.result import Agreement
 from socratic.errors import ConfigError, InputError, SocraticError
 from socratic.evaluate.result import Evaluation
 from socratic.store.run_folder import PendingStage, StageManifest, StageTiming, Timings
-from socratic.train.summary import TrainSummary
+from socratic.train.artifacts import TrainSummary
 
 
 def test_write_stamps_the_version_and_read_returns_the_same_record(tmp_path):
@@ -99,8 +99,8 @@ def test_candidates_settings_old_new_newer_and_corrupt(tmp_path):
 
 
 def test_train_config_old_new_newer_and_corrupt(tmp_path):
+    from socratic.train.artifacts import TrainConfigRecord
     from socratic.train.dpo import TrainConfig, _check_out_folder
-    from socratic.train.records import TrainConfigRecord
     from socratic.train.sft import SftSettings, warm_up_config
 
     out = tmp_path / "model"
@@ -126,8 +126,8 @@ def test_train_config_old_new_newer_and_corrupt(tmp_path):
 
 
 def test_train_warnings_old_new_newer_and_corrupt(tmp_path):
+    from socratic.train.artifacts import TrainWarnings
     from socratic.train.monitor import write_warnings
-    from socratic.train.records import TrainWarnings
 
     path = tmp_path / "warnings.json"
     found = [{"kind": "accuracy_saturated_early", "message": "reward accuracy reached 1.0"}]
@@ -174,7 +174,7 @@ def row_models():
     from socratic.evaluate.result import EvalReply
     from socratic.records import Candidate, PairRecord
     from socratic.scores import Judgment
-    from socratic.train.records import TrainLog
+    from socratic.train.artifacts import TrainLog
 
     # (model, a valid row, a field to corrupt, a bad value for it)
     return [

@@ -15,10 +15,11 @@ import numpy as np
 
 from socratic.evaluate.result import EvalReply
 from socratic.judge.correctness import check_reply
+from socratic.specs import RENAMED_JUDGE_KINDS
 from socratic.store.jsonl import read_jsonl
 
 TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs")
-JUDGES = ("learned", "rubric", "reward")
+JUDGES = ("learned", "rubric", "pairwise")
 CHECKS = ("invents_number", "miscomputes")
 
 
@@ -56,7 +57,8 @@ def summarise(root: Path) -> dict:
             if win["items"] != "all":
                 continue
             side = "win_rate" if win["model"].startswith("tuned-") else "base_win_rate"
-            row[side][win["judge"]] = win["win_rate"]
+            # runs from before the rename name the pairwise judge by its old name, `reward`
+            row[side][RENAMED_JUDGE_KINDS.get(win["judge"], win["judge"])] = win["win_rate"]
         row["mean_win_rate"] = float(np.mean([row["win_rate"][j]["mean"] for j in JUDGES]))
         rates = {(r["metric"], r["model"]): r["rate"] for r in evaluation["tutoring"]["rates"]}
         row["tutoring"] = {metric: {model: rate["mean"] for (m, model), rate in rates.items() if m == metric}

@@ -27,7 +27,7 @@ class Message(TypedDict):
 
 ROLE_OF = {"student": "user", "tutor": "assistant"}
 # Joins the tutor instructions and the context in the system message; training shortens only what
-# follows it (socratic.train.data), so it is defined here and nowhere else.
+# follows it (socratic.train.rows), so it is defined here and nowhere else.
 CONTEXT_MARKER = "\n\nThe student is working on this:\n"
 # Opens the answer key, after the context (so training, which shortens the context from its middle,
 # keeps the key's end: the final answer).

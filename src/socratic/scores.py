@@ -53,7 +53,7 @@ def expected_summary(expected: dict[str, float], formula: Formula = "uniform") -
 
 def judgment_summary(judgment: Judgment, formula: Formula = "uniform") -> float | None:
     """THE summary of a judgment, the one definition every stage uses (agreement validates it, evaluate
-    reports it, pairs ranks by it): a reward judge's mapped utility when it gives one (uniform formula;
+    reports it, pairs ranks by it): the pairwise judge's mapped utility when it gives one (uniform formula;
     the reference formula's range [0.1, 1] as 0.1 + 0.9 x), else the formula over the expected values when
     the judge reports them (learned), else the formula over the scores."""
     if judgment.scores is None:

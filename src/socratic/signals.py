@@ -5,7 +5,7 @@
 
 Everything here is a deterministic function of strings, so each signal has exact unit tests
 (tests/judge/test_judge_rubric.py). The rubric judge turns them into the four scores; the learned and
-reward judges take them as features; the dodge families, the judge-free metrics of socratic.evaluate and
+pairwise judges take them as features; the dodge families, the judge-free metrics of socratic.evaluate and
 the gaming checks reuse them. A judge that uses a detector names it in `Judge.detectors`, so two judges
 sharing one are not counted as independent checks of each other (socratic.judge.shared_detectors).
 

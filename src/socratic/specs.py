@@ -8,17 +8,22 @@
 
     rubric                   the offline, deterministic judge
     learned[:PATH]           offline, fitted on human labels (socratic.judge.learned)
-    reward[:PATH]            offline, a pairwise reward model of (conversation, reply) (socratic.judge.reward)
+    pairwise[:PATH]          offline, a pairwise reward model of (conversation, reply) (socratic.judge.pairwise)
     qmark                    the baseline: "asks a question" = contains '?'
     llm:<model spec>         the paper's prompted judge on any model above
 
 Every command's help, every config validator, the backends, the judges and the pipeline ask this
 module, so a new kind of spec is added here once (a judge kind also gets its row in
 socratic.judge.registry: its class, version and saved file). Pure: nothing is loaded.
+
+A judge kind's name says what the judge is, never the part it plays: "the reward" is a role (the run
+config's `reward_judge:` names whichever judge ranks the DPO candidates). The kind once called `reward`
+is `pairwise`; the old spec still parses to the same judge, with one warning a process (RENAMED_JUDGE_KINDS).
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,18 +50,22 @@ MODEL_KINDS = (
 )
 TRAINABLE = ("embedded", "hf")  # kinds whose weights live in a local folder that DPO can start from
 JUDGE_KINDS = (
-    Kind("rubric", "rubric", "offline, deterministic; the default and the DPO reward", False),
+    Kind("rubric", "rubric", "offline, deterministic; the default judge, and the default reward_judge", False),
     Kind("learned", "learned[:PATH]", "offline, fitted on human labels (socratic judge-train); PATH: a saved one",
          None),
-    Kind("reward", "reward[:PATH]", "offline, a pairwise (Bradley-Terry) reward model fitted on human preference "
-         "pairs and hard negatives (socratic judge-train --reward); PATH: a saved one", None),
+    Kind("pairwise", "pairwise[:PATH]", "offline, a pairwise (Bradley-Terry) reward model fitted on human "
+         "preference pairs and hard negatives (socratic judge-train --reward); PATH: a saved one", None),
     Kind("qmark", "qmark", "the baseline to beat: a reply asks a question when it contains '?'", False),
     Kind("llm", "llm:<model spec>", "the paper's prompted judge on any model spec", True),
 )
 
 MODEL_SPEC_HELP = " | ".join(kind.form for kind in MODEL_KINDS)
 TRAINABLE_HELP = "embedded | hf:PATH (a local transformers folder)"
-JUDGE_SPEC_HELP = "rubric | learned[:PATH] | reward[:PATH] | qmark | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+JUDGE_SPEC_HELP = "rubric | learned[:PATH] | pairwise[:PATH] | qmark | llm:<model spec>, e.g. llm:embedded, llm:openai:gpt-4o, llm:openai:M@http://HOST:PORT/v1"
+# Old judge kind -> its new name: the old spec (`reward`, `reward:PATH`) is the new one's judge, same file,
+# same default path, same environment variable; `parse_judge_spec` says so once a process, on stderr.
+RENAMED_JUDGE_KINDS = {"reward": "pairwise"}
+_warned: set[str] = set()
 DATASET_HELP = "mathdial | debugging | tutorchat | mathdial-raw | debugging-raw | path to a .jsonl of Dialogues"
 # `data:socratic_llm/x.json` in a config = a file of the datasets (data/location.py), wherever they are.
 DATA_PREFIX = "data:"
@@ -85,13 +94,27 @@ def parse_model_spec(spec: str) -> tuple[str, str]:
 
 
 def parse_judge_spec(spec: str) -> tuple[str, str]:
-    """('rubric', ''), ('learned' or 'reward', PATH or '') or ('llm', model spec); an LLM judge's model spec is checked too."""
-    found = _match(JUDGE_KINDS, spec)
+    """('rubric', ''), ('learned' or 'pairwise', PATH or '') or ('llm', model spec); an LLM judge's model spec is
+    checked too. A renamed kind's old spec gives the new kind (and one warning a process)."""
+    found = _match(JUDGE_KINDS, _renamed_judge(spec))
     if found is None:
         raise SocraticError(f"unknown judge spec {spec!r}; expected {JUDGE_SPEC_HELP}")
     if found[0] == "llm":
         parse_model_spec(found[1])
     return found
+
+
+def _renamed_judge(spec: str) -> str:
+    """`spec` with a renamed judge kind's old name replaced by the new one, warning once a process per old name."""
+    name, colon, argument = spec.partition(":")
+    new = RENAMED_JUDGE_KINDS.get(name)
+    if new is None:
+        return spec
+    if name not in _warned:
+        _warned.add(name)
+        print(f"warning: judge {name!r} is now {new!r} (`{name}:PATH` is `{new}:PATH`: the same judge and file); "
+              f"the old name will go in a later version", file=sys.stderr)
+    return new + colon + argument
 
 
 def parse_trainable_spec(spec: str) -> tuple[str, str]:

@@ -1,12 +1,12 @@
 """Within-conversation pairwise accuracy, the dodge suite, and the human order they rest on
-(socratic.agreement.ranking, socratic.judge.labels.ranking): exact expectations on tiny hand-made data."""
+(socratic.agreement.ranking, socratic.judge.labels.human_order): exact expectations on tiny hand-made data."""
 
 from __future__ import annotations
 
 import pytest
 
 from socratic.agreement.ranking import dodge_suite, pairwise_accuracy, suite_items
-from socratic.judge.labels import ranking
+from socratic.judge.labels import human_order
 from socratic.records import Dialogue, LabelledReply, Labels, Turn
 
 
@@ -60,12 +60,12 @@ ITEMS = [labelled(DIALOGUE, "What does 'gives away' mean for the number of apple
 
 
 def test_human_preference_and_pairs():
-    assert ranking.human_preference(Labels(helpful=5, on_topic=5, reveal_answer=False)) == 1.0
-    assert ranking.human_preference(Labels(helpful=3, on_topic=5, reveal_answer=True)) == pytest.approx(0.5)
-    assert ranking.human_preference(Labels(questions=True, helpful=1, on_topic=1, reveal_answer=False)) == 0.5
-    assert ranking.human_preference(Labels()) is None
+    assert human_order.human_preference(Labels(helpful=5, on_topic=5, reveal_answer=False)) == 1.0
+    assert human_order.human_preference(Labels(helpful=3, on_topic=5, reveal_answer=True)) == pytest.approx(0.5)
+    assert human_order.human_preference(Labels(questions=True, helpful=1, on_topic=1, reveal_answer=False)) == 0.5
+    assert human_order.human_preference(Labels()) is None
     # The three replies to DIALOGUE: 1.0, 0.5, 2/3 -> every pair differs; OTHER has a single reply.
-    assert sorted(ranking.preference_pairs(ITEMS)) == [(0, 1), (0, 2), (2, 1)]
+    assert sorted(human_order.preference_pairs(ITEMS)) == [(0, 1), (0, 2), (2, 1)]
 
 
 def test_the_suite_pits_the_honest_reply_against_eval_phrasings():
@@ -75,4 +75,4 @@ def test_the_suite_pits_the_honest_reply_against_eval_phrasings():
     assert {"hidden_answer", "praise_wrong", "repeat_tutor", "off_topic"} <= families
     hidden = [c.dodge for c in cases if c.family == "hidden_answer"]
     assert "Don't you think it should be 18?" in hidden  # the answer a revealing reply stated
-    assert ranking.revealed_answer(ITEMS, [0, 1, 2]) == "18"
+    assert human_order.revealed_answer(ITEMS, [0, 1, 2]) == "18"

@@ -96,8 +96,8 @@ def test_an_llm_judge_is_not_loaded_again_to_check_the_overlap(tmp_path, monkeyp
         return FakeJudge(spec)
 
     monkeypatch.setattr(evaluate, "_load_judge", load)
-    config = evaluate.EvaluateConfig(models={"base": "fake:x"}, judges=["llm:embedded", "rubric", "qmark", "reward"],
+    config = evaluate.EvaluateConfig(models={"base": "fake:x"}, judges=["llm:embedded", "rubric", "qmark", "pairwise"],
                                      out=tmp_path)
     clean = evaluate.clean_test_set(config, {"mathdial": [problem(0)]}, cache=None)
     # reward is fitted on human labels like learned: its items are looked up too (they were not before)
-    assert loaded == ["rubric", "reward"] and "no test item excluded" in clean.judges["llm:embedded"]
+    assert loaded == ["rubric", "pairwise"] and "no test item excluded" in clean.judges["llm:embedded"]

@@ -309,8 +309,8 @@ def test_a_crash_in_the_quantizer_is_named_by_its_signal_and_leaves_no_partial_f
 def test_the_card_reads_train_config_through_its_model_without_the_format_version(tmp_path):
     from socratic.errors import InputError
     from socratic.export.hf_folder import _train_settings
+    from socratic.train.artifacts import TrainConfigRecord
     from socratic.train.dpo import TrainConfig
-    from socratic.train.records import TrainConfigRecord
 
     config = TrainConfig(pairs=tmp_path / "p.jsonl", out=tmp_path, learning_rate=2e-4)
     TrainConfigRecord.save(tmp_path / "train_config.json", config)

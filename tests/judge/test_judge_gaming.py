@@ -80,7 +80,7 @@ def test_the_honest_reply_scores_higher_than_its_dodge(judge, case):
 
 
 # --------------------------------------------------------------------------- the reward judge, with a margin
-# The pairwise reward judge (socratic.judge.reward) must not just rank the honest reply higher: DPO pairs
+# The pairwise reward judge (socratic.judge.pairwise) must not just rank the honest reply higher: DPO pairs
 # and the dodge suite need a gap. Its dodges here are the EVAL phrasings of socratic.judge.labels.dodges, which it
 # was never fitted on, built on conversations that are not in its training data.
 MARGIN = 0.10
@@ -99,7 +99,7 @@ HONEST_REPLIES = ((PENCILS, HONEST),
 
 @pytest.fixture(scope="module")
 def reward_judge(reward_model_path):
-    return load_judge("reward", cache=NoCache())
+    return load_judge("pairwise", cache=NoCache())
 
 
 # A measured miss (issue 26): the reward judge has no debugging conversation in its training data (MathDial

@@ -138,7 +138,7 @@ def test_save_load_roundtrip_and_corruption_is_an_error(tmp_path):
 def test_the_payload_round_trip_is_exact_and_the_judges_share_one_home(tmp_path, monkeypatch):
     """from_payload(to_payload(m)) is m (the reward judge stores its criteria heads this way), and both
     fitted judges live under SOCRATIC_HOME/judges unless the user names the file."""
-    from socratic.judge.reward import store as reward
+    from socratic.judge.pairwise import store as reward
 
     X, y, sources = _small_problem()
     model = fit(X, y, sources, FitConfig())

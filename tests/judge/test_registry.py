@@ -3,6 +3,8 @@ row's class, version and saved file resolving, and load_judge / judge_version / 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from socratic.errors import SocraticError
@@ -39,37 +41,61 @@ def test_versions_are_composed_as_the_stages_record_them():
     from socratic.judge.learned.features import FEATURES_VERSION
     from socratic.judge.learned.fit import LEARNED_VERSION
     from socratic.judge.llm.judge import PROMPT_VERSION
-    from socratic.judge.reward.features import REWARD_FEATURES
-    from socratic.judge.reward.fit import REWARD_VERSION
+    from socratic.judge.pairwise.features import REWARD_FEATURES
+    from socratic.judge.pairwise.fit import REWARD_VERSION
     from socratic.judge.rubric.judge import RUBRIC_VERSION
 
     assert judge_version("rubric") == RUBRIC_VERSION
     assert judge_version("qmark") == QMARK_VERSION
     assert judge_version("learned") == judge_version("learned:x.json") == f"{LEARNED_VERSION}/{FEATURES_VERSION}"
-    assert judge_version("reward") == f"{REWARD_VERSION}/{REWARD_FEATURES}/{FEATURES_VERSION}"
+    assert judge_version("pairwise") == f"{REWARD_VERSION}/{REWARD_FEATURES}/{FEATURES_VERSION}"
     assert judge_version("llm:embedded") == judge_version("llm:openai:m") == PROMPT_VERSION
 
 
 def test_reading_the_table_loads_no_judge(monkeypatch):
     from socratic.judge.learned import store as learned_store
-    from socratic.judge.reward import store as reward_store
+    from socratic.judge.pairwise import store as reward_store
 
     for saved in (learned_store, reward_store):
         monkeypatch.setattr(saved, "load_or_train", lambda *a, **k: pytest.fail("a judge was fitted or loaded"))
         monkeypatch.setattr(saved, "load", lambda *a, **k: pytest.fail("a judge was loaded"))
-    assert judge_version("reward") and judge_version("learned")
-    assert "dodge_signals" in judge_detectors("reward") and "learned_heads" in judge_detectors("learned")
+    assert judge_version("pairwise") and judge_version("learned")
+    assert "dodge_signals" in judge_detectors("pairwise") and "learned_heads" in judge_detectors("learned")
     assert judge_detectors("llm:embedded") == frozenset()
 
 
 def test_kind_of_splits_a_spec_and_refuses_an_unknown_one():
-    kind, argument = registry.kind_of("reward:path/to/r.json")
-    assert kind is registry.KINDS["reward"] and argument == "path/to/r.json"
+    kind, argument = registry.kind_of("pairwise:path/to/r.json")
+    assert kind is registry.KINDS["pairwise"] and argument == "path/to/r.json"
     assert registry.kind_of("rubric") == (registry.KINDS["rubric"], "")
     assert registry.kind_of("llm:openai:m@http://h:1/v1") == (registry.KINDS["llm"], "openai:m@http://h:1/v1")
     for bad in ("rubric:x", "llm:nonsense", "reward2", ""):
         with pytest.raises(SocraticError, match="unknown"):
             registry.kind_of(bad)
+
+
+def test_the_old_kind_name_reward_is_the_pairwise_judge_with_one_warning_a_process(monkeypatch, capsys):
+    """`reward` became `pairwise` ("the reward" is a role: the run's reward_judge). The old spec still names the
+    same judge: same row, version, detectors, default file and environment variable; one line on stderr, once."""
+    from socratic import specs
+    from socratic.judge import files
+
+    monkeypatch.setattr(specs, "_warned", set())
+    monkeypatch.setenv("SOCRATIC_REWARD_JUDGE", "/elsewhere/r.json")
+    assert specs.parse_judge_spec("reward") == ("pairwise", "")
+    assert registry.kind_of("reward:mine.json") == (registry.KINDS["pairwise"], "mine.json")
+    assert judge_version("reward") == judge_version("pairwise")
+    assert judge_detectors("reward") == judge_detectors("pairwise")
+    assert files.judge_file("reward") == files.judge_file("pairwise") == (Path("/elsewhere/r.json"), files.ENVIRONMENT)
+    assert files.judge_file("reward:mine.json") == files.judge_file("pairwise:mine.json")
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [("warning: judge 'reward' is now 'pairwise' (`reward:PATH` is `pairwise:PATH`: the same judge "
+                      "and file); the old name will go in a later version")]
+    specs.parse_judge_spec("pairwise")
+    for bad in ("reward2", "rewards:x"):  # only the exact old name is renamed
+        with pytest.raises(SocraticError, match="unknown"):
+            specs.parse_judge_spec(bad)
+    assert capsys.readouterr().err == ""
 
 
 def test_load_judge_builds_each_kind_through_its_class():

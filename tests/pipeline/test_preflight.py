@@ -83,6 +83,6 @@ def test_dry_run_lists_the_needs_and_a_real_run_refuses_in_one_line(tmp_path, mo
 
 
 def test_the_offline_judges_need_nothing(tmp_path):
-    config = paper(tmp_path, requires_gpu=False, model="embedded", reward_judge="reward",
-                   eval_judges=["rubric", "learned", "reward:/x/r.json", "qmark"], reference_models={})
+    config = paper(tmp_path, requires_gpu=False, model="embedded", reward_judge="reward",  # the old name of `pairwise`
+                   eval_judges=["rubric", "learned", "pairwise:/x/r.json", "qmark"], reference_models={})
     assert preflight.needs(config, env={}, cuda=lambda: False) == []

@@ -2,8 +2,8 @@
 
 - `judge -o A_FOLDER` and `evaluate -o A_FILE`: one line, exit 2, before any item is judged (no API call) and
   without a hidden temp file; `evaluate` on a bad dataset leaves no output folder behind;
-- a missing or hand-edited `reward:PATH` / `learned:PATH` fails `run --dry-run`, `evaluate`, `judge` and
-  `agreement` at once with one line; every array of a saved reward judge is checked at load (finite, right
+- a missing or hand-edited `pairwise:PATH` / `learned:PATH` fails `run --dry-run`, `evaluate`, `judge` and
+  `agreement` at once with one line; every array of a saved pairwise judge is checked at load (finite, right
   shape), and the fix it names refits the user's PATH (`--reward --out PATH --force`);
 - a stage's manifest keeps the hash of the saved judge it used: a refitted judge re-runs judge, then pairs and
   train through their inputs; run folders judged by rubric, qmark or an LLM keep their manifests;
@@ -29,8 +29,8 @@ from fakes.evaluation import evaluate_with_fakes
 from fakes.llm_server import FakeLLM, Reply, judgment_json
 from socratic.errors import ConfigError, SocraticError
 from socratic.judge import files, store
-from socratic.judge.reward import fit as reward_fit
-from socratic.judge.reward import store as reward_store
+from socratic.judge.pairwise import fit as reward_fit
+from socratic.judge.pairwise import store as reward_store
 
 SOCRATIC = Path(sys.executable).with_name("socratic")
 
@@ -86,13 +86,13 @@ def test_evaluate_on_a_bad_dataset_leaves_no_output_folder(work, capsys, monkeyp
     assert not (work / "eval").exists()
 
 
-# ------------------------------------------------------------------------------------------ saved reward judge
+# ------------------------------------------------------------------------------------------ saved pairwise judge
 
 def tiny_reward(path: Path, **changes) -> Path:
-    """A well-formed saved reward judge written by hand (a real fit embeds thousands of texts)."""
+    """A well-formed saved pairwise judge written by hand (a real fit embeds thousands of texts)."""
     from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
     from socratic.judge.learned.fit import BINARY, LEARNED_VERSION, FitConfig
-    from socratic.judge.reward.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES
+    from socratic.judge.pairwise.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES
     from socratic.scores import CRITERIA
 
     fit = FitConfig(features="signals")
@@ -176,12 +176,12 @@ def run_config(path: Path, **keys: str) -> Path:
 
 
 @pytest.mark.parametrize("keys, expected", [
-    ({"reward_judge": "reward:missing.json"}, ["judge 'reward:missing.json'", "missing.json: no such file",
+    ({"reward_judge": "pairwise:missing.json"}, ["judge 'pairwise:missing.json'", "missing.json: no such file",
                                               "socratic judge-train --reward --out missing.json"]),
-    ({"reward_judge": "reward:garbage.json"}, ["judge 'reward:garbage.json'", "cannot read the saved reward judge"]),
+    ({"reward_judge": "pairwise:garbage.json"}, ["judge 'pairwise:garbage.json'", "cannot read the saved pairwise judge"]),
     ({"eval_judges": "[rubric, learned:garbage.json]"}, ["judge 'learned:garbage.json'",
                                                          "cannot read the saved learned judge"]),
-    ({"eval_judges": "[reward:nan.json]"}, ["judge 'reward:nan.json'", "mean: NaN"]),
+    ({"eval_judges": "[pairwise:nan.json]"}, ["judge 'pairwise:nan.json'", "mean: NaN"]),
 ], ids=["missing-reward", "garbage-reward", "garbage-learned", "nan-reward"])
 @pytest.mark.parametrize("dry", [True, False], ids=["dry-run", "run"])
 def test_run_refuses_a_missing_or_broken_judge_file_before_anything(work, capsys, monkeypatch, keys, expected, dry):
@@ -197,24 +197,24 @@ def test_commands_refuse_a_broken_judge_file_before_any_work(work, capsys, monke
     tiny_reward(work / "nan.json", calibration=[float("nan"), 0.0])
     (work / "in.jsonl").write_bytes(lines(labelled()))
     args = {"evaluate": ["evaluate", "--model", "base=fake:Why?", "--dataset", "mathdial", "--limit", "1",
-                         "--judge", "rubric", "--judge", "reward:nan.json", "-o", "out"],
-            "judge": ["judge", "-i", "in.jsonl", "--judge", "reward:nan.json", "-o", "out/j.jsonl"],
-            "agreement": ["agreement", "--labels", "in.jsonl", "--judge", "rubric", "--judge", "reward:nan.json",
+                         "--judge", "rubric", "--judge", "pairwise:nan.json", "-o", "out"],
+            "judge": ["judge", "-i", "in.jsonl", "--judge", "pairwise:nan.json", "-o", "out/j.jsonl"],
+            "agreement": ["agreement", "--labels", "in.jsonl", "--judge", "rubric", "--judge", "pairwise:nan.json",
                           "-o", "out"],
             "preferences": ["preferences", "--dataset", "mathdial", "--limit", "1", "--model", "fake:Why?", "-k", "2",
-                            "--judge", "reward:nan.json", "-o", "out"]}[command]
+                            "--judge", "pairwise:nan.json", "-o", "out"]}[command]
     code, _, err = cli(capsys, monkeypatch, *args)
-    check_error(code, err, "judge 'reward:nan.json'", "calibration: NaN")
+    check_error(code, err, "judge 'pairwise:nan.json'", "calibration: NaN")
     assert not (work / "out").exists()
 
 
 def test_only_a_judge_file_named_in_the_spec_must_exist_others_are_fitted_on_first_use(work, monkeypatch):
-    files.check(["rubric", "qmark", "learned", "reward", "llm:openai:x@http://127.0.0.1:9/v1"])
+    files.check(["rubric", "qmark", "learned", "pairwise", "llm:openai:x@http://127.0.0.1:9/v1"])
     monkeypatch.setenv("SOCRATIC_REWARD_JUDGE", str(work / "named.json"))  # load_or_train fits it there
-    files.check(["reward"])
+    files.check(["pairwise"])
     (work / "named.json").write_text("{not json")  # but a broken one is the user's to fix
-    with pytest.raises(ConfigError, match="named.json: cannot read the saved reward judge"):
-        files.check(["reward"])
+    with pytest.raises(ConfigError, match="named.json: cannot read the saved pairwise judge"):
+        files.check(["pairwise"])
 
 
 # ------------------------------------------------------------------------------------------ the judge file's hash
@@ -237,7 +237,7 @@ def stage_hashes(config) -> dict[str, str]:
 
 def test_a_refitted_judge_changes_the_fingerprint_of_the_stages_it_judged(work):
     path = tiny_reward(work / "reward.json")
-    config = pipeline_config(work, f"reward:{path}", [f"reward:{path}", "rubric"])
+    config = pipeline_config(work, f"pairwise:{path}", [f"pairwise:{path}", "rubric"])
     before = stage_hashes(config)
     assert before == stage_hashes(config)  # the same file: the same manifests, nothing re-runs
     tiny_reward(path, weights=lambda w: [0.2] * len(w))  # refitted: other weights
@@ -250,9 +250,9 @@ def test_a_default_judge_is_fingerprinted_too_and_judges_without_a_file_add_noth
     from socratic.pipeline.stages import build_stages, judge_files
 
     assert judge_files(["rubric"]) == {} and judge_files(["qmark", "rubric"]) == {}
-    assert judge_files(["reward", "rubric"]) == {"judge_files": {"reward": files.NOT_FITTED}}
+    assert judge_files(["pairwise", "rubric"]) == {"judge_files": {"pairwise": files.NOT_FITTED}}
     tiny_reward(reward_store.default_path())
-    assert judge_files(["reward"]) == {"judge_files": {"reward": files._sha256(reward_store.default_path())}}
+    assert judge_files(["pairwise"]) == {"judge_files": {"pairwise": files._sha256(reward_store.default_path())}}
     stages = {s.name: s.config for s in build_stages(pipeline_config(work, "rubric", ["rubric"]))}
     assert "judge_files" not in stages["judge:mathdial"] and "judge_files" not in stages["evaluate"]
 
@@ -262,11 +262,11 @@ def test_a_run_fits_a_missing_default_judge_before_its_stages(work, monkeypatch)
 
     fitted = []
     monkeypatch.setattr(reward_store, "train", lambda path=None: fitted.append(path) or (None, tiny_reward(path)))
-    assert files.prepare_defaults(["reward", "rubric", "learned:elsewhere.json"])  # the user's file: not fitted
+    assert files.prepare_defaults(["pairwise", "rubric", "learned:elsewhere.json"])  # the user's file: not fitted
     assert fitted == [reward_store.default_path()] and reward_store.default_path().exists()
-    assert not files.prepare_defaults(["reward"])  # on disk and current: loaded, left as it is
+    assert not files.prepare_defaults(["pairwise"])  # on disk and current: loaded, left as it is
     monkeypatch.setattr(learned_store, "load_or_train", lambda: pytest.fail("learned is not among the specs"))
-    files.prepare_defaults(["reward", "qmark"])
+    files.prepare_defaults(["pairwise", "qmark"])
 
 
 def test_evaluate_does_not_reuse_judgments_of_another_version_of_a_judge(work, monkeypatch):

@@ -92,7 +92,7 @@ def test_teacher_rows_are_the_teachers_turns_after_the_prompt_every_stage_render
 
 def test_teacher_examples_too_long_for_the_budget_are_left_out_and_counted(tokenizer):
     from socratic.errors import InputError
-    from socratic.train.data import prepare_completions
+    from socratic.train.rows import prepare_completions
 
     short = ([{"role": "system", "content": "Be Socratic."}, {"role": "user", "content": "Is it 6?"}],
              [{"role": "assistant", "content": "What is 2 + 3?"}])

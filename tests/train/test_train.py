@@ -102,7 +102,7 @@ def test_loss_and_dpo_metrics_are_logged(lora_run):
     assert first["loss"] == pytest.approx(0.6931, abs=1e-3)  # log 2: policy == reference at step 1
     assert list((out / "tensorboard").glob("events.out.tfevents.*"))
     assert (out / "training_curve.png").read_bytes()[:4] == b"\x89PNG"
-    from socratic.train.records import TrainConfigRecord, TrainWarnings
+    from socratic.train.artifacts import TrainConfigRecord, TrainWarnings
 
     assert TrainWarnings.read(out / "warnings.json").version == TrainWarnings.VERSION
     assert {r["version"] for r in read_metrics(out / "metrics.jsonl")} == {1}

@@ -10,7 +10,7 @@ import pytest
 from socratic.errors import ConfigError, InputError, SocraticError
 from socratic.records import Dialogue, Turn
 from socratic.render import render_messages
-from socratic.train.data import (
+from socratic.train.rows import (
     CONTEXT_MARKER,
     ELISION,
     PromptTooLong,
@@ -93,7 +93,7 @@ def test_context_is_shortened_from_the_middle_when_turns_are_not_enough():
     assert ELISION in kept and kept.startswith("c0 c1") and kept.endswith("c38 c39")
     assert words(fitted) <= 30
     # The most context that fits is kept: one more character would not fit.
-    from socratic.train.data import _with_context_kept
+    from socratic.train.rows import _with_context_kept
 
     kept_chars = len(kept) - len(ELISION)
     longer = [{"role": "system", "content": _with_context_kept(system["content"], kept_chars + 1)}, fitted[1]]
@@ -315,8 +315,8 @@ def tokenizer():
 def test_the_metrics_callback_writes_versioned_lines_and_warnings(tmp_path):
     from types import SimpleNamespace
 
+    from socratic.train.artifacts import TrainWarnings
     from socratic.train.monitor import MetricsCallback
-    from socratic.train.records import TrainWarnings
 
     callback = MetricsCallback(tmp_path)
     for step in (1, 2, 3):  # Trainer logs carry their own `epoch`: it wins over the state's, as before

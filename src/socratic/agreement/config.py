@@ -30,6 +30,6 @@ class AgreementConfig(BaseModel):
     # Judges that learned from these labels are scored out-of-sample: k-fold grouped by problem/conversation.
     folds: Output[int] = Field(default=5, ge=2, le=20, description=(
         "k of the grouped k-fold that scores a learned judge on labels it was trained on."))
-    # The shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs): accuracy and perturbation flips per judge.
+    # The shipped teacher-vs-model pairs (socratic.judge.labels.teacher_vs_model): accuracy and perturbation flips per judge.
     teacher_pairs: Output[int | None] = Field(default=None, ge=0, description=(
         "Teacher-vs-model pairs to check each judge on (the first N shipped; default all; 0: skip)."))

@@ -35,9 +35,9 @@ def _seen_keys(judge: Any) -> tuple[set[str], set[str], str] | None:
     """(item keys, groups, what) a judge was fitted or calibrated on; None when it saw no labels."""
     from socratic.judge.labels.human import group_key, item_key
     from socratic.judge.learned.judge import LearnedJudge
-    from socratic.judge.reward.judge import RewardJudge
+    from socratic.judge.pairwise.judge import PairwiseJudge
 
-    if isinstance(judge, LearnedJudge | RewardJudge):
+    if isinstance(judge, LearnedJudge | PairwiseJudge):
         return set(judge.model.item_keys), set(judge.model.groups), "was fitted on"
     if getattr(judge, "spec", "") == "rubric":
         from socratic.data import load_labelled
@@ -68,23 +68,23 @@ def overlap(judge: Any, labelled: Sequence[LabelledReply]) -> dict[str, Any]:
 
 
 def learns_from_labels(judge: Any) -> bool:
-    """A judge `out_of_fold_judgments` can refit without a fold (learned, reward)."""
+    """A judge `out_of_fold_judgments` can refit without a fold (learned, pairwise)."""
     from socratic.judge.learned.judge import LearnedJudge
-    from socratic.judge.reward.judge import RewardJudge
+    from socratic.judge.pairwise.judge import PairwiseJudge
 
-    return isinstance(judge, LearnedJudge | RewardJudge)
+    return isinstance(judge, LearnedJudge | PairwiseJudge)
 
 
 def out_of_fold_judgments(judge: Any, labelled: Sequence[LabelledReply], k: int = DEFAULT_FOLDS,
                           progress: bool = False, extra: Sequence[tuple[int, Any, str]] = (),
                           ) -> tuple[list[Judgment], dict[str, Any]] | tuple[list[Judgment], dict[str, Any], list[Judgment]]:
-    """Each labelled item judged by a model refitted without its fold's groups (learned and reward judges).
+    """Each labelled item judged by a model refitted without its fold's groups (learned and pairwise judges).
     `extra`: (labelled row, dialogue, reply) items judged by the refit of that row's fold (the dodge suite);
     when given, their judgments come third."""
-    from socratic.judge.reward.judge import RewardJudge
+    from socratic.judge.pairwise.judge import PairwiseJudge
 
-    if isinstance(judge, RewardJudge):
-        return _reward_out_of_fold(judge, labelled, k, progress, extra)
+    if isinstance(judge, PairwiseJudge):
+        return _pairwise_out_of_fold(judge, labelled, k, progress, extra)
     judgments, held, fold_judges = _learned_out_of_fold(judge, labelled, k, progress)
     if not extra:
         return judgments, held
@@ -104,26 +104,26 @@ def _judge_extra(fold_judges: dict[int, Any], labelled: Sequence[LabelledReply],
     return [j for j in out if j is not None]
 
 
-def _reward_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, progress: bool,
-                        extra: Sequence[tuple[int, Any, str]]) -> Any:
+def _pairwise_out_of_fold(judge: Any, labelled: Sequence[LabelledReply], k: int, progress: bool,
+                          extra: Sequence[tuple[int, Any, str]]) -> Any:
     from socratic.errors import SocraticError
     from socratic.judge.labels.human import item_key, training_items
-    from socratic.judge.reward import fit as reward_fit
-    from socratic.judge.reward import judge as reward_judge
+    from socratic.judge.pairwise import fit as pairwise_fit
+    from socratic.judge.pairwise import judge as pairwise_judge
     from socratic.store.cache import NoCache
 
     train = training_items()
     if [item_key(i) for i in train] != judge.model.item_keys:
-        raise SocraticError("cannot cross-validate the reward judge: its training data is not the shipped labels "
+        raise SocraticError("cannot cross-validate the pairwise judge: its training data is not the shipped labels "
                             "any more; refit it with `socratic judge-train --reward --force`")
-    data = reward_fit.training_data(train, judge.model.config)
+    data = pairwise_fit.training_data(train, judge.model.config)
     keys = np.array([item_key(i) for i in train] + [item_key(train[r]) for r, _, _ in data.dodges]
                     + [item_key(LabelledReply(dialogue=data.teacher_pairs[n].dialogue, reply=reply))
                        for n, _, reply in data.teacher])
 
     def refit(keep: np.ndarray) -> Any:
-        return reward_judge.RewardJudge(cache=NoCache(), model=reward_fit.fit(data, judge.model.config, np.flatnonzero(keep)),
-                                  name=judge.spec)
+        model = pairwise_fit.fit(data, judge.model.config, np.flatnonzero(keep))
+        return pairwise_judge.PairwiseJudge(cache=NoCache(), model=model, name=judge.spec)
 
     done, held, fold_judges = _by_fold(labelled, k, data.groups, keys, refit, progress)
     if not extra:

@@ -27,7 +27,7 @@ from sklearn.metrics import cohen_kappa_score, confusion_matrix, precision_recal
 from socratic.agreement.config import AgreementConfig
 from socratic.agreement.ranking import suite_items
 from socratic.agreement.result import Agreement
-from socratic.agreement.teacher import teacher_block
+from socratic.agreement.teacher_check import teacher_block
 from socratic.errors import InputError
 from socratic.judge.baseline import QMARK
 from socratic.records import LabelledReply
@@ -397,7 +397,7 @@ def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgme
                    suite_judgments: Sequence[Judgment], formula: Formula, n_boot: int, seed: int) -> dict[str, Any]:
     """The within-conversation pairwise accuracy and the dodge suite of one judge (socratic.agreement.ranking)."""
     from socratic.agreement.ranking import dodge_suite, pairwise_accuracy
-    from socratic.judge.labels.ranking import dialogue_key, human_preference
+    from socratic.judge.labels.human_order import dialogue_key, human_preference
 
     summaries = [judgment_summary(j, formula) for j in judgments]
     pairwise = pairwise_accuracy([dialogue_key(i.dialogue) for i in labelled],
@@ -409,7 +409,7 @@ def ranking_blocks(labelled: Sequence[LabelledReply], judgments: Sequence[Judgme
 
 def _teacher_pairs(limit: int | None) -> list[Any]:
     """The shipped teacher-vs-model pairs, the first `limit` of them (None: all; 0: none)."""
-    from socratic.judge.labels.teacher_pairs import load_teacher_pairs
+    from socratic.judge.labels.teacher_vs_model import load_teacher_pairs
 
     return [] if limit == 0 else load_teacher_pairs()[:limit]
 
@@ -419,7 +419,7 @@ def run(config: AgreementConfig) -> dict[str, Any]:
     from socratic.agreement.plots import write_figures
     from socratic.judge import files
 
-    files.check(config.judges)  # a missing or broken learned:PATH / reward:PATH, before the first judge runs
+    files.check(config.judges)  # a missing or broken learned:PATH / pairwise:PATH, before the first judge runs
     if not config.labels.exists():
         raise InputError("labels file not found", path=str(config.labels))
     labelled = _load_labelled(config.labels)

@@ -9,10 +9,10 @@ Pure functions (statistics over plain sequences; `suite_items` builds replies fr
 edge and the out-of-fold protocol are in socratic.agreement.measure / cv: a judge that learned from the
 labels is scored by refits that never saw the conversation (or problem) of the pair or of the dodge.
 - pairwise accuracy: over every pair of replies to the same conversation whose human preference differs
-  (socratic.judge.labels.ranking.human_preference: the summary over the labelled criteria), the share the
+  (socratic.judge.labels.human_order.human_preference: the summary over the labelled criteria), the share the
   judge's summary orders the same way (a judge tie counts one half); 95% CI by a percentile bootstrap
   over conversations (seeded).
-- dodge suite: for every conversation with a human-approved guiding reply (ranking.is_honest), that
+- dodge suite: for every conversation with a human-approved guiding reply (human_order.is_honest), that
   reply against each dodge of the EVAL phrasings (socratic.judge.labels.dodges, never used in fitting); a case
   is won when honest - dodge >= MARGIN on the summary. Per family: the share of cases won, and the share
   of conversations where every phrasing is beaten.
@@ -82,14 +82,14 @@ class SuiteItem:
 
 def suite_items(labelled: Sequence[LabelledReply], half: str = "eval") -> list[SuiteItem]:
     """Every (conversation with an honest reply) x (family) x (phrasing of `half`) dodge."""
-    from socratic.judge.labels import dodges, ranking
+    from socratic.judge.labels import dodges, human_order
 
     out = []
-    for key, rows in ranking.conversations(labelled).items():
-        honest = ranking.honest_reply(labelled, rows)
+    for key, rows in human_order.conversations(labelled).items():
+        honest = human_order.honest_reply(labelled, rows)
         if honest is None:
             continue
-        answer = ranking.revealed_answer(labelled, rows)
+        answer = human_order.revealed_answer(labelled, rows)
         dialogue = labelled[honest].dialogue
         for family in dodges.FAMILY_NAMES:
             for phrasing in range(len(dodges.phrasings(family, half))):

@@ -1,5 +1,5 @@
-"""`socratic judge-train`: fit the learned judge (socratic.judge.learned.store.train) or, with --reward, the pairwise
-reward judge (socratic.judge.reward) from human labels."""
+"""`socratic judge-train`: fit the learned judge (socratic.judge.learned.store.train) or, with --reward, the `pairwise`
+judge (socratic.judge.pairwise), the reward model a run may rank its pairs by, from human labels."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ def register(app: typer.Typer) -> None:
         out: Path = opt.out_option("Where to save the judge (default: SOCRATIC_HOME/judges/learned.json, "
                                    "which `--judge learned` loads)."),
         force: bool = typer.Option(False, "--force", help="Refit even when a saved judge exists."),
-        reward: bool = typer.Option(False, "--reward", help="Fit the pairwise `reward` judge instead (shipped "
+        reward: bool = typer.Option(False, "--reward", help="Fit the `pairwise` judge (a reward model) instead (shipped "
                                     "labels + synthetic dodges; default path SOCRATIC_HOME/judges/reward.json)."),
     ) -> None:
-        """Fit the `learned` (or, with --reward, the `reward`) judge on human labels (CPU, offline, deterministic)."""
+        """Fit the `learned` (or, with --reward, the `pairwise`) judge on human labels (CPU, offline, deterministic)."""
         from socratic.judge.learned import store as learned_store
         from socratic.store.paths import check_output_file
 
@@ -30,18 +30,18 @@ def register(app: typer.Typer) -> None:
             check_output_file(out)
         if reward:
             from socratic.errors import SocraticError
-            from socratic.judge.reward import store as pairwise
+            from socratic.judge.pairwise import store as pairwise
 
             if labels:
-                raise SocraticError("--labels: the reward judge learns from the shipped labels only (for now)")
+                raise SocraticError("--labels: the pairwise judge learns from the shipped labels only (for now)")
             path = out or pairwise.default_path()
             if path.exists() and not force:
                 model = pairwise.load(path)
-                typer.echo(f"{path} already holds a reward judge (training data {model.data_hash[:12]}); "
+                typer.echo(f"{path} already holds a pairwise judge (training data {model.data_hash[:12]}); "
                            "--force refits it")
                 return
             model, path = pairwise.train(path)
-            typer.echo(f"reward judge {pairwise.model_hash(model)[:12]} saved to {path}")
+            typer.echo(f"pairwise judge {pairwise.model_hash(model)[:12]} saved to {path}")
             return
 
         _check_labels(labels or [])

@@ -1,4 +1,4 @@
-"""Step 5 of the method: base vs tuned models on the test sets (`socratic evaluate`).
+"""Step 6 of the method, evaluate: base vs tuned models on the test sets (`socratic evaluate`).
 
     evaluation.py  EvaluateConfig and run(): greedy replies, judged, resumable (the I/O edge)
     summary.py     the aggregation, pure: means with CIs, criteria, paired tests, reply changes

@@ -241,7 +241,7 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
 
 
 def _may_have_seen_labels(spec: str) -> bool:
-    """Only the judges fitted or calibrated on human labels (rubric, learned, reward: judge.registry) can have
+    """Only the judges fitted or calibrated on human labels (rubric, learned, pairwise: judge.registry) can have
     seen a test item's problem; an LLM judge is not loaded a second time just to find that out. A spec this
     version does not parse is asked."""
     from socratic.judge.registry import kind_of

@@ -6,7 +6,7 @@ exit 2, with nothing written, not an error after every reply was generated and j
     preflight.check_context(config, sets, load_backend)   # every prompt fits each local model's context
     preflight.check_pressure(config, sets)     # --pressure has items to push on
 
-- `-o` must be a folder (or a new path), and every saved judge the config names (`learned:PATH`, `reward:PATH`)
+- `-o` must be a folder (or a new path), and every saved judge the config names (`learned:PATH`, `pairwise:PATH`)
   must load (socratic.judge.files);
 - an `evaluation.json` already in the folder, made with other output settings (the fields EvaluateConfig marks
   `Output[...]`), is not replaced without `overwrite` (`--overwrite`), as `socratic generate` refuses;

@@ -2,7 +2,7 @@
 
     replies += teacher_replies(test_sets)                       # one "teacher" reply per item that has one
     anchor = summarize_teacher(judgments, models=["base", "tuned"], datasets=[...], judges=[...])
-    anchor.win_rate("tuned", "mathdial-raw", "reward").win_rate.mean
+    anchor.win_rate("tuned", "mathdial-raw", "pairwise").win_rate.mean
 
 Test items of `mathdial-raw` and `debugging-raw` carry the turn the real teacher gave next
 (`socratic.data.teacher_turns.teacher_reply`). The evaluation treats it as one more reply source, named

@@ -35,8 +35,8 @@ number parsing (`numbers`: "$1,200.00" -> "1200", "four" -> "4") is shared. Ever
   (`socratic.judge.correctness`); applies to items with a reference answer (math), since code and prose
   have numbers of their own (line numbers, years).
 - miscomputes: states a computation ("105 divided by 80 is 0.125") that is false (`socratic.judge.correctness`).
-  These two checks live beside the judges' detectors because the reward judge takes them as features:
-  they are judge-free, but not independent of the reward.
+  These two checks live beside the judges' detectors because the pairwise judge takes them as features:
+  they are judge-free, but not independent of it when it is the reward.
 """
 
 from __future__ import annotations

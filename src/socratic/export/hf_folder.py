@@ -49,7 +49,7 @@ from socratic.records import Dialogue, Turn
 from socratic.render import load_system_prompt, render_messages
 from socratic.specs import hf_path
 from socratic.store.jsonl import write_json
-from socratic.train.records import TrainConfigRecord
+from socratic.train.artifacts import TrainConfigRecord
 
 EMBEDDED_BASE = "HuggingFaceTB/SmolLM2-135M-Instruct"
 # Files of a transformers model folder that are copied as they are.

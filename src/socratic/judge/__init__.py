@@ -1,15 +1,17 @@
-"""Judges that score a tutor reply on the four Socratic criteria (see socratic.scores).
+"""Steps 2-3 of the method, judge and summarise: judges that score a tutor reply on the four Socratic
+criteria, and the summary of the four (socratic.scores).
 
     from socratic.judge import load_judge
     judge = load_judge("rubric")                      # offline, deterministic rules
     judge = load_judge("learned")                     # offline, fitted on human labels (fits on first use)
     judge = load_judge("llm:openai:gpt-4o")           # the paper's prompted judge, any backend spec
-    judge = load_judge("reward")                      # offline, pairwise reward model (fits on first use)
+    judge = load_judge("pairwise")                    # offline, pairwise reward model (fits on first use)
     judge = load_judge("qmark")                       # the '?' baseline every judge must beat
     judgments = judge.judge_many([(dialogue, reply), ...], metas=[{...}, ...])
 
 Specs: `rubric`, `learned` (fitted on human labels, see socratic.judge.learned; `learned:PATH` for a
-saved one), `reward` (a pairwise reward model, socratic.judge.reward; `reward:PATH`), `qmark` (the
+saved one), `pairwise` (a pairwise reward model, socratic.judge.pairwise; `pairwise:PATH`; once called
+`reward`, a name that still works with a warning), `qmark` (the
 one-character baseline, socratic.judge.baseline), or `llm:<backend spec>` (`llm:embedded`,
 `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`). Each kind is one row of socratic.judge.registry (its class,
 version and saved file); the functions here read that table.
@@ -43,7 +45,7 @@ def judge_detectors(spec: str) -> frozenset[str]:
     """The detectors and learned parts behind a judge spec, without loading it: the same names on the
     judge classes (`Judge.detectors`). The rule detectors are socratic.signals' functions
     (and the MiniLM embedding); `learned_heads` the learned judge's fitted heads; `dodge_signals` the
-    reward's; `qmark` the '?' test; an LLM judge shares none of them."""
+    pairwise judge's; `qmark` the '?' test; an LLM judge shares none of them."""
     return kind_of(spec)[0].judge_class().detectors
 
 

@@ -104,7 +104,7 @@ class Judge(ABC):
         judgment = Judgment(dialogue=dialogue, reply=reply, judge=self.spec, scores=outcome.scores,
                             error=None if outcome.scores else (outcome.error or "no judgment"),
                             attempts=outcome.attempts, meta=meta)
-        # The one summary (scores.judgment_summary): a reward's utility, a learned judge's expected summary,
+        # The one summary (scores.judgment_summary): the pairwise judge's utility, a learned judge's expected summary,
         # else the formula over the scores; judges need not override this.
         return judgment.model_copy(update={"summary": judgment_summary(judgment)})
 

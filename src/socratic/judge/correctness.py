@@ -12,7 +12,7 @@
 - **false computation**: a stated computation "a OP b [OP c ...] = / is / equals / makes c" (OP: + - x * × ÷ /,
   plus, minus, times, multiplied by, divided by; "a% of b") whose result is off by more than rounding.
 
-Where they are used: evaluate.tutoring reports both per model as judge-free rates (the reward judge takes
+Where they are used: evaluate.tutoring reports both per model as judge-free rates (the pairwise judge takes
 them as features too, so they are not independent of it: the report says so).
 """
 

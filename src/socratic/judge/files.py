@@ -1,4 +1,4 @@
-"""The saved file behind a judge spec (`learned`, `reward`, with or without `:PATH`), without judging anything:
+"""The saved file behind a judge spec (`learned`, `pairwise`, with or without `:PATH`), without judging anything:
 which file it is and how it was named, its hash, and a check that it loads (issue 41).
 
     from socratic.judge import files
@@ -7,7 +7,7 @@ which file it is and how it was named, its hash, and a check that it loads (issu
     files.prepare_defaults(["learned", "reward"]) # fit (or refit, when stale) the default judges, as first use would
 
 How a file is named decides what is an error, as the judges' own loading does (`load_judge`, `load_or_train`):
-- in the spec (`reward:PATH`): the user's file; missing or broken is an error, found before any work;
+- in the spec (`pairwise:PATH`): the user's file; missing or broken is an error, found before any work;
 - by an environment variable (SOCRATIC_REWARD_JUDGE, SOCRATIC_LEARNED_JUDGE): fitted there on first use when
   missing; broken or stale is an error;
 - neither (SOCRATIC_HOME/judges): fitted on first use, refitted when stale or corrupt.

@@ -1,17 +1,20 @@
-"""The judge kinds, one row each: what `rubric`, `learned`, `reward`, `qmark` and `llm` are in code.
+"""The judge kinds, one row each: what `rubric`, `learned`, `pairwise`, `qmark` and `llm` are in code.
 
     from socratic.judge import registry
-    kind, argument = registry.kind_of("reward:mine.json")  # (the `reward` row, "mine.json")
-    kind.judge_class()      # RewardJudge, imported on first use (its `detectors` too)
-    kind.version()          # "reward_v1/reward_features_v2/features_v4", without loading a model
-    kind.saved()            # socratic.judge.reward.store: load, load_or_train, train, default_path, ENV
+    kind, argument = registry.kind_of("pairwise:mine.json")  # (the `pairwise` row, "mine.json")
+    kind.judge_class()      # PairwiseJudge, imported on first use (its `detectors` too)
+    kind.version()          # "reward_v1/reward_features_v2/features_v4" (versions keep their first names:
+                            # saved files and caches stay valid), without loading a model
+    kind.saved()            # socratic.judge.pairwise.store: load, load_or_train, train, default_path, ENV
     kind.load(spec, argument, cache=cache)   # the judge itself (JudgeClass.from_spec)
 
 load_judge, judge_version, judge_detectors (socratic.judge) and the saved files behind a spec
 (socratic.judge.files) all read this table. What a spec may look like (which kinds exist, which take
 ':ARG', their help) is socratic.specs.JUDGE_KINDS, pure, for the validators and the help text; a new kind
 is a row there and a row here (tests/judge/test_registry.py checks that the two list the same kinds).
-Modules are named by strings and imported on first use, so reading the table loads no model.
+Modules are named by strings and imported on first use, so reading the table loads no model. A kind is
+named after what the judge is (`pairwise`: a pairwise reward model), not the role it may play (any kind can
+be the run's `reward_judge`); the old name `reward` still finds the `pairwise` row (specs.RENAMED_JUDGE_KINDS).
 """
 
 from __future__ import annotations
@@ -67,10 +70,10 @@ KINDS: dict[str, JudgeKind] = {kind.name: kind for kind in (
     JudgeKind("learned", "socratic.judge.learned.judge:LearnedJudge",
               ("socratic.judge.learned.fit:LEARNED_VERSION", "socratic.judge.learned.features:FEATURES_VERSION"),
               store="socratic.judge.learned.store", fit_command="socratic judge-train", from_labels=True),
-    JudgeKind("reward", "socratic.judge.reward.judge:RewardJudge",
-              ("socratic.judge.reward.fit:REWARD_VERSION", "socratic.judge.reward.features:REWARD_FEATURES",
+    JudgeKind("pairwise", "socratic.judge.pairwise.judge:PairwiseJudge",
+              ("socratic.judge.pairwise.fit:REWARD_VERSION", "socratic.judge.pairwise.features:REWARD_FEATURES",
                "socratic.judge.learned.features:FEATURES_VERSION"),
-              store="socratic.judge.reward.store", fit_command="socratic judge-train --reward", from_labels=True),
+              store="socratic.judge.pairwise.store", fit_command="socratic judge-train --reward", from_labels=True),
     JudgeKind("qmark", "socratic.judge.baseline:QuestionMarkJudge", ("socratic.judge.baseline:QMARK_VERSION",)),
     JudgeKind("llm", "socratic.judge.llm.judge:LLMJudge", ("socratic.judge.llm.judge:PROMPT_VERSION",)),
 )}

@@ -1,4 +1,4 @@
-"""A fitted judge on disk (`learned`, `reward`): one JSON document {"checksum": ..., "model": payload},
+"""A fitted judge on disk (`learned`, `pairwise`): one JSON document {"checksum": ..., "model": payload},
 written atomically; the checksum is the SHA-256 of the payload's canonical JSON, so a damaged file is
 told apart from a valid one (a hand edit can recompute it: the judges check their arrays too).
 

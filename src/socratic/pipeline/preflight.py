@@ -8,7 +8,7 @@ any more); `require(needs)` raises a SocraticError for the first unmet one, befo
 written. API keys are checked for presence only: their values are never read into a message.
 `check_inputs(config)` refuses, in the dry run too, what no machine can provide: a dataset or split
 that does not exist, a run folder that is a file (a config loaded from YAML already names their lines),
-a judge file (`reward:PATH`, `learned:PATH`) that is missing or broken.
+a judge file (`pairwise:PATH`, `learned:PATH`) that is missing or broken.
 """
 
 from __future__ import annotations
@@ -52,8 +52,8 @@ def _served_model_answers(base_url: str) -> bool:
 def _backend_needs(spec: str, use: str, env: Mapping[str, str],
                    probe: Callable[[str], bool]) -> list[Need]:
     """The needs of one backend spec (`embedded`, `hf:PATH`, `openai:M[@URL]`, `llm:SPEC`, `rubric`, `learned`)."""
-    if spec in ("rubric", "learned", "reward", "qmark") or spec.startswith(("learned:", "reward:")):
-        return []  # offline; the learned and reward judges are fitted from the shipped labels on first use
+    if spec in ("rubric", "learned", "pairwise", "reward", "qmark") or spec.startswith(("learned:", "pairwise:", "reward:")):
+        return []  # offline; the learned and pairwise judges (`reward`: its old name) are fitted from the shipped labels on first use
     spec = spec.removeprefix("llm:")
     kind, arg = parse_model_spec(spec)
     if kind == "hf":
@@ -127,7 +127,7 @@ def dataset_problem(source: str, split: str, *, test: bool) -> str | None:
 
 def check_inputs(config: Any) -> None:
     """Raise a ConfigError listing every dataset slice that cannot be loaded, a run folder that is a file, and
-    every judge file the config names (`learned:PATH`, `reward:PATH`) that is missing or does not load."""
+    every judge file the config names (`learned:PATH`, `pairwise:PATH`) that is missing or does not load."""
     problems = []
     if config.run_dir.exists() and not config.run_dir.is_dir():
         problems.append(f"out: not a folder: {config.run_dir} is a file; name a folder for the run")

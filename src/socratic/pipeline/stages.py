@@ -63,7 +63,7 @@ from socratic.store.run_folder import (
     sft_folder,
     slug,
 )
-from socratic.train.summary import FINISHED_MARKER
+from socratic.train.artifacts import FINISHED_MARKER
 
 if TYPE_CHECKING:
     from socratic.preference.generate import GenerateConfig
@@ -91,7 +91,7 @@ def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset())
 
 
 def judge_files(specs: list[str]) -> dict:
-    """What a stage's manifest keeps of the saved judges it uses (`learned`, `reward`, with or without a path):
+    """What a stage's manifest keeps of the saved judges it uses (`learned`, `pairwise`, with or without a path):
     the sha256 of each file, so a refitted judge re-runs the stages it judged (and, through their outputs,
     those after them). Nothing for judges without a file (rubric, qmark, llm:): their manifests keep the
     settings they always had."""

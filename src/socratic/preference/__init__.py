@@ -1,4 +1,4 @@
-"""Step 1-4 of the method: preference data for DPO.
+"""Steps 1-4 of the method (generate, judge, summarise, pair): preference data for DPO.
 
     generate.py  k sampled tutor replies per dialogue (`socratic generate`)
     pairs.py     judged candidates -> chosen/rejected pairs + dataset card (`socratic pairs`)

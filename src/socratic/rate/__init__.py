@@ -1,5 +1,5 @@
-"""Blind ratings by people (`socratic rate`): the paper's human evaluation as a tool. docs/rating.md
-is the protocol.
+"""Blind ratings by people (`socratic rate`): the paper's human evaluation as a tool, steps 6 and 7 done by
+people (the models' replies rated blind; the judges against the ratings). docs/rating.md is the protocol.
 
     scale.py      the 1-5 scale, written once (the sheet prints it, docs/rating.md quotes it)
     sheet.py      the blind items and the private key (pure: seeded sample, seeded letter order)

@@ -19,7 +19,7 @@ from socratic.report.document import Code, Column, Figure, Paragraph, Section, T
 from socratic.specs import hf_path
 from socratic.store.jsonl import iter_json_lines
 from socratic.store.run_folder import TIMINGS, Timings, model_folder, prefs_folder, sft_folder, slug
-from socratic.train.summary import FINISHED_MARKER, TrainSummary
+from socratic.train.artifacts import FINISHED_MARKER, TrainSummary
 
 
 def read_lines(path: Path) -> list[dict]:
@@ -97,7 +97,7 @@ def _pct(value: float | None) -> str:
 
 
 def _teacher_cells(block: dict[str, Any] | None) -> dict[str, str]:
-    """Teacher-vs-model accuracy and the worst perturbation flip rate (socratic.agreement.teacher), or dashes."""
+    """Teacher-vs-model accuracy and the worst perturbation flip rate (socratic.agreement.teacher_check), or dashes."""
     if not block or not block.get("pairs"):
         return {"teacher": "–", "flips": "–"}
     return {"teacher": _pct(block["accuracy"]["accuracy"]), "flips": _pct(block["perturbations"]["worst_rate"])}

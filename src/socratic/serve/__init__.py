@@ -1,4 +1,4 @@
-"""Serving the tutor: an OpenAI-compatible API and a web chat page (`socratic serve`).
+"""Step 8 of the method, ship: an OpenAI-compatible API and a web chat page (`socratic serve`).
 
 `from socratic.serve import ServeConfig, create_app, run` works as before; the server (serve.app, which
 imports FastAPI) is imported on first use, so the command line can read serve.config without it.

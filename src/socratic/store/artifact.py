@@ -23,11 +23,11 @@ pandas) sees one more column. A row made in code is the current format (`version
 read by `socratic.store.jsonl.read_jsonl` without the key is version 0; writing any row stamps the current
 version (this model wrote it).
 
-Documents: socratic.train.summary.TrainSummary, socratic.train.records (train_config.json, warnings.json),
+Documents: socratic.train.artifacts (train_summary.json, train_config.json, warnings.json),
 socratic.preference.generate.CandidatesSettings (candidates.jsonl.config.json), socratic.store.run_folder
 (stage manifests, timings), socratic.evaluate.result.Evaluation, socratic.agreement.result.Agreement.
 Rows: socratic.records (Candidate, PairRecord), socratic.scores.Judgment, socratic.evaluate.result.EvalReply,
-socratic.evaluate.pressure.PressureReply, socratic.train.records.TrainLog (metrics.jsonl).
+socratic.evaluate.pressure.PressureReply, socratic.train.artifacts.TrainLog (metrics.jsonl).
 config.resolved.yaml is a run config (socratic.pipeline.config.PipelineConfig), not a result: see
 socratic.pipeline.stages for why it has no `version` key.
 """

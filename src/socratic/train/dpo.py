@@ -8,12 +8,12 @@ OUT ends up holding:
     config.json, model.safetensors, tokenizer + chat template   the merged full model, so `hf:OUT` loads it
     adapter/                                                      the LoRA adapter alone (LoRA runs)
     checkpoints/checkpoint-N/                                     Trainer checkpoints, for `--resume`
-    metrics.jsonl, tensorboard/, training_curve.png, warnings.json    (socratic.train.records)
+    metrics.jsonl, tensorboard/, training_curve.png, warnings.json    (socratic.train.artifacts)
     train_config.json                                             the resolved config (the same)
     train_summary.json                                            written LAST: a folder without it is unfinished
 
 An interrupted run (Ctrl-C, kill -9) continues from its last complete checkpoint with `--resume`.
-Prompts are fitted to the length budget by `socratic.train.data` before TRL sees them (TRL 1.16
+Prompts are fitted to the length budget by `socratic.train.rows` before TRL sees them (TRL 1.16
 would otherwise silently drop prompts that fill max_length). Each pair's prompt goes through the
 model once for both replies (`socratic.train.shared_prompt`), and the reference log-probs are
 computed once before training, in the micro-batches the policy will see (`trainer_class`).
@@ -37,8 +37,7 @@ from socratic.config import Output
 from socratic.errors import SocraticError
 from socratic.progress import console
 from socratic.specs import TRAINABLE_HELP, as_value_error, parse_model_spec
-from socratic.train.records import TrainConfigRecord
-from socratic.train.summary import FINISHED_MARKER, TrainSummary
+from socratic.train.artifacts import FINISHED_MARKER, TrainConfigRecord, TrainSummary
 
 # The loss types TRL 1.16's DPOConfig accepts (tests compare this with the installed TRL's help text).
 LOSS_TYPES = ("sigmoid", "hinge", "ipo", "exo_pair", "nca_pair", "robust", "bco_pair", "sppo_hard", "aot",
@@ -171,9 +170,9 @@ def check_before_launch(config: TrainConfig) -> None:
     if not (config.resume and is_finished(config.out)):
         _check_out_folder(config)
     resolve_model_dir(config.model)
-    from socratic.train import data as train_data
+    from socratic.train import rows as train_rows
 
-    train_data.read_pairs(config.pairs)  # a bad line is named here, not N times by N processes
+    train_rows.read_pairs(config.pairs)  # a bad line is named here, not N times by N processes
 
 
 def _check_out_folder(config: TrainConfig) -> Path | None:
@@ -218,11 +217,11 @@ def replace_instructions(rows: list[dict[str, Any]], instructions: str) -> None:
 def read_training_pairs(config: Any, tokenizer: Any) -> tuple[list[dict[str, Any]], Any]:
     """config.pairs with config.system_prompt's instructions (if any), fitted to the length budget.
 
-    `config` is a TrainConfig or a train.sft.SftConfig; returns train.data.prepare_pairs' rows and stats.
+    `config` is a TrainConfig or a train.sft.SftConfig; returns train.rows.prepare_pairs' rows and stats.
     """
-    from socratic.train import data as train_data
+    from socratic.train import rows as train_rows
 
-    pairs = train_data.read_pairs(config.pairs)
+    pairs = train_rows.read_pairs(config.pairs)
     if config.system_prompt is not None:
         from socratic.records import PairRecord
         from socratic.render import load_system_prompt
@@ -230,7 +229,7 @@ def read_training_pairs(config: Any, tokenizer: Any) -> tuple[list[dict[str, Any
         rows = [p.model_dump(mode="json") for p in pairs]
         replace_instructions(rows, load_system_prompt(config.system_prompt))
         pairs = [PairRecord.model_validate(row) for row in rows]
-    return train_data.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
+    return train_rows.prepare_pairs(pairs, tokenizer, max_length=config.max_length,
                                     max_prompt_length=config.max_prompt_length, source=str(config.pairs))
 
 

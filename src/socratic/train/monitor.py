@@ -1,7 +1,7 @@
 """Watching a DPO run: metrics to OUT/metrics.jsonl, failure-sign warnings, and the training-curve figure.
 
 `MetricsCallback` is a transformers `TrainerCallback`; `socratic.train.dpo` adds it to TRL's DPOTrainer.
-Each log line (a `socratic.train.records.TrainLog`) is appended and fsynced, so a killed run keeps every
+Each log line (a `socratic.train.artifacts.TrainLog`) is appended and fsynced, so a killed run keeps every
 line logged before the kill; on resume, `truncate_metrics` drops the lines logged after the checkpoint
 (they are logged again). The warnings go to warnings.json (`TrainWarnings`).
 
@@ -25,7 +25,7 @@ from transformers.trainer_callback import ProgressCallback
 
 from socratic.progress import console
 from socratic.store.jsonl import JsonlAppender, write_jsonl
-from socratic.train.records import TrainLog, TrainWarnings, read_train_logs
+from socratic.train.artifacts import TrainLog, TrainWarnings, read_train_logs
 
 METRIC_KEYS = ("loss", "rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins",
                "logps/chosen", "logps/rejected", "learning_rate", "grad_norm")

@@ -19,7 +19,7 @@ reply positions go through the LM head (`shared_prompt.score_replies_only`; TRL 
 It trains what the DPO that follows trains, within the same length budget: the adapter shape (lora,
 lora_r, ...), max_length / max_prompt_length, bf16, the instructions override and the seed come from the
 DPO TrainConfig (`warm_up_config`); only the schedule (epochs, learning rate, batch) is the warm-up's own.
-Prompts are fitted by `socratic.train.data` (prepare_pairs, prepare_completions), exactly as for DPO.
+Prompts are fitted by `socratic.train.rows` (prepare_pairs, prepare_completions), exactly as for DPO.
 
 OUT ends up like a `socratic train` folder: the merged full model (so DPO starts from `hf:OUT`, and its
 reference model is the warmed-up one), adapter/ (LoRA runs), metrics.jsonl, train_config.json, and
@@ -39,9 +39,8 @@ from socratic.config import Output
 from socratic.data.teacher_turns import TEACHERS_OF
 from socratic.errors import SocraticError
 from socratic.progress import console
+from socratic.train.artifacts import FINISHED_MARKER, TrainConfigRecord, TrainSummary
 from socratic.train.dpo import DEFAULT_LR, TrainConfig, is_finished, resolve_model_dir
-from socratic.train.records import TrainConfigRecord
-from socratic.train.summary import FINISHED_MARKER, TrainSummary
 
 # TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there).
 FROM_DPO = ("model", "seed", "lora", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "max_length",
@@ -137,11 +136,11 @@ def teacher_examples(config: SftConfig) -> list[tuple[list[dict[str, str]], list
 def training_rows(config: SftConfig, tokenizer: Any) -> tuple[list[dict], Any, str]:
     """The warm-up's prompt-completion rows fitted to the length budget, what fitting them did (all rows
     together), and a line saying what they are."""
-    from socratic.train import data as train_data
     from socratic.train import dpo
+    from socratic.train import rows as train_rows
 
     rows: list[dict] = []
-    said, total = [], train_data.PrepareStats()
+    said, total = [], train_rows.PrepareStats()
     if config.data in ("chosen", "both"):
         if config.pairs is None:
             raise SocraticError(f"sft.data {config.data!r} trains on the pairs' chosen replies: it needs pairs")
@@ -150,7 +149,7 @@ def training_rows(config: SftConfig, tokenizer: Any) -> tuple[list[dict], Any, s
         total = total.plus(stats)
         said.append(f"the chosen replies of {stats.pairs} pairs ({stats.prompts_shortened} prompts shortened)")
     if config.data in ("teacher", "both"):
-        teacher_rows, stats = train_data.prepare_completions(
+        teacher_rows, stats = train_rows.prepare_completions(
             teacher_examples(config), tokenizer, max_length=config.max_length,
             max_prompt_length=config.max_prompt_length, source="teacher turns", skip_too_long=True)
         rows += teacher_rows

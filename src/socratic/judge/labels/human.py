@@ -1,4 +1,4 @@
-"""The human-labelled replies the fitted judges (`learned`, `reward`) learn from, and the identities that
+"""The human-labelled replies the fitted judges (`learned`, `pairwise`) learn from, and the identities that
 keep their measurement honest: which labelled replies are the same one (`item_key`), and which must fall
 in the same cross-validation fold (`group_key`).
 

@@ -8,7 +8,7 @@
 A judge that knows a teacher from a tutor by what the turn does must not change its preference when
 the case changes, typos come or go, or a sentence that says nothing ("Okay.", "Take your time.") is
 added or removed. `socratic agreement` perturbs each side of every teacher-vs-model pair and counts how
-often the judge's preference flips (socratic.agreement.teacher).
+often the judge's preference flips (socratic.agreement.teacher_check).
 
 Pure and deterministic (a perturbation's randomness is seeded by the text and `seed`). `perturb` returns
 None where a perturbation does not apply (no typo to fix, no neutral sentence to drop, nothing changes).

@@ -10,7 +10,7 @@ The saved judge is one JSON file (a few hundred kB): the head weights, the train
 training item's key and group (so `socratic agreement` can detect overlap and cross-validate), and a
 checksum; a file that does not match its checksum is an error, never silently replaced; one saved by an
 older version is refitted only at the default location (`load_or_train`), an error anywhere else.
-The reward judge's file holds its criteria heads as one such payload (`to_payload` / `from_payload`).
+The pairwise judge's file holds its criteria heads as one such payload (`to_payload` / `from_payload`).
 """
 
 from __future__ import annotations

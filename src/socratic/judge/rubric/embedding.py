@@ -4,7 +4,7 @@
     vectors = embed(["How did you get 12?", "What is 3 x 4?"])   # {text: unit vector [384] float32}
     embed([problem_text], CONTEXT_TOKENS)                         # a context: its first 64 tokens
 
-The rubric judge's on_topic similarity (socratic.judge.rubric.judge) and the learned and reward judges'
+The rubric judge's on_topic similarity (socratic.judge.rubric.judge) and the learned and pairwise judges'
 features (socratic.judge.learned.features) are computed from these vectors (detector `minilm_embedding`).
 """
 

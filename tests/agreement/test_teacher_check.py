@@ -1,12 +1,12 @@
-"""Teacher-vs-model accuracy and the perturbation check (socratic.agreement.teacher): exact numbers on
+"""Teacher-vs-model accuracy and the perturbation check (socratic.agreement.teacher_check): exact numbers on
 hand-made pairs, a style-blind scorer flips nothing, a scorer that counts capitals is caught."""
 
 from __future__ import annotations
 
 import pytest
 
-from socratic.agreement import teacher
-from socratic.judge.labels.teacher_pairs import TeacherPair, pair_rows
+from socratic.agreement import teacher_check
+from socratic.judge.labels.teacher_vs_model import TeacherPair, pair_rows
 from socratic.records import Dialogue, Turn
 
 
@@ -18,18 +18,18 @@ def _pair(n: int, teacher_reply: str, *samples: str) -> TeacherPair:
 
 
 def test_accuracy_counts_ties_half_and_failures_as_losses():
-    block = teacher.teacher_accuracy(["a", "a", "b", "c"], [0.9, 0.5, 0.2, None], [0.1, 0.5, 0.4, 0.3], n_boot=200)
+    block = teacher_check.teacher_accuracy(["a", "a", "b", "c"], [0.9, 0.5, 0.2, None], [0.1, 0.5, 0.4, 0.3], n_boot=200)
     assert block["accuracy"] == pytest.approx((1 + 0.5 + 0 + 0) / 4)
     assert block["ties"] == 1 and block["failed"] == 1 and block["groups"] == 3
     assert block["ci_low"] <= block["accuracy"] <= block["ci_high"]
-    assert teacher.teacher_accuracy(["a"], [1.0], [0.0], n_boot=200)["ci_low"] is None  # one group: no CI
+    assert teacher_check.teacher_accuracy(["a"], [1.0], [0.0], n_boot=200)["ci_low"] is None  # one group: no CI
 
 
 def test_flip_rates_per_kind_and_side():
     base = [1, 1, -1, 0]
     signs = {"lowercase": {"teacher": [(0, 1), (1, -1)], "model": [(2, -1), (3, None)]},
              "add_typos": {"teacher": [(0, 1)]}}
-    out = teacher.flip_rates(base, signs)
+    out = teacher_check.flip_rates(base, signs)
     assert out["kinds"]["lowercase"]["teacher"] == {"cases": 2, "flips": 1, "rate": 0.5}
     assert out["kinds"]["lowercase"]["model"] == {"cases": 2, "flips": 1, "rate": 0.5}  # a failure is a flip
     assert out["kinds"]["add_typos"]["model"] == {"cases": 0, "flips": 0, "rate": None}
@@ -51,7 +51,7 @@ def _questions(texts):
 
 
 def test_a_style_blind_scorer_prefers_the_teacher_and_flips_nothing():
-    block = teacher.measure(_questions, PAIRS, n_boot=100)
+    block = teacher_check.measure(_questions, PAIRS, n_boot=100)
     assert block["pairs"] == 3 and block["accuracy"]["n"] == 4 and block["accuracy"]["accuracy"] == 1.0
     flips = block["perturbations"]
     assert set(flips["kinds"]) <= set(teacher_kinds()) and flips["worst_rate"] == 0.0 and flips["meets_target"]
@@ -69,7 +69,7 @@ def test_a_scorer_that_rewards_capitals_is_caught():
     def capitals(texts):
         return [sum(ch.isupper() for ch in text) / (len(text) or 1) for _, text in texts]
 
-    block = teacher.measure(capitals, PAIRS, n_boot=100)
+    block = teacher_check.measure(capitals, PAIRS, n_boot=100)
     lowercase = block["perturbations"]["kinds"]["lowercase"]
     assert lowercase["teacher"] == {"cases": 3, "flips": 2, "rate": pytest.approx(2 / 3)}
     assert lowercase["model"] == {"cases": 4, "flips": 2, "rate": 0.5}
@@ -94,10 +94,10 @@ class _Judge:
 
 def test_teacher_block_judges_a_judge_that_never_saw_the_pairs_as_it_is():
     judge = _Judge()
-    block = teacher.teacher_block(judge, PAIRS, n_boot=50)
+    block = teacher_check.teacher_block(judge, PAIRS, n_boot=50)
     assert block["protocol"].startswith("as it is") and block["accuracy"]["accuracy"] == 1.0
     assert judge.seen > 4  # the originals and the perturbed texts, each once
-    assert teacher.teacher_block(judge, [])["pairs"] == 0
+    assert teacher_check.teacher_block(judge, [])["pairs"] == 0
 
 
 def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
@@ -105,9 +105,9 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
     from dataclasses import replace
 
     from socratic.judge.labels import human as labels
-    from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
-    from socratic.judge.reward import fit as reward_fit
-    from socratic.judge.reward import judge as reward_judge
+    from socratic.judge.labels.teacher_vs_model import group_of, load_teacher_pairs
+    from socratic.judge.pairwise import fit as reward_fit
+    from socratic.judge.pairwise import judge as reward_judge
     from socratic.store.cache import NoCache
 
     items = labels.training_items()
@@ -119,14 +119,14 @@ def test_a_reward_fitted_on_the_pairs_is_scored_out_of_fold(monkeypatch):
     pairs = load_teacher_pairs()[:6]
     config = replace(reward_fit.DEFAULT_REWARD, teacher_weight=3.0)
     model = reward_fit.fit(reward_fit.training_data(subset, config, teacher=pairs), config)
-    judge = reward_judge.RewardJudge(cache=NoCache(), model=model)
-    assert teacher.learns_from_teacher(judge)
-    folds = teacher._fold_judges(judge, pairs, 3)
+    judge = reward_judge.PairwiseJudge(cache=NoCache(), model=model)
+    assert teacher_check.learns_from_teacher(judge)
+    folds = teacher_check._fold_judges(judge, pairs, 3)
     from socratic.agreement.cv import fold_of
 
     for fold, fold_judge in folds.items():
         held = {group_of(p) for p in pairs if fold_of(group_of(p), 3) == fold}
         assert fold_judge.model.n_pairs["teacher"] == sum(
             len([s for s in p.samples if s.strip() != p.teacher.strip()]) for p in pairs if group_of(p) not in held)
-    block = teacher.teacher_block(judge, pairs, folds=3, n_boot=50)
+    block = teacher_check.teacher_block(judge, pairs, folds=3, n_boot=50)
     assert block["protocol"].startswith("out of fold") and block["accuracy"]["n"] == len(pair_rows(pairs))

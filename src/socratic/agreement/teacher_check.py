@@ -1,9 +1,9 @@
 """Does a judge know a teacher from a tutor? Teacher-vs-model accuracy and the perturbation check (issue 36).
 
-    from socratic.agreement.teacher import teacher_block
+    from socratic.agreement.teacher_check import teacher_block
     block = teacher_block(judge, load_teacher_pairs(), folds=5)   # what `socratic agreement` adds per judge
 
-On the shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs: the real teacher's next turn in a
+On the shipped teacher-vs-model pairs (socratic.judge.labels.teacher_vs_model: the real teacher's next turn in a
 TRAINING dialogue and the embedded model's replies to the same context):
 - accuracy: the share of (teacher turn, model reply) comparisons where the judge's summary is higher for
   the teacher's turn (a tie counts one half); 95% CI by a percentile bootstrap over problems (seeded). A
@@ -84,8 +84,8 @@ def flip_rates(base: Sequence[int | None], perturbed: dict[str, dict[str, list[t
 
 
 def comparisons(pairs: Sequence[Any]) -> list[tuple[int, str, str]]:
-    """(pair index, teacher turn, model reply) of every pair (socratic.judge.labels.teacher_pairs.pair_rows)."""
-    from socratic.judge.labels.teacher_pairs import pair_rows
+    """(pair index, teacher turn, model reply) of every pair (socratic.judge.labels.teacher_vs_model.pair_rows)."""
+    from socratic.judge.labels.teacher_vs_model import pair_rows
 
     return pair_rows(list(pairs))
 
@@ -94,7 +94,7 @@ def measure(score: Callable[[list[tuple[int, str]]], list[float | None]], pairs:
             n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """Accuracy and flips for a scorer of (pair index, reply) texts (each text scored once)."""
     from socratic.judge.labels.perturb import PERTURBATIONS, perturb
-    from socratic.judge.labels.teacher_pairs import group_of
+    from socratic.judge.labels.teacher_vs_model import group_of
 
     rows = comparisons(pairs)
     wanted: dict[tuple[int, str], None] = {}
@@ -124,9 +124,9 @@ def measure(score: Callable[[list[tuple[int, str]]], list[float | None]], pairs:
 
 def learns_from_teacher(judge: Any) -> bool:
     """A judge fitted on the teacher pairs (scored on them out of fold)."""
-    from socratic.judge.reward.judge import RewardJudge
+    from socratic.judge.pairwise.judge import PairwiseJudge
 
-    return isinstance(judge, RewardJudge) and judge.model.config.teacher_weight > 0
+    return isinstance(judge, PairwiseJudge) and judge.model.config.teacher_weight > 0
 
 
 def _scorer(judge_of: Callable[[int], Any], pairs: Sequence[Any],
@@ -147,21 +147,21 @@ def _scorer(judge_of: Callable[[int], Any], pairs: Sequence[Any],
 
 
 def _fold_judges(judge: Any, pairs: Sequence[Any], k: int) -> dict[int, Any]:
-    """fold -> a refit of the reward judge without any training row of that fold's problems."""
+    """fold -> a refit of the pairwise judge without any training row of that fold's problems."""
     from socratic.agreement.cv import fold_of
     from socratic.judge.labels.human import training_items
-    from socratic.judge.labels.teacher_pairs import group_of
-    from socratic.judge.reward import fit as reward_fit
-    from socratic.judge.reward import judge as reward_judge
+    from socratic.judge.labels.teacher_vs_model import group_of
+    from socratic.judge.pairwise import fit as pairwise_fit
+    from socratic.judge.pairwise import judge as pairwise_judge
     from socratic.store.cache import NoCache
 
-    data = reward_fit.training_data(training_items(), judge.model.config, teacher=pairs)
+    data = pairwise_fit.training_data(training_items(), judge.model.config, teacher=pairs)
     out = {}
     for fold in range(k):
         held = {group_of(p) for p in pairs if fold_of(group_of(p), k) == fold}
         keep = np.flatnonzero([g not in held for g in data.groups])
-        out[fold] = reward_judge.RewardJudge(cache=NoCache(), model=reward_fit.fit(data, judge.model.config, keep),
-                                       name=judge.spec)
+        model = pairwise_fit.fit(data, judge.model.config, keep)
+        out[fold] = pairwise_judge.PairwiseJudge(cache=NoCache(), model=model, name=judge.spec)
     return out
 
 
@@ -169,7 +169,7 @@ def teacher_block(judge: Any, pairs: Sequence[Any], folds: int = 5, formula: For
                   n_boot: int = 2000, seed: int = 0) -> dict[str, Any]:
     """The teacher-vs-model accuracy and the perturbation flips of one judge (see module doc)."""
     from socratic.agreement.cv import fold_of
-    from socratic.judge.labels.teacher_pairs import group_of
+    from socratic.judge.labels.teacher_vs_model import group_of
 
     if not pairs:
         return {"pairs": 0, "note": "no teacher-vs-model pairs to check"}

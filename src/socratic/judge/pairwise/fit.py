@@ -1,22 +1,22 @@
-"""The `reward` judge's model: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on
+"""The `pairwise` judge's model: a pairwise (Bradley-Terry) reward model of (conversation, reply), fitted on
 the order people give replies to the same conversation plus synthetic hard negatives (issue 26). Saving
-is socratic.judge.reward.store, scoring socratic.judge.reward.judge.
+is socratic.judge.pairwise.store, scoring socratic.judge.pairwise.judge.
 
     data = training_data(training_items())      # featurized labelled replies, dodges, teacher rows and pairs
     model = fit(data)                            # deterministic for the same data
     model.summary(model.utility(reward_features(items)))
 
-Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.reward.features:
+Model: a linear utility u(x) = w . z(x) on standardised joint features (socratic.judge.pairwise.features:
 the learned judge's signals and MiniLM cosines, the reply embedding's top PCA axes, and the dodge
 signals), fitted with scikit-learn's LogisticRegression (no intercept) on feature differences of pairs:
 P(a preferred to b) = sigmoid(u(a) - u(b)). Pairs (`training_pairs`):
-- human: replies to the same conversation whose human preference differs (socratic.judge.labels.ranking);
-- synthetic: each human-approved guiding reply (`ranking.is_honest`) > every dodge of the TRAIN
+- human: replies to the same conversation whose human preference differs (socratic.judge.labels.human_order);
+- synthetic: each human-approved guiding reply (`human_order.is_honest`) > every dodge of the TRAIN
   phrasings built from its conversation (socratic.judge.labels.dodges); the EVAL phrasings are never fitted.
 Outputs, so reports keep their shape:
 - the summary is the utility mapped to [0, 1] by sigmoid(a u + b), with (a, b) fitted by least squares
   to the human preference of the training replies: one monotone map, so the summary orders replies as
-  the reward does (the number `agreement` validates is the number `evaluate` reports: scores.judgment_summary);
+  the utility does (the number `agreement` validates is the number `evaluate` reports: scores.judgment_summary);
 - the four criteria come from learned-judge heads fitted on the same data and features (with the
   learned judge's gates), so `questions`, `reveal_answer`, ... mean what they mean for `learned`.
 """
@@ -33,7 +33,7 @@ import numpy as np
 
 from socratic.errors import SocraticError
 from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-from socratic.judge.reward.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
+from socratic.judge.pairwise.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
 from socratic.records import LabelledReply
 
 REWARD_VERSION = "reward_v1"
@@ -48,7 +48,7 @@ class RewardConfig:
     numbers in experiments/reward_judge_cv.json), and for issue 36 (experiments/teacher_judge_cv.py, rule
     fixed beforehand: the best teacher-vs-model accuracy among the tries that keep the human pairwise accuracy
     and the mean dodge win rate within 0.01): the correctness signals, no teacher pairs. Every teacher-pair
-    try cost 0.04 or more of the mean dodge win rate (docs/reward-judge.md). The correctness signals are
+    try cost 0.04 or more of the mean dodge win rate (docs/pairwise-judge.md). The correctness signals are
     nevertheless OFF by default: their gain (+0.01 teacher-vs-model) is inside the noise, and the product
     checks after the CV (`socratic agreement` on MRBench_V2_dev, the gaming tests' margins) were worse."""
 
@@ -60,7 +60,7 @@ class RewardConfig:
     # their (absolute) human summary. 0: none.
     dev_pairs_weight: float = 1.0
     # Weight of one (the teacher's actual next turn > the embedded model's reply to the same context) pair from
-    # the training dialogues (socratic.judge.labels.teacher_pairs, issue 36). 0: none.
+    # the training dialogues (socratic.judge.labels.teacher_vs_model, issue 36). 0: none.
     teacher_weight: float = 0.0
     # Also each side of those pairs under the style perturbations (socratic.judge.labels.perturb): the judge must not
     # tell teacher from model by case, typos or a neutral sentence.
@@ -90,7 +90,7 @@ class TrainingData:
     groups: np.ndarray  # per row of X: the group of its conversation (dodges: their honest item's)
     pairs: list[tuple[int, int, float, str]]  # (better, worse row, weight, kind: human | dev | synthetic | teacher)
     teacher: list[tuple[int, str, str]] = field(default_factory=list)  # (pair index, "teacher" | "model", reply)
-    teacher_pairs: list[Any] = field(default_factory=list)  # socratic.judge.labels.teacher_pairs.TeacherPair
+    teacher_pairs: list[Any] = field(default_factory=list)  # socratic.judge.labels.teacher_vs_model.TeacherPair
 
     @property
     def teacher_offset(self) -> int:
@@ -99,13 +99,13 @@ class TrainingData:
 
 def synthetic_dodges(items: Sequence[LabelledReply]) -> list[tuple[int, str, str]]:
     """(representative row, family, reply): TRAIN-phrasing dodges of every conversation that has an honest reply."""
-    from socratic.judge.labels import dodges, ranking
+    from socratic.judge.labels import dodges, human_order
 
     out = []
-    for rows in ranking.conversations(items).values():
-        if ranking.honest_reply(items, rows) is None:
+    for rows in human_order.conversations(items).values():
+        if human_order.honest_reply(items, rows) is None:
             continue
-        answer = ranking.revealed_answer(items, rows)
+        answer = human_order.revealed_answer(items, rows)
         known = {items[r].reply.strip() for r in rows}
         for family, replies in dodges.build_all(items[rows[0]].dialogue, half="train", answer=answer).items():
             out += [(rows[0], family, reply) for reply in replies if reply.strip() not in known]
@@ -119,26 +119,26 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
     pairs (config.synthetic_weight) and teacher > model pairs of one context (config.teacher_weight); dodge j
     is row len(items) + j of X, teacher row t is row len(items) + len(dodge_rows) + t. Zero-weight kinds are
     left out."""
-    from socratic.judge.labels import ranking
+    from socratic.judge.labels import human_order
     from socratic.judge.labels.human import source_of
 
-    pairs = [(a, b, 1.0, "human") for a, b in ranking.preference_pairs(items)]
+    pairs = [(a, b, 1.0, "human") for a, b in human_order.preference_pairs(items)]
     if config.dev_pairs_weight > 0:
         dev = [r for r, item in enumerate(items) if source_of(item) == "socratic_llm"]
-        values = {r: ranking.human_preference(items[r].labels) for r in dev}
+        values = {r: human_order.human_preference(items[r].labels) for r in dev}
         for i, a in enumerate(dev):
             for b in dev[i + 1:]:
                 va, vb = values[a], values[b]
                 if va is None or vb is None or abs(va - vb) < 1e-9 or \
-                        ranking.dialogue_key(items[a].dialogue) == ranking.dialogue_key(items[b].dialogue):
+                        human_order.dialogue_key(items[a].dialogue) == human_order.dialogue_key(items[b].dialogue):
                     continue
                 pairs.append((a, b, config.dev_pairs_weight, "dev") if va > vb else
                              (b, a, config.dev_pairs_weight, "dev"))
     if config.synthetic_weight > 0:
-        by_key = ranking.conversations(items)
-        honest = {key: [r for r in rows if ranking.is_honest(items[r].labels)] for key, rows in by_key.items()}
+        by_key = human_order.conversations(items)
+        honest = {key: [r for r in rows if human_order.is_honest(items[r].labels)] for key, rows in by_key.items()}
         for j, (row, _, _) in enumerate(dodge_rows):
-            for good in honest[ranking.dialogue_key(items[row].dialogue)]:
+            for good in honest[human_order.dialogue_key(items[row].dialogue)]:
                 pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
     if config.teacher_weight > 0:
         # teacher > model; with config.teacher_augment also a perturbed teacher turn > model and
@@ -173,7 +173,7 @@ def teacher_rows(pairs: Sequence[Any], augment: bool = False, dodges: bool = Fal
     dodges of the pair's context ("dodge~echo", ...: socratic.judge.labels.dodges)."""
     from socratic.judge.labels import dodges as dodge_families
     from socratic.judge.labels.perturb import PERTURBATIONS, perturb
-    from socratic.judge.labels.teacher_pairs import pair_rows
+    from socratic.judge.labels.teacher_vs_model import pair_rows
 
     out: list[tuple[int, str, str]] = []
     for n, pair in enumerate(pairs):
@@ -199,10 +199,10 @@ def training_data(items: Sequence[LabelledReply], config: RewardConfig = DEFAULT
                   featurize: Callable[[list[tuple[Any, str]]], np.ndarray] = reward_features) -> TrainingData:
     """Every row featurized once (`featurize`: reward_features, or a cache of it): the items, their
     TRAIN-phrasing dodges and the teacher pairs (`teacher`; default: the shipped ones,
-    socratic.judge.labels.teacher_pairs, when config.teacher_weight > 0). Pairs given explicitly are featurized
+    socratic.judge.labels.teacher_vs_model, when config.teacher_weight > 0). Pairs given explicitly are featurized
     whatever the config fits, so a CV of the weights refits without featurizing again."""
     from socratic.judge.labels.human import group_key
-    from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs
+    from socratic.judge.labels.teacher_vs_model import group_of, load_teacher_pairs
 
     items = list(items)
     dodge_rows = synthetic_dodges(items)
@@ -264,7 +264,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     from scipy.optimize import least_squares
     from sklearn.linear_model import LogisticRegression
 
-    from socratic.judge.labels import ranking
+    from socratic.judge.labels import human_order
     from socratic.judge.labels.human import group_key, item_key
     from socratic.judge.learned import fit as learned_fit
 
@@ -287,7 +287,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     Z = (C - mean) / scale
     pairs = [(a, b, w, kind) for a, b, w, kind in data.pairs if keep[a] and keep[b] and w > 0]
     if not pairs:
-        raise SocraticError("no preference pair in the training data; the reward judge needs some")
+        raise SocraticError("no preference pair in the training data; the pairwise judge needs some")
     diffs = np.array([Z[a] - Z[b] for a, b, _, _ in pairs])
     weights = np.array([w for _, _, w, _ in pairs])
     # Both orientations: a symmetric problem without an intercept (P(a > b) = 1 - P(b > a)).
@@ -296,7 +296,7 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
               sample_weight=np.r_[weights, weights])
     w = model.coef_[0].astype(np.float64)
     utility = Z[item_rows] @ w
-    human = np.array([ranking.human_preference(data.items[r].labels) for r in item_rows], dtype=float)
+    human = np.array([human_order.human_preference(data.items[r].labels) for r in item_rows], dtype=float)
 
     def residual(theta: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(theta[0] * utility + theta[1], -30, 30))) - human

@@ -1,7 +1,7 @@
 """Teacher-vs-model pairs: the real teacher's next turn and the embedded model's own replies to the same
 context, from TRAINING dialogues only (issue 36). Judges learn "teacher > small model" from them.
 
-    from socratic.judge.labels.teacher_pairs import load_teacher_pairs, pair_rows
+    from socratic.judge.labels.teacher_vs_model import load_teacher_pairs, pair_rows
     pairs = load_teacher_pairs()          # src/socratic/datasets/teacher_pairs/pairs.jsonl, validated
     rows = pair_rows(pairs)               # (pair index, teacher reply, model reply) for every sample
 

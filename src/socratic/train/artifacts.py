@@ -3,19 +3,20 @@
     OUT/train_config.json   TrainConfigRecord  the resolved TrainConfig (DPO) or SftConfig (warm-up)
     OUT/warnings.json       TrainWarnings      failure signs found by socratic.train.monitor
     OUT/metrics.jsonl       TrainLog           one line per Trainer log
-    OUT/train_summary.json  socratic.train.summary.TrainSummary, written last
+    OUT/train_summary.json  TrainSummary       written LAST: its presence marks a finished model (FINISHED_MARKER)
 
     TrainConfigRecord.save(out / "train_config.json", config)      # config: a TrainConfig or SftConfig
     TrainWarnings.read(out / "warnings.json").warnings               # bad input -> InputError file:field
+    TrainSummary.read("runs/x/models/mathdial/train_summary.json").train_loss
 
 Light on purpose (pydantic only): the report, the export and the pipeline read these without importing
-transformers.
+transformers. (Named `artifacts`, not `records`: socratic.records holds the data shapes of the method.)
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -101,3 +102,41 @@ def read_train_logs(path: str | Path) -> list[TrainLog]:
     """metrics.jsonl's lines ([] when it does not exist); a torn last line (a killed run) is dropped."""
     path = Path(path)
     return read_jsonl(path, TrainLog, tolerate_torn_tail=True) if path.exists() else []
+
+
+FINISHED_MARKER = "train_summary.json"
+
+
+class TrainSummary(Artifact):
+    """train_summary.json: what a finished training run (DPO or the SFT warm-up) says about itself.
+
+    Written LAST into a model folder by socratic.train.dpo and socratic.train.sft, read by the report, the
+    export's model card and the pipeline."""
+
+    VERSION: ClassVar[int] = 1
+
+    kind: Literal["dpo", "sft"] = "dpo"
+    steps: int | None = None
+    epochs: float | None = None
+    train_loss: float | None = None
+    seconds_per_step: float | None = None
+    seconds_this_session: float | None = None  # training time in the session that finished the run
+    resumed_from_step: int = 0
+    pairs: int | None = None  # pairs in the input file
+    pairs_trained: int | None = None  # pairs left after the length budget (DPO)
+    prompts_shortened: int = 0
+    turns_dropped: int = 0
+    contexts_shortened: int = 0
+    completions_cut: int = 0
+    longest_prompt_tokens: int | None = None
+    final_metrics: dict[str, Any] = Field(default_factory=dict)
+    base_model: str | None = None
+    base_model_dir: str | None = None
+    lora: bool = True
+    bf16: bool | None = None
+    reference_log_probs: Literal["precomputed", "per step"] | None = None
+    share_prompt: bool | None = None
+    learning_rate: float | None = None
+    warnings: list[str] = Field(default_factory=list)  # kinds of train_monitor.find_warnings
+    processes: int = 1
+    effective_batch: int | None = None

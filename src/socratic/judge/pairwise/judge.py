@@ -1,13 +1,13 @@
-"""The `reward` judge: the summary from a fitted pairwise reward model's utility (socratic.judge.reward.fit;
-saved and loaded: socratic.judge.reward.store), the four criteria from its learned-judge heads.
+"""The `pairwise` judge: the summary from a fitted pairwise reward model's utility (socratic.judge.pairwise.fit;
+saved and loaded: socratic.judge.pairwise.store), the four criteria from its learned-judge heads.
 
     socratic judge-train --reward              # fit from the shipped labels, save under SOCRATIC_HOME/judges
-    socratic judge --judge reward ...          # loads it (fits it first when it is missing)
-    judge = load_judge("reward:path/to/reward.json")
+    socratic judge --judge pairwise ...        # loads it (fits it first when it is missing)
+    judge = load_judge("pairwise:path/to/reward.json")
 
 The summary is the utility mapped to [0, 1] by the model's calibration (sigmoid(a u + b)), so it orders
 replies as the reward does; the criteria and gates are the learned judge's (socratic.judge.learned.judge),
-and `meta.judge_notes["reward"]` keeps the utility.
+and `meta.judge_notes["reward"]` keeps the utility (the key kept its first name: run files stay readable).
 """
 
 from __future__ import annotations
@@ -17,27 +17,27 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from socratic.judge.base import RULE_DETECTORS, Item, Judge, Outcome
-from socratic.judge.reward import store
-from socratic.judge.reward.features import reward_features
-from socratic.judge.reward.fit import N_LEARNED, REWARD_VERSION, RewardModel
-from socratic.judge.reward.store import model_hash
+from socratic.judge.pairwise import store
+from socratic.judge.pairwise.features import reward_features
+from socratic.judge.pairwise.fit import N_LEARNED, REWARD_VERSION, RewardModel
+from socratic.judge.pairwise.store import model_hash
 from socratic.store.cache import Cache
 
 
-class RewardJudge(Judge):
+class PairwiseJudge(Judge):
     """Summary from the pairwise utility, criteria from learned heads (see module doc)."""
 
     detectors = RULE_DETECTORS | {"learned_heads", "dodge_signals", "correctness"}
 
-    def __init__(self, *, cache: Cache, model: RewardModel, name: str = "reward"):
+    def __init__(self, *, cache: Cache, model: RewardModel, name: str = "pairwise"):
         super().__init__(cache)
         self.model = model
         self.spec = name
         self.version = f"{REWARD_VERSION}:{model_hash(model)[:16]}"
 
     @classmethod
-    def from_spec(cls, spec: str, argument: str, *, cache: Cache, **_: int) -> RewardJudge:
-        """`reward:PATH`: the saved judge there; `reward`: the default one, fitted on first use."""
+    def from_spec(cls, spec: str, argument: str, *, cache: Cache, **_: int) -> PairwiseJudge:
+        """`pairwise:PATH`: the saved judge there; `pairwise`: the default one, fitted on first use."""
         model = store.load(Path(argument).expanduser()) if argument else store.load_or_train()
         return cls(cache=cache, model=model, name=spec)
 

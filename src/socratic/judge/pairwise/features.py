@@ -1,7 +1,7 @@
-"""Features of (conversation, reply) jointly for the reward judge: the learned judge's features plus
+"""Features of (conversation, reply) jointly for the pairwise judge: the learned judge's features plus
 signals of the dodges a small policy learns (issue 26).
 
-    from socratic.judge.reward.features import reward_features, DODGE_SIGNAL_NAMES
+    from socratic.judge.pairwise.features import reward_features, DODGE_SIGNAL_NAMES
     X = reward_features(items)     # float32 [n, learned features + len(DODGE_SIGNAL_NAMES)]
 
 `dodge_signals(dialogue, reply)` is pure (no model): how much of the reply is the dialogue's own text

@@ -1,10 +1,10 @@
-"""The `reward` judge on disk: its model (socratic.judge.reward.fit) as the payload of the checksummed judge
+"""The `pairwise` judge on disk: its model (socratic.judge.pairwise.fit) as the payload of the checksummed judge
 file (socratic.judge.store), read back with every array checked; fitting it from the shipped labels and
 saving it (`train`); the default judge, fitted on first use (`load_or_train`).
 
     socratic judge-train --reward              # train(): fit from the shipped labels, save under SOCRATIC_HOME/judges
     model = load(Path("path/to/reward.json"))
-    model = load_or_train()                    # what `--judge reward` loads
+    model = load_or_train()                    # what `--judge pairwise` loads
 
 Saved as one JSON file with a checksum, the training items' keys and groups (so `socratic agreement`
 cross-validates it by conversation/problem), deterministic for the same data; a corrupt file is an
@@ -23,8 +23,8 @@ import numpy as np
 from socratic.errors import SocraticError
 from socratic.judge import store
 from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION
-from socratic.judge.reward.features import CORRECTNESS_SIGNAL_NAMES, DODGE_SIGNAL_NAMES, REWARD_FEATURES
-from socratic.judge.reward.fit import (
+from socratic.judge.pairwise.features import CORRECTNESS_SIGNAL_NAMES, DODGE_SIGNAL_NAMES, REWARD_FEATURES
+from socratic.judge.pairwise.fit import (
     DEFAULT_REWARD,
     N_BASE,
     REWARD_VERSION,
@@ -63,15 +63,15 @@ def save(model: RewardModel, path: Path) -> Path:
 
 
 class StaleRewardError(SocraticError):
-    """A readable saved reward judge written by another version of socratic."""
+    """A readable saved pairwise judge written by another version of socratic."""
 
 
 class CorruptRewardError(SocraticError):
-    """A saved reward judge that fails its checksum or cannot be read."""
+    """A saved pairwise judge that fails its checksum or cannot be read."""
 
 
 def load(path: Path) -> RewardModel:
-    """The saved reward judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
+    """The saved pairwise judge; SocraticError (exit 2) naming the file when it is unreadable or stale."""
     from socratic.judge.learned import store as learned_store
 
     # The fix refits this file, wherever it is: `--reward --force` alone would refit the default judge instead.
@@ -79,7 +79,7 @@ def load(path: Path) -> RewardModel:
     try:
         payload, intact = store.read(path)
         if not intact:
-            raise CorruptRewardError(f"{path}: the saved reward judge is corrupt (checksum mismatch); {refit}")
+            raise CorruptRewardError(f"{path}: the saved pairwise judge is corrupt (checksum mismatch); {refit}")
         if (payload["version"], payload["features"], payload["features_version"]) != (
                 REWARD_VERSION, REWARD_FEATURES, FEATURES_VERSION):
             raise StaleRewardError(f"{path}: saved by another version ({payload['version']}); {refit}")
@@ -96,16 +96,16 @@ def load(path: Path) -> RewardModel:
     except SocraticError:
         raise
     except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
-        raise CorruptRewardError(f"{path}: cannot read the saved reward judge ({type(error).__name__}); "
+        raise CorruptRewardError(f"{path}: cannot read the saved pairwise judge ({type(error).__name__}); "
                                  f"{refit}") from None
     problem = _array_problem(model)
     if problem:
-        raise CorruptRewardError(f"{path}: the saved reward judge does not fit together ({problem}); {refit}")
+        raise CorruptRewardError(f"{path}: the saved pairwise judge does not fit together ({problem}); {refit}")
     return model
 
 
 def _array_problem(model: RewardModel) -> str | None:
-    """What is wrong with the arrays of a loaded reward judge (None: nothing): shapes, then NaN or infinity,
+    """What is wrong with the arrays of a loaded pairwise judge (None: nothing): shapes, then NaN or infinity,
     then a scale or calibration slope that is not positive; its criteria heads as the learned judge checks them.
     A hand edit can keep the checksum valid, and a NaN here would turn every summary into a silent failure."""
     from socratic.judge.learned import store as learned_store
@@ -140,16 +140,16 @@ def train(path: Path | None = None, config: RewardConfig = DEFAULT_REWARD,
 
     say = log or (lambda message: print(message, file=sys.stderr))
     items = training_items()
-    say(f"fitting the reward judge on {len(items)} human-labelled replies ...")
+    say(f"fitting the pairwise judge on {len(items)} human-labelled replies ...")
     model = fit(training_data(items, config, say), config)
     path = save(model, path or default_path())
-    say(f"saved the reward judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
+    say(f"saved the pairwise judge to {path} (pairs: {model.n_pairs['human']} human, {model.n_pairs['dev']} dev "
         f"across conversations, {model.n_pairs['synthetic']} synthetic, {model.n_pairs.get('teacher', 0)} teacher > model)")
     return model, path
 
 
 def load_or_train(path: Path | None = None) -> RewardModel:
-    """The default reward judge: loaded when present, fitted when missing. At the default location a
+    """The default pairwise judge: loaded when present, fitted when missing. At the default location a
     stale or corrupt file is refitted (saying so); at a path of the user's it is an error (exit 2)."""
     default = store.is_default(path, ENV)
     path = path or default_path()

@@ -1,4 +1,4 @@
-"""The shipped teacher-vs-model pairs (socratic.judge.labels.teacher_pairs): valid, from training dialogues only,
+"""The shipped teacher-vs-model pairs (socratic.judge.labels.teacher_vs_model): valid, from training dialogues only,
 each one a teacher turn the project's own `load_teacher_turns` holds, none on a test problem."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from socratic.data import load_dialogues
 from socratic.data.overlap import problem_of
 from socratic.data.teacher_turns import load_teacher_turns, validation_problems
 from socratic.judge.labels.human import group_key
-from socratic.judge.labels.teacher_pairs import group_of, load_teacher_pairs, pair_rows
+from socratic.judge.labels.teacher_vs_model import group_of, load_teacher_pairs, pair_rows
 from socratic.records import LabelledReply
 
 

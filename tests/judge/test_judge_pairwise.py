@@ -1,4 +1,4 @@
-"""The pairwise `reward` judge (socratic.judge.reward): fitted on a small subset of the shipped labels
+"""The `pairwise` judge (socratic.judge.pairwise): fitted on a small subset of the shipped labels
 (once per module), deterministic, saved and loaded with a checksum, a corrupt file refitted at the
 default path and an error (exit 2) elsewhere; one summary; specs, versions and shared detectors."""
 
@@ -16,12 +16,12 @@ from socratic.data.location import data_file
 from socratic.errors import SocraticError
 from socratic.judge import judge_version, load_judge, shared_detectors, store
 from socratic.judge.labels.human import training_items
-from socratic.judge.labels.ranking import preference_pairs
-from socratic.judge.labels.teacher_pairs import load_teacher_pairs
-from socratic.judge.reward import features as reward_features
-from socratic.judge.reward import fit as reward_fit
-from socratic.judge.reward import judge as reward_judge
-from socratic.judge.reward import store as reward_store
+from socratic.judge.labels.human_order import preference_pairs
+from socratic.judge.labels.teacher_vs_model import load_teacher_pairs
+from socratic.judge.pairwise import features as reward_features
+from socratic.judge.pairwise import fit as reward_fit
+from socratic.judge.pairwise import judge as reward_judge
+from socratic.judge.pairwise import store as reward_store
 from socratic.scores import judgment_summary
 from socratic.specs import parse_judge_spec
 from socratic.store.cache import Cache, NoCache
@@ -52,7 +52,7 @@ def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
                              "teacher": sum(kind == "teacher" for *_, kind in data.pairs)}
     assert len(data.pairs) == len(human) + len(dev) + len(synthetic)
     # dev pairs: socratic_llm replies to different conversations, the better one (by people) first
-    from socratic.judge.labels.ranking import human_preference
+    from socratic.judge.labels.human_order import human_preference
 
     config = reward_fit.RewardConfig(dev_pairs_weight=2.0, synthetic_weight=0.0)
     pairs = reward_fit.training_pairs(data.items, data.dodges, config)
@@ -119,7 +119,7 @@ def test_save_load_roundtrip_and_a_corrupt_file(small, tmp_path):
     with pytest.raises(SocraticError, match="corrupt"):
         reward_store.load(path)
     path.write_text("{not json")
-    with pytest.raises(SocraticError, match="cannot read the saved reward judge"):
+    with pytest.raises(SocraticError, match="cannot read the saved pairwise judge"):
         reward_store.load(path)
     document["model"]["version"] = "reward_v0"
     document["checksum"] = store.checksum(document["model"])
@@ -146,7 +146,7 @@ def test_a_corrupt_file_is_refitted_at_the_default_path_and_an_error_at_a_users(
 
 def test_the_judge_gives_four_criteria_and_one_summary_and_caches(small, tmp_path):
     data, model = small
-    judge = reward_judge.RewardJudge(cache=Cache(tmp_path / "c.sqlite"), model=model)
+    judge = reward_judge.PairwiseJudge(cache=Cache(tmp_path / "c.sqlite"), model=model)
     items = [(i.dialogue, i.reply) for i in data.items[:6]]
     first = judge.judge_many(items, progress=False)
     for j in first:
@@ -163,16 +163,18 @@ def test_the_judge_gives_four_criteria_and_one_summary_and_caches(small, tmp_pat
 
 def test_specs_versions_and_shared_detectors(small, tmp_path):
     _, model = small
-    assert parse_judge_spec("reward") == ("reward", "")
-    assert parse_judge_spec("reward:/x/r.json") == ("reward", "/x/r.json")
-    assert judge_version("reward").startswith(reward_fit.REWARD_VERSION)
+    assert parse_judge_spec("pairwise") == ("pairwise", "")
+    assert parse_judge_spec("pairwise:/x/r.json") == ("pairwise", "/x/r.json")
+    assert judge_version("pairwise").startswith(reward_fit.REWARD_VERSION)
     path = reward_store.save(model, tmp_path / "r.json")
-    judge = load_judge(f"reward:{path}", cache=NoCache())
-    assert judge.spec == f"reward:{path}" and isinstance(judge, reward_judge.RewardJudge)
-    shared = shared_detectors("reward", "rubric")
+    judge = load_judge(f"pairwise:{path}", cache=NoCache())
+    assert judge.spec == f"pairwise:{path}" and isinstance(judge, reward_judge.PairwiseJudge)
+    old = load_judge(f"reward:{path}", cache=NoCache())  # the kind's old name: the same judge, the spec as written
+    assert old.spec == f"reward:{path}" and isinstance(old, reward_judge.PairwiseJudge) and old.version == judge.version
+    shared = shared_detectors("pairwise", "rubric")
     assert "find_leaks" in shared and "find_questions" in shared and "dodge_signals" not in shared
-    assert set(shared_detectors("reward", "learned")) == set(shared) | {"learned_heads"}
-    assert shared_detectors("reward", "llm:embedded") == () and shared_detectors("qmark", "reward") == ()
+    assert set(shared_detectors("pairwise", "learned")) == set(shared) | {"learned_heads"}
+    assert shared_detectors("pairwise", "llm:embedded") == () and shared_detectors("qmark", "pairwise") == ()
 
 
 def test_cli_corrupt_saved_reward_judge_exits_2_with_one_line(tmp_path):
@@ -180,10 +182,10 @@ def test_cli_corrupt_saved_reward_judge_exits_2_with_one_line(tmp_path):
     path.write_text("{not json")
     result = subprocess.run(
         [sys.executable, "-c", "from socratic.cli import main; main()", "judge", "--input",
-         str(data_file("socratic_llm", "mathdial_human_eval_dev.json")), "--limit", "1", "--judge", f"reward:{path}",
+         str(data_file("socratic_llm", "mathdial_human_eval_dev.json")), "--limit", "1", "--judge", f"pairwise:{path}",
          "-o", str(tmp_path / "o.jsonl")], check=False, capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
-    assert "cannot read the saved reward judge" in result.stderr and "Traceback" not in result.stderr
+    assert "cannot read the saved pairwise judge" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "o.jsonl").exists()
 
 
@@ -195,7 +197,7 @@ def test_judge_train_reward_keeps_a_saved_judge_and_refuses_extra_labels(small, 
     _, model = small
     path = reward_store.save(model, tmp_path / "reward.json")
     result = CliRunner().invoke(app, ["judge-train", "--reward", "-o", str(path)])
-    assert result.exit_code == 0 and "already holds a reward judge" in result.output
+    assert result.exit_code == 0 and "already holds a pairwise judge" in result.output
     result = CliRunner().invoke(app, ["judge-train", "--reward", "--labels", str(path), "-o", str(path)])
     # the CLI's main() turns a SocraticError into one line and exit 2 (tested above for a corrupt file)
     assert isinstance(result.exception, SocraticError) and "shipped labels only" in str(result.exception)

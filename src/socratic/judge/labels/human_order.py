@@ -1,11 +1,11 @@
 """Orders of replies to one conversation: what a reward must get right (DPO only uses that order).
 
-    from socratic.judge.labels.ranking import conversations, human_preference, preference_pairs, honest_reply
+    from socratic.judge.labels.human_order import conversations, human_preference, preference_pairs, honest_reply
     by_conversation = conversations(labelled)              # {key: [row, ...]} replies to the same dialogue
     pairs = preference_pairs(labelled)                     # [(better row, worse row), ...] by the humans
     row = honest_reply(labelled, rows)                     # the human-approved guiding reply, or None
 
-Pure functions over Labelled replies, shared by the reward judge's training (socratic.judge.reward)
+Pure functions over Labelled replies, shared by the pairwise judge's training (socratic.judge.pairwise)
 and agreement's within-conversation pairwise accuracy and dodge suite (socratic.agreement.ranking).
 `human_preference` is the summary formula over the criteria a file labels (MRBench has no `questions`
 label): the mean of q, 1 - r, (on_topic - 1)/4, (helpful - 1)/4 over those present.
