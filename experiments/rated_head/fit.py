@@ -27,7 +27,7 @@ from sklearn.preprocessing import StandardScaler
 from socratic.data.overlap import problem_of
 from socratic.evaluate.result import EvalReply
 from socratic.judge.learned.features import EMBEDDING_DIM, SIGNAL_NAMES
-from socratic.judge.reward.features import reward_features
+from socratic.judge.pairwise.features import reward_features
 from socratic.store.jsonl import read_jsonl
 
 HERE = Path(__file__).parent
