@@ -82,14 +82,15 @@ def preferences(settings: oneshot.PreferencesConfig) -> None:
 
 
 @app.command()
-@config_command("pairs", "model", "out", "config", Opt("lora", ("--full",), clears=True,
-                                                      help="Full fine-tune instead of LoRA."),
-                "lora_r", "lora_alpha", "beta", "learning_rate", "epochs", "max_steps", "batch_size", "grad_accum",
+@config_command("pairs", "model", "out", "config",
+                Opt("lora", ("--full",), clears=True, help="Full fine-tune instead of LoRA."), "lora_r", "lora_alpha", "beta", "learning_rate", "epochs", "max_steps", "batch_size", "grad_accum",
                 "loss_type", "max_length", "max_prompt_length", "precompute_ref_log_probs", "bf16", "save_steps",
                 "system_prompt", "seed", "resume", "processes")
-def train(settings: dpo.TrainConfig, processes: int = typer.Option(
-        1, "--processes", min=1, help="Data-parallel processes on this machine (one per GPU; CPU: gloo). "
-                                      "--batch-size is per process.")) -> None:
+def train(
+    settings: dpo.TrainConfig,
+    processes: int = typer.Option(1, "--processes", min=1, help="Data-parallel processes on this machine (one per "
+                                  "GPU; CPU: gloo). --batch-size is per process."),
+) -> None:
     """Train the tutor with DPO (TRL); the output folder holds the merged model, the adapter and metrics."""
     check_output_folder(settings.out)  # before the model loads
     if processes > 1:
@@ -114,8 +115,10 @@ def _models(given: list[str] | None) -> dict[str, str] | None:
                 "datasets", "split", "limit", "judges", "training_judge", "out", "max_new_tokens", "batch_size",
                 "concurrency", "formula", *PROMPT, "seed", "no_cache", "overwrite", "no_report", "pressure",
                 "pressure_limit", "teacher", "config")
-def evaluate(settings: EvaluateConfig, no_report: bool = typer.Option(
-        False, "--no-report", help="Do not write report.html / report.md.")) -> None:
+def evaluate(
+    settings: EvaluateConfig,
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write report.html / report.md."),
+) -> None:
     """Evaluate models on test sets: mean summary with 95% CIs, criteria, paired tests; resumable."""
     from socratic.evaluate import evaluation as stage
     from socratic.evaluate.result import Evaluation
@@ -146,10 +149,12 @@ def agreement(settings: AgreementConfig) -> None:
                 Opt("eval_judges", ("--eval-judge",), prefix="Overrides the config's eval_judges (repeatable). "),
                 Opt("rounds", prefix="Overrides the config's rounds. ", min=1),
                 config=typer.Argument(..., help="Pipeline config (see configs/quickstart.yaml)."))
-def run(settings: PipelineConfig, force: list[str] = typer.Option(None, "--force", help=(
+def run(
+    settings: PipelineConfig,
+    force: list[str] = typer.Option(None, "--force", help=(
         "Re-run a stage (repeatable): e.g. train:mathdial, train (all train stages), evaluate, report, all.")),
-        dry_run: bool = typer.Option(False, "--dry-run", help="Print which stages would run and why; run nothing.")
-        ) -> None:
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print which stages would run and why; run nothing."),
+) -> None:
     """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
     from socratic import pipeline
 
