@@ -55,9 +55,8 @@ def _toy_app(seen: dict) -> typer.Typer:
     toy = typer.Typer()
 
     @toy.command()
-    @opt.config_command(Knobs, "margin", "judges", "no_cache", opt.Opt("lora", ("--full",), clears=True),
-                        opt.Param("times", int, typer.Option(1, "--times")), opt.CONFIG)
-    def knobs(settings: Knobs, times: int) -> None:
+    @opt.config_command("margin", "judges", "no_cache", opt.Opt("lora", ("--full",), clears=True), "times", "config")
+    def knobs(settings: Knobs, times: int = typer.Option(1, "--times")) -> None:
         """The toy command's help."""
         seen.update(settings=settings, times=times)
 
@@ -78,6 +77,20 @@ def test_a_config_command_hands_its_body_the_validated_config(tmp_path):
     assert result.exit_code == 0, result.output
     assert seen["settings"] == Knobs(margin=0.2, no_cache=True, lora=False)  # absent switches undo nothing
     assert "The toy command's help." in CliRunner().invoke(toy, ["--help"]).output
+
+
+def test_a_body_parameter_left_out_of_the_rows_is_refused():
+    # Its option would be missing from the command and the body would never get it: fail when the CLI is built.
+    with pytest.raises(TypeError, match=r"knobs: place its parameters \['times'\] among the rows"):
+        @opt.config_command("margin")
+        def knobs(settings: Knobs, times: int = typer.Option(1, "--times")) -> None: ...
+
+
+def test_the_help_lists_the_commands_by_name_then_the_groups():
+    listed = list(typer.main.get_command(app).list_commands(None))
+    groups = [name for name in listed if hasattr(typer.main.get_command(app).commands[name], "commands")]
+    assert groups == ["data", "rate"] and listed[-2:] == groups
+    assert listed[:-2] == sorted(listed[:-2]) and {"generate", "judge-train", "setup", "train"} <= set(listed)
 
 
 def _options(command_name: str) -> dict[str, typer.core.TyperOption]:
@@ -164,8 +177,8 @@ def test_given_options_and_switches_reach_their_fields(monkeypatch):
 
 
 def test_a_yaml_setting_survives_a_command_line_without_its_flag(tmp_path, monkeypatch):
-    from socratic.commands import pairs
     from socratic.preference import pairs as stage
+    from socratic.preference.pairs import PairsConfig
 
     config = tmp_path / "pairs.yaml"
     config.write_text("judgments: j.jsonl\nout: p.jsonl\nmin_margin: 0.2\nchosen_asks_question: true\n",
@@ -176,7 +189,7 @@ def test_a_yaml_setting_survives_a_command_line_without_its_flag(tmp_path, monke
     assert result.exit_code == 0, result.output
     settings = loaded["settings"]
     assert (settings.min_margin, settings.chosen_asks_question, settings.strategy) == (0.2, True, "all-pairs")
-    assert pairs.C is type(settings)
+    assert type(settings) is PairsConfig
 
 
 def test_the_cli_starts_without_the_heavy_stacks():

@@ -329,7 +329,8 @@ def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, f
     # A DPO-only setting leaves the warm-up alone; one it shares (the adapter's rank) runs it again.
     for training, reruns in (({"beta": 0.3}, False), ({"lora_r": 4}, True)):
         changed = pipeline.load(write_config(tmp_path, {**config.model_dump(mode="json", exclude_none=True),
-                                                        "training": {**config.training, **training}}))
+                                                        "training": {**config.training.model_dump(exclude_unset=True),
+                                                                     **training}}))
         decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(changed)).plan()}
         assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
 
@@ -425,9 +426,25 @@ def test_config_validation_lists_every_problem(tmp_path):
     with pytest.raises(ConfigError) as error:
         pipeline.load(write_config(tmp_path, bad))
     message = str(error.value)
-    for expected in ("field 'model'", "field 'reward_judge'", "field 'eval_judges'", "field 'training'", "epochs", "warp", "field 'labels'",
+    for expected in ("field 'model'", "field 'reward_judge'", "field 'eval_judges'", "field 'training.epochs'", "field 'training.warp'", "field 'labels'",
                      "field 'generate.k'"):
         assert expected in message, (expected, message)
+
+
+def test_the_training_section_is_typed_and_its_file_keeps_what_was_written(tmp_path):
+    from socratic.pipeline.stages import resolved_config_text
+
+    config = pipeline.load(write_config(tmp_path, tiny_config(tmp_path, training={"epochs": 1, "lora_r": 8})))
+    assert config.training.epochs == 1.0 and isinstance(config.training.epochs, float)
+    assert config.training.beta == 0.1  # TrainConfig's default, on the section
+    # config.resolved.yaml: the keys a run set, typed (experiments/tries.py lists them as the run's setting).
+    assert yaml.safe_load(resolved_config_text(config, tmp_path))["training"] == {"lora_r": 8, "epochs": 1.0}
+    train = {s.name: s for s in pipeline.build_stages(config)}["train:mathdial"].config
+    assert (train["epochs"], train["lora_r"], train["beta"]) == (1.0, 8, 0.1)
+    for training, message in (({"seed": 1}, "seed: set by the pipeline"),
+                              ({"loss_type": "nope"}, "field 'training.loss_type': Value error, 'nope' is not")):
+        with pytest.raises(ConfigError, match=message):
+            pipeline.load(write_config(tmp_path, tiny_config(tmp_path, training=training)))
 
 
 @pytest.mark.parametrize(("old", "line", "new"), [

@@ -1,14 +1,9 @@
-"""The `socratic` command line. Thin by design: each subcommand lives in `socratic.commands.<name>`,
-parses its options and calls one `run(config)` of its stage.
-
-Each module in `socratic.commands` exposes `register(app)`; they are found here in name order.
-docs/cli.md is generated from this app (socratic.cli.reference).
+"""The `socratic` command line. Thin by design: each command (socratic.commands) parses its options and calls
+one `run(config)` of its stage. docs/cli.md is generated from this app (socratic.cli.reference).
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 import sys
 from typing import NoReturn
 
@@ -19,7 +14,7 @@ from rich.markup import escape
 # typer 0.29 carries its own copy of click: its errors are these classes, not the `click` package's.
 from typer._click.exceptions import ClickException, NoArgsIsHelpError, UsageError
 
-from socratic import commands
+from socratic.commands import data, setup, stages
 from socratic.errors import SocraticError
 
 app = typer.Typer(
@@ -30,10 +25,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
-for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-    if module_info.name.startswith("_"):  # shared helpers (_options), not commands
-        continue
-    importlib.import_module(f"{commands.__name__}.{module_info.name}").register(app)
+app.registered_commands = sorted(stages.app.registered_commands + setup.app.registered_commands,
+                                 key=lambda command: command.name or command.callback.__name__)  # as --help lists them
+app.add_typer(data.app, name="data")
+app.add_typer(stages.rate, name="rate")
 
 err = Console(stderr=True)
 

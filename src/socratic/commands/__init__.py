@@ -1,1 +1,2 @@
-"""CLI subcommands, one module per stage; each exposes `register(app: typer.Typer)`."""
+"""The CLI's commands, each a typer command that socratic.cli registers: stages.py (one per stage, its options
+built from the stage's Config by _options.py), data.py (`socratic data ...`) and setup.py."""

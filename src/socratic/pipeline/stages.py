@@ -255,7 +255,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         {**output_settings(pair_config, without=BY_HASH), "system_prompt_sha": prompt},
         lambda fresh, p=pair_config: _pairs(p),
         inputs=pair_inputs, outputs=[pair_file], upstream=pair_upstream))
-    train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed, **config.training)
+    train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed,
+                                     **config.training.model_dump())
     before_dpo = stage_name("pairs", name, number)
     if config.sft is not None and number == 1:
         from socratic.train import sft
