@@ -24,9 +24,6 @@ SAME_PART = {
     "teacher": "the win rate against the real teacher: its measure (evaluate/) and its report section (report/)",
     "tutoring": "the judge-free tutoring metrics: their measure (evaluate/) and their report section (report/)",
 }
-# Different meanings still sharing a name, in packages other work was changing at the time (issue 38):
-# serve/runner.py runs the server's generations, pipeline/runner.py the stages of a run.
-NOT_YET_RENAMED = {"runner"}
 
 
 def shared_names() -> dict[str, list[str]]:
@@ -40,12 +37,11 @@ def shared_names() -> dict[str, list[str]]:
 
 def test_a_module_name_means_one_thing():
     unexplained = {name: paths for name, paths in shared_names().items()
-                   if name not in SAME_PART and name not in NOT_YET_RENAMED}
+                   if name not in SAME_PART}
     assert unexplained == {}, "modules sharing a name with another meaning: rename one (or say the part they share)"
 
 
-def test_the_lists_name_only_names_that_are_shared():
-    """A name left in the lists after a rename would let the next collision of it through unseen."""
+def test_the_list_names_only_names_that_are_shared():
+    """A name left in the list after a rename would let the next collision of it through unseen."""
     shared = shared_names()
     assert {name for name in SAME_PART if name not in shared} == set()
-    assert {name for name in NOT_YET_RENAMED if name not in shared} == set()

@@ -26,7 +26,7 @@ from fakes.live_server import live_server
 from socratic.backends import FakeBackend
 from socratic.render import default_system_prompt, system_message
 from socratic.serve import ServeConfig, create_app
-from socratic.serve.runner import Busy, Limiter, StopScanner
+from socratic.serve.generations import Busy, Limiter, StopScanner
 
 REPLY = "What do you get if you subtract 3 from both sides?"
 USER = [{"role": "user", "content": "How do I solve 2x + 3 = 11?"}]

@@ -36,7 +36,7 @@ from socratic.errors import SocraticError
 from socratic.render import Message, load_system_prompt, system_message
 from socratic.serve.batcher import StreamBatcher, can_batch
 from socratic.serve.config import ServeConfig
-from socratic.serve.runner import Busy, Generation, Limiter, StopScanner
+from socratic.serve.generations import Busy, Generation, Limiter, StopScanner
 from socratic.serve.schemas import (
     ChatCompletion,
     ChatCompletionChunk,
