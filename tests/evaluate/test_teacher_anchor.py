@@ -103,3 +103,28 @@ def test_an_evaluation_with_teacher_turns_reports_the_win_rate_everywhere(monkey
     headline = buffer.getvalue()
     assert "against the real teacher" in headline
     assert headline.index("against the real teacher") < headline.index("summary lift")
+
+
+def test_the_teacher_section_speaks_only_of_test_sets_with_teacher_turns(monkeypatch, tmp_path):
+    """A run with a teacher-referenced set beside an ordinary one: the teacher's own scores name only the first
+    (no "mathdial by rubric – (n=0)"), and with nothing left out there is one win-rate table, not two alike."""
+    from fakes.judges import FakeJudge
+    from socratic.backends import FakeBackend
+    from socratic.evaluate import evaluation as evaluate
+    from socratic.report import build_report
+
+    with_teacher = [_dialogue(i, teacher="What did you subtract?") for i in range(3)]
+    without = [d.model_copy(update={"id": f"plain-{i}", "meta": {}}) for i, d in enumerate(with_teacher)]
+    monkeypatch.setattr(evaluate, "load_backend", lambda spec: FakeBackend(["Which number is left?"], spec=spec))
+    monkeypatch.setattr(evaluate, "_load_judge", lambda spec, cache: FakeJudge(spec))
+    monkeypatch.setattr(evaluate, "_load_dialogues",
+                        lambda source, split: with_teacher if source == "mathdial-raw" else without)
+    out = tmp_path / "eval"
+    evaluate.run(EvaluateConfig(models={"base": "fake:base", "tuned": "fake:tuned"},
+                                datasets=["mathdial", "mathdial-raw"], judges=["rubric"], out=out, n_resamples=200))
+
+    _, md = build_report(out)
+    section = md.read_text().split("## Against the real teacher")[1].split("\n## ")[0]
+    assert "mathdial-raw by rubric" in section
+    assert "mathdial by rubric" not in section and "(n=0)" not in section
+    assert "On all items" not in section

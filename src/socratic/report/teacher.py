@@ -44,7 +44,8 @@ def teacher_scores(evaluation: Evaluation) -> list[dict[str, Any]]:
     if anchor is None:
         return []
     return [{"dataset": c.dataset, "judge": c.judge, "n": c.judged,
-             "text": _estimate(c.summary.mean, c.summary.low, c.summary.high)} for c in anchor.scores]
+             "text": _estimate(c.summary.mean, c.summary.low, c.summary.high)}
+            for c in anchor.scores if anchor.items.get(c.dataset)]  # test sets without teacher turns: nothing to show
 
 
 def teacher_note(evaluation: Evaluation) -> str | None:
@@ -78,7 +79,9 @@ def teacher_section(evaluation: Evaluation, reward: str | None) -> Section | Non
     if rows:
         blocks.append(_win_rate_table(evaluation, rows, reward))
     clean = evaluation.clean
-    rows_all = teacher_rows(evaluation, "all") if clean and clean.n_excluded() else None
+    # Only where some item with a teacher turn was left out: otherwise the second table repeats the first.
+    left_out = clean is not None and any(clean.excluded.get(d) for d in evaluation.teacher.items)
+    rows_all = teacher_rows(evaluation, "all") if left_out else None
     if rows_all:
         blocks += [Paragraph("On all items (including those some judge was fitted on):", note=False),
                    _win_rate_table(evaluation, rows_all, reward)]
