@@ -95,10 +95,16 @@ def test_ctrl_c_while_a_record_is_serialized_lands_after_the_whole_line(tmp_path
             return text
 
     path = tmp_path / "out.jsonl"
-    with JsonlAppender(path) as out, pytest.raises(KeyboardInterrupt):
-        out.write(Interrupting(text="whole"))
-    assert path.read_text() == '{"text":"whole"}\n'
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    # Python's own Ctrl-C handler, as in a terminal: a suite started in the background (`make test &`) inherits
+    # an ignored SIGINT, and then no Ctrl-C would ever arrive.
+    inherited = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with JsonlAppender(path) as out, pytest.raises(KeyboardInterrupt):
+            out.write(Interrupting(text="whole"))
+        assert path.read_text() == '{"text":"whole"}\n'
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, inherited)
 
 
 def test_cache_roundtrip(tmp_path):
