@@ -48,14 +48,19 @@ def teacher_scores(evaluation: Evaluation) -> list[dict[str, Any]]:
             for c in anchor.scores if anchor.items.get(c.dataset)]  # test sets without teacher turns: nothing to show
 
 
+def _teacher_items_left_out(evaluation: Evaluation) -> int:
+    """Items with a teacher turn that some judge was fitted on (left out of the clean win rates)."""
+    clean = evaluation.clean
+    return sum(len(clean.excluded.get(d, ())) for d in evaluation.teacher.items) if clean else 0
+
+
 def teacher_note(evaluation: Evaluation) -> str | None:
     """How many items carried a teacher turn, and on which items the win rates are."""
     anchor = evaluation.teacher
     if anchor is None:
         return None
     sizes = ", ".join(f"{n} {dataset}" for dataset, n in anchor.items.items())
-    clean = evaluation.clean
-    left = sum(len(clean.excluded.get(d, ())) for d in anchor.items) if clean else 0
+    left = _teacher_items_left_out(evaluation)
     where = f"; {left} items some judge was fitted on are left out (all items: report)" if left else ""
     return f"{EXPLAINED}. Items with the teacher's turn: {sizes}{where}."
 
@@ -78,10 +83,8 @@ def teacher_section(evaluation: Evaluation, reward: str | None) -> Section | Non
     rows = teacher_rows(evaluation)
     if rows:
         blocks.append(_win_rate_table(evaluation, rows, reward))
-    clean = evaluation.clean
     # Only where some item with a teacher turn was left out: otherwise the second table repeats the first.
-    left_out = clean is not None and any(clean.excluded.get(d) for d in evaluation.teacher.items)
-    rows_all = teacher_rows(evaluation, "all") if left_out else None
+    rows_all = teacher_rows(evaluation, "all") if _teacher_items_left_out(evaluation) else None
     if rows_all:
         blocks += [Paragraph("On all items (including those some judge was fitted on):", note=False),
                    _win_rate_table(evaluation, rows_all, reward)]
