@@ -1,4 +1,4 @@
-"""Options built from the config models (socratic.commands._options): help and default text come from the
+"""Options built from the config models (socratic.config.options): help and default text come from the
 field, and an option left out reaches `load_config` as None, so it never overrides the YAML file."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from typer.testing import CliRunner
 
 from socratic.cli import app
-from socratic.commands import _options as opt
+from socratic.config import options as opt
 from socratic.preference.pairs import PairSettings
 from socratic.train.dpo import TrainConfig
 

@@ -1,4 +1,4 @@
-"""The commands that run one stage each: its Config's fields are the options (socratic.commands._options), the
+"""The commands that run one stage each: its Config's fields are the options (socratic.config.options), the
 docstring is the help, and the body runs the stage, loading its heavy modules only then.
 
     socratic generate --dataset mathdial --limit 8 -k 5 -o runs/candidates.jsonl
@@ -15,7 +15,7 @@ from typing import Any
 import typer
 
 from socratic.agreement.config import AgreementConfig
-from socratic.commands._options import COMMON, DATASET, PAIRING, PROMPT, SAMPLING, Opt, config_command
+from socratic.config.options import COMMON, DATASET, PAIRING, PROMPT, SAMPLING, Opt, config_command
 from socratic.errors import InputError, SocraticError
 from socratic.evaluate.config import EvaluateConfig
 from socratic.export.config import ExportConfig

@@ -1,4 +1,5 @@
-"""A command is its stage's config model plus the few flags that differ: its typer options built from the fields.
+"""A stage's config model as command-line flags: a command is the model plus the few flags that differ, its typer
+options built from the fields (the commands in socratic.commands use it).
 
     @app.command()
     @config_command("judgments", "out", *PAIRING, "formula", *PROMPT, "config")
@@ -10,6 +11,9 @@ FLAGS's), an `Opt` where a command names or explains a field its own way, one of
 (`processes`), or "config", the YAML file the flags override. Help is the field's description with its default,
 so each is written once, on the model. Every option defaults to None, "not given", which `load_config` drops: a
 flag left out never overrides the YAML file (a bool is a `--x/--no-x` pair, or a switch that stays None unless given).
+
+It lives beside `load_config` rather than in socratic.cli: socratic.cli assembles the app from the commands, so
+a module there that the commands import would be an import circle (tests/test_import_graph.py).
 """
 
 from __future__ import annotations

@@ -15,6 +15,9 @@ A run config composes the stages' own configs: `section(Model, name, fields)` is
 stage's fields as the stage declares them (type, default, bounds, help, Output marker), so a run config's
 section of that stage re-declares nothing (socratic.pipeline.config's `evaluation:`).
 
+The flags: socratic.config.options builds a command's typer options from its config model's fields (each
+option's help and default written once, on the field), and the command calls `load_config` with what was given.
+
 The stage configs set `defer_build=True`: the command line imports every one of them at start to build
 its options from their fields, and pydantic then builds a model's validators on its first use only.
 """
