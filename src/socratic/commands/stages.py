@@ -83,7 +83,8 @@ def preferences(settings: oneshot.PreferencesConfig) -> None:
 
 @app.command()
 @config_command("pairs", "model", "out", "config",
-                Opt("lora", ("--full",), clears=True, help="Full fine-tune instead of LoRA."), "lora_r", "lora_alpha", "beta", "learning_rate", "epochs", "max_steps", "batch_size", "grad_accum",
+                Opt("lora", ("--full",), clears=True, help="Full fine-tune instead of LoRA."), "lora_r",
+                "lora_alpha", "beta", "learning_rate", "epochs", "max_steps", "batch_size", "grad_accum",
                 "loss_type", "max_length", "max_prompt_length", "precompute_ref_log_probs", "bf16", "save_steps",
                 "system_prompt", "seed", "resume", "processes")
 def train(
