@@ -204,3 +204,18 @@ def test_cli_lists_and_exports_teacher_turns(tmp_path, capsys, monkeypatch):
         main()
     shown = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert exited.value.code == 2 and len(shown) == 1 and "written by a model" in shown[0]
+
+
+def test_cli_refuses_a_folder_as_output_before_counting(tmp_path, capsys, monkeypatch):
+    from socratic.data import teacher_turns
+
+    monkeypatch.setattr(teacher_turns, "load_teacher_turns_with_report",
+                        lambda *a, **k: pytest.fail("counted the teacher turns before checking -o"))
+    (tmp_path / "a_folder").mkdir()
+    monkeypatch.setattr(sys, "argv", ["socratic", "data", "teacher-turns", "-o", str(tmp_path / "a_folder")])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    shown = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert exited.value.code == 2 and len(shown) == 1, shown
+    assert f"-o/--output {tmp_path / 'a_folder'}: is a folder" in shown[0]
+    assert list((tmp_path / "a_folder").iterdir()) == []

@@ -86,6 +86,8 @@ def teacher_turns_command(
     """The real tutor turns of the training dialogues' histories: counts per source, and a JSONL export."""
     from socratic.data.teacher_turns import TEST_SETS, load_teacher_turns_with_report
 
+    if output is not None:
+        check_output_file(output, "-o/--output")  # before the counting, as `data export` does
     turns, report = load_teacher_turns_with_report(tuple(sources or ("mathdial", "debugging")),
                                                    include_model_written=model_written,
                                                    test_sets=tuple(test_sets or TEST_SETS))
