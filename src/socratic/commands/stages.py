@@ -16,9 +16,9 @@ import typer
 
 from socratic.agreement.config import AgreementConfig
 from socratic.config.options import COMMON, DATASET, PAIRING, PROMPT, SAMPLING, Opt, config_command
-from socratic.errors import InputError, SocraticError
 from socratic.evaluate.config import EvaluateConfig
 from socratic.export.config import ExportConfig
+from socratic.judge import fitting
 from socratic.judge import stage as judging
 from socratic.pipeline.config import PipelineConfig
 from socratic.preference import generate as generating
@@ -241,34 +241,7 @@ def rate_import(settings: RateImportConfig) -> None:
 
 
 @app.command("judge-train")
-def judge_train(
-    labels: list[Path] = typer.Option(None, "--labels", help="Extra Labelled-reply JSONL (or MRBench JSON) to "
-                                      "learn from, besides the shipped labels; repeat for several files."),
-    out: Path = typer.Option(None, "-o", "--out", help="Where to save the judge (default: SOCRATIC_HOME/judges/"
-                             "learned.json, which `--judge learned` loads)."),
-    force: bool = typer.Option(False, "--force", help="Refit even when a saved judge exists."),
-    reward: bool = typer.Option(False, "--reward", help="Fit the `pairwise` judge (a reward model) instead (shipped "
-                                "labels + synthetic dodges; default path SOCRATIC_HOME/judges/reward.json)."),
-) -> None:
+@config_command("labels", "out", "force", "reward")
+def judge_train(settings: fitting.JudgeTrainConfig) -> None:
     """Fit the `learned` (or, with --reward, the `pairwise`) judge on human labels (CPU, offline, deterministic)."""
-    from socratic.data import load_labelled
-    from socratic.judge.learned import store as learned
-    from socratic.judge.pairwise import store as pairwise
-
-    # Before a fit of a minute or more: where it goes, and that each extra labels file holds labels (an empty
-    # one would fit on the shipped labels alone).
-    if out is not None:
-        check_output_file(out)
-    if reward and labels:
-        raise SocraticError("--labels: the pairwise judge learns from the shipped labels only (for now)")
-    for path in labels or []:
-        if not load_labelled(path):
-            raise InputError("no labelled replies in the file (--labels)", path=str(path))
-    kind, store = ("pairwise", pairwise) if reward else ("learned", learned)
-    path = out or store.default_path()
-    if path.exists() and not force and not labels:
-        typer.echo(f"{path} already holds a {kind} judge (training data {store.load(path).data_hash[:12]}); "
-                   "--force refits it")
-        return
-    model, path = store.train(path, extra=labels) if labels else store.train(path)
-    typer.echo(f"{kind} judge {store.model_hash(model)[:12]} saved to {path}")
+    typer.echo(fitting.run(settings).summary())

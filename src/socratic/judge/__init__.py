@@ -16,7 +16,8 @@ one-character baseline, socratic.judge.baseline), or `llm:<backend spec>` (`llm:
 `llm:openai:MODEL[@BASE_URL]`, `llm:hf:PATH`). Each kind is one row of socratic.judge.registry (its class,
 version and saved file); the functions here read that table.
 Results are cached in the SQLite cache by (judge spec, prompt/rubric version, dialogue, reply).
-`socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command.
+`socratic.judge.stage.run(JudgeConfig)` is the `socratic judge` command, and
+`socratic.judge.fitting.run(JudgeTrainConfig)` `socratic judge-train` (fit `learned` or `pairwise` and save it).
 """
 
 from __future__ import annotations
