@@ -6,6 +6,7 @@ folder DPO can start from.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,22 @@ def test_teacher_rows_are_the_teachers_turns_after_the_prompt_every_stage_render
     assert [row["completion"][0]["content"] for row in both[len(PROBLEMS):]] == [t.reply for t in debugging]
     with pytest.raises(SocraticError, match="needs pairs"):
         sft.training_rows(few.model_copy(update={"pairs": None}), tokenizer)
+
+
+def test_skip_openings_leaves_out_the_turns_that_open_a_conversation(tmp_path, data_here):
+    dpo = TrainConfig(pairs=tmp_path / "pairs.jsonl", out=tmp_path / "dpo")
+    config = sft.warm_up_config(sft.SftSettings(data="teacher"), dpo, tmp_path / "sft", dataset="mathdial")
+    every = sft.teacher_examples(config)
+    later = sft.teacher_examples(config.model_copy(update={"skip_openings": True}))
+    turns = load_teacher_turns(("mathdial",))
+    openings = [t for t in turns if sft.is_opening(t.dialogue)]
+    assert len(every) == 1073 and len(openings) == 393 and len(later) == 1073 - 393
+    # What is left are the replies to a student who has already talked with the tutor.
+    assert [reply[0]["content"] for _, reply in later] == [t.reply for t in turns if not sft.is_opening(t.dialogue)]
+    assert all(any(m["role"] == "assistant" for m in prompt) for prompt, _ in later)
+    # The formula it leaves out: half the openings ask the student to walk the tutor through the solution.
+    formula = re.compile(r"(walk|talk) me through|explain your (solution|answer)", re.IGNORECASE)
+    assert sum(bool(formula.search(t.reply)) for t in openings) == 195
 
 
 def test_teacher_examples_too_long_for_the_budget_are_left_out_and_counted(tokenizer):

@@ -73,8 +73,8 @@ class SftSettings(BaseModel):
         None, description="test sets whose problems no teacher turn may come from (default: all of them)")
     model_written: Output[bool] = Field(False, description="allow TutorChat's tutor turns, written by a model")
     skip_openings: Output[bool] = Field(False, description=(
-        "leave out each conversation's opening tutor turn (MathDial: 393 of 1,073 turns, half of them 'walk me "
-        "through your solution'), so the warm-up imitates the turns that answer a student's work"))
+        "leave out each conversation's opening tutor turn (MathDial: 393 of 1,073 turns, half of them asking "
+        "the student to walk the tutor through the solution), so the warm-up imitates the turns that answer a student's work"))
 
 
 class SftConfig(SftSettings):
