@@ -1,8 +1,10 @@
 """The tries table of experiments/teacher_tries (README.md has the rule): for each try's run folder, the tuned
 model's win rate against the teacher by each evaluation judge, its judge-free correctness rates, and the
-paired bootstrap difference of those rates against the `old` try's tuned model (same validation items).
+paired bootstrap difference of those rates and of the dodge rate (judge-free) against another try's tuned model
+(same validation items): the `old` try's, or `--against NAME`'s.
 
     python experiments/teacher_tries/summarise.py runs/teacher_tries [-o experiments/teacher_tries/results.json]
+    python experiments/teacher_tries/summarise.py runs/teacher_tries --against teacher-short   # teacher-no-openers' rule
 """
 
 from __future__ import annotations
@@ -14,13 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from socratic.evaluate.result import EvalReply
+from socratic.evaluate.tutoring import reply_metrics
 from socratic.judge.correctness import check_reply
 from socratic.specs import RENAMED_JUDGE_KINDS
 from socratic.store.jsonl import read_jsonl
 
-TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs")
+TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs", "teacher-no-openers")
 JUDGES = ("learned", "rubric", "pairwise")
-CHECKS = ("invents_number", "miscomputes")
+CHECKS = ("invents_number", "miscomputes", "dodge")
 
 
 def tuned_flags(folder: Path) -> dict[str, dict[str, int]]:
@@ -32,6 +35,7 @@ def tuned_flags(folder: Path) -> dict[str, dict[str, int]]:
         found = check_reply(reply.dialogue, reply.reply)
         flags["invents_number"][reply.dialogue.id] = int(found.invents)
         flags["miscomputes"][reply.dialogue.id] = int(found.miscomputes)
+        flags["dodge"][reply.dialogue.id] = int(bool(reply_metrics(reply.dialogue, reply.reply).dodge))
     return flags
 
 
@@ -44,9 +48,9 @@ def paired_difference(a: dict[str, int], b: dict[str, int], seed: int = 0, n: in
             "high": float(np.quantile(means, 0.975)), "n": len(ids)}
 
 
-def summarise(root: Path) -> dict:
+def summarise(root: Path, against: str = "old") -> dict:
     out = {}
-    baseline = tuned_flags(root / "old") if (root / "old" / "eval").exists() else None
+    baseline = tuned_flags(root / against) if (root / against / "eval").exists() else None
     for name in TRIES:
         folder = root / name
         if not (folder / "eval" / "evaluation.json").exists():
@@ -67,7 +71,7 @@ def summarise(root: Path) -> dict:
         flags = tuned_flags(folder)
         row["correctness"] = {check: float(np.mean(list(flags[check].values()))) for check in CHECKS}
         if baseline is not None:
-            row["vs_old"] = {check: paired_difference(flags[check], baseline[check]) for check in CHECKS}
+            row["vs_" + against] = {check: paired_difference(flags[check], baseline[check]) for check in CHECKS}
         timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").exists() else {}
         row["timings"] = timings
         out[name] = row
@@ -78,16 +82,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path)
     parser.add_argument("-o", "--out", type=Path)
+    parser.add_argument("--against", default="old", help="the try whose tuned model the paired differences take")
     args = parser.parse_args()
-    table = summarise(args.root)
+    table = summarise(args.root, args.against)
+    versus = "vs_" + args.against
     for name, row in table.items():
         wins = " / ".join(f"{row['win_rate'][j]['mean']:.2f}" for j in JUDGES)
         base = " / ".join(f"{row['base_win_rate'][j]['mean']:.2f}" for j in JUDGES)
-        vs = "  ".join(f"{c} {row['vs_old'][c]['diff']:+.2f} [{row['vs_old'][c]['low']:+.2f}, "
-                       f"{row['vs_old'][c]['high']:+.2f}]" for c in CHECKS) if "vs_old" in row else ""
+        vs = "  ".join(f"{c} {row[versus][c]['diff']:+.2f} [{row[versus][c]['low']:+.2f}, "
+                       f"{row[versus][c]['high']:+.2f}]" for c in CHECKS) if versus in row else ""
         print(f"{name:18} tuned vs teacher {wins} (mean {row['mean_win_rate']:.3f}); base {base}; "
               f"invents {row['correctness']['invents_number']:.2f} miscomputes {row['correctness']['miscomputes']:.2f}"
-              f"; vs old: {vs}")
+              f"; vs {args.against}: {vs}")
     if args.out:
         args.out.write_text(json.dumps(table, indent=2) + "\n")
 
