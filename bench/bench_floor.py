@@ -31,7 +31,7 @@ import json
 import sys
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -82,7 +82,6 @@ class Work:
     flop: float = 0.0
     bytes_read: float = 0.0
     floor_s: float = 0.0
-    notes: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -203,7 +202,6 @@ def evaluation_work(folder: Path, shape: Shape, tokenizer, render, settings: dic
                         rows.append(Row(length, count_tokens(tokenizer, pushes[key][push]) + 1))
                         cached[i] = length
                     decode_batch(work, shape, rows, prompts, rates)
-        work.notes.add("pressure prompts: only what the stored prefix lacks")
     return work
 
 
@@ -265,7 +263,7 @@ def main(argv=None) -> int:
     timings = json.loads((args.run / "timings.json").read_text())["stages"]
     rows, floor_total, wall_total = [], 0.0, 0.0
     for name, timing in timings.items():
-        work = stages.get(name, Work(notes={"not modelled"}))
+        work = stages.get(name, Work())  # not modelled: judge, pairs, agreement, report
         wall = timing.get("wall_s")
         floor_total += work.floor_s
         wall_total += wall or 0.0
