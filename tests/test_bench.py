@@ -78,3 +78,27 @@ def test_run_worker_returns_the_json_the_worker_wrote(tmp_path):
     script.write_text("raise SystemExit('boom')\n")
     with pytest.raises(RuntimeError, match="boom"):
         common.run_worker(script, [])
+
+
+def test_bench_floor_counts_the_embedded_models_parameters_and_takes_the_slower_of_arithmetic_and_reads():
+    import bench_floor
+
+    from socratic.backends.embedded import embedded_model_dir
+
+    shape = bench_floor.Shape.of(Path(embedded_model_dir()), bytes_per_value=4)
+    # SmolLM2-135M: 134,515,008 parameters, the embedding tied to the LM head; the final norm (576) is left out.
+    assert shape.body + shape.head + shape.hidden == 134_515_008
+    assert (shape.layers, shape.kv_width) == (30, 192)
+
+    tiny = bench_floor.Shape(layers=1, hidden=1, kv_width=1, body=1, head=0, bytes_per_value=1)
+    work = bench_floor.Work()
+    # One prompt of 2 tokens (2 x 1 x 2 + 2 x 1 x 1 x 4 = 12 FLOP), then 2 decode steps of one row.
+    bench_floor.decode_batch(work, tiny, [bench_floor.Row(prompt=2, new=2)], [(2, 0)], {"flops": 1.0, "bytes": 1.0})
+    assert (work.prefill_tokens, work.new_tokens) == (2, 2)
+    decode = (2 + 4 * 2) + (2 + 4 * 3)  # 2 x parameters + attention over 2, then 3 tokens
+    reads = (1 + 2 * 2) + (1 + 2 * 3)  # the weights, then keys and values of 2, then 3 tokens
+    assert work.flop == 12 + decode and work.bytes_read == reads
+    assert work.floor_s == 12 + max(decode, reads)
+    slow_memory = bench_floor.Work()
+    bench_floor.decode_batch(slow_memory, tiny, [bench_floor.Row(2, 2)], [(2, 0)], {"flops": 1.0, "bytes": 0.1})
+    assert slow_memory.floor_s == pytest.approx(12 + reads / 0.1)
