@@ -21,7 +21,8 @@ from socratic.judge.correctness import check_reply
 from socratic.specs import RENAMED_JUDGE_KINDS
 from socratic.store.jsonl import read_jsonl
 
-TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs", "teacher-no-openers")
+TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs", "teacher-no-openers",
+         "teacher-short-1round")
 JUDGES = ("learned", "rubric", "pairwise")
 CHECKS = ("invents_number", "miscomputes", "dodge")
 
