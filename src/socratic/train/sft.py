@@ -12,8 +12,9 @@ The warm-up teaches the model the *form* of a tutor turn before DPO teaches the 
   teachers, Socratic Debugging's instructors (and the benchmark's alternative utterances), never a test
   problem (`docs/teachers.md`); `teacher_sources` picks them (default: those of the training dataset);
 - `data: both`: the two sets together.
-`skip_openings` leaves out each conversation's opening tutor turn (MathDial's formulaic "walk me through your
-solution", 37% of its teacher turns), which a 135M model otherwise learns to say at any point of a conversation.
+`skip_openings` leaves out each conversation's opening tutor turn (37% of MathDial's teacher turns, half of them a
+formula asking to be walked through the solution, which a 135M model then says at any point of a conversation).
+Off by default: the try without them invented numbers again and dodged no less (docs/results.md).
 The loss is on the reply only (TRL's prompt-completion format: prompt = the pair's prompt or the teacher
 turn's conversation rendered by `socratic.render.render_messages`, completion = the reply), and only the
 reply positions go through the LM head (`shared_prompt.score_replies_only`; TRL scores every position on a CPU).
