@@ -8,6 +8,7 @@ statement, and each shipped evaluation judge scores them beside the real teacher
 base models' replies of the `teacher-short` try (the default recipe). No fitting, no threshold: a measurement.
 
     PYTHONPATH=src python experiments/restating/measure.py [runs/teacher_tries/teacher-short/eval] [-o results.json]
+    PYTHONPATH=src python experiments/restating/measure.py --judge pairwise:runs/restating/reward-restated.json
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("evaluation", type=Path, nargs="?", default=Path("runs/teacher_tries/teacher-short/eval"))
     parser.add_argument("-o", "--out", type=Path)
+    parser.add_argument("--judge", action="append", dest="judges",
+                        help=f"a judge spec to measure (repeat; default {', '.join(JUDGES)})")
     args = parser.parse_args()
     replies = read_jsonl(args.evaluation / "replies.jsonl", EvalReply)
     by_source: dict[str, dict[str, EvalReply]] = {}
@@ -65,7 +68,7 @@ def main() -> None:
     flagged = [reply_metrics(dialogues[i], r).dodge for i in items for r in restated(dialogues[i])]
     out: dict = {"items": len(items), "restated_flagged_dodge": float(np.mean(flagged)), "judges": {}}
     print(f"{len(items)} validation items; the judge-free dodge rule flags {np.mean(flagged):.0%} of the restated replies")
-    for spec in JUDGES:
+    for spec in args.judges or JUDGES:
         judge = load_judge(spec)
         score = lambda pairs, judge=judge: [j.summary for j in judge.judge_many(pairs, progress=False)]
         teacher = score([(dialogues[i], by_source["teacher"][i].reply) for i in items])
@@ -80,7 +83,7 @@ def main() -> None:
                "restated_over_base": [preference(p, base) for p in per_phrasing],
                "tuned_over_teacher": preference(tuned, teacher)}
         out["judges"][spec] = row
-        print(f"{spec:9} restated > teacher {', '.join(f'{x:.2f}' for x in row['restated_over_teacher'])} "
+        print(f"{spec[:40]:9} restated > teacher {', '.join(f'{x:.2f}' for x in row['restated_over_teacher'])} "
               f"(best of 3: {row['best_restated_over_teacher']:.2f}); restated > base "
               f"{', '.join(f'{x:.2f}' for x in row['restated_over_base'])}; tuned > teacher "
               f"{row['tuned_over_teacher']:.2f}; means teacher {row['mean']['teacher']:.2f} tuned "
