@@ -31,16 +31,9 @@ def matmul_rates() -> dict:
     import torch
 
     out = {"threads": torch.get_num_threads()}
-    for name, dtype in (("fp32", torch.float32), ("bf16", torch.bfloat16)):
-        for shape, (m, k, n) in (("prefill", (1024, 576, 1536)), ("square", (2048, 2048, 2048))):
-            a, b = torch.randn(m, k, dtype=dtype), torch.randn(k, n, dtype=dtype)
-            a @ b
-            best, spent = 0.0, time.perf_counter()
-            while time.perf_counter() - spent < 3.0:  # the best single product in 3 s: what the CPU can do
-                started = time.perf_counter()
-                a @ b
-                best = max(best, 2 * m * k * n / (time.perf_counter() - started) / 1e9)
-            out[f"{name}_{shape}"] = best
+    for name, dtype in (("fp32", "float32"), ("bf16", "bfloat16")):
+        for shape_name, shape in (("prefill", common.PREFILL_MATMUL), ("square", (2048, 2048, 2048))):
+            out[f"{name}_{shape_name}"] = common.best_matmul_rate(dtype, shape) / 1e9  # GFLOP/s
     return out
 
 

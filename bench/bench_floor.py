@@ -111,14 +111,7 @@ def decode_batch(work: Work, shape: Shape, rows: list[Row], prompts: list[tuple[
 def measure_rates(dtype: str) -> dict:
     import torch
 
-    torch_dtype = torch.bfloat16 if dtype == "bfloat16" else torch.float32
-    a, b = torch.randn(1024, 576, dtype=torch_dtype), torch.randn(576, 1536, dtype=torch_dtype)
-    best_flops = 0.0
-    spent = time.perf_counter()
-    while time.perf_counter() - spent < 3.0:
-        started = time.perf_counter()
-        a @ b
-        best_flops = max(best_flops, 2 * 1024 * 576 * 1536 / (time.perf_counter() - started))
+    best_flops = common.best_matmul_rate(dtype)
     big = torch.ones(128 << 20, dtype=torch.float32)  # 512 MiB
     best_bytes = 0.0
     for _ in range(8):
@@ -129,10 +122,12 @@ def measure_rates(dtype: str) -> dict:
 
 
 def count_tokens(tokenizer, text_or_messages) -> int:
+    """A reply's tokens (a string), or a prompt's under the chat template (messages), as the run counted them."""
+    from socratic.train.rows import chat_token_counter
+
     if isinstance(text_or_messages, str):
         return len(tokenizer(text_or_messages, add_special_tokens=False)["input_ids"])
-    return len(tokenizer.apply_chat_template(text_or_messages, tokenize=True, add_generation_prompt=True,
-                                             return_dict=True)["input_ids"])
+    return chat_token_counter(tokenizer)(text_or_messages)
 
 
 def sampling_work(folder: Path, shape: Shape, tokenizer, render, settings: dict, rates: dict) -> dict[str, Work]:

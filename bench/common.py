@@ -231,6 +231,27 @@ def append_results(title: str, table_markdown: str, notes: str = "", *, path: Pa
     return path
 
 
+# The prefill's matmul shape: a 1,024-token block times the embedded model's 576 x 1,536 MLP weight.
+PREFILL_MATMUL = (1024, 576, 1536)
+
+
+def best_matmul_rate(dtype: str = "float32", shape: tuple[int, int, int] = PREFILL_MATMUL,
+                     seconds: float = 3.0) -> float:
+    """FLOP/s of the fastest single (m, k) x (k, n) product in `seconds`, on torch's threads: what the CPU can do.
+    torch loads only here (the bench runner itself never imports it)."""
+    import torch
+
+    m, k, n = shape
+    a, b = torch.randn(m, k, dtype=getattr(torch, dtype)), torch.randn(k, n, dtype=getattr(torch, dtype))
+    a @ b
+    best, spent = 0.0, time.perf_counter()
+    while time.perf_counter() - spent < seconds:
+        started = time.perf_counter()
+        a @ b
+        best = max(best, 2 * m * k * n / (time.perf_counter() - started))
+    return best
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (q in 0..100), NaN for no values."""
     if not values:
