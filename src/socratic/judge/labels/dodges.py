@@ -40,7 +40,8 @@ class Family:
 
 # Slots: {sentence} the student's last statement, {question} it as a question, {number} a number the
 # student wrote, {answer} the answer (reference's final number / the fix), {prev_question} an earlier
-# tutor question, {lecture} a worked explanation (the reference, else the answer stated).
+# tutor question, {lecture} a worked explanation (the reference, else the answer stated), {problem_question}
+# the problem statement's own question.
 FAMILIES: tuple[Family, ...] = (
     Family("echo", "the student's own sentence handed back, as a statement or a question",
            train=("{question}", "You said: \"{sentence}\"", "So {sentence_lower}?"),
@@ -99,6 +100,13 @@ FAMILIES: tuple[Family, ...] = (
            train=("¿Puedes explicarme cómo obtuviste {number}?", "Peux-tu m'expliquer comment tu as trouvé {number} ?"),
            eval=("Kannst du mir erklären, wie du auf {number} gekommen bist?",
                  "Puoi spiegarmi come hai ottenuto {number}?")),
+    # The tuned tutor's most frequent dodge (experiments/restating): the question of the problem asked again,
+    # where the teacher points at the student's step. A pairwise judge fits it only with RewardConfig.restating.
+    Family("problem_question", "the problem's own question handed back instead of a pointer to the student's step",
+           train=("{problem_question} Think about it.", "What does the problem ask? {problem_question}",
+                  "Remember, the question is: {problem_question_lower}"),
+           eval=("{problem_question}", "So, {problem_question_lower}",
+                 "Let's think about it together: {problem_question_lower}")),
 )
 FAMILY_NAMES = tuple(f.name for f in FAMILIES)
 _BY_NAME = {f.name: f for f in FAMILIES}
@@ -119,6 +127,14 @@ def _last_sentence(text: str) -> str:
     statements = [s for s in units if not s.rstrip().endswith("?")]
     chosen = (statements or units or [text.strip()])[-1]
     return chosen.rstrip(" .!?")
+
+
+def problem_question(dialogue: Dialogue) -> str | None:
+    """The last question sentence of the problem statement (the context, after an opening "Problem:"); None
+    when the statement asks nothing."""
+    problem = re.sub(r"^\s*Problem:\s*", "", dialogue.context or "")
+    asked = [s.strip() for s in sig.sentences(problem) if s.strip().endswith("?")]
+    return asked[-1] if asked else None
 
 
 def student_numbers(dialogue: Dialogue) -> list[str]:
@@ -181,10 +197,12 @@ def slots(dialogue: Dialogue, answer: str | None = None) -> dict[str, str | None
         lecture = lecture if re.search(r"[.!]$", lecture) else lecture + "."
     previous = previous_tutor_question(dialogue)
     wrong = student_is_wrong(dialogue)
+    question = problem_question(dialogue)
     return {"sentence": sentence + ".", "sentence_lower": _lower_first(sentence), "question": sentence + "?",
             "number": numbers[-1] if numbers else None, "answer": answer, "lecture": lecture,
             "prev_question": previous, "prev_question_lower": _lower_first(previous) if previous else None,
-            "wrong": "yes" if wrong else None}
+            "wrong": "yes" if wrong else None, "problem_question": question,
+            "problem_question_lower": _lower_first(question) if question else None}
 
 
 def build(family: str, dialogue: Dialogue, *, half: str, phrasing: int, answer: str | None = None) -> str | None:

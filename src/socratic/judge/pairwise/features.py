@@ -23,7 +23,7 @@ import numpy as np
 from socratic import signals as sig
 from socratic.records import Dialogue
 
-REWARD_FEATURES = "reward_features_v2"  # v2: the correctness signals (issue 36)
+REWARD_FEATURES = "reward_features_v3"  # v3: the restating signals; v2: the correctness signals (issue 36)
 _FIRST_PERSON = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|mine|myself)\b", re.IGNORECASE)
 _STUDENT_VOICE = re.compile(
     r"\b(?:i (?:think |guess |must |might )?(?:have |'ve )?(?:made|make|got|get|messed|mixed|did|was|am|"
@@ -47,6 +47,11 @@ DODGE_SIGNAL_NAMES: tuple[str, ...] = (
 # What the reply says about numbers, checked against the problem, the turns and the worked solution
 # (socratic.judge.correctness): a number found nowhere in them, a stated computation that is false.
 CORRECTNESS_SIGNAL_NAMES: tuple[str, ...] = ("invents_number", "invented_numbers", "false_computation")
+# How much the reply's questions are the problem's own question handed back (experiments/restating): the
+# largest share of a question's content words found in the problem's question (containment: a piece of it
+# scores 1), and the largest Jaccard overlap with it. 0 for a reply that asks nothing or a problem that asks
+# nothing.
+RESTATING_SIGNAL_NAMES: tuple[str, ...] = ("problem_question_share", "restates_problem_question")
 
 
 def _trigrams(tokens: Sequence[str]) -> set[tuple[str, ...]]:
@@ -137,12 +142,25 @@ def correctness_signals(dialogue: Dialogue, reply: str) -> list[float]:
     return [float(check.invents), math.log1p(len(check.invented_numbers)), float(check.miscomputes)]
 
 
+def restating_signals(dialogue: Dialogue, reply: str) -> list[float]:
+    """The RESTATING_SIGNAL_NAMES block, pure."""
+    from socratic.judge.labels.dodges import problem_question
+
+    question = problem_question(dialogue)
+    target = sig.content_words(question) if question else frozenset()
+    asked = [words for q in sig.genuine_questions(reply) if (words := sig.content_words(q))]
+    if not target or not asked:
+        return [0.0, 0.0]
+    return [max(len(words & target) / len(words) for words in asked),
+            max(len(words & target) / len(words | target) for words in asked)]
+
+
 def reward_features(items: Sequence[tuple[Dialogue, str]]) -> np.ndarray:
-    """[n, learned features + dodge signals + correctness signals] float32: `socratic.judge.learned.features.featurize`,
-    then dodge_signals, then correctness_signals."""
+    """[n, learned features + dodge, correctness and restating signals] float32:
+    `socratic.judge.learned.features.featurize`, then dodge_signals, correctness_signals, restating_signals."""
     from socratic.judge.learned.features import featurize
 
     base = featurize(items)
-    extra = np.asarray([dodge_signals(d, r) + correctness_signals(d, r) for d, r in items],
+    extra = np.asarray([dodge_signals(d, r) + correctness_signals(d, r) + restating_signals(d, r) for d, r in items],
                        dtype=np.float32).reshape(len(items), -1)
     return np.hstack([base, extra]).astype(np.float32)

@@ -33,13 +33,20 @@ import numpy as np
 
 from socratic.errors import SocraticError
 from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION, SIGNAL_NAMES
-from socratic.judge.pairwise.features import DODGE_SIGNAL_NAMES, REWARD_FEATURES, reward_features
+from socratic.judge.pairwise.features import (
+    CORRECTNESS_SIGNAL_NAMES,
+    DODGE_SIGNAL_NAMES,
+    RESTATING_SIGNAL_NAMES,
+    REWARD_FEATURES,
+    reward_features,
+)
 from socratic.records import LabelledReply
 
 REWARD_VERSION = "reward_v1"
 N_BASE = len(SIGNAL_NAMES)
 N_LEARNED = len(SIGNAL_NAMES) + EMBEDDING_DIM  # the learned judge's columns, first in reward_features
-N_DODGE = len(DODGE_SIGNAL_NAMES)  # then the dodge signals, then the correctness signals
+N_DODGE = len(DODGE_SIGNAL_NAMES)  # then the dodge signals, the correctness signals, the restating signals
+N_CORRECTNESS = len(CORRECTNESS_SIGNAL_NAMES)
 
 
 @dataclass(frozen=True)
@@ -70,10 +77,22 @@ class RewardConfig:
     dodge_signals: bool = True
     # Invented numbers and false computations (socratic.judge.correctness) as features (issue 36).
     correctness_signals: bool = False
+    # The reply's questions against the problem's own question as features, and the dodge family that hands that
+    # question back (`problem_question`) as hard negatives (experiments/restating). Off: neither is fitted.
+    restating: bool = False
     seed: int = 0
 
 
 DEFAULT_REWARD = RewardConfig()
+# The dodge families only a reward with `restating` fits (their EVAL phrasings are in every dodge suite).
+RESTATING_FAMILIES = ("problem_question",)
+
+
+def column_count(config: RewardConfig) -> int:
+    """How many columns the utility of a model with `config` sees (RewardModel.columns)."""
+    return (N_BASE + config.pca_dims + (N_DODGE if config.dodge_signals else 0)
+            + (N_CORRECTNESS if config.correctness_signals else 0)
+            + (len(RESTATING_SIGNAL_NAMES) if config.restating else 0))
 
 
 # --------------------------------------------------------------------------- training data
@@ -137,7 +156,9 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
     if config.synthetic_weight > 0:
         by_key = human_order.conversations(items)
         honest = {key: [r for r in rows if human_order.is_honest(items[r].labels)] for key, rows in by_key.items()}
-        for j, (row, _, _) in enumerate(dodge_rows):
+        for j, (row, family, _) in enumerate(dodge_rows):
+            if family in RESTATING_FAMILIES and not config.restating:
+                continue
             for good in honest[human_order.dialogue_key(items[row].dialogue)]:
                 pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
     if config.teacher_weight > 0:
@@ -162,7 +183,8 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
         offset = len(items) + len(dodge_rows)
         teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
         pairs += [(offset + teacher_of[n], offset + t, config.synthetic_weight, "synthetic")
-                  for t, (n, side, _) in enumerate(teacher_rows) if side.startswith("dodge~") and n in teacher_of]
+                  for t, (n, side, _) in enumerate(teacher_rows) if side.startswith("dodge~") and n in teacher_of
+                  and (config.restating or side.removeprefix("dodge~") not in RESTATING_FAMILIES)]
     return pairs
 
 
@@ -239,13 +261,17 @@ class RewardModel:
     n_pairs: dict[str, int] = field(default_factory=dict)
 
     def columns(self, X: np.ndarray) -> np.ndarray:
-        """The columns the utility sees: signals + cosines, the reply embedding's PCA axes, dodge signals."""
+        """The columns the utility sees: signals + cosines, the reply embedding's PCA axes, then the dodge,
+        correctness and restating signals that the config turns on."""
         X = np.asarray(X, dtype=np.float64)
         parts = [X[:, :N_BASE], (X[:, N_BASE:N_LEARNED] - self.pca_mean) @ self.pca_components.T]
+        correctness = N_LEARNED + N_DODGE
         if self.config.dodge_signals:
-            parts.append(X[:, N_LEARNED:N_LEARNED + N_DODGE])
+            parts.append(X[:, N_LEARNED:correctness])
         if self.config.correctness_signals:
-            parts.append(X[:, N_LEARNED + N_DODGE:])
+            parts.append(X[:, correctness:correctness + N_CORRECTNESS])
+        if self.config.restating:
+            parts.append(X[:, correctness + N_CORRECTNESS:])
         return np.hstack(parts)
 
     def utility(self, X: np.ndarray) -> np.ndarray:

@@ -23,13 +23,13 @@ import numpy as np
 from socratic.errors import SocraticError
 from socratic.judge import store
 from socratic.judge.learned.features import EMBEDDING_DIM, FEATURES_VERSION
-from socratic.judge.pairwise.features import CORRECTNESS_SIGNAL_NAMES, DODGE_SIGNAL_NAMES, REWARD_FEATURES
+from socratic.judge.pairwise.features import REWARD_FEATURES
 from socratic.judge.pairwise.fit import (
     DEFAULT_REWARD,
-    N_BASE,
     REWARD_VERSION,
     RewardConfig,
     RewardModel,
+    column_count,
     fit,
     training_data,
 )
@@ -110,8 +110,7 @@ def _array_problem(model: RewardModel) -> str | None:
     A hand edit can keep the checksum valid, and a NaN here would turn every summary into a silent failure."""
     from socratic.judge.learned import store as learned_store
 
-    width = (N_BASE + model.config.pca_dims + (len(DODGE_SIGNAL_NAMES) if model.config.dodge_signals else 0)
-             + (len(CORRECTNESS_SIGNAL_NAMES) if model.config.correctness_signals else 0))
+    width = column_count(model.config)
     shapes = {"mean": (model.mean.shape, (width,)), "scale": (model.scale.shape, (width,)),
               "weights": (model.weights.shape, (width,)), "pca_mean": (model.pca_mean.shape, (EMBEDDING_DIM,)),
               "pca_components": (model.pca_components.shape, (model.config.pca_dims, EMBEDDING_DIM))}
