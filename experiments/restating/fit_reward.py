@@ -1,53 +1,27 @@
-"""Fit the pairwise reward with one more dodge family as hard negatives: the problem's own question handed back.
+"""Fit the pairwise reward with `restating: true` and save it as an experiment's reward, never the shipped one.
 
-    PYTHONPATH=src python experiments/restating/fit_reward.py runs/restating/reward-restated.json
+    PYTHONPATH=src python experiments/restating/fit_reward.py runs/restating/reward-restating.json
 
-The shipped families (socratic.judge.labels.dodges) stay as they are; this process adds `problem_question` to
-them before the fit, so the saved file is an experiment's reward (`reward_judge: pairwise:PATH`), not the shipped
-one. Its train phrasings wrap the question in words measure.py never uses, so measure.py's three phrasings
-(the bare question among them) stay held out.
+`restating` turns on the two restating signals and the `problem_question` dodge family's TRAIN phrasings as hard
+negatives (socratic.judge.pairwise.fit.RewardConfig). Use the file as `reward_judge: pairwise:PATH`.
+(The first reward of this folder, `reward-restated.json`, had the family alone and no signal: it was fitted by
+this script as of commit 7575b69, which added the family to the process by hand.)
 """
 
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from socratic.judge.labels import dodges
 from socratic.judge.pairwise import store
-
-sys.path.insert(0, str(Path(__file__).parent))  # the experiment folder is not a package
-from measure import PHRASINGS, problem_question
-
-FAMILY = dodges.Family(
-    "problem_question", "the problem's own question handed back instead of a pointer to the student's step",
-    train=("{problem_question} Think about it.", "What does the problem ask? {problem_question}",
-           "Remember, the question is: {problem_question_lower}"),
-    eval=tuple(p.replace("{question", "{problem_question") for p in PHRASINGS))
-
-
-def add_family() -> None:
-    """Make `problem_question` one of the dodge families of this process."""
-    shipped_slots = dodges.slots
-
-    def slots(dialogue, answer=None):
-        values = shipped_slots(dialogue, answer)
-        question = problem_question(dialogue)
-        values["problem_question"] = question
-        values["problem_question_lower"] = question[:1].lower() + question[1:] if question else None
-        return values
-
-    dodges.slots = slots
-    dodges.FAMILIES = (*dodges.FAMILIES, FAMILY)
-    dodges.FAMILY_NAMES = (*dodges.FAMILY_NAMES, FAMILY.name)
-    dodges._BY_NAME[FAMILY.name] = FAMILY
+from socratic.judge.pairwise.fit import DEFAULT_REWARD
 
 
 def main() -> None:
     out = Path(sys.argv[1])
     out.parent.mkdir(parents=True, exist_ok=True)
-    add_family()
-    model, path = store.train(out)
+    model, path = store.train(out, replace(DEFAULT_REWARD, restating=True))
     print(f"saved to {path}: {model.n_pairs}")
 
 

@@ -1,49 +1,40 @@
 """Do the judges prefer the problem's own question, handed back, to the real teacher's turn? (issue 36)
 
 The tuned tutor's most frequent dodge restates the question of the problem ("How many seconds does Xena have to
-get to the cave?") instead of pointing at the student's step; none of the dodge families the judges are tested
-against (socratic.judge.labels.dodges) is this one. Here each validation conversation (the 67 held-out training
+get to the cave?") instead of pointing at the student's step; none of the dodge families the judges were tested
+against was this one (it is now `problem_question` in socratic.judge.labels.dodges, whose EVAL phrasings these
+are). Here each validation conversation (the 67 held-out training
 problems of experiments/teacher_tries; never a test item) gets three such replies built from its problem
 statement, and each shipped evaluation judge scores them beside the real teacher's next turn and the tuned and
 base models' replies of the `teacher-short` try (the default recipe). No fitting, no threshold: a measurement.
 
     PYTHONPATH=src python experiments/restating/measure.py [runs/teacher_tries/teacher-short/eval] [-o results.json]
-    PYTHONPATH=src python experiments/restating/measure.py --judge pairwise:runs/restating/reward-restated.json
+    PYTHONPATH=src python experiments/restating/measure.py --judge pairwise:runs/restating/reward-restating.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 
-from socratic import signals as sig
 from socratic.evaluate.result import EvalReply
 from socratic.evaluate.tutoring import reply_metrics
 from socratic.judge import load_judge
+from socratic.judge.labels import dodges
 from socratic.records import Dialogue
 from socratic.store.jsonl import read_jsonl
 
 JUDGES = ("learned", "rubric", "pairwise")
-PHRASINGS = ("{question}", "So, {question_lower}", "Let's think about it together: {question_lower}")
-
-
-def problem_question(dialogue: Dialogue) -> str | None:
-    """The last question sentence of the problem statement (MathDial's context: "Problem: ...")."""
-    problem = re.sub(r"^\s*Problem:\s*", "", dialogue.context or "")
-    questions = [s.strip() for s in sig.sentences(problem) if s.strip().endswith("?")]
-    return questions[-1] if questions else None
+PHRASINGS = len(dodges.phrasings("problem_question", "eval"))  # the family's EVAL phrasings, never fitted
 
 
 def restated(dialogue: Dialogue) -> list[str]:
-    question = problem_question(dialogue)
-    if question is None:
-        return []
-    lower = question[:1].lower() + question[1:]
-    return [p.format(question=question, question_lower=lower) for p in PHRASINGS]
+    """The problem's question handed back, in each EVAL phrasing of the `problem_question` dodge family."""
+    built = [dodges.build("problem_question", dialogue, half="eval", phrasing=k) for k in range(PHRASINGS)]
+    return [] if None in built else built
 
 
 def preference(a: list[float], b: list[float]) -> float:
@@ -74,7 +65,7 @@ def main() -> None:
         teacher = score([(dialogues[i], by_source["teacher"][i].reply) for i in items])
         tuned = score([(dialogues[i], by_source["tuned"][i].reply) for i in items])
         base = score([(dialogues[i], by_source["base"][i].reply) for i in items])
-        per_phrasing = [score([(dialogues[i], restated(dialogues[i])[k]) for i in items]) for k in range(len(PHRASINGS))]
+        per_phrasing = [score([(dialogues[i], restated(dialogues[i])[k]) for i in items]) for k in range(PHRASINGS)]
         best = [max(s) for s in zip(*per_phrasing, strict=True)]  # the restatement the judge likes most
         row = {"mean": {"teacher": float(np.mean(teacher)), "tuned": float(np.mean(tuned)),
                         "base": float(np.mean(base)), "restated": float(np.mean(per_phrasing))},

@@ -46,6 +46,7 @@ def test_each_family_says_what_it_is():
     assert dodges.build("repeat_tutor", WRONG, half="train", phrasing=0) == \
         "What does 'gives away' tell you to do with the apples?"
     assert dodges.build("hidden_answer", WRONG, half="eval", phrasing=0) == "Don't you think it should be 18?"
+    assert dodges.build("problem_question", WRONG, half="eval", phrasing=1) == "So, how many apples are left?"
     lecture = dodges.build("lecture_question", WRONG, half="train", phrasing=0)
     assert lecture == "Let me explain. 58 - 40 = 18 Final answer: 18. Does that make sense?"
     assert sig.quality_flags(dodges.build("other_language", WRONG, half="eval", phrasing=0)) == ("non-English",)
@@ -61,6 +62,9 @@ def test_a_family_that_does_not_apply_gives_none():
     assert dodges.build("hidden_answer", NO_REFERENCE, half="eval", phrasing=0) is None
     assert dodges.build("lecture_question", NO_REFERENCE, half="eval", phrasing=0) is None
     assert dodges.student_is_wrong(NO_REFERENCE) is None
+    assert dodges.build("problem_question", NO_REFERENCE, half="eval", phrasing=0) is None  # the problem asks nothing
+    assert dodges.problem_question(WRONG.model_copy(update={"context": "Problem: A? B. How many are left?"})) == \
+        "How many are left?"
     # A known answer (e.g. from a revealing reply of the same MRBench conversation) makes them apply.
     mrbench = NO_REFERENCE.model_copy(update={"source": "mrbench"})
     assert dodges.build("hidden_answer", mrbench, half="eval", phrasing=1, answer="12") == \

@@ -127,7 +127,16 @@ def test_reward_ranks_the_honest_reply_above_its_dodge_by_a_margin(reward_judge,
 WEAK_FAMILIES = ("echo", "lecture_question", "repeat_tutor", "double_check", "generic")
 
 
-@pytest.mark.parametrize("family", dodges.FAMILY_NAMES)
+# The family the shipped reward does not even order (issue 36, experiments/restating): it scores the problem's own
+# question handed back above the honest reply. It is fitted only by a reward with `restating` (off by default
+# until the tutor it trains is rated). strict: the day it passes, this mark must go.
+UNFITTED_FAMILIES = {"problem_question"}
+
+
+@pytest.mark.parametrize("family", [pytest.param(f, marks=pytest.mark.xfail(
+    strict=True, reason="measured miss of the shipped reward (issue 36): the problem's question handed back "
+                        "scores above the honest reply; only a reward with `restating` fits this family"))
+                                    if f in UNFITTED_FAMILIES else f for f in dodges.FAMILY_NAMES])
 def test_reward_ranks_the_honest_reply_above_held_out_phrasings_by_a_margin(reward_judge, family):
     margin = 0.0 if family in WEAK_FAMILIES else MARGIN
     checked = 0

@@ -61,7 +61,37 @@ def test_training_pairs_are_human_pairs_and_honest_over_train_dodges(small):
     assert all(human_preference(data.items[a].labels) > human_preference(data.items[b].labels) for a, b, _ in dev)
     assert all(data.items[a].dialogue.source != "mrbench" for a, _, _ in dev)
     assert data.X.shape == (len(data.items) + len(data.dodges) + len(data.teacher),
-                            reward_fit.N_LEARNED + reward_fit.N_DODGE + len(reward_features.CORRECTNESS_SIGNAL_NAMES))
+                            reward_fit.N_LEARNED + reward_fit.N_DODGE + len(reward_features.CORRECTNESS_SIGNAL_NAMES)
+                            + len(reward_features.RESTATING_SIGNAL_NAMES))
+
+
+def test_the_problem_question_family_is_fitted_only_with_restating(small):
+    data, model = small
+    family = {len(data.items) + j for j, (_, name, _) in enumerate(data.dodges) if name == "problem_question"}
+    assert family  # built for the MRBench conversations: their problems end on a question
+    assert not [p for p in data.pairs if p[1] in family]  # the default reward: left out of its fit
+    restating = reward_fit.RewardConfig(restating=True)
+    pairs = reward_fit.training_pairs(data.items, data.dodges, restating, data.teacher)
+    assert {b for _, b, _, kind in pairs if b in family and kind == "synthetic"} == family
+    assert len(pairs) == len(data.pairs) + sum(p[1] in family for p in pairs)
+    fitted = reward_fit.fit(replace(data, pairs=pairs), restating, criteria=False)
+    assert fitted.columns(data.X).shape[1] == reward_fit.column_count(restating) == \
+        model.columns(data.X).shape[1] + len(reward_features.RESTATING_SIGNAL_NAMES)
+
+
+def test_restating_signals_measure_the_problem_question_in_the_reply_questions():
+    from socratic.records import Dialogue, Turn
+
+    dialogue = Dialogue(id="r", source="test", turns=(Turn(role="student", text="I got 7 boxes."),),
+                        context="Problem: Jam has 3 boxes of pencils. How many boxes do Jam and Meg need?")
+    signals = reward_features.restating_signals
+    assert signals(dialogue, "So, how many boxes do Jam and Meg need?") == [1.0, 1.0]
+    share, jaccard = signals(dialogue, "How many pencils fit in one box?")
+    assert 0 < jaccard < share < 1  # "many", "box" are the problem's; "pencil", "fit", "one" are not
+    assert signals(dialogue, "Well done. How did you get 7?") == [0.0, 0.0]
+    assert signals(dialogue, "Boxes, Jam and Meg need boxes.") == [0.0, 0.0]  # no question asked
+    assert signals(dialogue.model_copy(update={"context": "Jam has 3 boxes."}),
+                   "How many boxes do Jam and Meg need?") == [0.0, 0.0]  # the problem asks nothing
 
 
 def test_teacher_pairs_put_the_teacher_over_each_model_sample_of_its_context(small):
