@@ -35,7 +35,7 @@ demo: setup
 	$(BIN)/socratic run configs/quickstart.yaml
 
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25   # the slowest tests, to keep CI near 20 min
 
 test-fast: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -m "not slow and not browser"
