@@ -9,6 +9,7 @@ that fits a real judge through the command line and then keeps it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -51,7 +52,8 @@ def no_fit(monkeypatch) -> None:
     (["--labels", "a.jsonl", "--labels", "b.json", "-o", "j.json", "--force"],
      JudgeTrainConfig(labels=[Path("a.jsonl"), Path("b.json")], out=Path("j.json"), force=True)),
     (["--reward", "--out", "r.json"], JudgeTrainConfig(reward=True, out=Path("r.json"))),
-], ids=["none", "learned", "reward"])
+    (["--reward", "--restating"], JudgeTrainConfig(reward=True, restating=True)),
+], ids=["none", "learned", "reward", "restating"])
 def test_the_flags_fill_the_config(monkeypatch, args, expected):
     given = []
     monkeypatch.setattr(fitting, "run", lambda config: given.append(config) or SavedJudge(
@@ -94,11 +96,20 @@ def test_each_kind_is_fitted_by_its_store_into_its_default_file(tmp_path, monkey
     assert saved.data_hash == (pairwise_store if reward else learned_store).__name__
 
 
+def test_restating_fits_the_pairwise_judge_with_restating(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(pairwise_store, "train", lambda *a, **k: calls.append(a) or (SimpleNamespace(data_hash="d"), a[0]))
+    monkeypatch.setattr(pairwise_store, "model_hash", lambda model: "m" * 64)
+    saved = fitting.run(JudgeTrainConfig(reward=True, restating=True, out=tmp_path / "r.json"))
+    assert saved.fitted and calls == [(tmp_path / "r.json", replace(pairwise_store.DEFAULT_REWARD, restating=True))]
+
+
 @pytest.mark.parametrize("asked, why", [
     ({"out": "a_folder"}, "-o/--out {tmp}/a_folder: is a folder"),
     ({"reward": True, "labels": [LABELS]}, "--labels: the pairwise judge learns from the shipped labels only"),
     ({"labels": ["empty.jsonl"]}, "{tmp}/empty.jsonl: no labelled replies in the file (--labels)"),
-], ids=["out-folder", "reward-labels", "empty-labels"])
+    ({"restating": True}, "--restating: a setting of the pairwise judge; add --reward"),
+], ids=["out-folder", "reward-labels", "empty-labels", "restating-learned"])
 def test_a_bad_request_fails_before_the_fit(tmp_path, monkeypatch, asked, why):
     no_fit(monkeypatch)
     (tmp_path / "a_folder").mkdir()

@@ -241,7 +241,7 @@ def rate_import(settings: RateImportConfig) -> None:
 
 
 @app.command("judge-train")
-@config_command("labels", "out", "force", "reward")
+@config_command("labels", "out", "force", "reward", "restating")
 def judge_train(settings: fitting.JudgeTrainConfig) -> None:
     """Fit the `learned` (or, with --reward, the `pairwise`) judge on human labels (CPU, offline, deterministic)."""
     typer.echo(fitting.run(settings).summary())

@@ -43,7 +43,7 @@ FLAGS = {
     "training_judge": ("--reward-judge", "--training-judge"),
 }
 # Bool fields whose flag only turns them on (`--no-cache`), rather than a `--x/--no-x` pair.
-SWITCHES = {"no_cache", "overwrite", "answer_key", "resume", "force", "reward"}
+SWITCHES = {"no_cache", "overwrite", "answer_key", "resume", "force", "reward", "restating"}
 # The groups of fields that several stages share, in the order their commands list them.
 DATASET = ("dataset", "split", "dedupe")
 SAMPLING = ("temperature", "top_p", "max_new_tokens", "seed")

@@ -4,6 +4,7 @@ and save it, or keep the judge already saved there.
     socratic judge-train                                  # SOCRATIC_HOME/judges/learned.json (`--judge learned`)
     socratic judge-train --labels mine.jsonl -o runs/learned.json
     socratic judge-train --reward --force                 # refit SOCRATIC_HOME/judges/reward.json
+    socratic judge-train --reward --restating -o runs/reward-restating.json   # then reward_judge: pairwise:PATH
 
     from socratic.judge.fitting import JudgeTrainConfig, run
     saved = run(JudgeTrainConfig(labels=[Path("mine.jsonl")], out=Path("runs/learned.json")))
@@ -16,7 +17,7 @@ The stores load when `run` runs: the command line builds its options from `Judge
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -38,6 +39,9 @@ class JudgeTrainConfig(BaseModel):
     reward: bool = Field(default=False, description=(
         "Fit the `pairwise` judge (a reward model) instead (shipped labels + synthetic dodges; default path "
         "SOCRATIC_HOME/judges/reward.json)."))
+    restating: bool = Field(default=False, description=(
+        "With --reward: also fit on how much the reply's questions are the problem's own question handed back "
+        "(two features and that dodge family as hard negatives; experiments/restating)."))
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,8 @@ def check(config: JudgeTrainConfig) -> None:
         check_output_file(config.out)
     if config.reward and config.labels:
         raise SocraticError("--labels: the pairwise judge learns from the shipped labels only (for now)")
+    if config.restating and not config.reward:
+        raise SocraticError("--restating: a setting of the pairwise judge; add --reward")
     for path in config.labels:
         if not load_labelled(path):
             raise InputError("no labelled replies in the file (--labels)", path=str(path))
@@ -80,5 +86,10 @@ def run(config: JudgeTrainConfig) -> SavedJudge:
     if path.exists() and not config.force and not config.labels:
         model = store.load(path)
         return SavedJudge(kind.name, path, False, store.model_hash(model), model.data_hash)
-    model, path = store.train(path, extra=config.labels) if config.labels else store.train(path)
+    if config.labels:
+        model, path = store.train(path, extra=config.labels)
+    elif config.restating:
+        model, path = store.train(path, replace(store.DEFAULT_REWARD, restating=True))
+    else:
+        model, path = store.train(path)
     return SavedJudge(kind.name, path, True, store.model_hash(model), model.data_hash)
