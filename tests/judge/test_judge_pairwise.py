@@ -266,9 +266,13 @@ def test_the_teacher_turn_is_put_over_the_dodges_of_its_own_context(small):
     offset = data.teacher_offset
     over = [(a, b, w) for a, b, w, kind in reward_fit.training_pairs(data.items, data.dodges, config, rows)
             if kind == "synthetic" and b >= offset]
-    assert len(over) == len(dodge_rows) and all(w == config.synthetic_weight for *_, w in over)
+    fitted = [r for r in dodge_rows if r[1].split("~")[1] not in reward_fit.RESTATING_FAMILIES]
+    assert len(over) == len(fitted) and all(w == config.synthetic_weight for *_, w in over)
     for a, b, _ in over:
         assert rows[a - offset][1] == "teacher" and rows[a - offset][0] == rows[b - offset][0]
+    restating = replace(config, restating=True)  # then the problem's question handed back is put under it too
+    assert len([p for p in reward_fit.training_pairs(data.items, data.dodges, restating, rows)
+                if p[3] == "synthetic" and p[1] >= offset]) == len(dodge_rows) > len(fitted)
 
 
 def reward_dodge_families():
