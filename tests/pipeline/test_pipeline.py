@@ -335,6 +335,23 @@ def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, f
         assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
 
 
+def test_a_warm_up_on_teacher_turns_does_not_wait_for_the_pairs(tmp_path, fake_stages):
+    settings = tiny_config(tmp_path, sft={"data": "teacher", "max_steps": 1},
+                           datasets={"train": [{"source": "mathdial", "limit": 2}],
+                                     "test": [{"source": "mathdial", "limit": 2}]})
+    config = pipeline.load(write_config(tmp_path, settings))
+    root = tmp_path / "run"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    assert stages["sft:mathdial"].inputs == [] and stages["sft:mathdial"].upstream == []
+    assert {"pairs:mathdial", "sft:mathdial"} <= set(stages["train:mathdial"].upstream)
+    pipeline.run(config)
+    # Another reward ranks the candidates anew (new pairs): DPO trains again, the warm-up does not.
+    changed = pipeline.load(write_config(tmp_path, {**settings, "pairs": {"min_margin": 0.5}}))
+    decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(changed)).plan()}
+    assert decisions["pairs:mathdial"].run and decisions["train:mathdial"].run
+    assert not decisions["sft:mathdial"].run, decisions["sft:mathdial"].reason
+
+
 def test_teacher_anchored_pairs_sample_the_rounds_model_on_the_teachers_contexts(tmp_path, fake_stages):
     config = pipeline.load(write_config(tmp_path, tiny_config(
         tmp_path, rounds=2, pairs={"min_chosen_score": 0.0, "min_margin": 0.0, "teacher_share": 0.5,

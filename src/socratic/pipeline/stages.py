@@ -263,10 +263,13 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
 
         warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name), dataset=part.source,
                                      answer_key=config.answer_key)
+        # A warm-up on the teachers' turns alone reads no pair: a new reward or pair setting leaves it be.
+        reads_pairs = warm_up.data != "teacher"
         stages.append(Stage(
             stage_name("sft", name), output_settings(warm_up),
             lambda fresh, w=warm_up: _warm_up(w, name, fresh),
-            inputs=[pair_file], outputs=[warm_up.out / FINISHED_MARKER], upstream=[before_dpo]))
+            inputs=[pair_file] if reads_pairs else [], outputs=[warm_up.out / FINISHED_MARKER],
+            upstream=[before_dpo] if reads_pairs else []))
         # DPO starts from the warmed-up model, which is also its reference.
         weights, before_dpo = [warm_up.out], stage_name("sft", name)
         train_config = train_config.model_copy(update={"model": f"hf:{warm_up.out}"})
@@ -274,7 +277,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         stage_name("train", name, number), output_settings(train_config),
         lambda fresh, t=train_config: _train(t, name, fresh),
         inputs=[pair_file, *weights], outputs=[out / FINISHED_MARKER],
-        upstream=[before_dpo, *previous]))
+        upstream=list(dict.fromkeys([stage_name("pairs", name, number), before_dpo, *previous]))))
     return stages
 
 
