@@ -335,6 +335,34 @@ def test_an_sft_warm_up_runs_before_round_one_and_dpo_starts_from_it(tmp_path, f
         assert decisions["sft:mathdial"].run is reruns and decisions["train:mathdial"].run
 
 
+def test_round_one_can_sample_from_the_warm_up(tmp_path, fake_stages, monkeypatch):
+    from socratic.preference import generate
+
+    sampled_from = []
+    backend = generate.load_backend
+    monkeypatch.setattr(generate, "load_backend", lambda spec: sampled_from.append(spec) or backend(spec))
+    settings = tiny_config(tmp_path, rounds=2, sft={"data": "teacher", "max_steps": 1, "sample_from_warm_up": True},
+                           datasets={"train": [{"source": "mathdial", "limit": 2}],
+                                     "test": [{"source": "mathdial", "limit": 2}]})
+    config = pipeline.load(write_config(tmp_path, settings))
+    root, warm = tmp_path / "run", tmp_path / "run" / "models" / "mathdial-sft"
+    stages = {s.name: s for s in pipeline.build_stages(config)}
+    assert list(stages)[:5] == ["sft:mathdial", "generate:mathdial", "judge:mathdial", "pairs:mathdial",
+                                "train:mathdial"]
+    assert stages["generate:mathdial"].config["model"] == f"hf:{warm}" and stages["generate:mathdial"].inputs == [warm]
+    assert stages["generate:mathdial"].upstream == ["sft:mathdial"]
+    assert stages["train:mathdial"].config["model"] == f"hf:{warm}"
+    pipeline.run(config)
+    assert sampled_from == [f"hf:{warm}", f"hf:{root / 'models' / 'mathdial'}"]
+    assert fake_stages["train"] == [("mathdial-sft", "sft"), ("mathdial", False), ("mathdial-round2", False)]
+    # The option is not a setting of the warm-up (same weights): turning it off re-samples round 1, not the warm-up.
+    off = pipeline.load(write_config(tmp_path, {**settings, "sft": {"data": "teacher", "max_steps": 1}}))
+    decisions = {d.stage: d for d in pipeline.Runner(root, pipeline.build_stages(off)).plan()}
+    assert not decisions["sft:mathdial"].run and decisions["generate:mathdial"].run
+    with pytest.raises(SocraticError, match="sample_from_warm_up needs data: teacher"):
+        pipeline.load(write_config(tmp_path, {**settings, "sft": {"sample_from_warm_up": True}}))
+
+
 def test_a_warm_up_on_teacher_turns_does_not_wait_for_the_pairs(tmp_path, fake_stages):
     settings = tiny_config(tmp_path, sft={"data": "teacher", "max_steps": 1},
                            datasets={"train": [{"source": "mathdial", "limit": 2}],

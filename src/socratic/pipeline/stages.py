@@ -211,11 +211,13 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
 
 def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: Path | None,
                   prompt: str) -> list[Stage]:
-    """generate, judge, pairs and train of one training dataset in one round.
+    """generate, judge, pairs and train of one training dataset in one round (and, before round 1's DPO,
+    the `sft:` warm-up).
 
     Every round uses the same training dialogues (the on-policy loop: the policy's own replies to the
     same conversations, re-judged); round r > 1 samples from round r-1's tuned model, with a seed of
-    its own, and DPO starts from that model, which is also its reference model.
+    its own, and DPO starts from that model, which is also its reference model. Round 1 samples from the
+    run's model, or from the warm-up with `sft.sample_from_warm_up` (then round 1 is on-policy too).
     """
     from socratic.preference import generate, pairs
     from socratic.train import dpo as train
@@ -226,14 +228,25 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
     policy = config.model if start is None else f"hf:{start}"
     weights = [] if start is None else [start]  # the starting model, when the run made it: an input
     previous = [] if number == 1 else [stage_name("train", name, number - 1)]
-    stages = []
-    gen = generate_config(config, dataset=part.source, split=part.split, limit=part.limit, model=policy,
+    train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed,
+                                     **config.training.model_dump())
+    warm_up = _warm_up_stage(config, part, train_config) if config.sft is not None and number == 1 else None
+    on_policy = warm_up is not None and config.sft.sample_from_warm_up
+    sampled, sampled_from, trained_from = policy, weights, weights
+    if warm_up is not None:  # DPO starts from the warmed-up model, which is also its reference
+        warmed = sft_folder(root, name)
+        train_config = train_config.model_copy(update={"model": f"hf:{warmed}"})
+        trained_from = [warmed]
+        if on_policy:
+            sampled, sampled_from = f"hf:{warmed}", [warmed]
+    stages = [warm_up] if on_policy else []
+    gen = generate_config(config, dataset=part.source, split=part.split, limit=part.limit, model=sampled,
                           out=candidates, seed=round_seed(config.seed, number))
     stages.append(Stage(
         stage_name("generate", name, number),
         {**output_settings(gen), "system_prompt_sha": prompt},
         lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
-        inputs=weights, outputs=[candidates], upstream=previous))
+        inputs=sampled_from, outputs=[candidates], upstream=[warm_up.name] if on_policy else previous))
     stages.append(Stage(
         stage_name("judge", name, number),
         {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
@@ -242,7 +255,7 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         inputs=[candidates], outputs=[judgments], upstream=[stage_name("generate", name, number)]))
     pair_inputs, pair_upstream, teacher_judgments = [judgments], [stage_name("judge", name, number)], None
     if config.pairs.teacher_share > 0:
-        teacher = _teacher_stages(config, part, number, policy, weights, previous)
+        teacher = _teacher_stages(config, part, number, sampled, sampled_from, previous)
         stages += teacher
         teacher_judgments = teacher[-1].outputs[0]
         pair_inputs.append(teacher_judgments)
@@ -255,30 +268,29 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         {**output_settings(pair_config, without=BY_HASH), "system_prompt_sha": prompt},
         lambda fresh, p=pair_config: _pairs(p),
         inputs=pair_inputs, outputs=[pair_file], upstream=pair_upstream))
-    train_config = train.TrainConfig(pairs=pair_file, out=out, model=policy, seed=config.seed,
-                                     **config.training.model_dump())
-    before_dpo = stage_name("pairs", name, number)
-    if config.sft is not None and number == 1:
-        from socratic.train import sft
-
-        warm_up = sft.warm_up_config(config.sft, train_config, sft_folder(root, name), dataset=part.source,
-                                     answer_key=config.answer_key)
-        # A warm-up on the teachers' turns alone reads no pair: a new reward or pair setting leaves it be.
-        reads_pairs = warm_up.data != "teacher"
-        stages.append(Stage(
-            stage_name("sft", name), output_settings(warm_up),
-            lambda fresh, w=warm_up: _warm_up(w, name, fresh),
-            inputs=[pair_file] if reads_pairs else [], outputs=[warm_up.out / FINISHED_MARKER],
-            upstream=[before_dpo] if reads_pairs else []))
-        # DPO starts from the warmed-up model, which is also its reference.
-        weights, before_dpo = [warm_up.out], stage_name("sft", name)
-        train_config = train_config.model_copy(update={"model": f"hf:{warm_up.out}"})
+    if warm_up is not None and not on_policy:
+        stages.append(warm_up)
     stages.append(Stage(
         stage_name("train", name, number), output_settings(train_config),
         lambda fresh, t=train_config: _train(t, name, fresh),
-        inputs=[pair_file, *weights], outputs=[out / FINISHED_MARKER],
-        upstream=list(dict.fromkeys([stage_name("pairs", name, number), before_dpo, *previous]))))
+        inputs=[pair_file, *trained_from], outputs=[out / FINISHED_MARKER],
+        upstream=[stage_name("pairs", name, number), *([warm_up.name] if warm_up else []), *previous]))
     return stages
+
+
+def _warm_up_stage(config: PipelineConfig, part: TrainSlice, dpo: Any) -> Stage:
+    """The `sft:` warm-up before round 1's DPO (`dpo`, whose adapter and length budget it shares)."""
+    from socratic.train import sft
+
+    name = slug(part.source)
+    warm_up = sft.warm_up_config(config.sft, dpo, sft_folder(config.run_dir, name), dataset=part.source,
+                                 answer_key=config.answer_key)
+    # A warm-up on the teachers' turns alone reads no pair: a new reward or pair setting leaves it be.
+    reads_pairs = warm_up.data != "teacher"
+    return Stage(stage_name("sft", name), output_settings(warm_up),
+                 lambda fresh, w=warm_up: _warm_up(w, name, fresh),
+                 inputs=[dpo.pairs] if reads_pairs else [], outputs=[warm_up.out / FINISHED_MARKER],
+                 upstream=[stage_name("pairs", name, 1)] if reads_pairs else [])
 
 
 def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, policy: str, weights: list[Path],
@@ -377,7 +389,8 @@ def _warm_up(warm_up, name: str, fresh: bool) -> None:
     from socratic.train import dpo as train
     from socratic.train import sft
 
-    _require_pairs(warm_up.pairs, name)
+    if warm_up.data != "teacher":  # the teachers' turns alone need no pair
+        _require_pairs(warm_up.pairs, name)
     if not fresh and train.is_finished(warm_up.out):
         return  # interrupted after the warm-up finished but before the stage's manifest was written
     shutil.rmtree(warm_up.out, ignore_errors=True)  # no checkpoints: an unfinished warm-up starts again

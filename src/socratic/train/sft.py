@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from socratic.config import Output
 from socratic.data.teacher_turns import TEACHERS_OF
@@ -76,6 +76,18 @@ class SftSettings(BaseModel):
     skip_openings: Output[bool] = Field(False, description=(
         "leave out each conversation's opening tutor turn (MathDial: 393 of 1,073 turns, half of them asking "
         "the student to walk the tutor through the solution), so the warm-up imitates the turns that answer a student's work"))
+    # Not an output of the warm-up (its weights do not change): it decides what round 1 samples from.
+    sample_from_warm_up: bool = Field(False, description=(
+        "sample round 1's candidates from the warm-up model instead of the base model, so that round 1's DPO, "
+        "which starts from the warm-up, learns from its own replies (on-policy); needs data: teacher, the only "
+        "warm-up that comes before any pair"))
+
+    @model_validator(mode="after")
+    def _sampling_needs_a_warm_up_before_the_pairs(self) -> SftSettings:
+        if self.sample_from_warm_up and self.data != "teacher":
+            raise ValueError(f"sample_from_warm_up needs data: teacher (data: {self.data} trains on the pairs, "
+                             "which are made from the candidates)")
+        return self
 
 
 class SftConfig(SftSettings):
