@@ -69,7 +69,9 @@ def test_the_problem_question_family_is_fitted_only_with_restating(small):
     data, model = small
     family = {len(data.items) + j for j, (_, name, _) in enumerate(data.dodges) if name == "problem_question"}
     assert family  # built for the MRBench conversations: their problems end on a question
-    assert not [p for p in data.pairs if p[1] in family]  # the default reward: left out of its fit
+    assert not [p for p in data.pairs if p[1] in family]  # the default reward: left out of its fit,
+    without = np.array([r for r in range(len(data.X)) if r not in family])  # its standardisation too
+    assert np.array_equal(reward_fit.fit(data, rows=without, criteria=False).weights, model.weights)
     restating = reward_fit.RewardConfig(restating=True)
     pairs = reward_fit.training_pairs(data.items, data.dodges, restating, data.teacher)
     assert {b for _, b, _, kind in pairs if b in family and kind == "synthetic"} == family

@@ -305,7 +305,10 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
         keep[data.teacher_offset:] = False
     unused = [data.teacher_offset + t for t, (_, side, _) in enumerate(data.teacher)
               if (side.startswith(("teacher~", "model~")) and not config.teacher_augment)
-              or (side.startswith("dodge~") and not config.teacher_dodges)]
+              or (side.startswith("dodge~") and not config.teacher_dodges)
+              or (side.removeprefix("dodge~") in RESTATING_FAMILIES and not config.restating)]
+    if not config.restating:  # nor may the restating dodges a fit leaves out
+        unused += [len(data.items) + j for j, (_, family, _) in enumerate(data.dodges) if family in RESTATING_FAMILIES]
     keep[unused] = False
     used = np.flatnonzero(keep)
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
