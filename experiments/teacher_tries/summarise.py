@@ -22,7 +22,8 @@ from socratic.specs import RENAMED_JUDGE_KINDS
 from socratic.store.jsonl import read_jsonl
 
 TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs", "teacher-no-openers",
-         "teacher-short-1round", "teacher-restated-reward", "teacher-restating-signals", "teacher-onpolicy")
+         "teacher-short-1round", "teacher-restated-reward", "teacher-restating-signals", "teacher-onpolicy",
+         "teacher-onpolicy-restating")
 JUDGES = ("learned", "rubric", "pairwise")
 CHECKS = ("invents_number", "miscomputes", "dodge")
 
