@@ -285,12 +285,11 @@ def _warm_up_stage(config: PipelineConfig, part: TrainSlice, dpo: Any) -> Stage:
     name = slug(part.source)
     warm_up = sft.warm_up_config(config.sft, dpo, sft_folder(config.run_dir, name), dataset=part.source,
                                  answer_key=config.answer_key)
-    # A warm-up on the teachers' turns alone reads no pair: a new reward or pair setting leaves it be.
-    reads_pairs = warm_up.data != "teacher"
+    # One that reads no pair (the teachers' turns alone) does not wait for them: a new reward leaves it be.
     return Stage(stage_name("sft", name), output_settings(warm_up),
                  lambda fresh, w=warm_up: _warm_up(w, name, fresh),
-                 inputs=[dpo.pairs] if reads_pairs else [], outputs=[warm_up.out / FINISHED_MARKER],
-                 upstream=[stage_name("pairs", name, 1)] if reads_pairs else [])
+                 inputs=[dpo.pairs] if warm_up.reads_pairs else [], outputs=[warm_up.out / FINISHED_MARKER],
+                 upstream=[stage_name("pairs", name, 1)] if warm_up.reads_pairs else [])
 
 
 def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, policy: str, weights: list[Path],
@@ -389,7 +388,7 @@ def _warm_up(warm_up, name: str, fresh: bool) -> None:
     from socratic.train import dpo as train
     from socratic.train import sft
 
-    if warm_up.data != "teacher":  # the teachers' turns alone need no pair
+    if warm_up.reads_pairs:
         _require_pairs(warm_up.pairs, name)
     if not fresh and train.is_finished(warm_up.out):
         return  # interrupted after the warm-up finished but before the stage's manifest was written

@@ -82,9 +82,14 @@ class SftSettings(BaseModel):
         "which starts from the warm-up, learns from its own replies (on-policy); needs data: teacher, the only "
         "warm-up that comes before any pair"))
 
+    @property
+    def reads_pairs(self) -> bool:
+        """A warm-up on the teachers' turns alone reads no pair (it can run before any is made)."""
+        return self.data != "teacher"
+
     @model_validator(mode="after")
     def _sampling_needs_a_warm_up_before_the_pairs(self) -> SftSettings:
-        if self.sample_from_warm_up and self.data != "teacher":
+        if self.sample_from_warm_up and self.reads_pairs:
             raise ValueError(f"sample_from_warm_up needs data: teacher (data: {self.data} trains on the pairs, "
                              "which are made from the candidates)")
         return self

@@ -88,6 +88,11 @@ DEFAULT_REWARD = RewardConfig()
 RESTATING_FAMILIES = ("problem_question",)
 
 
+def fits_family(config: RewardConfig, family: str) -> bool:
+    """Whether a fit with `config` uses the dodges of `family` (pairs and standardisation alike)."""
+    return config.restating or family not in RESTATING_FAMILIES
+
+
 def column_count(config: RewardConfig) -> int:
     """How many columns the utility of a model with `config` sees (RewardModel.columns)."""
     return (N_BASE + config.pca_dims + (N_DODGE if config.dodge_signals else 0)
@@ -157,7 +162,7 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
         by_key = human_order.conversations(items)
         honest = {key: [r for r in rows if human_order.is_honest(items[r].labels)] for key, rows in by_key.items()}
         for j, (row, family, _) in enumerate(dodge_rows):
-            if family in RESTATING_FAMILIES and not config.restating:
+            if not fits_family(config, family):
                 continue
             for good in honest[human_order.dialogue_key(items[row].dialogue)]:
                 pairs.append((good, len(items) + j, config.synthetic_weight, "synthetic"))
@@ -184,7 +189,7 @@ def training_pairs(items: Sequence[LabelledReply], dodge_rows: Sequence[tuple[in
         teacher_of = {n: t for t, (n, side, _) in enumerate(teacher_rows) if side == "teacher"}
         pairs += [(offset + teacher_of[n], offset + t, config.synthetic_weight, "synthetic")
                   for t, (n, side, _) in enumerate(teacher_rows) if side.startswith("dodge~") and n in teacher_of
-                  and (config.restating or side.removeprefix("dodge~") not in RESTATING_FAMILIES)]
+                  and fits_family(config, side.removeprefix("dodge~"))]
     return pairs
 
 
@@ -306,9 +311,9 @@ def fit(data: TrainingData, config: RewardConfig = DEFAULT_REWARD, rows: np.ndar
     unused = [data.teacher_offset + t for t, (_, side, _) in enumerate(data.teacher)
               if (side.startswith(("teacher~", "model~")) and not config.teacher_augment)
               or (side.startswith("dodge~") and not config.teacher_dodges)
-              or (side.removeprefix("dodge~") in RESTATING_FAMILIES and not config.restating)]
-    if not config.restating:  # nor may the restating dodges a fit leaves out
-        unused += [len(data.items) + j for j, (_, family, _) in enumerate(data.dodges) if family in RESTATING_FAMILIES]
+              or not fits_family(config, side.removeprefix("dodge~"))]
+    # nor may the dodges of a family the fit leaves out
+    unused += [len(data.items) + j for j, (_, family, _) in enumerate(data.dodges) if not fits_family(config, family)]
     keep[unused] = False
     used = np.flatnonzero(keep)
     mean, scale = C[used].mean(axis=0), C[used].std(axis=0)
