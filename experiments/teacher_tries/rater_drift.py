@@ -1,0 +1,51 @@
+"""How far two rating sessions of the same replies agree (issue 37): the replies both sheets carry (same item, same
+source, same text), each session's mean score per reply, and their agreement, with each session's acceptable and
+harmful shares on those replies. Two raters inside one session can agree closely and still sit apart from another
+session's pair; this measures that.
+
+    python experiments/teacher_tries/rater_drift.py experiments/teacher_tries/ratings-short \
+        experiments/teacher_tries/ratings-test-restating
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import cohen_kappa_score
+
+
+def session(folder: Path) -> dict[tuple[str, str, str], list[int]]:
+    """(dialogue id, source, reply hash) -> every rater's score of that reply in this session."""
+    key = json.loads((folder / "key.json").read_text())
+    where = {(entry["item"], letter): (entry["dialogue_id"], source, entry["replies"][letter])
+             for entry in key["items"] for letter, source in entry["letters"].items()}
+    scores: dict[tuple[str, str, str], list[int]] = {}
+    for path in sorted(folder.glob("ratings-*.csv")):
+        with path.open() as handle:
+            for row in csv.DictReader(handle):
+                scores.setdefault(where[(int(row["item"]), row["letter"])], []).append(int(row["score"]))
+    return scores
+
+
+def main() -> None:
+    first, second = (session(Path(arg)) for arg in sys.argv[1:3])
+    shared = sorted(first.keys() & second.keys())
+    a = np.array([np.mean(first[k]) for k in shared])
+    b = np.array([np.mean(second[k]) for k in shared])
+    kappa = cohen_kappa_score(np.rint(a).astype(int), np.rint(b).astype(int), weights="quadratic")
+    print(f"{len(shared)} replies in both sessions; quadratic-weighted kappa of the rounded session means {kappa:.2f}; "
+          f"same rounded score {np.mean(np.rint(a) == np.rint(b)):.0%}; mean {a.mean():.2f} vs {b.mean():.2f}")
+    for source in sorted({k[1] for k in shared}):
+        pick = [i for i, k in enumerate(shared) if k[1] == source]
+        firsts = [s for i in pick for s in first[shared[i]]]
+        seconds = [s for i in pick for s in second[shared[i]]]
+        print(f"  {source:8} acceptable {np.mean(np.array(firsts) >= 3):.0%} vs {np.mean(np.array(seconds) >= 3):.0%}, "
+              f"harmful {np.mean(np.array(firsts) == 1):.0%} vs {np.mean(np.array(seconds) == 1):.0%}  ({len(pick)} replies)")
+
+
+if __name__ == "__main__":
+    main()
