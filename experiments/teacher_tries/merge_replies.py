@@ -5,7 +5,8 @@
     socratic rate export OUT -o SHEET --seed 12
 
 OUT/replies.jsonl gets, for every item, the base model's reply and the teacher's turn (from the first
-evaluation) and each try's tuned reply under the given name. The items and the base and teacher replies must be
+evaluation) and each try's tuned reply under the given name; OUT/judgments.jsonl the evaluation judges' judgments of
+those same replies, renamed alike (so `socratic rate import --evaluation OUT` compares each judge with the raters). The items and the base and teacher replies must be
 the same in every evaluation (they are: same validation items, same base model, greedy decoding); a mismatch
 stops the merge. `NAME=FOLDER#MODEL` takes one tuned model of an evaluation that compared several (e.g.
 `short=runs/teacher_tries/test-eval-short#short`). The names never reach the raters (`socratic rate export` letters
@@ -18,6 +19,8 @@ import sys
 from pathlib import Path
 
 from socratic.evaluate.result import EvalReply
+from socratic.scores import Judgment
+from socratic.specs import RENAMED_JUDGE_KINDS
 from socratic.store.jsonl import read_jsonl
 
 SHARED = ("base", "teacher")
@@ -26,6 +29,7 @@ SHARED = ("base", "teacher")
 def main() -> None:
     out, named = Path(sys.argv[1]), [arg.split("=", 1) for arg in sys.argv[2:]]
     merged: list[EvalReply] = []
+    judged: list[Judgment] = []
     shared: dict[tuple[str, str], str] = {}
     for n, (name, source) in enumerate(named):
         folder, _, only = source.partition("#")
@@ -39,9 +43,28 @@ def main() -> None:
                     sys.exit(f"{folder}: {reply.model}'s reply to {reply.dialogue.id} differs from {named[0][1]}'s")
             elif not only or reply.model == only:
                 merged.append(reply.model_copy(update={"model": name, "spec": name}))
+        judged.extend(renamed_judgments(Path(folder) / "judgments.jsonl", name, only, first=n == 0))
     out.mkdir(parents=True, exist_ok=True)
     (out / "replies.jsonl").write_text("".join(r.model_dump_json() + "\n" for r in merged))
-    print(f"{len(merged)} replies to {out / 'replies.jsonl'}")
+    (out / "judgments.jsonl").write_text("".join(j.model_dump_json() + "\n" for j in judged))
+    print(f"{len(merged)} replies to {out / 'replies.jsonl'}, {len(judged)} judgments to {out / 'judgments.jsonl'}")
+
+
+def renamed_judgments(path: Path, name: str, only: str, first: bool) -> list[Judgment]:
+    """The judgments of one evaluation that the merge keeps: the shared sources' from the first evaluation only,
+    the tuned model's (or `only`'s) under `name`; a judge under its old name (`reward`) under today's (`pairwise`)."""
+    if not path.exists():
+        return []
+    kept = []
+    for judgment in read_jsonl(path, Judgment):
+        judgment = judgment.model_copy(update={"judge": RENAMED_JUDGE_KINDS.get(judgment.judge, judgment.judge)})
+        model = judgment.meta.get("model")
+        if model in SHARED:
+            if first:
+                kept.append(judgment)
+        elif not only or model == only:
+            kept.append(judgment.model_copy(update={"meta": {**judgment.meta, "model": name}}))
+    return kept
 
 
 if __name__ == "__main__":
