@@ -9,28 +9,27 @@ session's pair; this measures that.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 from sklearn.metrics import cohen_kappa_score
 
+from socratic.rate.ratings import read_all
+from socratic.rate.sheet import RatingKey
+
 
 def session(folder: Path) -> tuple[dict[tuple[str, str], list[int]], dict[tuple[str, str], str]]:
     """(dialogue id, reply hash) -> every rater's score of that reply text in this session (a text two sources
     share counts once per letter), and -> the source that wrote it (one of them)."""
-    key = json.loads((folder / "key.json").read_text())
-    where = {(entry["item"], letter): (entry["dialogue_id"], entry["replies"][letter])
-             for entry in key["items"] for letter in entry["letters"]}
-    sources = {where[(entry["item"], letter)]: source
-               for entry in key["items"] for letter, source in entry["letters"].items()}
+    key = RatingKey.read(folder / "key.json")
+    where = {(entry.item, letter): (entry.dialogue_id, entry.replies[letter])
+             for entry in key.items for letter in entry.letters}
+    sources = {where[(entry.item, letter)]: source for entry in key.items for letter, source in entry.letters.items()}
     scores: dict[tuple[str, str], list[int]] = {}
-    for path in sorted(folder.glob("ratings-*.csv")):
-        with path.open() as handle:
-            for row in csv.DictReader(handle):
-                scores.setdefault(where[(int(row["item"]), row["letter"])], []).append(int(row["score"]))
+    for sheet in read_all(sorted(folder.glob("ratings-*.csv")), key):
+        for cell, score in sheet.scores.items():
+            scores.setdefault(where[cell], []).append(score)
     return scores, sources
 
 

@@ -28,16 +28,20 @@ JUDGES = ("learned", "rubric", "pairwise")
 CHECKS = ("invents_number", "miscomputes", "dodge")
 
 
+def reply_flags(reply: EvalReply) -> dict[str, int]:
+    """check -> 1 where the reply fails it (CHECKS)."""
+    found = check_reply(reply.dialogue, reply.reply)
+    return {"invents_number": int(found.invents), "miscomputes": int(found.miscomputes),
+            "dodge": int(bool(reply_metrics(reply.dialogue, reply.reply).dodge))}
+
+
 def tuned_flags(folder: Path) -> dict[str, dict[str, int]]:
     """check -> item id -> 1 where the tuned model's reply fails it."""
     flags: dict[str, dict[str, int]] = {check: {} for check in CHECKS}
     for reply in read_jsonl(folder / "eval" / "replies.jsonl", EvalReply):
-        if not reply.model.startswith("tuned-"):
-            continue
-        found = check_reply(reply.dialogue, reply.reply)
-        flags["invents_number"][reply.dialogue.id] = int(found.invents)
-        flags["miscomputes"][reply.dialogue.id] = int(found.miscomputes)
-        flags["dodge"][reply.dialogue.id] = int(bool(reply_metrics(reply.dialogue, reply.reply).dodge))
+        if reply.model.startswith("tuned-"):
+            for check, flag in reply_flags(reply).items():
+                flags[check][reply.dialogue.id] = flag
     return flags
 
 

@@ -18,12 +18,10 @@ import json
 from pathlib import Path
 
 import numpy as np
-from summarise import CHECKS, JUDGES, paired_difference
+from summarise import CHECKS, JUDGES, paired_difference, reply_flags
 
 from socratic.evaluate.result import EvalReply
 from socratic.evaluate.teacher import TEACHER, summarize_teacher
-from socratic.evaluate.tutoring import reply_metrics
-from socratic.judge.correctness import check_reply
 from socratic.scores import Judgment
 from socratic.specs import RENAMED_JUDGE_KINDS
 from socratic.store.jsonl import read_jsonl
@@ -35,11 +33,9 @@ def flags_by_source(folder: Path, dataset: str | None = None) -> dict[str, dict[
     for reply in read_jsonl(folder / "replies.jsonl", EvalReply):
         if dataset and reply.dataset != dataset:
             continue
-        found = check_reply(reply.dialogue, reply.reply)
         row = flags.setdefault(reply.model, {check: {} for check in CHECKS})
-        row["invents_number"][reply.dialogue.id] = int(found.invents)
-        row["miscomputes"][reply.dialogue.id] = int(found.miscomputes)
-        row["dodge"][reply.dialogue.id] = int(bool(reply_metrics(reply.dialogue, reply.reply).dodge))
+        for check, flag in reply_flags(reply).items():
+            row[check][reply.dialogue.id] = flag
     return flags
 
 
