@@ -7,6 +7,7 @@ with fake models, judge and trainer; one slow test runs a tiny real config end t
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from socratic import pipeline
 from socratic.backends import FakeBackend
 from socratic.errors import ConfigError, SocraticError
 from socratic.evaluate import evaluation as evaluate
-from socratic.pipeline.runner import Runner, Stage
+from socratic.pipeline.runner import Runner, Stage, resident_mb
 from socratic.records import Dialogue
 from socratic.store.cache import content_key
 from socratic.store.jsonl import read_jsonl, write_jsonl
@@ -53,6 +54,25 @@ def test_runner_runs_then_skips(tmp_path):
     assert calls == ["a fresh=True", "b fresh=True"]
     assert {s.status for s in second.stages.values()} == {"skipped"}
     assert json.loads((tmp_path / "timings.json").read_text())["stages"]["copy"]["status"] == "skipped"
+
+
+def write_in_own_process(path: Path, text: str) -> None:
+    path.write_text(f"{text} from process {os.getpid()}")
+
+
+def test_a_stage_that_loads_a_model_runs_in_a_process_of_its_own(tmp_path):
+    from socratic.pipeline import own_process
+
+    out = tmp_path / "out.txt"
+    ran_here = []
+    stage = Stage("generate:x", {"k": 1}, lambda fresh: ran_here.append(fresh), outputs=[out], own_process=True)
+    elsewhere = lambda name, fresh: own_process.run(write_in_own_process, out, f"{name} fresh={fresh}")
+    timings = Runner(tmp_path, [stage], own_process=elsewhere).execute(tmp_path / "timings.json")
+    assert ran_here == [] and out.read_text().startswith("generate:x fresh=True from process ")
+    assert int(out.read_text().split()[-1]) != os.getpid()
+    # The child's peak plus this process's resident set: both are in memory meanwhile.
+    assert timings.stages["generate:x"].peak_rss_mb > resident_mb() > 0
+    assert Runner(tmp_path, [stage], own_process=elsewhere).plan()[0].run is False  # its manifest was written here
 
 
 def test_runner_lets_go_of_the_models_a_stage_loaded(tmp_path):

@@ -159,7 +159,7 @@ def run(
     """Run the pipeline: data -> generate -> judge -> pairs -> train -> evaluate -> agreement -> report."""
     from socratic import pipeline
 
-    pipeline.run(settings, force=force or [], dry_run=dry_run)
+    pipeline.run(settings, force=force or [], dry_run=dry_run, own_processes=True)
 
 
 @app.command()

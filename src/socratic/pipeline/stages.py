@@ -185,7 +185,8 @@ def build_stages(config: PipelineConfig) -> list[Stage]:
                      **judge_files(config.eval_judges)},
         lambda fresh: _evaluate(eval_config, fresh),
         inputs=model_dirs, outputs=[root / EVAL / "evaluation.json"],
-        upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train]))
+        upstream=[stage_name("train", slug(s.source), config.rounds) for s in config.datasets.train],
+        own_process=True))
 
     report_inputs = [root / EVAL / "evaluation.json", root / EVAL / "replies.jsonl"]
     report_inputs += [d / "metrics.jsonl" for d in model_dirs]
@@ -246,7 +247,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         stage_name("generate", name, number),
         {**output_settings(gen), "system_prompt_sha": prompt},
         lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
-        inputs=sampled_from, outputs=[candidates], upstream=[warm_up.name] if on_policy else previous))
+        inputs=sampled_from, outputs=[candidates], upstream=[warm_up.name] if on_policy else previous,
+        own_process=True))
     stages.append(Stage(
         stage_name("judge", name, number),
         {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
@@ -274,7 +276,8 @@ def _round_stages(config: PipelineConfig, part: TrainSlice, number: int, start: 
         stage_name("train", name, number), output_settings(train_config),
         lambda fresh, t=train_config: _train(t, name, fresh),
         inputs=[pair_file, *trained_from], outputs=[out / FINISHED_MARKER],
-        upstream=[stage_name("pairs", name, number), *([warm_up.name] if warm_up else []), *previous]))
+        upstream=[stage_name("pairs", name, number), *([warm_up.name] if warm_up else []), *previous],
+        own_process=True))
     return stages
 
 
@@ -289,7 +292,7 @@ def _warm_up_stage(config: PipelineConfig, part: TrainSlice, dpo: Any) -> Stage:
     return Stage(stage_name("sft", name), output_settings(warm_up),
                  lambda fresh, w=warm_up: _warm_up(w, name, fresh),
                  inputs=[dpo.pairs] if warm_up.reads_pairs else [], outputs=[warm_up.out / FINISHED_MARKER],
-                 upstream=[stage_name("pairs", name, 1)] if warm_up.reads_pairs else [])
+                 upstream=[stage_name("pairs", name, 1)] if warm_up.reads_pairs else [], own_process=True)
 
 
 def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, policy: str, weights: list[Path],
@@ -316,7 +319,8 @@ def _teacher_stages(config: PipelineConfig, part: TrainSlice, number: int, polic
     stages.append(Stage(
         stage_name("teacher-generate", name, number), {**output_settings(gen), "system_prompt_sha": _prompt_hash(config)},
         lambda fresh, gen=gen: generate.run(gen.model_copy(update={"overwrite": fresh})),
-        inputs=[dialogues, *weights], outputs=[candidates], upstream=[stage_name("teachers", name), *previous]))
+        inputs=[dialogues, *weights], outputs=[candidates], upstream=[stage_name("teachers", name), *previous],
+        own_process=True))
     stages.append(Stage(
         stage_name("teacher-judge", name, number),
         {"judge": config.reward_judge, "judge_version": judge_version(config.reward_judge),
@@ -439,13 +443,25 @@ def resolved_config_text(config: PipelineConfig, root: Path) -> str:
             + yaml.safe_dump(resolved, sort_keys=False))
 
 
-def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_run: bool = False) -> Path:
-    """Run (or plan) the pipeline; returns the report path."""
-    from socratic.pipeline import preflight
+def run_stage(config: PipelineConfig, name: str, fresh: bool) -> None:
+    """Run the stage `name` of `config`'s pipeline here (in the process `own_process` started for it)."""
+    stage = next(stage for stage in build_stages(config) if stage.name == name)
+    stage.action(fresh)
+
+
+def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_run: bool = False,
+        own_processes: bool = False) -> Path:
+    """Run (or plan) the pipeline; returns the report path. `own_processes`: each stage that loads a model
+    runs in a process of its own (socratic.pipeline.own_process; `socratic run` does), so that its memory
+    goes back to the system when it ends."""
+    from functools import partial
+
+    from socratic.pipeline import own_process, preflight
 
     preflight.check_inputs(config)  # the dry run too: no machine can provide a missing dataset
     root = config.run_dir
-    runner = Runner(root, build_stages(config), force)
+    elsewhere = partial(own_process.run, run_stage, config) if own_processes else None
+    runner = Runner(root, build_stages(config), force, elsewhere)
     decisions = runner.plan()
     print_plan(decisions)
     needs = preflight.needs(config, [d.stage for d in decisions if d.run])
@@ -458,7 +474,7 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
     # A default judge that is missing (or stale) is fitted now rather than inside its first stage, so that the
     # manifests keep the hash of the file that judged and the next run finds it unchanged.
     if files.prepare_defaults(judges_used(config, [d.stage for d in decisions if d.run])):
-        runner = Runner(root, build_stages(config), force)
+        runner = Runner(root, build_stages(config), force, elsewhere)
     root.mkdir(parents=True, exist_ok=True)
     write_text(root / "config.resolved.yaml", resolved_config_text(config, root))
     record = runner.execute(root / TIMINGS)
