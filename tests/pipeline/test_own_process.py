@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 from socratic.errors import InputError, SocraticError
 from socratic.pipeline import own_process
-from socratic.pipeline.runner import resident_mb
+from socratic.pipeline.runner import private_mb
 
 
 def hold(megabytes: int) -> None:
@@ -47,11 +49,17 @@ def wait_for_ctrl_c(flag: Path) -> None:
         raise
 
 
+def sleep_forever(pid_file: Path) -> None:
+    pid_file.write_text(str(os.getpid()))
+    while True:
+        time.sleep(0.05)
+
+
 def test_the_memory_a_stage_holds_goes_with_its_process():
-    before = resident_mb()
+    before = private_mb()
     peak = own_process.run(hold, 400)
     assert peak > 400
-    assert resident_mb() < before + 100  # nothing of the 400 MB came to this process
+    assert private_mb() < before + 100  # nothing of the 400 MB came to this process
 
 
 def test_a_user_facing_error_keeps_its_one_line_message():
@@ -83,3 +91,29 @@ def test_ctrl_c_reaches_the_stage_once_and_the_run_stops_after_its_clean_up(tmp_
     with pytest.raises(KeyboardInterrupt):
         own_process.run(wait_for_ctrl_c, flag)
     assert flag.read_text() == "started, interrupted once, cleaned up"
+
+
+def test_a_killed_run_leaves_no_stage_running_behind_it(tmp_path):
+    pid_file = tmp_path / "child.pid"
+    script = ("import sys; sys.path[:0] = sys.argv[2:]; import test_own_process as t; "
+              "from socratic.pipeline import own_process; from pathlib import Path; "
+              "own_process.run(t.sleep_forever, Path(sys.argv[1]))")
+    run = subprocess.Popen([sys.executable, "-c", script, str(pid_file), *sys.path])
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline and run.poll() is None
+        time.sleep(0.02)
+    stage = int(pid_file.read_text())
+    run.send_signal(signal.SIGKILL)
+    run.wait(30)
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{stage}").exists() and _state(stage) != "Z":
+        assert time.monotonic() < deadline, "the stage's process outlived its run"
+        time.sleep(0.02)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"

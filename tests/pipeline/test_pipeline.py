@@ -18,7 +18,7 @@ from socratic import pipeline
 from socratic.backends import FakeBackend
 from socratic.errors import ConfigError, SocraticError
 from socratic.evaluate import evaluation as evaluate
-from socratic.pipeline.runner import Runner, Stage, resident_mb
+from socratic.pipeline.runner import Runner, Stage, private_mb
 from socratic.records import Dialogue
 from socratic.store.cache import content_key
 from socratic.store.jsonl import read_jsonl, write_jsonl
@@ -71,7 +71,7 @@ def test_a_stage_that_loads_a_model_runs_in_a_process_of_its_own(tmp_path):
     assert ran_here == [] and out.read_text().startswith("generate:x fresh=True from process ")
     assert int(out.read_text().split()[-1]) != os.getpid()
     # The child's peak plus this process's resident set: both are in memory meanwhile.
-    assert timings.stages["generate:x"].peak_rss_mb > resident_mb() > 0
+    assert timings.stages["generate:x"].peak_rss_mb > private_mb() > 0
     assert Runner(tmp_path, [stage], own_process=elsewhere).plan()[0].run is False  # its manifest was written here
 
 

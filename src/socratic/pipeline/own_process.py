@@ -11,7 +11,7 @@ The process is a new interpreter (`python -m socratic.pipeline.own_process`, ~5 
 of a process whose OpenMP threads have run (torch's, in the judges the parent fits) hangs at the child's first
 parallel matmul. The target and its arguments go to it pickled on its stdin, its outcome comes back on a pipe.
 What the caller sees is what one process would give:
-- the return value is the child's peak RSS; `socratic run` adds the parent's own resident set to it;
+- the return value is the child's peak RSS; `socratic run` adds the private memory of its own process to it;
 - an exception in the child is raised here (a user-facing SocraticError keeps its one-line message;
   another error carries the child's traceback as a note);
 - Ctrl-C reaches the stage exactly once: the child starts in a process group of its own (the terminal's

@@ -145,8 +145,15 @@ def release_memory() -> None:
         pass  # not glibc: nothing to trim
 
 
-def resident_mb() -> float:
-    """This process's resident set now (VmRSS), in MB; 0 where /proc is not there."""
+def private_mb() -> float:
+    """This process's own resident memory now, in MB: its private pages (smaps_rollup), not the shared
+    libraries a stage's own process maps too; VmRSS where that is not there, 0 without /proc."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path("/proc/self/smaps_rollup").read_text().splitlines()
+                      if ":" in line)
+        return round(sum(int(fields[name].split()[0]) for name in ("Private_Clean", "Private_Dirty")) / 1024, 1)
+    except (OSError, KeyError, ValueError):
+        pass
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -252,6 +259,7 @@ class Runner:
         started = time.perf_counter()
         started_at = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         stages: dict[str, StageTiming] = {}
+        release_memory()  # what planning held (the judges fitted before the first stage) stays out of every stage
         for stage in self.stages:
             decision = self.decide(stage)
             if not decision.run:
@@ -280,8 +288,8 @@ class Runner:
         PendingStage(config_hash=config_hash, inputs=inputs).write(self._pending_path(stage))
         started = time.perf_counter()
         if stage.own_process and self.own_process is not None:
-            # Both processes are resident meanwhile: this one's pages added (shared libraries count twice).
-            peak = round(self.own_process(stage.name, decision.fresh) + resident_mb(), 1)
+            # Both processes are in memory meanwhile: the stage's peak plus what this one holds of its own.
+            peak = round(self.own_process(stage.name, decision.fresh) + private_mb(), 1)
             wall = round(time.perf_counter() - started, 2)
         else:
             reset_peak_rss()

@@ -149,8 +149,9 @@ def timings_section(root: Path, pngs: dict[str, bytes]) -> Section | None:
              if record.total_wall_s else "")
     blocks: list = [Paragraph(
         f"Run started {record.started_at}{total}. Skipped stages show the time of the run that produced their "
-        "outputs. Peak RSS is the process high-water mark during the stage, memory still held from earlier stages "
-        "included.")]
+        "outputs. Peak RSS is the stage's high-water mark: for a stage that loads a model (run in a process of its "
+        "own by `socratic run`), that process's peak plus the run's process's private memory; for the others, the run's "
+        "process during the stage.")]
     if walls:
         pngs["timings"] = figures.stage_timings(walls)
         blocks.append(Figure("timings", "wall time per stage"))
