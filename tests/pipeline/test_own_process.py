@@ -84,8 +84,10 @@ def test_ctrl_c_reaches_the_stage_once_and_the_run_stops_after_its_clean_up(tmp_
     def press_ctrl_c_once_it_runs() -> None:
         while not flag.exists():
             time.sleep(0.02)
-        os.kill(os.getpid(), signal.SIGINT)  # to this process only, as `kill -INT` does; a terminal's goes to
-        #                                      its process group, which the child has left
+        # To this process only, as `kill -INT` does (a terminal's goes to its process group, which the child has
+        # left), and landing on this thread, not the main one, whose wait for the child it does not interrupt:
+        # the kernel hands a process's signal to any of its threads (a progress bar's, torch's).
+        signal.pthread_kill(threading.get_ident(), signal.SIGINT)
 
     threading.Thread(target=press_ctrl_c_once_it_runs, daemon=True).start()
     with pytest.raises(KeyboardInterrupt):

@@ -7,7 +7,7 @@ so that it starts from an empty heap. In one process a run's memory climbed from
 no tensor outlived its stage (the heap keeps what Python, tokenizers, datasets and the allocator held on
 to): `make demo`'s evaluation peaked at 6.1 GiB inside the run and 3.4 GiB alone (bench/RESULTS.md).
 
-The process is a new interpreter (`python -m socratic.pipeline.own_process`, ~5 s of imports), not a fork: a fork
+The process is a new interpreter (`python -m socratic.pipeline.own_process`, ~4 s of imports), not a fork: a fork
 of a process whose OpenMP threads have run (torch's, in the judges the parent fits) hangs at the child's first
 parallel matmul. The target and its arguments go to it pickled on its stdin, its outcome comes back on a pipe.
 What the caller sees is what one process would give:
@@ -16,7 +16,7 @@ What the caller sees is what one process would give:
   another error carries the child's traceback as a note);
 - Ctrl-C reaches the stage exactly once: the child starts in a process group of its own (the terminal's
   Ctrl-C goes to the parent's), and the parent hands it every SIGINT/SIGTERM it gets (one that comes while the
-  child still imports waits until it can be raised in the stage, not in an import), then waits for the stage
+  child starts waits until the child can catch it, so it never ends in a traceback), then waits for the stage
   to stop cleanly before raising KeyboardInterrupt itself (resuming finds what an interrupted stage leaves);
 - the child dies with the parent (Linux: PR_SET_PDEATHSIG), so a killed run leaves no stage writing behind it.
 """
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
 import signal
 import subprocess
 import sys
@@ -64,11 +65,11 @@ def run(target: Callable[..., Any], *args: Any) -> float:
                 child.stdin.close()
             except BrokenPipeError:
                 pass  # it died at once; its exit code says how
-            ready = outcomes.read(1) == _READY
-            for signum in signals[:1] if ready else []:  # came while it imported: now it can take it
+            ready = _when_readable(outcomes).read(1) == _READY
+            for signum in signals[:1] if ready else []:  # came while it started: now it can take it
                 child.send_signal(signum)
             try:
-                outcome = pickle.load(outcomes) if ready else None
+                outcome = pickle.load(_when_readable(outcomes)) if ready else None
             except EOFError:  # it ended without a word: killed
                 outcome = None
         child.wait()
@@ -86,6 +87,15 @@ def run(target: Callable[..., Any], *args: Any) -> float:
     if kind == "peak":
         return value
     raise pickle.loads(value)
+
+
+def _when_readable(pipe: Any, every: float = 0.1) -> Any:
+    """`pipe` once it has something to read (or has ended). Waiting in short slices, not in one blocking read: a
+    signal the kernel hands to another thread of this process (a progress bar's, torch's) does not interrupt the
+    main thread's read, and its Python handler (`hand_on`) runs only when the main thread runs Python."""
+    while not select.select([pipe], [], [], every)[0]:
+        pass
+    return pipe
 
 
 def _main(results_fd: int) -> None:

@@ -148,29 +148,22 @@ def release_memory() -> None:
 def private_mb() -> float:
     """This process's own resident memory now, in MB: its private pages (smaps_rollup), not the shared
     libraries a stage's own process maps too; VmRSS where that is not there, 0 without /proc."""
-    try:
-        fields = dict(line.split(":", 1) for line in Path("/proc/self/smaps_rollup").read_text().splitlines()
-                      if ":" in line)
-        return round(sum(int(fields[name].split()[0]) for name in ("Private_Clean", "Private_Dirty")) / 1024, 1)
-    except (OSError, KeyError, ValueError):
-        pass
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return 0.0
+    rollup = _proc_self_mb("smaps_rollup", "Private_Clean", "Private_Dirty")
+    return rollup if rollup is not None else _proc_self_mb("status", "VmRSS") or 0.0
 
 
 def peak_rss_mb() -> float:
+    peak = _proc_self_mb("status", "VmHWM")
+    return peak if peak is not None else round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _proc_self_mb(file: str, *fields: str) -> float | None:
+    """The sum of `fields` (kB lines) of /proc/self/`file`, in MB; None where the file or a field is missing."""
     try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return round(int(line.split()[1]) / 1024, 1)
-    except OSError:
-        pass
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        lines = dict(line.split(":", 1) for line in Path("/proc/self", file).read_text().splitlines() if ":" in line)
+        return round(sum(int(lines[field].split()[0]) for field in fields) / 1024, 1)
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 # ------------------------------------------------------------------------------------- the runner
