@@ -103,6 +103,10 @@ def _main(results_fd: int) -> None:
     _die_with(os.getppid())
     with os.fdopen(results_fd, "wb") as results:
         sys.path[:] = pickle.load(sys.stdin.buffer)  # the parent's modules, found where it found them
+        # Take what the parent hands on even where it was started ignoring SIGINT (`socratic run ... &` in a
+        # script: the ignore is inherited, and the parent catches the signal to hand it on).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
         results.write(_READY)
         results.flush()
         try:
