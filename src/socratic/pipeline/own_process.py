@@ -35,6 +35,7 @@ from collections.abc import Callable
 from typing import Any
 
 from socratic.errors import SocraticError
+from socratic.pipeline.runner import peak_rss_mb
 
 _FORWARDED = (signal.SIGINT, signal.SIGTERM)
 _READY = b"r"  # the child's first byte: from now on a signal is raised in the stage
@@ -112,7 +113,7 @@ def _main(results_fd: int) -> None:
         try:
             target, args = pickle.load(sys.stdin.buffer)
             target(*args)
-            outcome = ("peak", _peak_rss_mb())
+            outcome = ("peak", peak_rss_mb())
         except BaseException as error:  # noqa: BLE001 - every error goes back to the parent, which raises it
             outcome = ("error", _portable(error))
         sys.stdout.flush()
@@ -145,12 +146,6 @@ def _die_with(parent: int) -> None:
         return
     if os.getppid() != parent:  # the parent died before the request took hold
         os._exit(1)
-
-
-def _peak_rss_mb() -> float:
-    from socratic.pipeline.runner import peak_rss_mb
-
-    return peak_rss_mb()
 
 
 if __name__ == "__main__":
