@@ -15,7 +15,7 @@ from fakes.data import PROBLEMS, write_pairs
 from socratic.data.teacher_turns import load_teacher_turns
 from socratic.errors import SocraticError
 from socratic.render import render_messages
-from socratic.train import sft
+from socratic.train import sft, starting_model
 from socratic.train.dpo import TrainConfig
 
 
@@ -46,6 +46,9 @@ def test_the_warm_up_shares_the_dpo_runs_adapter_and_budget_and_keeps_its_own_sc
     full = sft.warm_up_config(sft.SftSettings(), dpo.model_copy(update={"lora": False}), tmp_path / "sft")
     assert full.lr == 5e-6
     assert sft.warm_up_config(sft.SftSettings(learning_rate=3e-4), dpo, tmp_path / "sft").lr == 3e-4
+    assert warm.lora_dropout == dpo.lora_dropout == 0.05  # DPO's dropout unless the warm-up sets its own
+    own = sft.warm_up_config(sft.SftSettings(lora_dropout=0.0), dpo, tmp_path / "sft")
+    assert (own.lora_dropout, starting_model.lora_config(own).lora_dropout, dpo.lora_dropout) == (0.0, 0.0, 0.05)
 
 
 def test_the_warm_up_imitates_the_teachers_of_its_training_dataset_unless_told(tmp_path):

@@ -46,7 +46,8 @@ from socratic.records import Dialogue
 from socratic.train.artifacts import FINISHED_MARKER, TrainConfigRecord, TrainSummary
 from socratic.train.dpo import DEFAULT_LR, TrainConfig, is_finished, resolve_model_dir
 
-# TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there).
+# TrainConfig fields the warm-up takes from the DPO run it prepares (their defaults live there);
+# lora_dropout only where the warm-up does not set its own.
 FROM_DPO = ("model", "seed", "lora", "lora_r", "lora_alpha", "lora_dropout", "target_modules", "max_length",
             "max_prompt_length", "bf16", "gradient_checkpointing", "system_prompt")
 
@@ -63,6 +64,9 @@ class SftSettings(BaseModel):
                                           description="stop after this many steps (overrides epochs)")
     batch_size: Output[int] = Field(2, ge=1)
     grad_accum: Output[int] = Field(2, ge=1)
+    lora_dropout: Output[float | None] = Field(None, ge=0, lt=1, description=(
+        "the warm-up's LoRA dropout (default: DPO's); the adapter is merged before DPO, so DPO keeps its own. "
+        "On a CPU its random masks cost about a quarter of a warm-up step and a gigabyte (bench/RESULTS.md)"))
     logging_steps: Output[int] = Field(1, ge=1)
     data: Output[Literal["chosen", "teacher", "both"]] = Field(
         "chosen", description="what the warm-up imitates: the pairs' chosen replies, the real teachers' turns of "
@@ -127,6 +131,10 @@ def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path, dataset: 
     budget, and the teachers of `dataset` unless `settings` names them, into `out`."""
     shared = {name: getattr(dpo, name) for name in FROM_DPO}
     fields = settings.model_dump()
+    if settings.lora_dropout is not None:
+        shared["lora_dropout"] = fields.pop("lora_dropout")
+    else:
+        del fields["lora_dropout"]
     if settings.data != "chosen" and settings.teacher_sources is None:
         if dataset not in TEACHERS_OF:
             raise SocraticError(f"sft.data {settings.data!r}: no teacher turns known for the training dataset "
