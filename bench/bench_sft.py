@@ -1,14 +1,21 @@
-"""Benchmark: the SFT warm-up's speed and memory, with the LM head on the reply positions only (the
-default, `socratic.train.shared_prompt.score_replies_only`) against TRL's SFTTrainer as it is on a CPU
-(the LM head on every position, prompt included), through `socratic.train.sft.run`.
+"""Benchmark: the SFT warm-up's speed and memory through `socratic.train.sft.run`, in four variants:
+- `trl-every-position`: TRL's SFTTrainer as it is on a CPU (the LM head on every position, prompt included);
+- `replies-only`: the LM head on the reply positions only (`socratic.train.shared_prompt.score_replies_only`,
+  in every variant below), at batch x grad-accum as given, with DPO's LoRA dropout 0.05 (the configs' warm-up
+  before 2026-12-07);
+- `micro-batch-1`: the same turns a step, one conversation per micro-batch (no padding);
+- `micro-batch-1-no-dropout`: and `sft.lora_dropout: 0.0` (no random masks): the configs' warm-up since.
 
-    .venv/bin/python bench/bench_sft.py             # 4 steps each at batch 2 x grad-accum 2
-    .venv/bin/python bench/bench_sft.py --quick     # 2 tiny steps each: checks the script works
+    .venv/bin/python bench/bench_sft.py                 # 4 steps each at batch 2 x grad-accum 2, on pairs
+    .venv/bin/python bench/bench_sft.py --data teacher  # on MathDial's teacher turns, as the configs' warm-up
+    .venv/bin/python bench/bench_sft.py --quick         # 2 tiny steps each: checks the script works
 
 Pairs: bench_train.py's (MathDial train prompts rendered with `render_messages`, a short Socratic chosen
-reply); the warm-up learns the chosen reply. Each variant runs in its own child process. Reported: seconds
+reply); the warm-up learns the chosen reply. `--data teacher`: the real teachers' MathDial turns, as
+configs/quickstart.yaml's warm-up takes them. Each variant runs in its own child process. Reported: seconds
 per optimizer step (median over steps 2..N), the first step, the whole `sft.run` (loading, training,
-saving), the child's peak RSS, and the step-1 loss (the same in both: they compute the same loss).
+saving), the child's peak RSS, and the step-1 loss (about the same in all: they compute the same loss; the
+dropout masks and the padding differ).
 """
 
 from __future__ import annotations
@@ -26,7 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common
 from bench_train import make_pairs
 
-VARIANTS = {"trl-every-position": False, "replies-only": True}  # name -> score_replies_only installed
+# name -> (the LM head on the replies only, one conversation per micro-batch, the warm-up's own LoRA dropout)
+VARIANTS = {"trl-every-position": (False, False, None), "replies-only": (True, False, None),
+            "micro-batch-1": (True, True, None), "micro-batch-1-no-dropout": (True, True, 0.0)}
 COLUMNS = ["variant", "s/step", "first step s", "total s", "peak RSS MiB", "step-1 loss", "speed-up"]
 
 
@@ -45,16 +54,23 @@ def worker(args) -> dict:
             ends.append(time.perf_counter())
 
     train_monitor.MetricsCallback = Timing  # sft.run builds its callback from this module attribute
-    if not VARIANTS[args.worker]:
+    replies_only, micro_batch_one, lora_dropout = VARIANTS[args.worker]
+    if not replies_only:
         shared_prompt.score_replies_only = lambda model, outputs=None: None
+    batch_size, grad_accum = ((1, args.batch_size * args.grad_accum) if micro_batch_one
+                              else (args.batch_size, args.grad_accum))
     with tempfile.TemporaryDirectory(prefix="bench-sft-") as tmp:
         tmp = Path(tmp)
         pairs = tmp / "pairs.jsonl"
         make_pairs(pairs, args.steps * args.batch_size * args.grad_accum)
         dpo = TrainConfig(pairs=pairs, model="embedded", out=tmp / "dpo", max_length=args.max_length,
                           max_prompt_length=args.max_prompt_length)
-        config = sft.warm_up_config(sft.SftSettings(epochs=1, batch_size=args.batch_size, grad_accum=args.grad_accum),
-                                    dpo, tmp / "out")
+        schedule = {"batch_size": batch_size, "grad_accum": grad_accum, "lora_dropout": lora_dropout}
+        if args.data == "teacher":
+            settings = sft.SftSettings(data="teacher", max_steps=args.steps, learning_rate=1e-3, **schedule)
+        else:
+            settings = sft.SftSettings(epochs=1, **schedule)
+        config = sft.warm_up_config(settings, dpo, tmp / "out", "mathdial")
         started = time.perf_counter()
         sft.run(config)
         total = time.perf_counter() - started
@@ -71,6 +87,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--batch-size", type=int, default=2)
     parser.add_argument("--grad-accum", type=int, default=2)
+    parser.add_argument("--data", choices=["pairs", "teacher"], default="pairs",
+                        help="what the warm-up learns: bench_train.py's pairs, or MathDial's teacher turns")
     parser.add_argument("--max-length", type=int, default=768, help="configs/cpu.yaml's")
     parser.add_argument("--max-prompt-length", type=int, default=640, help="configs/cpu.yaml's")
     parser.add_argument("--no-write", action="store_true", help="print only; do not append to RESULTS.md")
@@ -88,7 +106,7 @@ def main(argv=None) -> int:
         print(f"{variant}: running ...", flush=True)
         load = common.load_average()[0]
         result, child = common.run_worker(Path(__file__).resolve(), [
-            "--worker", variant, "--steps", str(args.steps), "--batch-size", str(args.batch_size),
+            "--worker", variant, "--data", args.data, "--steps", str(args.steps), "--batch-size", str(args.batch_size),
             "--grad-accum", str(args.grad_accum), "--max-length", str(args.max_length),
             "--max-prompt-length", str(args.max_prompt_length)], timeout=3600)
         result.update(peak_rss_mib=child.peak_rss_mib, load=(load, common.load_average()[0]))
@@ -97,9 +115,13 @@ def main(argv=None) -> int:
     base = results[0]["seconds_per_step"]
     rows = [[r["variant"], r["seconds_per_step"], r["step_seconds"][0], r["total_s"], r["peak_rss_mib"],
              r["step1_loss"], f"{base / r['seconds_per_step']:.2f}x"] for r in results]
-    title = f"SFT warm-up: {args.steps} steps at batch {args.batch_size} x grad-accum {args.grad_accum}"
+    title = (f"SFT warm-up on {'MathDial teacher turns' if args.data == 'teacher' else 'pairs'}: {args.steps} steps "
+             f"of {args.batch_size * args.grad_accum} conversations (batch {args.batch_size} x grad-accum "
+             f"{args.grad_accum}, or 1 x {args.batch_size * args.grad_accum})")
     loads = ", ".join(f"{r['variant']} {r['load'][0]:.1f}->{r['load'][1]:.1f}" for r in results)
-    notes = ("bench_train.py's MathDial pairs, chosen reply learnt, LoRA r16, bf16 where native (TrainConfig's "
+    what = ("MathDial's teacher turns (learning rate 1e-3, as the configs)" if args.data == "teacher"
+            else "bench_train.py's MathDial pairs, chosen reply learnt")
+    notes = (f"{what}, LoRA r16, bf16 where native (TrainConfig's "
              f"defaults), max_length {args.max_length}, max_prompt_length {args.max_prompt_length}. s/step: median "
              f"over steps after the first. 1-min load average before->after: {loads}.")
     common.finish(title, COLUMNS, rows, notes, quick=args.quick, no_write=args.no_write,

@@ -109,7 +109,7 @@ def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
     # full_config leaves evaluation.teacher at it, the answer key off, the warm-up on the chosen replies and no
     # teacher-anchored pairs.
     added_later = {"answer_key", "data", "teacher_sources", "teacher_test_sets", "model_written", "teacher_share",
-                   "teacher_limit", "skip_openings"}
+                   "teacher_limit", "skip_openings", "teacher_moves"}
     at_old_value = {"evaluate": {"teacher"}}
     for name, config in stages.items():
         kind = name.split(":")[0]

@@ -110,6 +110,22 @@ def test_skip_openings_leaves_out_the_turns_that_open_a_conversation(tmp_path, d
     assert sum(bool(formula.search(t.reply)) for t in openings) == 195
 
 
+def test_teacher_moves_keeps_the_turns_whose_move_tags_are_all_named(tmp_path, data_here):
+    dpo = TrainConfig(pairs=tmp_path / "pairs.jsonl", out=tmp_path / "dpo")
+    config = sft.warm_up_config(sft.SftSettings(data="teacher", teacher_moves=["focus", "probing"]), dpo,
+                                tmp_path / "sft", dataset="mathdial")
+    kept = [reply[0]["content"] for _, reply in sft.teacher_examples(config)]
+    turns = load_teacher_turns(("mathdial",))
+    pointing = [t.reply for t in turns if set(t.meta["moves"]) <= {"focus", "probing"}]
+    # 314 focus, 334 probing, 2 probing twice, 1 focus three times and 1 focus then probing (of 1,073)
+    assert kept == pointing and len(kept) == 652
+    # Turns without move tags (Socratic Debugging's) are kept whatever the moves named.
+    debugging = sft.warm_up_config(sft.SftSettings(data="teacher", teacher_moves=["focus"]), dpo, tmp_path / "sft",
+                                   dataset="debugging")
+    assert len(sft.teacher_examples(debugging)) == len(sft.teacher_examples(
+        debugging.model_copy(update={"teacher_moves": None})))
+
+
 def test_teacher_examples_too_long_for_the_budget_are_left_out_and_counted(tokenizer):
     from socratic.errors import InputError
     from socratic.train.rows import prepare_completions

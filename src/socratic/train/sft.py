@@ -80,6 +80,10 @@ class SftSettings(BaseModel):
     skip_openings: Output[bool] = Field(False, description=(
         "leave out each conversation's opening tutor turn (MathDial: 393 of 1,073 turns, half of them asking "
         "the student to walk the tutor through the solution), so the warm-up imitates the turns that answer a student's work"))
+    teacher_moves: Output[list[Literal["focus", "probing", "telling", "generic"]] | None] = Field(None, description=(
+        "imitate only the teacher turns whose MathDial move tags are all among these (focus: points at a step; "
+        "probing: asks for reasoning; telling: gives it; generic: greetings, praise, the opening formula); "
+        "turns without move tags (the other sources) are kept"))
     # Not an output of the warm-up (its weights do not change): it decides what round 1 samples from.
     sample_from_warm_up: bool = Field(False, description=(
         "sample round 1's candidates from the warm-up model instead of the base model, so that round 1's DPO, "
@@ -162,6 +166,8 @@ def teacher_examples(config: SftConfig) -> list[tuple[list[dict[str, str]], list
                                test_sets=config.teacher_test_sets or TEST_SETS)
     if config.skip_openings:
         turns = [turn for turn in turns if not is_opening(turn.dialogue)]
+    if config.teacher_moves:
+        turns = [turn for turn in turns if set(turn.meta.get("moves") or ()) <= set(config.teacher_moves)]
     instructions = load_system_prompt(config.system_prompt)
     return [([dict(m) for m in render_messages(turn.dialogue, instructions, answer_key=config.answer_key)],
              [{"role": "assistant", "content": turn.reply}]) for turn in turns]
@@ -196,7 +202,8 @@ def training_rows(config: SftConfig, tokenizer: Any) -> tuple[list[dict], Any, s
         said.append(f"{stats.pairs} teacher turns of {', '.join(config.teacher_sources or [])} "
                     f"({stats.prompts_shortened} prompts shortened, {stats.skipped} left out: their instructions "
                     "and last student turn alone exceed max_prompt_length"
-                    + ("; conversations' opening turns left out" if config.skip_openings else "") + ")")
+                    + ("; conversations' opening turns left out" if config.skip_openings else "")
+                    + (f"; only the moves {', '.join(config.teacher_moves)}" if config.teacher_moves else "") + ")")
     return rows, total, " and ".join(said)
 
 
