@@ -21,7 +21,8 @@ reply positions go through the LM head (`shared_prompt.score_replies_only`; TRL 
 
 It trains what the DPO that follows trains, within the same length budget: the adapter shape (lora,
 lora_r, ...), max_length / max_prompt_length, bf16, the instructions override and the seed come from the
-DPO TrainConfig (`warm_up_config`); only the schedule (epochs, learning rate, batch) is the warm-up's own.
+DPO TrainConfig (`warm_up_config`); only the schedule (epochs, learning rate, batch) is the warm-up's own,
+and its LoRA dropout where it sets one (its adapter is merged before DPO starts).
 Prompts are fitted by `socratic.train.rows` (prepare_pairs, prepare_completions), exactly as for DPO.
 
 OUT ends up like a `socratic train` folder: the merged full model (so DPO starts from `hf:OUT`, and its
