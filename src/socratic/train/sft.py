@@ -136,10 +136,9 @@ def warm_up_config(settings: SftSettings, dpo: TrainConfig, out: Path, dataset: 
     budget, and the teachers of `dataset` unless `settings` names them, into `out`."""
     shared = {name: getattr(dpo, name) for name in FROM_DPO}
     fields = settings.model_dump()
-    if settings.lora_dropout is not None:
-        shared["lora_dropout"] = fields.pop("lora_dropout")
-    else:
-        del fields["lora_dropout"]
+    own_dropout = fields.pop("lora_dropout")
+    if own_dropout is not None:
+        shared["lora_dropout"] = own_dropout
     if settings.data != "chosen" and settings.teacher_sources is None:
         if dataset not in TEACHERS_OF:
             raise SocraticError(f"sft.data {settings.data!r}: no teacher turns known for the training dataset "
