@@ -27,6 +27,7 @@ BENCHMARKS = {
     "train": ("bench_train.py", "DPO s/step and peak RSS: LoRA vs full, with/without precomputed ref log-probs"),
     "sft": ("bench_sft.py", "SFT warm-up s/step and peak RSS: LM head on the reply positions vs every position"),
     "eval": ("bench_eval.py", "evaluation prefill vs the CPU's matmul rate; pressure test with prefix reuse"),
+    "batching": ("bench_eval_batching.py", "evaluation replies in batches of the test set's order vs by length"),
     "judge": ("bench_judge.py", "rubric judgments/s; LLM judge over HTTP at concurrency 1/4/8"),
     "serve": ("bench_serve.py", "socratic serve: 1/4/8 streaming clients, tokens/s, p50/p95 latency"),
     "remote": ("bench_remote.py", "generate/evaluate against socratic serve over HTTP at concurrency 1/4/8"),

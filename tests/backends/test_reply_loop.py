@@ -12,7 +12,7 @@ import pytest
 from pydantic import BaseModel
 
 from socratic.backends import FakeBackend, GenerationOptions
-from socratic.backends.reply_loop import Ask, ModelWork, Step, fill, fixed_batches, read_done
+from socratic.backends.reply_loop import Ask, ModelWork, Step, fill, fixed_batches, length_batches, read_done
 from socratic.store.cache import Cache, NoCache, content_key
 from socratic.store.jsonl import read_jsonl
 
@@ -80,6 +80,11 @@ def run(path, models, load, **options):
 
 def test_fixed_batches_are_slices():
     assert fixed_batches(list(range(5)), 2) == [[0, 1], [2, 3], [4]]
+
+
+def test_length_batches_are_slices_of_the_items_sorted_by_length_ties_in_their_order():
+    items = ["ccc", "a", "bb", "dd", "e"]
+    assert length_batches(items, 2, len) == [["a", "e"], ["bb", "dd"], ["ccc"]]
 
 
 def test_a_step_is_asked_with_the_replies_of_the_earlier_steps_and_the_file_is_in_order(tmp_path):

@@ -128,12 +128,26 @@ def test_evaluate_resumes_without_redoing_work(tmp_path, fakes):
     (tmp_path / "eval" / "judgments.jsonl").unlink()
     calls_before = len(backends["fake:tuned"].calls)
     evaluate.run(settings)
-    # Only the batches with a missing reply ask the model again (fixed batches of 2 from the dataset order).
+    # Only the batches with a missing reply ask the model again (fixed batches of 2 by prompt length).
     assert 0 < len(backends["fake:tuned"].calls) - calls_before <= 4
     replies = read_jsonl(replies_path, EvalReply)
     keys = [(r.model, r.dataset, r.dialogue.id) for r in replies]
     assert len(keys) == len(set(keys)) == 20
     assert len(read_jsonl(tmp_path / "eval" / "judgments.jsonl", Judgment)) == 20
+
+
+def test_replies_are_asked_in_batches_of_similar_length_and_listed_in_the_test_sets_order(tmp_path, fakes,
+                                                                                          monkeypatch):
+    backends, _ = fakes
+    # Long and short prompts alternate in the dataset's order.
+    long_and_short = [d.model_copy(update={"context": d.context + " and more" * (40 if i % 2 == 0 else 0)})
+                      for i, d in enumerate(dialogues("mathdial"))]
+    monkeypatch.setattr(evaluate, "_load_dialogues", lambda source, split: long_and_short)
+    evaluate.run(config(tmp_path, datasets=["mathdial"], limit=6, batch_size=3, no_cache=True, pressure=False))
+    asked = [messages[0]["content"] for messages, _ in backends["fake:base"].calls]
+    assert ["and more" in content for content in asked] == [False] * 3 + [True] * 3  # short ones together
+    replies = read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)
+    assert [r.dialogue.id for r in replies if r.model == "base"] == [d.id for d in long_and_short]
 
 
 def test_changed_generation_settings_are_not_reused(tmp_path, fakes):

@@ -95,6 +95,13 @@ def fixed_batches(items: Sequence[T], size: int) -> list[list[T]]:
     return [list(items[i:i + size]) for i in range(0, len(items), size)]
 
 
+def length_batches(items: Sequence[T], size: int, length: Callable[[T], int]) -> list[list[T]]:
+    """Consecutive slices of the items sorted by `length` (equal lengths in the items' order): a batch of
+    prompts of similar lengths carries little padding, which a local model would attend to at every decoded
+    token. Membership depends on the items alone, not on resume state, as with `fixed_batches`."""
+    return fixed_batches(sorted(items, key=length), size)
+
+
 def read_done(path: Path, record: type[R], key: Callable[[R], Key]) -> dict[Key, R]:
     """Records of a previous (possibly interrupted) run, by key; a torn last line is dropped."""
     if not path.exists():
