@@ -309,3 +309,10 @@ def test_roomy_cache_stacks_single_prompt_caches_left_padded():
     keys = stacked.layers[0].keys
     assert keys.shape == (2, 1, 4, 8)
     assert keys[0, 0, :, 0].tolist() == [0, 0, 2, 2] and keys[1, 0, :, 0].tolist() == [4, 4, 4, 4]
+    assert all(single.layers[0] is not None for single in singles)  # kept: the caller may hold them (prefixes)
+
+    released = RoomyCache(config, headroom=2)
+    released.fill_left_padded(singles, width=4, release=True)
+    assert torch.equal(released.layers[0].keys, keys) and torch.equal(released.layers[0].values,
+                                                                      stacked.layers[0].values)
+    assert all(single.layers[0] is None for single in singles)  # each layer let go once stacked

@@ -132,17 +132,14 @@ def reset_peak_rss() -> None:
 def release_memory() -> None:
     """Drop the models stages loaded and hand freed memory back to the OS between stages (training leaves
     GBs in glibc's arenas); a later stage that needs a model loads it again (a few seconds)."""
-    import ctypes
     import gc
 
     from socratic.backends import unload_backends
+    from socratic.memory import return_freed_memory
 
     unload_backends()
     gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to trim
+    return_freed_memory()
 
 
 def private_mb() -> float:
