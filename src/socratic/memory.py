@@ -6,8 +6,9 @@
 glibc keeps memory that a process has freed in its arenas for reuse, and raises its mmap threshold after
 large frees, so a process that decodes a batch with a 1.6 GB KV cache, frees it and moves on stays GBs larger
 than what it holds. `malloc_trim(0)` gives the free pages back. Measured on the 2-core dev CPU (AMD EPYC,
-AVX-512, bf16), 100 Debugging test prompts greedy in 4 calls of 32: 2,236 -> 1,062 MB resident after the last
-call, peak 3,580 -> 3,292 MB, no slower (bench/RESULTS.md). A no-op where the C library is not glibc.
+AVX-512, bf16), 100 Debugging test prompts greedy in 4 calls of 32: resident after the last call 2,236 -> 1,062
+MB with a trim after each call; the peak 3,580 -> 2,811 MB with the KV stacking's trims too (kv_cache.py);
+about as fast (bench/RESULTS.md). A no-op where the C library is not glibc.
 """
 
 from __future__ import annotations

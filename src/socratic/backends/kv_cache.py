@@ -19,6 +19,8 @@ import torch
 from transformers import DynamicCache
 from transformers.cache_utils import DynamicLayer
 
+from socratic.memory import return_freed_memory
+
 
 class RoomyLayer(DynamicLayer):
     def __init__(self, headroom: int):
@@ -99,8 +101,8 @@ class RoomyCache(DynamicCache):
 
         The padded positions hold zeros; the attention mask of the batch must hide them. `release`: the caller
         keeps none of `singles`, so each of their layers is dropped once stacked and the prompts' caches and the
-        batch's are never held whole at once (100 Debugging test prompts in 4 calls: peak 3,580 -> 3,470 MB,
-        resident after the calls 2,236 -> 1,853 MB).
+        batch's are never held whole at once (100 Debugging test prompts in 4 calls of 32, with generate's trim
+        after each call: peak 3,292 -> 2,811 MB; bench/RESULTS.md).
         """
         for index in range(len(self.layers)):
             keys = torch.cat([_pad_left(single.layers[index].keys, width) for single in singles])
@@ -108,6 +110,7 @@ class RoomyCache(DynamicCache):
             if release:
                 for single in singles:
                     single.layers[index] = None
+                return_freed_memory()  # a prompt's layer is a small block, which glibc would keep to itself
             self.update(keys, values, index)
 
 
