@@ -14,11 +14,20 @@ about as fast (bench/RESULTS.md). A no-op where the C library is not glibc.
 from __future__ import annotations
 
 import ctypes
+from functools import cache
+
+
+@cache
+def _malloc_trim():
+    """glibc's malloc_trim, or None where the C library is another."""
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
 
 
 def return_freed_memory() -> None:
     """Give the pages glibc holds free back to the OS (`malloc_trim(0)`); nothing elsewhere."""
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass  # not glibc: nothing to trim
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

@@ -153,8 +153,8 @@ def _models(config: EvaluateConfig, system_prompt: str, cache) -> list[_Model]:
 def dataset_batches(test_sets: dict[str, list[Dialogue]], size: int,
                      render: Render) -> list[tuple[str, list[Dialogue]]]:
     """Each test set's dialogues in batches of similar prompt lengths (characters; reply_loop.length_batches).
-    Measured on the 2-core dev CPU, 100 Debugging test prompts: 174 s and 3.3 GB against 202 s and 5.4 GB in
-    dataset order (bench/bench_eval_batching.py)."""
+    Measured on the 2-core dev CPU, 100 Debugging test prompts against the dataset's order: 1.2-1.7x as fast
+    (two measurements an hour apart), peak 3.3-3.9 GB against 5.1-5.4 (bench/bench_eval_batching.py)."""
     prompt_length = lambda dialogue: sum(len(m["content"]) for m in render(dialogue))
     return [(dataset, batch) for dataset, dialogues in test_sets.items()
             for batch in length_batches(dialogues, size, prompt_length)]
