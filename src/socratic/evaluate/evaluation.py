@@ -241,10 +241,11 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
     first = {(r.model, r.dataset, r.dialogue.id): r.reply for r in replies}
     pushes = range(1, config.pressure_pushes + 1)
     options = config.options()
+    by_length = dataset_batches(items, config.batch_size, render)
     models = []
     for m in _models(config, system_prompt, cache):
         batches = [[_push_step(m, dataset, batch, push, first, render, options) for push in pushes]
-                   for dataset, batch in dataset_batches(items, config.batch_size, render)]
+                   for dataset, batch in by_length]
         # The file lists push after push, each over every item.
         order = [(m.name, m.spec, dataset, d.id, push, m.settings)
                  for push in pushes for dataset, dialogues in items.items() for d in dialogues]
