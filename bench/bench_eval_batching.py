@@ -6,8 +6,8 @@
 
 A local model decodes a batch left-padded to its longest prompt, and at every new token it attends to the
 padding too: a batch that mixes 300- and 2,000-token prompts reads several times the keys and values it
-needs, and holds them in memory. `evaluate.evaluation.dataset_batches` sorts each test set by prompt length
-(characters) before slicing it into batches (reply_loop.length_batches). Each order runs in its own child
+needs, and holds them in memory. `evaluate.evaluation.dataset_batches` sorts the test items by prompt length
+(characters) before slicing them into batches (reply_loop.length_batches). Each order runs in its own child
 process (embedded model, its default dtype, `--tokens` greedy tokens, as configs/cpu.yaml's evaluation).
 Reported (best of `--repeats` alternating runs): seconds, the child's peak RSS, the prompts' real and padded tokens, and how many replies are word
 for word the same (all in float32; in bfloat16 the rounding depends on a batch's shape, so some differ).
@@ -41,7 +41,7 @@ def worker(args) -> dict:
     test_sets = load_test_sets(config)
     render = partial(render_messages, system_prompt=load_system_prompt(None))
     if args.worker == "length":
-        batches = [batch for _, batch in dataset_batches(test_sets, args.batch_size, render)]
+        batches = [[d for _, d in batch] for batch in dataset_batches(test_sets, args.batch_size, render)]
     else:
         batches = fixed_batches(test_sets[args.dataset], args.batch_size)
     backend = load_backend("embedded")
