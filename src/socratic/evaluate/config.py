@@ -51,7 +51,6 @@ class EvaluateConfig(BaseModel):
     # Not an output: in float32 a reply does not depend on its batch (backends.transformers_backend). Decoding
     # reads every weight once a step for all the rows together, so fuller batches cost less per reply: 32 rather
     # than 16 made the greedy replies 14% faster in fp32 (bf16: 9%), bench/RESULTS.md 2026-12-07.
-    # A remainder under half a batch joins the shortest batch (reply_loop.length_batches): up to 1.5 x a call.
     batch_size: int = Field(default=32, ge=1, le=256,
                             description="Conversations per model call (of similar prompt lengths, across test sets).")
     # Requests in flight to an `openai:` model (several batches at once, socratic.backends.inflight); the
