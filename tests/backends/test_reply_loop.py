@@ -87,15 +87,6 @@ def test_length_batches_are_slices_of_the_items_sorted_by_length_ties_in_their_o
     assert length_batches(items, 2, len) == [["a", "e"], ["bb", "dd"], ["ccc"]]
 
 
-def test_a_remainder_under_half_a_batch_joins_the_shortest_batch():
-    assert [len(b) for b in length_batches(list(range(40)), 32, int)] == [40]  # one call, not 32 + 8
-    assert [len(b) for b in length_batches(list(range(50)), 32, int)] == [32, 18]  # half or more: its own call
-    assert [len(b) for b in length_batches(list(range(70)), 32, int)] == [38, 32]
-    assert length_batches(list(range(70)), 32, int)[0] == list(range(38))  # the shortest ones
-    assert [len(b) for b in length_batches(list(range(20)), 32, int)] == [20]
-    assert length_batches([], 32, int) == []
-
-
 def test_a_step_is_asked_with_the_replies_of_the_earlier_steps_and_the_file_is_in_order(tmp_path):
     filled = run(tmp_path / "rows.jsonl", [work()], Models())
     rows = read_jsonl(tmp_path / "rows.jsonl", Row)

@@ -100,13 +100,8 @@ def fixed_batches(items: Sequence[T], size: int) -> list[list[T]]:
 def length_batches(items: Sequence[T], size: int, length: Callable[[T], int]) -> list[list[T]]:
     """Consecutive slices of the items sorted by `length` (equal lengths in the items' order): a batch of
     prompts of similar lengths carries little padding, which a local model would attend to at every decoded
-    token. A remainder under half a batch joins the first, shortest, batch rather than making a call of its
-    own: a call decodes until its longest reply ends whatever its rows, so 40 items in one call of 40 cost
-    less than in 32 + 8, and the largest call (at most 1.5 x `size`) holds the shortest prompts' caches.
-    Membership depends on the items alone, not on resume state, as with `fixed_batches`."""
-    ordered = sorted(items, key=length)
-    first = size + len(ordered) % size if len(ordered) > size and len(ordered) % size < size / 2 else size
-    return [ordered[:first], *fixed_batches(ordered[first:], size)] if ordered else []
+    token. Membership depends on the items alone, not on resume state, as with `fixed_batches`."""
+    return fixed_batches(sorted(items, key=length), size)
 
 
 def read_done(path: Path, record: type[R], key: Callable[[R], Key]) -> dict[Key, R]:
