@@ -7,7 +7,7 @@ Candidate generation (preference.generate: k samples per dialogue), the evaluati
 test (evaluate.evaluation: greedy; push after push) are this loop; each stage says only what differs: what a
 record is and its key, and per batch the steps (`Step`: the keys it yields, how its prompts are rendered,
 how replies become records). The loop keeps the same promises for all three:
-- Fixed batches (slices of the dataset order, `fixed_batches`, for the candidates; of all test items sorted
+- Fixed batches (slices of the dataset order, `fixed_batches`, for the candidates; of each test set sorted
   by prompt length, `length_batches`, for the evaluation): a step asks for its whole batch through the shared
   cache (`generate_cached`), even when only one record of it is missing, so a resumed run asks the cache the
   same question as a run that never stopped, and a sampled batch's replies do not depend on where an earlier

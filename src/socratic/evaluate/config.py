@@ -51,8 +51,7 @@ class EvaluateConfig(BaseModel):
     # Not an output: in float32 a reply does not depend on its batch (backends.transformers_backend). Decoding
     # reads every weight once a step for all the rows together, so fuller batches cost less per reply: 32 rather
     # than 16 made the greedy replies 14% faster in fp32 (bf16: 9%), bench/RESULTS.md 2026-12-07.
-    batch_size: int = Field(default=32, ge=1, le=256,
-                            description="Conversations per model call (of similar prompt lengths, across test sets).")
+    batch_size: int = Field(default=32, ge=1, le=256, description="Conversations per model call.")
     # Requests in flight to an `openai:` model (several batches at once, socratic.backends.inflight); the
     # replies are the same at any value. Local models ignore it.
     concurrency: int = Field(default=8, ge=1, le=256, description="Requests in flight to an openai: model.")
