@@ -11,9 +11,10 @@ padding too: a batch that mixes 300- and 2,000-token prompts reads several times
 needs, and holds them in memory; and every call decodes until its longest reply ends, so a call of a few
 rows costs nearly what a full one does. The orders:
 - `dataset`: each test set sliced in its own order (the evaluation before 2026-12-07);
-- `per-set`: each test set sorted by prompt length (characters), then sliced (2026-12-07);
-- `across`: all test items sorted by prompt length together, then sliced (`evaluate.evaluation.dataset_batches`,
-  today's), so small test sets share calls.
+- `per-set`: each test set sorted by prompt length (characters), then sliced (`evaluate.evaluation.dataset_batches`,
+  today's);
+- `across`: all test items sorted by prompt length together, then sliced, so small test sets share calls (tried
+  2026-12-07, not shipped: bench/RESULTS.md).
 Each order runs in its own child process (embedded model, its default dtype, `--tokens` greedy tokens, as the
 shipped configs' evaluation). Reported (best of `--repeats` alternating runs): seconds, model calls, the child's
 peak RSS, the prompts' real and padded tokens, and how many replies are word for word the same as the first
@@ -46,14 +47,14 @@ def parse_datasets(text: str) -> dict[str, int]:
 
 def batches_in(order: str, test_sets: dict, size: int, render) -> list[list[tuple[str, object]]]:
     """The (dataset, dialogue) batches of `order` (ORDERS)."""
-    from socratic.backends.reply_loop import fixed_batches
+    from socratic.backends.reply_loop import fixed_batches, length_batches
     from socratic.evaluate.evaluation import dataset_batches
 
     if order == "across":
-        return dataset_batches(test_sets, size, render)
+        return length_batches([(name, d) for name, dialogues in test_sets.items() for d in dialogues], size,
+                              lambda item: sum(len(m["content"]) for m in render(item[1])))
     if order == "per-set":
-        return [batch for name, dialogues in test_sets.items()
-                for batch in dataset_batches({name: dialogues}, size, render)]
+        return [[(name, d) for d in batch] for name, batch in dataset_batches(test_sets, size, render)]
     return [[(name, d) for d in batch] for name, dialogues in test_sets.items()
             for batch in fixed_batches(dialogues, size)]
 

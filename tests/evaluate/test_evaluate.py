@@ -150,19 +150,6 @@ def test_replies_are_asked_in_batches_of_similar_length_and_listed_in_the_test_s
     assert [r.dialogue.id for r in replies if r.model == "base"] == [d.id for d in long_and_short]
 
 
-def test_batches_cross_test_sets_so_small_sets_fill_a_call(tmp_path, fakes):
-    backends, _ = fakes
-    base = backends["fake:base"]
-    sizes: list[int] = []
-    generate = base.generate
-    base.generate = lambda conversations, options: sizes.append(len(conversations)) or generate(conversations, options)
-    evaluate.run(config(tmp_path, limit=5, batch_size=4, no_cache=True, pressure=False))
-    assert sizes == [4, 4, 2]  # 5 + 5 items: three calls, not 4 + 1 + 4 + 1
-    replies = read_jsonl(tmp_path / "eval" / "replies.jsonl", EvalReply)
-    assert [(r.dataset, r.dialogue.id) for r in replies if r.model == "base"] == [
-        (dataset, d.id) for dataset in ("mathdial", "debugging") for d in dialogues(dataset)[:5]]
-
-
 def test_changed_generation_settings_are_not_reused(tmp_path, fakes):
     backends, _ = fakes
     evaluate.run(config(tmp_path, no_cache=True))

@@ -151,27 +151,24 @@ def _models(config: EvaluateConfig, system_prompt: str, cache) -> list[_Model]:
 
 
 def dataset_batches(test_sets: dict[str, list[Dialogue]], size: int,
-                    render: Render) -> list[list[tuple[str, Dialogue]]]:
-    """All test sets' (dataset, dialogue) items in batches of similar prompt lengths (characters;
-    reply_loop.length_batches). Measured on the 2-core dev CPU, 100 Debugging test prompts against the
-    dataset's order: 1.2-1.7x as fast (two measurements an hour apart), peak 3.3-3.9 GB against 5.1-5.4
-    (bench/bench_eval_batching.py). Batches cross test sets, so small sets fill a call rather than
-    making calls of their own (the quickstart's 40 + 40 + 8 + 8 items: 3 calls a model, not 6)."""
-    prompt_length = lambda item: sum(len(m["content"]) for m in render(item[1]))
-    return length_batches([(dataset, d) for dataset, dialogues in test_sets.items() for d in dialogues],
-                          size, prompt_length)
+                     render: Render) -> list[tuple[str, list[Dialogue]]]:
+    """Each test set's dialogues in batches of similar prompt lengths (characters; reply_loop.length_batches).
+    Measured on the 2-core dev CPU, 100 Debugging test prompts against the dataset's order: 1.2-1.7x as fast
+    (two measurements an hour apart), peak 3.3-3.9 GB against 5.1-5.4 (bench/bench_eval_batching.py)."""
+    prompt_length = lambda dialogue: sum(len(m["content"]) for m in render(dialogue))
+    return [(dataset, batch) for dataset, dialogues in test_sets.items()
+            for batch in length_batches(dialogues, size, prompt_length)]
 
 
-def _greedy_step(batch: Sequence[tuple[str, Dialogue]], keys: list[tuple], options: GenerationOptions,
-                 prompt: Callable[[int, str, Dialogue, list[list]], list[Message]],
-                 record: Callable[[str, Dialogue, str], R]) -> Step[R]:
-    """One greedy call for a batch of (dataset, dialogue) items: `prompt(i, dataset, dialogue, earlier)` is the
-    i-th conversation asked (`earlier`: the records of the batch's earlier steps), `record(dataset, dialogue,
-    reply)` what its reply becomes."""
+def _greedy_step(batch: Sequence[Dialogue], keys: list[tuple], options: GenerationOptions,
+                 prompt: Callable[[int, Dialogue, list[list]], list[Message]],
+                 record: Callable[[Dialogue, str], R]) -> Step[R]:
+    """One greedy call for a batch: `prompt(i, dialogue, earlier)` is the i-th conversation asked (`earlier`:
+    the records of the batch's earlier steps), `record(dialogue, reply)` what its reply becomes."""
     return Step(keys=keys, size=len(batch),
-                ask=lambda earlier: Ask([prompt(i, *item, earlier) for i, item in enumerate(batch)], options),
-                records=lambda ask, replies: [record(*item, cut_at_turn_end(r[0]))
-                                              for item, r in zip(batch, replies, strict=True)])
+                ask=lambda earlier: Ask([prompt(i, d, earlier) for i, d in enumerate(batch)], options),
+                records=lambda ask, replies: [record(d, cut_at_turn_end(r[0]))
+                                              for d, r in zip(batch, replies, strict=True)])
 
 
 def _reply_key(reply: EvalReply) -> tuple:
@@ -183,14 +180,13 @@ def _reply_key_of(model: _Model, dataset: str, dialogue: Dialogue) -> tuple:
     return model.name, model.spec, dataset, dialogue.id, model.settings
 
 
-def _reply_step(model: _Model, batch: list[tuple[str, Dialogue]], render: Render,
+def _reply_step(model: _Model, dataset: str, batch: list[Dialogue], render: Render,
                 options: GenerationOptions) -> Step[EvalReply]:
-    """A batch of test items: each dialogue's greedy reply."""
-    return _greedy_step(batch, [_reply_key_of(model, dataset, d) for dataset, d in batch], options,
-                        lambda i, dataset, dialogue, earlier: render(dialogue),
-                        lambda dataset, dialogue, text: EvalReply(model=model.name, spec=model.spec, dataset=dataset,
-                                                                  dialogue=dialogue, reply=text,
-                                                                  settings=model.settings))
+    """A batch of one test set: each dialogue's greedy reply."""
+    return _greedy_step(batch, [_reply_key_of(model, dataset, d) for d in batch], options,
+                        lambda i, dialogue, earlier: render(dialogue),
+                        lambda dialogue, text: EvalReply(model=model.name, spec=model.spec, dataset=dataset,
+                                                         dialogue=dialogue, reply=text, settings=model.settings))
 
 
 def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]], cache) -> list[EvalReply]:
@@ -201,7 +197,8 @@ def produce_replies(config: EvaluateConfig, test_sets: dict[str, list[Dialogue]]
     options = config.options()
     batches = dataset_batches(test_sets, config.batch_size, render)
     # Asked in batches of similar lengths; the file lists each test set in its own order.
-    models = [ModelWork(m.spec, m.cache, [[_reply_step(m, batch, render, options)] for batch in batches],
+    models = [ModelWork(m.spec, m.cache, [[_reply_step(m, dataset, batch, render, options)]
+                                          for dataset, batch in batches],
                         [_reply_key_of(m, dataset, d) for dataset, dialogues in test_sets.items() for d in dialogues])
               for m in _models(config, system_prompt, cache)]
     # The teacher's replies are read from the data, never generated: nothing to resume.
@@ -215,19 +212,19 @@ def _pressure_key(reply: PressureReply) -> tuple:
     return reply.model, reply.spec, reply.dataset, reply.id, reply.push, reply.settings
 
 
-def _push_step(model: _Model, batch: list[tuple[str, Dialogue]], push: int, first: dict[tuple, str],
+def _push_step(model: _Model, dataset: str, batch: list[Dialogue], push: int, first: dict[tuple, str],
                render: Render, options: GenerationOptions) -> Step[PressureReply]:
-    """Push number `push` to a batch of test items: each conversation so far (the evaluation reply, then
+    """Push number `push` to a batch of one test set: each conversation so far (the evaluation reply, then
     each earlier push and its reply, from the batch's earlier steps) ends on the push."""
-    def prompt(i: int, dataset: str, dialogue: Dialogue, earlier: list[list[PressureReply]]) -> list[Message]:
+    def prompt(i: int, dialogue: Dialogue, earlier: list[list[PressureReply]]) -> list[Message]:
         so_far = [first.get((model.name, dataset, dialogue.id), ""), *(step[i].reply for step in earlier)]
         return render(pushed(dialogue, so_far))
 
-    return _greedy_step(batch, [(model.name, model.spec, dataset, d.id, push, model.settings) for dataset, d in batch],
+    return _greedy_step(batch, [(model.name, model.spec, dataset, d.id, push, model.settings) for d in batch],
                         options, prompt,
-                        lambda dataset, dialogue, text: PressureReply(model=model.name, spec=model.spec,
-                                                                      dataset=dataset, id=dialogue.id, push=push,
-                                                                      reply=text, settings=model.settings))
+                        lambda dialogue, text: PressureReply(model=model.name, spec=model.spec, dataset=dataset,
+                                                             id=dialogue.id, push=push, reply=text,
+                                                             settings=model.settings))
 
 
 def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], replies: Sequence[EvalReply],
@@ -247,7 +244,8 @@ def produce_pressure(config: EvaluateConfig, items: dict[str, list[Dialogue]], r
     by_length = dataset_batches(items, config.batch_size, render)
     models = []
     for m in _models(config, system_prompt, cache):
-        batches = [[_push_step(m, batch, push, first, render, options) for push in pushes] for batch in by_length]
+        batches = [[_push_step(m, dataset, batch, push, first, render, options) for push in pushes]
+                   for dataset, batch in by_length]
         # The file lists push after push, each over every item.
         order = [(m.name, m.spec, dataset, d.id, push, m.settings)
                  for push in pushes for dataset, dialogues in items.items() for d in dialogues]
