@@ -102,3 +102,15 @@ def test_bench_floor_counts_the_embedded_models_parameters_and_takes_the_slower_
     slow_memory = bench_floor.Work()
     bench_floor.decode_batch(slow_memory, tiny, [bench_floor.Row(2, 2)], [(2, 0)], {"flops": 1.0, "bytes": 0.1})
     assert slow_memory.floor_s == pytest.approx(12 + reads / 0.1)
+
+
+def test_bench_eval_batching_orders_hold_the_same_items_in_other_calls():
+    import bench_eval_batching as bench
+
+    assert bench.parse_datasets("mathdial:40,debugging") == {"mathdial": 40, "debugging": 100}
+    test_sets = {"a": ["xxxx", "x", "xxx"], "b": ["xx", "xxxxx"]}
+    render = lambda text: [{"role": "user", "content": text}]
+    batches = {order: bench.batches_in(order, test_sets, 2, render) for order in bench.ORDERS}
+    assert batches["dataset"] == [[("a", "xxxx"), ("a", "x")], [("a", "xxx")], [("b", "xx"), ("b", "xxxxx")]]
+    assert batches["per-set"] == [[("a", "x"), ("a", "xxx")], [("a", "xxxx")], [("b", "xx"), ("b", "xxxxx")]]
+    assert batches["across"] == [[("a", "x"), ("b", "xx")], [("a", "xxx"), ("a", "xxxx")], [("b", "xxxxx")]]
