@@ -88,7 +88,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="debugging:100",
                         help="test sets and their sizes, NAME:N,... (default: Debugging's 100, its longest prompts)")
-    parser.add_argument("--orders", default="dataset,across",
+    parser.add_argument("--orders", default="dataset,per-set",
                         help=f"batch orders to compare, the first the baseline ({', '.join(ORDERS)})")
     parser.add_argument("--batch-size", type=int, default=32, help="conversations per model call (the configs')")
     parser.add_argument("--tokens", type=int, default=64)
