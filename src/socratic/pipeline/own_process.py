@@ -19,6 +19,9 @@ What the caller sees is what one process would give:
   child starts waits until the child can catch it, so it never ends in a traceback), then waits for the stage
   to stop cleanly before raising KeyboardInterrupt itself (resuming finds what an interrupted stage leaves);
 - the child dies with the parent (Linux: PR_SET_PDEATHSIG), so a killed run leaves no stage writing behind it.
+What differs: the child imports socratic as installed when it starts, so with an editable install (a checkout)
+edits to src/ during a run reach the stages that start after them (it happened to a measured run on 2026-12-07:
+bench/RESULTS.md). Work beside a long run in another clone or `git worktree`.
 """
 
 from __future__ import annotations
