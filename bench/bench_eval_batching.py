@@ -48,11 +48,11 @@ def parse_datasets(text: str) -> dict[str, int]:
 def batches_in(order: str, test_sets: dict, size: int, render) -> list[list[tuple[str, object]]]:
     """The (dataset, dialogue) batches of `order` (ORDERS)."""
     from socratic.backends.reply_loop import fixed_batches, length_batches
-    from socratic.evaluate.evaluation import dataset_batches
+    from socratic.evaluate.evaluation import dataset_batches, prompt_chars
 
     if order == "across":
         return length_batches([(name, d) for name, dialogues in test_sets.items() for d in dialogues], size,
-                              lambda item: sum(len(m["content"]) for m in render(item[1])))
+                              lambda item: prompt_chars(render, item[1]))
     if order == "per-set":
         return [[(name, d) for d in batch] for name, batch in dataset_batches(test_sets, size, render)]
     return [[(name, d) for d in batch] for name, dialogues in test_sets.items()

@@ -155,9 +155,13 @@ def dataset_batches(test_sets: dict[str, list[Dialogue]], size: int,
     """Each test set's dialogues in batches of similar prompt lengths (characters; reply_loop.length_batches).
     Measured on the 2-core dev CPU, 100 Debugging test prompts against the dataset's order: 1.2-1.7x as fast
     (two measurements an hour apart), peak 3.3-3.9 GB against 5.1-5.4 (bench/bench_eval_batching.py)."""
-    prompt_length = lambda dialogue: sum(len(m["content"]) for m in render(dialogue))
     return [(dataset, batch) for dataset, dialogues in test_sets.items()
-            for batch in length_batches(dialogues, size, prompt_length)]
+            for batch in length_batches(dialogues, size, lambda dialogue: prompt_chars(render, dialogue))]
+
+
+def prompt_chars(render: Render, dialogue: Dialogue) -> int:
+    """A dialogue's prompt length for batching: the characters of its rendered messages (no tokenizer needed)."""
+    return sum(len(m["content"]) for m in render(dialogue))
 
 
 def _greedy_step(batch: Sequence[Dialogue], keys: list[tuple], options: GenerationOptions,
