@@ -92,9 +92,9 @@ def log(text: str) -> None:
 class Setup:
     """Every text featurized once: labelled items, dodges, teacher rows, the eval suite, the perturbed texts."""
 
-    def __init__(self) -> None:
+    def __init__(self, pairs: list | None = None) -> None:
         self.items = training_items()
-        self.pairs = load_teacher_pairs()
+        self.pairs = load_teacher_pairs() if pairs is None else pairs
         # every row any try may use: the augmented teacher rows too (a try without augmentation leaves them out)
         self.data = reward.training_data(self.items, replace(BASE, teacher_augment=True, teacher_dodges=True), log,
                                          teacher=self.pairs, featurize=cached_features)
@@ -130,8 +130,29 @@ class Setup:
         return ("data", self.index[(n, text)]) if (n, text) in self.index else ("extra", self.extra_index[(n, text)])
 
 
-def out_of_fold(setup: Setup, config: reward.RewardConfig) -> dict:
-    data = replace(setup.data, pairs=reward.training_pairs(setup.items, setup.data.dodges, config, setup.data.teacher))
+def try_data(setup: Setup, config: reward.RewardConfig, teacher_models: set[str] | None = None):
+    """The setup's rows with the pairs `config` fits; `teacher_models`: only the teacher pairs whose samples those
+    models drew (None: all of them)."""
+    pairs = reward.training_pairs(setup.items, setup.data.dodges, config, setup.data.teacher)
+    if teacher_models is not None:  # a teacher pair's better row is its pair's teacher row
+        pairs = [p for p in pairs if p[3] != "teacher"
+                 or setup.pairs[setup.data.teacher[p[0] - setup.data.teacher_offset][0]].model in teacher_models]
+    return replace(setup.data, pairs=pairs)
+
+
+def fitted_rows(setup: Setup, teacher_models: set[str] | None = None) -> np.ndarray:
+    """Which rows of the setup a fit may see: all but the teacher rows of pairs outside `teacher_models`
+    (they must not move the standardisation either)."""
+    usable = np.ones(len(setup.data.X), dtype=bool)
+    if teacher_models is not None:
+        for t, (n, _, _) in enumerate(setup.data.teacher):
+            usable[setup.data.teacher_offset + t] = setup.pairs[n].model in teacher_models
+    return usable
+
+
+def out_of_fold(setup: Setup, config: reward.RewardConfig, teacher_models: set[str] | None = None) -> dict:
+    data = try_data(setup, config, teacher_models)
+    usable = fitted_rows(setup, teacher_models)
     n_items = len(setup.items)
     item_summary = np.full(n_items, np.nan)
     suite_summary = np.full(len(setup.suite), np.nan)
@@ -142,7 +163,7 @@ def out_of_fold(setup: Setup, config: reward.RewardConfig) -> dict:
         extra_fold[i] = fold_of(group_of(setup.pairs[n]), K)
     suite_fold = np.array([setup.folds[c.honest] for c in setup.suite])
     for fold in range(K):
-        model = reward.fit(data, config, np.flatnonzero(setup.folds != fold), criteria=False)
+        model = reward.fit(data, config, np.flatnonzero((setup.folds != fold) & usable), criteria=False)
         held = setup.folds == fold
         data_summary[held] = model.summary(model.utility(setup.data.X[held]))
         if (suite_fold == fold).any():
@@ -172,6 +193,13 @@ def measure(setup: Setup, item_summary, suite_summary, value) -> dict:
     out["teacher_by_source"] = {source: teacher_accuracy([setup.row_groups[r] for r in rows],
                                                          [teacher[r] for r in rows], [model[r] for r in rows], 0)
                                 ["accuracy"] for source, rows in by_source.items()}
+    by_model: dict[str, list[int]] = {}
+    for row, (n, _, _) in enumerate(setup.rows):
+        by_model.setdefault(setup.pairs[n].model, []).append(row)
+    if len(by_model) > 1:  # the teacher against each model that sampled (experiments/tuned_negatives)
+        out["teacher_by_model"] = {name: teacher_accuracy([setup.row_groups[r] for r in rows], [teacher[r] for r in rows],
+                                                          [model[r] for r in rows], n_boot=1000)
+                                   for name, rows in by_model.items()}
     base = [0 if abs(t - m) < 1e-12 else (1 if t > m else -1) for t, m in zip(teacher, model, strict=True)]
     signs: dict[str, dict[str, list]] = {}
     for kind, side, row, t, m in setup.perturbed:
