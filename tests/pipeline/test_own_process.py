@@ -119,3 +119,16 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except OSError:
         return "gone"
+
+
+def test_a_stage_warns_when_socratic_changed_since_the_run_started(capfd):
+    now = own_process.source_fingerprint()
+    assert "pipeline/own_process.py" in now
+    own_process.run(hold, 1, source=now)
+    assert "source changed" not in capfd.readouterr().err
+    before = dict(now, **{"evaluate/batches.py": "an older version"})
+    del before["records.py"]
+    own_process.run(hold, 1, source=before)
+    err = capfd.readouterr().err
+    assert "warning: socratic's source changed since this run started (evaluate/batches.py, records.py)" in err
+    assert own_process.changed_files(now, now) == []

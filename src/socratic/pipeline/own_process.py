@@ -21,11 +21,14 @@ What the caller sees is what one process would give:
 - the child dies with the parent (Linux: PR_SET_PDEATHSIG), so a killed run leaves no stage writing behind it.
 What differs: the child imports socratic as installed when it starts, so with an editable install (a checkout)
 edits to src/ during a run reach the stages that start after them (it happened to a measured run on 2026-12-07:
-bench/RESULTS.md). Work beside a long run in another clone or `git worktree`.
+bench/RESULTS.md). Work beside a long run in another clone or `git worktree`. Given the parent's
+`source_fingerprint()` (`socratic run` takes it when the run starts), the child compares it with the files it is
+about to import and warns, naming them, when they changed: that stage runs other code than the ones before it.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import select
@@ -34,7 +37,8 @@ import subprocess
 import sys
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from socratic.errors import SocraticError
@@ -45,9 +49,23 @@ _READY = b"r"  # the child's first byte: from now on a signal is raised in the s
 _PR_SET_PDEATHSIG = 1
 
 
-def run(target: Callable[..., Any], *args: Any) -> float:
+def source_fingerprint() -> dict[str, str]:
+    """socratic's own source files (relative path -> sha1 of their bytes): what a process that imports socratic
+    now runs."""
+    root = Path(__file__).resolve().parents[1]
+    return {path.relative_to(root).as_posix(): hashlib.sha1(path.read_bytes()).hexdigest()
+            for path in sorted(root.rglob("*.py"))}
+
+
+def changed_files(before: Mapping[str, str], now: Mapping[str, str]) -> list[str]:
+    """The source files added, removed or edited between two fingerprints."""
+    return sorted(name for name in before.keys() | now.keys() if before.get(name) != now.get(name))
+
+
+def run(target: Callable[..., Any], *args: Any, source: Mapping[str, str] | None = None) -> float:
     """`target(*args)` in a process of its own; its peak RSS in MB. `target` (a module's function) and `args`
-    must pickle; the child imports `target`'s module with this process's sys.path."""
+    must pickle; the child imports `target`'s module with this process's sys.path. `source`: the fingerprint
+    of the code the run started with (source_fingerprint); the child warns when its own differs."""
     results, child_end = os.pipe()
     child = subprocess.Popen([sys.executable, "-m", "socratic.pipeline.own_process", str(child_end)],
                              stdin=subprocess.PIPE, pass_fds=(child_end,), process_group=0)
@@ -65,7 +83,7 @@ def run(target: Callable[..., Any], *args: Any) -> float:
     try:
         with os.fdopen(results, "rb") as outcomes:
             try:
-                child.stdin.write(pickle.dumps(sys.path) + pickle.dumps((target, args)))
+                child.stdin.write(pickle.dumps((sys.path, source)) + pickle.dumps((target, args)))
                 child.stdin.close()
             except BrokenPipeError:
                 pass  # it died at once; its exit code says how
@@ -106,7 +124,9 @@ def _main(results_fd: int) -> None:
     """The child: read the target, say it is ready, run it, send back its peak RSS or its error."""
     _die_with(os.getppid())
     with os.fdopen(results_fd, "wb") as results:
-        sys.path[:] = pickle.load(sys.stdin.buffer)  # the parent's modules, found where it found them
+        sys.path[:], source = pickle.load(sys.stdin.buffer)  # the parent's modules, found where it found them
+        if source is not None:
+            _warn_if_changed(source)
         # Take what the parent hands on even where it was started ignoring SIGINT (`socratic run ... &` in a
         # script: the ignore is inherited, and the parent catches the signal to hand it on).
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -122,6 +142,17 @@ def _main(results_fd: int) -> None:
         sys.stdout.flush()
         sys.stderr.flush()
         pickle.dump(outcome, results)
+
+
+def _warn_if_changed(source: Mapping[str, str]) -> None:
+    """One line on stderr when socratic's source differs from what the run started with (before the target's
+    module is imported: what is on disk now is what this stage will run)."""
+    changed = changed_files(source, source_fingerprint())
+    if changed:
+        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
+        print(f"warning: socratic's source changed since this run started ({shown}): this stage runs the changed "
+              "code, the stages before it did not. Work beside a run in another clone or `git worktree`.",
+              file=sys.stderr, flush=True)
 
 
 def _portable(error: BaseException) -> bytes:

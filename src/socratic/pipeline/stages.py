@@ -460,7 +460,8 @@ def run(config: PipelineConfig, *, force: list[str] | tuple[str, ...] = (), dry_
 
     preflight.check_inputs(config)  # the dry run too: no machine can provide a missing dataset
     root = config.run_dir
-    elsewhere = partial(own_process.run, run_stage, config) if own_processes else None
+    source = own_process.source_fingerprint()  # a stage's own process warns when the code changed since
+    elsewhere = partial(own_process.run, run_stage, config, source=source) if own_processes else None
     runner = Runner(root, build_stages(config), force, elsewhere)
     decisions = runner.plan()
     print_plan(decisions)
