@@ -83,14 +83,15 @@ def main() -> None:
         for letter, source in item.letters.items():
             if source in SOURCE_OF:
                 reply = replies[(item.dialogue_id, SOURCE_OF[source])]
-                assert reply_hash(reply) == item.replies[letter], (item.item, source)  # the text the raters saw
-                cells[(item.item, source)] = (item.dialogue_id, SOURCE_OF[source])
+                if reply_hash(reply) == item.replies[letter]:  # the text the raters saw (runs/quickstart was
+                    cells[(item.item, source)] = (item.dialogue_id, SOURCE_OF[source])  # evaluated again since)
     rated = {rater: {c: s for c, s in scores.items() if c in cells} for rater, scores in ratings.items()}
-    mean = analysis.mean_ratings(rated)
+    mean = analysis.mean_ratings(ratings)  # every rated reply: the raters' own win rates
     by_item: dict[int, dict[str, float]] = defaultdict(dict)
     for (item, source), value in mean.items():
         by_item[item][source] = value
-    result["raters"] = {"session": SESSION.name, "replies": len(mean),
+    result["raters"] = {"session": SESSION.name, "replies_judged_here": len(cells), "by_source": {
+                            source: sum(c[1] == source for c in cells) for source in SOURCE_OF},
                         "win_rate_vs_teacher": {m: float(np.mean([0.5 if v[m] == v["teacher"] else float(v[m] > v["teacher"])
                                                                   for v in by_item.values()]))
                                                 for m in ("base", "quickstart")},
