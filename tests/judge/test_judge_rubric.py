@@ -238,3 +238,32 @@ def test_made_up_arithmetic_is_not_helpful_whatever_question_comes_with_it(reply
 def test_true_arithmetic_on_given_numbers_keeps_its_help():
     ruled = score_reply(math(), "You have 3 bags and 3 x 15 = 45, right? Why did you add the 3 and the 15?", 0.6)
     assert "correctness" not in ruled.notes
+
+
+@pytest.mark.slow
+def test_a_vector_stored_on_disk_is_the_vector_computed_and_another_process_reuses_it(tmp_path, monkeypatch):
+    import os
+    import subprocess
+    import sys
+
+    import numpy as np
+
+    from socratic.judge.rubric import embedding
+    from socratic.store.cache import Cache
+
+    monkeypatch.setenv("SOCRATIC_HOME", str(tmp_path))
+    text = "How many bags of rice did you count, and what does each one weigh?"
+    embedding._VECTORS.clear()
+    computed = embedding.embed([text])[text]
+    assert len(Cache(tmp_path / "cache.sqlite").get_blobs([embedding._disk_key(text, embedding.MAX_TOKENS)])) == 1
+    embedding._VECTORS.clear()
+    assert np.array_equal(embedding.embed([text])[text], computed)  # read back from disk: the same bits
+    # A new process finds it on disk and never loads the encoder.
+    probe = ("import sys; from socratic.judge.rubric import embedding as e; "
+             "e.load_encoder = lambda: sys.exit('the encoder was loaded'); "
+             f"print(e.embed([{text!r}])[{text!r}].tobytes().hex())")
+    done = subprocess.run([sys.executable, "-c", probe], check=False, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SOCRATIC_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == computed.tobytes().hex()
+    embedding._VECTORS.clear()

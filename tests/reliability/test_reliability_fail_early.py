@@ -301,13 +301,16 @@ def test_export_to_a_read_only_folder_is_one_line(work):
 
 # ------------------------------------------------------------------------------------------ batch independence
 
-def test_features_of_an_item_do_not_depend_on_its_batch():
+def test_features_of_an_item_do_not_depend_on_its_batch(monkeypatch):
     """The same (dialogue, reply) featurized with different neighbours, as after a resume: identical bits."""
     import numpy as np
 
     from socratic.data import load_dialogues
     from socratic.judge.learned.features import featurize
     from socratic.judge.rubric import embedding
+    from socratic.store.cache import NoCache
+
+    monkeypatch.setattr(embedding, "_disk", NoCache)  # vectors stored on disk would hide a difference too
 
     dialogues = load_dialogues("mathdial", "test")[:12]
     items = [(d, f"What do you get if you work out step {i} again?") for i, d in enumerate(dialogues)]

@@ -2,7 +2,8 @@
 
 A key is the SHA-256 of the canonical JSON of everything that determines a result (model spec,
 messages, sampling options, seed, prompt version...). Re-running a stage with the same inputs
-costs nothing; a changed input is a different key. Values are JSON.
+costs nothing; a changed input is a different key. Values are JSON; bytes (the judges' sentence vectors,
+socratic.judge.rubric.embedding) go to a table of their own, many at a time.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ class Cache:
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS cache (key TEXT PRIMARY KEY, kind TEXT, value TEXT NOT NULL)"
         )
+        self._db.execute("CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL)")
         self._db.commit()
 
     def get(self, key: str) -> Any | None:
@@ -48,6 +51,22 @@ class Cache:
         with self._lock:
             self._db.execute("INSERT OR REPLACE INTO cache (key, kind, value) VALUES (?, ?, ?)",
                              (key, kind, json.dumps(value, ensure_ascii=False)))
+            self._db.commit()
+
+    def get_blobs(self, keys: Iterable[str]) -> dict[str, bytes]:
+        """The stored bytes of those keys that have some."""
+        keys, found = list(keys), {}
+        with self._lock:
+            for start in range(0, len(keys), 500):  # SQLite's limit on a statement's parameters
+                chunk = keys[start:start + 500]
+                found.update(self._db.execute(f"SELECT key, value FROM blobs WHERE key IN ({','.join('?' * len(chunk))})",
+                                              chunk).fetchall())
+        return found
+
+    def put_blobs(self, values: Mapping[str, bytes]) -> None:
+        """Store many at once: one transaction."""
+        with self._lock:
+            self._db.executemany("INSERT OR REPLACE INTO blobs (key, value) VALUES (?, ?)", values.items())
             self._db.commit()
 
     def __len__(self) -> int:
@@ -68,6 +87,12 @@ class NoCache(Cache):
         return None
 
     def put(self, key: str, value: Any, kind: str = "") -> None:
+        return None
+
+    def get_blobs(self, keys: Iterable[str]) -> dict[str, bytes]:
+        return {}
+
+    def put_blobs(self, values: Mapping[str, bytes]) -> None:
         return None
 
     def __len__(self) -> int:
