@@ -148,6 +148,21 @@ def test_step_one_is_ln2_under_forced_bf16_autocast_with_precomputed_reference(w
         assert again[key] == pytest.approx(first[key], abs=1e-4), key
 
 
+def test_sft_weight_adds_the_chosen_replies_nll_to_the_dpo_loss(workdir):
+    """RPO: at step 1 (policy == reference) DPO's loss is ln 2; the SFT term adds weight x the chosen replies'
+    mean token NLL, the same at any weight, so the excess over ln 2 doubles with the weight."""
+    from socratic.train import dpo as train
+
+    excess = []
+    for weight in (1.0, 2.0):
+        out = train.run(config(workdir, f"rpo-{weight}", sft_weight=weight, max_steps=1, save_steps=10, bf16=False))
+        excess.append(first_logged(out)[0]["loss"] - math.log(2))
+    assert excess[0] > 0.5  # a small model's NLL per token of a reply it never saw
+    assert excess[1] == pytest.approx(2 * excess[0], rel=1e-3)
+    with pytest.raises(ValueError, match="one already"):
+        config(workdir, "x", sft_weight=1.0, loss_type="sft")
+
+
 def test_shared_prompt_trains_like_trls_own_forward(workdir, monkeypatch):
     """Two fp32 steps on the same pairs: the same losses and rewards with and without the shared prompt."""
     from socratic.train import dpo as train

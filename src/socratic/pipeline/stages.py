@@ -79,7 +79,7 @@ def _prompt_hash(config: PipelineConfig) -> str:
 # after it: re-pair, re-train) because a key appeared.
 ADDED_LATER = {"chosen_asks_question": False, "teacher": True, "teacher_share": 0.0, "teacher_limit": None,
                "answer_key": False, "data": "chosen", "teacher_sources": None, "teacher_test_sets": None,
-               "model_written": False, "skip_openings": False, "teacher_moves": None}
+               "model_written": False, "skip_openings": False, "teacher_moves": None, "sft_weight": 0.0}
 
 
 def output_settings(config: BaseModel, *, without: frozenset[str] = frozenset()) -> dict:

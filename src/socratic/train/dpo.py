@@ -70,6 +70,10 @@ class TrainConfig(BaseModel):
     grad_accum: Output[int] = Field(2, ge=1, description="Gradient accumulation steps.")
     loss_type: Output[str] = Field("sigmoid", description="TRL loss: sigmoid, ipo, robust, hinge, ...")
     label_smoothing: Output[float] = Field(0.0, ge=0, lt=0.5)
+    # RPO: DPO can lower both replies' likelihood and move the mass anywhere (teacher-anchored pairs collapsed into
+    # repetition that way, experiments/teacher_tries); the chosen reply's NLL as a second loss holds the chosen side.
+    sft_weight: Output[float] = Field(0.0, ge=0, description=(
+        "Add this weight x the chosen reply's negative log-likelihood to the DPO loss (RPO; 0: none)."))
     max_length: Output[int] = Field(1024, ge=16, description="Prompt + reply tokens.")
     max_prompt_length: Output[int] = Field(768, ge=8, description="Prompt tokens; older turns dropped first.")
     seed: Output[int] = Field(0, description="Seed.")
@@ -109,6 +113,8 @@ class TrainConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> TrainConfig:
         problems = []
+        if self.sft_weight > 0 and self.loss_type == "sft":
+            problems.append("sft_weight adds an SFT term to a preference loss; loss_type 'sft' is one already")
         if self.loss_type == "exo_pair" and self.label_smoothing == 0:
             problems.append("loss_type 'exo_pair' needs label_smoothing > 0 (the EXO paper uses 1e-3)")
         if self.max_prompt_length >= self.max_length:
@@ -297,7 +303,9 @@ def run(config: TrainConfig) -> Path:
         output_dir=str(out / "checkpoints"), per_device_train_batch_size=config.batch_size,
         gradient_accumulation_steps=config.grad_accum, num_train_epochs=config.epochs,
         max_steps=config.max_steps or -1, learning_rate=config.lr, beta=config.beta,
-        loss_type=[config.loss_type], label_smoothing=config.label_smoothing, max_length=config.max_length,
+        loss_type=[config.loss_type, *(["sft"] if config.sft_weight > 0 else [])],
+        loss_weights=[1.0, config.sft_weight] if config.sft_weight > 0 else None,
+        label_smoothing=config.label_smoothing, max_length=config.max_length,
         precompute_ref_log_probs=not reference_in_step(config), seed=config.seed, data_seed=config.seed,
         save_strategy="steps", save_steps=config.save_steps, save_total_limit=config.save_total_limit,
         logging_steps=config.logging_steps, report_to="none", bf16=bf16,
