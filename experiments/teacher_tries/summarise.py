@@ -23,7 +23,7 @@ from socratic.store.jsonl import read_jsonl
 
 TRIES = ("old", "teacher", "teacher-key", "teacher-key-pairs", "teacher-short", "teacher-pairs", "teacher-no-openers",
          "teacher-short-1round", "teacher-restated-reward", "teacher-restating-signals", "teacher-onpolicy",
-         "teacher-onpolicy-restating")
+         "teacher-onpolicy-restating", "teacher-mb1", "teacher-moves", "teacher-pairs-rpo")
 JUDGES = ("learned", "rubric", "pairwise")
 CHECKS = ("invents_number", "miscomputes", "dodge")
 
