@@ -107,9 +107,9 @@ def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
              "judge_versions"}, "agreement": {"judge_versions"}, "sft": set(), "train": set()}
     # Settings added later stay out of a manifest at the value that does what came before (stages.ADDED_LATER):
     # full_config leaves evaluation.teacher at it, the answer key off, the warm-up on the chosen replies and no
-    # teacher-anchored pairs.
+    # teacher-anchored pairs, and DPO without an SFT term.
     added_later = {"answer_key", "data", "teacher_sources", "teacher_test_sets", "model_written", "teacher_share",
-                   "teacher_limit", "skip_openings", "teacher_moves"}
+                   "teacher_limit", "skip_openings", "teacher_moves", "sft_weight"}
     at_old_value = {"evaluate": {"teacher"}}
     for name, config in stages.items():
         kind = name.split(":")[0]
@@ -118,10 +118,13 @@ def test_each_manifest_keeps_the_fields_its_model_marks(tmp_path):
             assert set(config) == marked[kind] - by_hash - added_later - at_old_value.get(kind, set()) | extra[kind], \
                 name
     (tmp_path / "keyed").mkdir()
-    keyed = full_config(tmp_path / "keyed").model_copy(update={"answer_key": True, "sft": SftSettings(data="both")})
+    keyed = full_config(tmp_path / "keyed")
+    keyed = keyed.model_copy(update={"answer_key": True, "sft": SftSettings(data="both"),
+                                     "training": keyed.training.model_copy(update={"sft_weight": 1.0})})
     stages = {stage.name: stage.config for stage in build_stages(keyed)}
     for name in ("generate:mathdial", "pairs:mathdial", "sft:mathdial", "evaluate"):
         assert stages[name]["answer_key"] is True, name
+    assert stages["train:mathdial"]["sft_weight"] == 1.0  # set, it is a setting of the stage: changing it re-trains
     assert stages["sft:mathdial"]["data"] == "both" and stages["sft:mathdial"]["teacher_sources"] == ["mathdial"]
     # Locations, cache switches and batch sizes are not marked: changing them re-runs nothing.
     assert not {"out", "no_cache", "overwrite", "concurrency"} & marked["generate"]
