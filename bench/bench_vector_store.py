@@ -35,7 +35,7 @@ def worker(args) -> dict:
     from socratic.judge.rubric import embedding
     from socratic.store.cache import NoCache
 
-    if args.way == "in-process":
+    if args.worker == "in-process":
         embedding._disk = NoCache
     counted = {"texts": 0}
     encoder = embedding.load_encoder()
@@ -70,7 +70,6 @@ def main(argv=None) -> int:
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        args.way = args.worker
         common.write_worker_result(args.worker_out, worker(args))
         return 0
     rows = []

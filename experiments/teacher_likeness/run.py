@@ -20,15 +20,13 @@ shipped_test = importlib.util.module_from_spec(_spec)  # the runs, the raters' s
 _spec.loader.exec_module(shipped_test)
 
 from socratic.agreement.cv import fold_of
-from socratic.agreement.teacher_check import teacher_accuracy
+from socratic.agreement.teacher_check import flip_rates, teacher_accuracy
 from socratic.evaluate.result import EvalReply
 from socratic.judge.labels.perturb import PERTURBATIONS, perturb
 from socratic.judge.labels.teacher_vs_model import TeacherPair, group_of, load_teacher_pairs, pair_rows
 from socratic.judge.rubric.embedding import CONTEXT_TOKENS, MAX_TOKENS, embed
 from socratic.judge.rubric.judge import dialogue_texts
 from socratic.rate import analysis
-from socratic.rate.ratings import read_all
-from socratic.rate.sheet import RatingKey, reply_hash
 from socratic.store.jsonl import read_jsonl
 
 K, C = 5, 0.1
@@ -65,35 +63,34 @@ def main() -> None:
     folds = np.array([fold_of(g, K) for g in groups])
     T = columns([(pairs[n].dialogue, t) for n, t, _ in rows])
     M = columns([(pairs[n].dialogue, m) for n, _, m in rows])
-    teacher_u, model_u = np.zeros(len(rows)), np.zeros(len(rows))
-    flips: dict[str, dict[str, list[int]]] = {}
+    # every perturbed text once, featurized in one call: (row, kind, side, text)
+    perturbed = [(i, kind, side, changed) for i, (_, teacher, model) in enumerate(rows) for kind in PERTURBATIONS
+                 for side in ("teacher", "model")
+                 if (changed := perturb(kind, teacher if side == "teacher" else model, seed=i)) is not None]
+    P = columns([(pairs[rows[i][0]].dialogue, text) for i, _, _, text in perturbed])
+    perturbed_fold = np.array([folds[i] for i, _, _, _ in perturbed])
+    teacher_u, model_u, perturbed_u = np.zeros(len(rows)), np.zeros(len(rows)), np.zeros(len(perturbed))
     for fold in range(K):
         held = folds == fold
         utility = Utility(T[~held], M[~held])
         teacher_u[held], model_u[held] = utility(T[held]), utility(M[held])
-        for i in np.flatnonzero(held):
-            n, teacher, model = rows[i]
-            base = np.sign(teacher_u[i] - model_u[i])
-            for kind in PERTURBATIONS:
-                for side in ("teacher", "model"):
-                    changed = perturb(kind, teacher if side == "teacher" else model, seed=int(i))
-                    if changed is None:
-                        continue
-                    value = utility(columns([(pairs[n].dialogue, changed)]))[0]
-                    sign = np.sign(value - model_u[i]) if side == "teacher" else np.sign(teacher_u[i] - value)
-                    flips.setdefault(kind, {}).setdefault(side, []).append(int(sign != base))
+        perturbed_u[perturbed_fold == fold] = utility(P[perturbed_fold == fold])
+    signs: dict[str, dict[str, list[tuple[int, int]]]] = {}
+    for (i, kind, side, _), value in zip(perturbed, perturbed_u, strict=True):
+        sign = np.sign(value - model_u[i]) if side == "teacher" else np.sign(teacher_u[i] - value)
+        signs.setdefault(kind, {}).setdefault(side, []).append((i, int(sign)))
     by_model = {}
     for name in dict.fromkeys(p.model for p in pairs):
         index = [i for i, (n, _, _) in enumerate(rows) if pairs[n].model == name]
         by_model[name] = teacher_accuracy([groups[i] for i in index], list(teacher_u[index]), list(model_u[index]))
         print(f"out of fold: teacher > {name}: {by_model[name]['accuracy']:.3f} "
               f"[{by_model[name]['ci_low']:.3f}, {by_model[name]['ci_high']:.3f}]")
-    flip_rates = {kind: {side: float(np.mean(v)) for side, v in sides.items()} for kind, sides in flips.items()}
-    worst = max(rate for sides in flip_rates.values() for rate in sides.values())
-    print(f"perturbation flips: {flip_rates}; worst {worst:.2f}")
+    flips = flip_rates([int(np.sign(t - m)) for t, m in zip(teacher_u, model_u, strict=True)], signs)
+    worst = flips["worst_rate"]
+    print(f"perturbation flips: worst {worst:.2f}")
     # once on test: fitted on all 708
     utility = Utility(T, M)
-    result: dict = {"rule": "README.md", "out_of_fold": by_model, "flips": flip_rates, "worst_flip": worst, "runs": {}}
+    result: dict = {"rule": "README.md", "out_of_fold": by_model, "flips": flips, "worst_flip": worst, "runs": {}}
     for run, folder in shipped_test.RUNS.items():
         replies = [r for r in read_jsonl(folder / "eval/replies.jsonl", EvalReply) if r.dataset == shipped_test.DATASET]
         values = utility(columns([(r.dialogue, r.reply) for r in replies]))
@@ -102,17 +99,8 @@ def main() -> None:
         print(f"{run:11} win rate vs teacher: base {result['runs'][run]['base']:.2f}  "
               f"tuned {result['runs'][run][shipped_test.TUNED_MODEL]:.2f}")
         if run == "quickstart":
-            key = RatingKey.read(shipped_test.SESSION / "key.json")
-            ratings = analysis.unblind(key, read_all(sorted(shipped_test.SESSION.glob("ratings-*.csv")), key))
-            texts = {(r.dialogue.id, r.model): r.reply for r in replies}
-            cells = {}
-            for item in key.items:
-                for letter, source in item.letters.items():
-                    model = shipped_test.SOURCE_OF.get(source)
-                    if model and reply_hash(texts[(item.dialogue_id, model)]) == item.replies[letter]:
-                        cells[(item.item, source)] = scores[(item.dialogue_id, model)]
-            rated = {rater: {c: s for c, s in cells_of.items() if c in cells} for rater, cells_of in ratings.items()}
-            row = analysis.judge_agreement("teacher-likeness", rated, cells)
+            _, rated, cells = shipped_test.rated_cells()
+            row = analysis.judge_agreement("teacher-likeness", rated, {c: scores[cells[c]] for c in cells})
             result["raters"] = row.model_dump()
             print(f"raters Y/Z: Spearman {row.spearman:+.2f}, same order {row.pair_agreement:.0%} of {row.pairs}")
     (HERE / "results.json").write_text(json.dumps(result, indent=1) + "\n")

@@ -42,6 +42,24 @@ def win_rate(scores: dict[tuple[str, str], float], model: str) -> float:
                           float(scores[(d, model)] > scores[(d, "teacher")]) for d in items]))
 
 
+def rated_cells():
+    """The raters of ratings-both-bf16 on runs/quickstart's replies: (all their ratings, those of the replies whose
+    text runs/quickstart still holds, (item, sheet source) -> (dialogue id, the run's model) of those replies)."""
+    key = RatingKey.read(SESSION / "key.json")
+    ratings = analysis.unblind(key, read_all(sorted(SESSION.glob("ratings-*.csv")), key))
+    replies = {(r.dialogue.id, r.model): r.reply for r in read_jsonl(RUNS["quickstart"] / "eval/replies.jsonl", EvalReply)
+               if r.dataset == DATASET}
+    cells: dict[tuple[int, str], tuple[str, str]] = {}
+    for item in key.items:
+        for letter, source in item.letters.items():
+            if source in SOURCE_OF:
+                reply = replies[(item.dialogue_id, SOURCE_OF[source])]
+                if reply_hash(reply) == item.replies[letter]:  # the text the raters saw (runs/quickstart was
+                    cells[(item.item, source)] = (item.dialogue_id, SOURCE_OF[source])  # evaluated again since)
+    rated = {rater: {c: s for c, s in scores.items() if c in cells} for rater, scores in ratings.items()}
+    return ratings, rated, cells
+
+
 def main() -> None:
     tries = {t["name"]: t for t in json.loads((HERE / "cv.json").read_text())["tries"]}
     chosen = json.loads((HERE / "cv.json").read_text())
@@ -73,19 +91,7 @@ def main() -> None:
                                                        for judge, s in scores.items()}}
         for judge, row in result["runs"][run]["win_rate_vs_teacher"].items():
             print(f"{run:11} {judge:28} win rate vs teacher: base {row['base']:.2f}  tuned {row[TUNED_MODEL]:.2f}")
-    # the raters of ratings-both-bf16 on runs/quickstart's replies
-    key = RatingKey.read(SESSION / "key.json")
-    ratings = analysis.unblind(key, read_all(sorted(SESSION.glob("ratings-*.csv")), key))
-    replies = {(r.dialogue.id, r.model): r.reply for r in read_jsonl(RUNS["quickstart"] / "eval/replies.jsonl", EvalReply)
-               if r.dataset == DATASET}
-    cells: dict[tuple[int, str], tuple[str, str]] = {}
-    for item in key.items:
-        for letter, source in item.letters.items():
-            if source in SOURCE_OF:
-                reply = replies[(item.dialogue_id, SOURCE_OF[source])]
-                if reply_hash(reply) == item.replies[letter]:  # the text the raters saw (runs/quickstart was
-                    cells[(item.item, source)] = (item.dialogue_id, SOURCE_OF[source])  # evaluated again since)
-    rated = {rater: {c: s for c, s in scores.items() if c in cells} for rater, scores in ratings.items()}
+    ratings, rated, cells = rated_cells()
     mean = analysis.mean_ratings(ratings)  # every rated reply: the raters' own win rates
     by_item: dict[int, dict[str, float]] = defaultdict(dict)
     for (item, source), value in mean.items():
